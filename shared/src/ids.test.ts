@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { eventIdTime, isEventId, isSlug, isVisitorId, newEventId, newVisitorId } from './ids';
+import { extractTrackingParams } from './tracking-params';
+
+describe('ids', () => {
+  it('event ids sort by time and decode it', () => {
+    const a = newEventId(1_700_000_000_000);
+    const b = newEventId(1_700_000_000_000);
+    const c = newEventId(1_700_000_000_001);
+    expect(isEventId(a)).toBe(true);
+    expect(a < b && b < c).toBe(true);
+    expect(eventIdTime(c)).toBe(1_700_000_000_001);
+  });
+
+  it('visitor ids are 22 url-safe chars and random', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newVisitorId()));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(isVisitorId(id)).toBe(true);
+    expect(isVisitorId('short')).toBe(false);
+    expect(isVisitorId('AAAAAAAAAAAAAAAAAAAAA=')).toBe(false);
+  });
+
+  it.each([
+    ['spring-sale', true],
+    ['A1_b', true],
+    ['-leading', false],
+    ['api', false],
+    ['P.JS', false],
+    ['has space', false],
+    ['a'.repeat(64), true],
+    ['a'.repeat(65), false],
+    ['ünï', false],
+  ])('slug %j valid=%s', (slug, valid) => {
+    expect(isSlug(slug)).toBe(valid);
+  });
+});
+
+describe('extractTrackingParams', () => {
+  it('keeps click ids and UTMs verbatim, first occurrence, ignoring others', () => {
+    const r = extractTrackingParams(new URLSearchParams('gclid=Cj0K&gclid=second&utm_source=News&foo=bar&fbclid='));
+    expect(r).toEqual({ ok: true, value: { clickIds: { gclid: 'Cj0K' }, utm: { utm_source: 'News' } } });
+  });
+
+  it('reports an overlong value', () => {
+    expect(extractTrackingParams(new URLSearchParams(`fbclid=${'x'.repeat(501)}`))).toEqual({ ok: false, key: 'fbclid', reason: 'too_long' });
+  });
+});

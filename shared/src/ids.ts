@@ -1,0 +1,49 @@
+import { decodeTime, monotonicFactory } from 'ulid';
+
+/** Time-sortable id (ULID, 26 chars): clicks, pageviews, identities, ledger rows. */
+export type EventId = string & { readonly __brand: 'EventId' };
+/** A visitor's id: 16 random bytes in base64url, 22 chars. Lives in the first-party cookie. */
+export type VisitorId = string & { readonly __brand: 'VisitorId' };
+/** A tracking link's slug, the path segment of https://go.brand.com/<slug>. */
+export type Slug = string & { readonly __brand: 'Slug' };
+
+const ULID_RE = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+const VISITOR_ID_RE = /^[A-Za-z0-9_-]{22}$/;
+export const SLUG_MAX_LENGTH = 64;
+const SLUG_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,63})$/;
+
+/** Paths the redirector serves itself: no link may take them. */
+export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
+  'api', 'p.js', 'health', 'healthz', 'favicon.ico', 'robots.txt', 'collect', 'static', 'assets', '_',
+]);
+
+const factory = monotonicFactory();
+
+/** A new ULID for an event at `at` (strictly increasing within this process). */
+export function newEventId(at: number): EventId {
+  return factory(at) as EventId;
+}
+
+export function isEventId(value: unknown): value is EventId {
+  return typeof value === 'string' && ULID_RE.test(value);
+}
+
+export function eventIdTime(id: EventId): number {
+  return decodeTime(id);
+}
+
+export function isVisitorId(value: unknown): value is VisitorId {
+  return typeof value === 'string' && VISITOR_ID_RE.test(value);
+}
+
+export function newVisitorId(): VisitorId {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '') as VisitorId;
+}
+
+export function isSlug(value: unknown): value is Slug {
+  return typeof value === 'string' && SLUG_RE.test(value) && !RESERVED_SLUGS.has(value.toLowerCase());
+}
