@@ -6,3 +6,4 @@ export * from './email';
 export * from './url';
 export * from './wire/link';
 export * from './wire/events';
+export * from './csv';

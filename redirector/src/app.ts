@@ -1,0 +1,91 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import rateLimit from '@fastify/rate-limit';
+import type pino from 'pino';
+import { SLUG_MAX_LENGTH, type Clock } from '@revtrail/shared';
+import type { Config } from './config';
+import type { AppContext } from './context';
+import { sendError, STATUS_OF } from './http-errors';
+import { LinkCache } from './link-cache';
+import { loadPixelAsset, type PixelAsset } from './pixel/asset';
+import { EventRecorder } from './recorder';
+import { registerCollectRoutes } from './routes/collect';
+import { registerPublicRoutes } from './routes/public';
+import { registerSyncRoutes } from './routes/sync';
+import { registerTrackRoutes } from './routes/track';
+import type { Spill } from './spill/types';
+import type { Store } from './store/types';
+import { DuplicateDetector, IpHasher } from './visitor';
+
+export interface AppDeps {
+  store: Store;
+  config: Config;
+  log: pino.Logger;
+  clock: Clock;
+  spill: Spill;
+  /** `inline` on Lambda (nothing runs after a response), `background` in a long-running server. */
+  recorderMode: 'inline' | 'background';
+  pixel?: PixelAsset;
+}
+
+export type RevtrailApp = FastifyInstance & { revtrail: AppContext };
+
+/** The redirector: one Fastify app served locally, on Lambda and in tests. */
+export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
+  const { config, store, clock, log } = deps;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: config.trustProxy,
+    bodyLimit: 16 * 1024,
+    routerOptions: { maxParamLength: SLUG_MAX_LENGTH + 1 },
+    return503OnClosing: true,
+  });
+
+  const ctx: AppContext = {
+    config,
+    store,
+    clock,
+    log,
+    links: new LinkCache({ store, clock, log, ttlMs: config.linkCacheTtlMs, lookupBudgetMs: Math.max(200, config.clickWriteBudgetMs * 2) }),
+    recorder: new EventRecorder({ store, spill: deps.spill, log, mode: deps.recorderMode, budgetMs: config.clickWriteBudgetMs }),
+    ipHasher: new IpHasher(config.ipSaltSeed),
+    duplicates: new DuplicateDetector(config.duplicateWindowMs),
+    pixel: deps.pixel ?? loadPixelAsset(),
+  };
+  app.decorate('revtrail', ctx);
+
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, context) => ({
+      statusCode: 429,
+      error: { code: 'rate_limited', message: `Too many requests: try again in ${Math.ceil(context.ttl / 1000)} s.` },
+    }),
+  });
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      req.log.error({ err: error, url: req.routeOptions.url }, 'request failed');
+      return sendError(reply, 'internal', 'Something went wrong on the tracking server. It has been logged.');
+    }
+    if (status === 429) return reply.code(429).send({ error: { code: 'rate_limited', message: error.message } });
+    const code = (Object.keys(STATUS_OF) as (keyof typeof STATUS_OF)[]).find((k) => STATUS_OF[k] === status) ?? 'invalid_input';
+    return reply.code(status).send({ error: { code, message: error.message } });
+  });
+  app.setNotFoundHandler((_req, reply) => sendError(reply, 'not_found', 'Nothing here.'));
+
+  registerPublicRoutes(app, ctx);
+  registerCollectRoutes(app, ctx);
+  registerSyncRoutes(app, ctx);
+  registerTrackRoutes(app, ctx);
+
+  app.addHook('onClose', async () => {
+    await ctx.recorder.flush();
+  });
+
+  // Links load in the background: the first redirects may look a link up, none waits for the whole list.
+  ctx.links.preload().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'link preload failed; links load on demand'));
+  return app as unknown as RevtrailApp;
+}

@@ -1,0 +1,32 @@
+import type { FastifyReply } from 'fastify';
+import type { AppErrorCode } from '@revtrail/shared';
+
+/** The one place error codes become HTTP statuses. */
+export const STATUS_OF: Record<AppErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+};
+
+export function sendError(reply: FastifyReply, code: AppErrorCode, message: string): FastifyReply {
+  return reply.code(STATUS_OF[code]).type('application/json; charset=utf-8').send({ error: { code, message } });
+}
+
+/** A tiny HTML page for people who land on the tracking domain without a valid link. Reflects no input. */
+export function sendPage(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
+    .send(
+      `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>` +
+        `<style>body{font:16px system-ui,sans-serif;margin:20vh auto;max-width:32rem;padding:0 1rem;color:#333}</style>` +
+        `<h1>${title}</h1><p>${text}</p></html>`,
+    );
+}

@@ -1,0 +1,84 @@
+import type { Clock, Link } from '@revtrail/shared';
+import type { Logger } from './log';
+import type { Store } from './store/types';
+
+interface Entry {
+  link: Link | null;
+  fetchedAt: number;
+}
+
+export type LinkLookup = { status: 'found'; link: Link } | { status: 'missing' } | { status: 'unavailable' };
+
+/** Unknown slugs are remembered briefly, so a scan of random paths does not become a scan of the table. */
+const NEGATIVE_TTL_MS = 5_000;
+const MAX_ENTRIES = 50_000;
+
+/**
+ * Links in memory, so a redirect needs no database round trip: loaded at start, served while fresh,
+ * served stale while a background refresh runs, and kept when the store is down.
+ */
+export class LinkCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly inflight = new Map<string, Promise<Entry>>();
+
+  constructor(
+    private readonly opts: { store: Store; clock: Clock; log: Logger; ttlMs: number; lookupBudgetMs: number },
+  ) {}
+
+  /** Loads every link (in the background at start; a failure only means lookups go to the store). */
+  async preload(): Promise<number> {
+    const links = await this.opts.store.listLinks();
+    const now = this.opts.clock.now();
+    for (const link of links) this.remember(link.slug, { link, fetchedAt: now });
+    return links.length;
+  }
+
+  set(link: Link): void {
+    this.remember(link.slug, { link, fetchedAt: this.opts.clock.now() });
+  }
+
+  async get(slug: string): Promise<LinkLookup> {
+    const now = this.opts.clock.now();
+    const entry = this.entries.get(slug);
+    if (entry) {
+      const ttl = entry.link ? this.opts.ttlMs : Math.min(this.opts.ttlMs, NEGATIVE_TTL_MS);
+      if (now - entry.fetchedAt > ttl) {
+        void this.fetch(slug).catch((e: unknown) => this.opts.log.warn({ slug, err: (e as Error).message }, 'link refresh failed; serving the cached link'));
+      }
+      return entry.link ? { status: 'found', link: entry.link } : { status: 'missing' };
+    }
+    try {
+      const fresh = await this.fetch(slug, this.opts.lookupBudgetMs);
+      return fresh.link ? { status: 'found', link: fresh.link } : { status: 'missing' };
+    } catch (e) {
+      this.opts.log.warn({ slug, err: (e as Error).message }, 'link lookup failed');
+      return { status: 'unavailable' };
+    }
+  }
+
+  private fetch(slug: string, budgetMs?: number): Promise<Entry> {
+    let pending = this.inflight.get(slug);
+    if (!pending) {
+      const signal = budgetMs === undefined ? undefined : AbortSignal.timeout(budgetMs);
+      pending = this.opts.store
+        .getLink(slug, { signal })
+        .then((link) => {
+          const entry = { link, fetchedAt: this.opts.clock.now() };
+          this.remember(slug, entry);
+          return entry;
+        })
+        .finally(() => this.inflight.delete(slug));
+      this.inflight.set(slug, pending);
+    }
+    return pending;
+  }
+
+  private remember(slug: string, entry: Entry): void {
+    this.entries.delete(slug);
+    this.entries.set(slug, entry);
+    if (this.entries.size > MAX_ENTRIES) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { systemClock, type Clock } from '@revtrail/shared';
+import type pino from 'pino';
+import { buildApp, type RevtrailApp } from './app';
+import { loadLocalConfig, type Config } from './config';
+import { createLogger } from './log';
+import { FileSpill } from './spill/file';
+import { DynamoStore } from './store/dynamo';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded';
+
+const SECRETS_FILE = 'secrets.json';
+const REPLAY_EVERY_MS = 5_000;
+const PURGE_EVERY_MS = 3_600_000;
+
+interface LocalSecrets {
+  syncToken: string;
+  emailHashKey: string;
+  ipSaltSeed: string;
+}
+
+/** The local deployment's secrets, generated on first start into the data dir (mode 0600). */
+export function loadOrCreateSecrets(dataDir: string): { secrets: LocalSecrets; created: boolean } {
+  const path = join(dataDir, SECRETS_FILE);
+  if (existsSync(path)) return { secrets: JSON.parse(readFileSync(path, 'utf8')) as LocalSecrets, created: false };
+  const gen = () => randomBytes(32).toString('base64url');
+  const secrets = { syncToken: gen(), emailHashKey: gen(), ipSaltSeed: gen() };
+  writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600, flag: 'wx' });
+  return { secrets, created: true };
+}
+
+export interface LocalRedirectorOptions {
+  dataDir: string;
+  port?: number;
+  /** Extra settings, as REVTRAIL_* names (they override the environment). */
+  settings?: Record<string, string>;
+  /** Use this embedded store instead of starting one (tests that take the store down and back). */
+  dynamo?: EmbeddedDynamo;
+  clock?: Clock;
+  log?: pino.Logger;
+  /** Replay the spill and purge expired items on timers (on by default). */
+  maintenance?: boolean;
+}
+
+export interface LocalRedirector {
+  url: string;
+  port: number;
+  config: Config;
+  app: RevtrailApp;
+  store: DynamoStore;
+  dynamo: EmbeddedDynamo;
+  spill: FileSpill;
+  /** True when this start generated the sync token (it is printed once). */
+  tokenCreated: boolean;
+  replaySpill(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** The redirector on this machine: embedded DynamoDB (dynalite) on disk, listening on 127.0.0.1 only. */
+export async function startLocalRedirector(opts: LocalRedirectorOptions): Promise<LocalRedirector> {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(join(dataDir, 'spill'), { recursive: true });
+  const clock = opts.clock ?? systemClock;
+  const log = opts.log ?? createLogger();
+  const { secrets, created } = loadOrCreateSecrets(dataDir);
+  const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN ?? process.env.REVTRAIL_SYNC_TOKEN;
+  const dynamo = opts.dynamo ?? (await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') }));
+  const settings: Record<string, string> = {
+    REVTRAIL_TABLE: 'revtrail',
+    REVTRAIL_SYNC_TOKEN: tokenFromEnv ?? secrets.syncToken,
+    REVTRAIL_EMAIL_HASH_KEY: secrets.emailHashKey,
+    REVTRAIL_IP_SALT_SEED: secrets.ipSaltSeed,
+    ...opts.settings,
+  };
+  const config = loadLocalConfig(settings);
+  const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
+  await store.ensureTable(clock.now());
+  const spill = new FileSpill(join(dataDir, 'spill'), log);
+  const app = await buildApp({ store, config, log, clock, spill, recorderMode: 'background' });
+  await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
+  const port = (app.server.address() as { port: number }).port;
+  if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;
+
+  let replaying: Promise<number> | null = null;
+  const replaySpill = () =>
+    (replaying ??= (async () => {
+      try {
+        if ((await spill.pending()).length === 0) return 0;
+        await store.ping();
+        return await spill.replay(store, clock.now());
+      } finally {
+        replaying = null;
+      }
+    })());
+  const timers: NodeJS.Timeout[] = [];
+  if (opts.maintenance !== false) {
+    const quietly = (what: string, p: Promise<unknown>) => p.catch((e: unknown) => log.warn({ err: (e as Error).message }, `${what} postponed`));
+    timers.push(setInterval(() => void quietly('spill replay', replaySpill()), REPLAY_EVERY_MS));
+    timers.push(setInterval(() => void quietly('purge', store.purgeExpired(clock.now())), PURGE_EVERY_MS));
+    for (const t of timers) t.unref();
+    void quietly('spill replay', replaySpill());
+    void quietly('purge', store.purgeExpired(clock.now()));
+  }
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    config,
+    app,
+    store,
+    dynamo,
+    spill,
+    tokenCreated: created && tokenFromEnv === undefined,
+    replaySpill,
+    async close() {
+      for (const t of timers) clearInterval(t);
+      await app.close();
+      if (replaying) await replaying.catch(() => 0);
+      if (!opts.dynamo) await dynamo.close();
+    },
+  };
+}

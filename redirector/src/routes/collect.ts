@@ -1,0 +1,140 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import {
+  DESTINATION_MAX_LENGTH,
+  EMAIL_MAX_LENGTH,
+  extractTrackingParams,
+  hashEmail,
+  isVisitorId,
+  newEventId,
+  newVisitorId,
+  normalizeEmail,
+} from '@revtrail/shared';
+import { VISITOR_COOKIE, type AppContext } from '../context';
+import { sendError } from '../http-errors';
+import { parseReferrer } from '../visitor';
+import type { EventRecord } from '../store/types';
+
+export const COLLECT_BODY_LIMIT = 4096;
+
+const bodySchema = z
+  .object({
+    t: z.enum(['pageview', 'identify']),
+    url: z.string().max(DESTINATION_MAX_LENGTH),
+    ref: z.string().max(DESTINATION_MAX_LENGTH).optional(),
+    vid: z.string().max(64).optional(),
+    email: z.string().max(EMAIL_MAX_LENGTH).optional(),
+    src: z.enum(['api', 'form']).optional(),
+  })
+  .strict();
+
+/** POST /api/v1/collect — the pixel's pageviews and identify() calls, from the configured sites only. */
+export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { config } = ctx;
+  const cookieMaxAge = config.attributionWindowDays * 86_400;
+
+  const allowedOrigin = (req: FastifyRequest): string | null => {
+    const origin = req.headers.origin;
+    if (typeof origin !== 'string') return null;
+    if (config.allowedOrigins.includes(origin)) return origin;
+    return origin === `${req.protocol}://${req.host}` ? origin : null;
+  };
+
+  const withCors = (reply: FastifyReply, origin: string) =>
+    reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
+
+  app.options('/api/v1/collect', (req, reply) => {
+    const origin = allowedOrigin(req);
+    if (!origin) return sendError(reply, 'forbidden', 'This site is not allowed to send events to this tracking domain.');
+    return withCors(reply, origin)
+      .header('access-control-allow-methods', 'POST')
+      .header('access-control-allow-headers', 'content-type')
+      .header('access-control-max-age', '86400')
+      .code(204)
+      .send();
+  });
+
+  app.post(
+    '/api/v1/collect',
+    {
+      bodyLimit: COLLECT_BODY_LIMIT,
+      config: {
+        rateLimit: {
+          max: 120,
+          timeWindow: 60_000,
+          keyGenerator: (req: FastifyRequest) => ctx.ipHasher.hash(req.ip, req.hostname, req.headers['user-agent'], ctx.clock.now()) ?? 'unknown',
+        },
+      },
+    },
+    async (req, reply) => {
+      const origin = allowedOrigin(req);
+      if (!origin) {
+        return sendError(reply, 'forbidden', 'This site is not allowed to send events here: add its origin to REVTRAIL_ALLOWED_ORIGINS.');
+      }
+      withCors(reply, origin);
+      let raw: unknown = req.body;
+      if (typeof raw === 'string') {
+        try {
+          raw = JSON.parse(raw);
+        } catch {
+          return sendError(reply, 'invalid_input', 'The body must be JSON.');
+        }
+      }
+      const parsed = bodySchema.safeParse(raw);
+      if (!parsed.success) return sendError(reply, 'invalid_input', `Invalid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+      const body = parsed.data;
+
+      let page: URL;
+      try {
+        page = new URL(body.url);
+        if (page.protocol !== 'http:' && page.protocol !== 'https:') throw new Error('not http');
+      } catch {
+        return sendError(reply, 'invalid_input', 'url must be the http(s) address of the page.');
+      }
+
+      const cookieVid = req.cookies[VISITOR_COOKIE];
+      const visitorId = isVisitorId(cookieVid) ? cookieVid : isVisitorId(body.vid) ? body.vid : newVisitorId();
+      if (visitorId !== cookieVid) {
+        reply.setCookie(VISITOR_COOKIE, visitorId, {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: req.protocol === 'https',
+          maxAge: cookieMaxAge,
+          ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
+        });
+      }
+      const at = ctx.clock.now();
+      const records: EventRecord[] = [];
+      if (body.t === 'pageview') {
+        const tracking = extractTrackingParams(page.searchParams);
+        if (!tracking.ok) return sendError(reply, 'invalid_input', `The ${tracking.key} parameter is too long to be a real click id.`);
+        // Keep the page's address and its tracking parameters only: other query values often carry personal data.
+        const kept = new URL(page.origin + page.pathname);
+        for (const [key, value] of Object.entries({ ...tracking.value.clickIds, ...tracking.value.utm })) kept.searchParams.set(key, value);
+        records.push({
+          kind: 'pageviews',
+          item: {
+            id: newEventId(at),
+            at,
+            visitorId,
+            url: kept.toString(),
+            ...parseReferrer(body.ref),
+            clickIds: tracking.value.clickIds,
+            utm: tracking.value.utm,
+            ipHash: ctx.ipHasher.hash(req.ip, req.hostname, req.headers['user-agent'], at),
+          },
+        });
+      } else {
+        const email = body.email === undefined ? null : normalizeEmail(body.email);
+        if (email === null) return sendError(reply, 'invalid_input', 'identify() needs an email address.');
+        records.push({
+          kind: 'identities',
+          item: { id: newEventId(at), at, visitorId, emailHash: await hashEmail(email, config.emailHashKey), source: body.src ?? 'api' },
+        });
+      }
+      await ctx.recorder.record(records);
+      return reply.code(204).send();
+    },
+  );
+}

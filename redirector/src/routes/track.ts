@@ -1,0 +1,106 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  SLUG_MAX_LENGTH,
+  buildRedirectUrl,
+  extractTrackingParams,
+  hostInDomain,
+  isSlug,
+  isVisitorId,
+  newEventId,
+  newVisitorId,
+  type Click,
+} from '@revtrail/shared';
+import { VISITOR_COOKIE, type AppContext } from '../context';
+import { sendError, sendPage } from '../http-errors';
+import { classifyAgent, parseReferrer } from '../visitor';
+
+const COUNTRY_RE = /^[A-Z]{2}$/;
+
+/** GET|HEAD /:slug — record the click, set the first-party cookie, redirect. */
+export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void {
+  const { config } = ctx;
+  const cookieMaxAge = config.attributionWindowDays * 86_400;
+
+  const notALink = (reply: FastifyReply) =>
+    config.fallbackUrl
+      ? reply.code(302).header('location', config.fallbackUrl).header('cache-control', 'no-store').send()
+      : sendPage(reply, 404, 'Link not found', 'This link does not exist or has been turned off.');
+
+  const handler = async (req: FastifyRequest<{ Params: { slug: string } }>, reply: FastifyReply) => {
+    const { slug } = req.params;
+    if (slug.length > SLUG_MAX_LENGTH) return sendError(reply, 'invalid_input', `A link's name is at most ${SLUG_MAX_LENGTH} characters.`);
+    if (!isSlug(slug)) return notALink(reply);
+    const rawUrl = req.raw.url ?? '';
+    const q = rawUrl.indexOf('?');
+    const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+    const tracking = extractTrackingParams(query);
+    if (!tracking.ok) return sendError(reply, 'invalid_input', `The ${tracking.key} parameter is too long to be a real click id.`);
+
+    const lookup = await ctx.links.get(slug);
+    if (lookup.status === 'unavailable') {
+      if (config.fallbackUrl) return reply.code(302).header('location', config.fallbackUrl).header('cache-control', 'no-store').send();
+      return sendPage(reply.header('retry-after', '5'), 503, 'Try again in a moment', 'This link is briefly unavailable.');
+    }
+    if (lookup.status === 'missing' || !lookup.link.enabled) return notALink(reply);
+    const link = lookup.link;
+
+    const at = ctx.clock.now();
+    const ua = req.headers['user-agent'];
+    const agent = classifyAgent(ua, req.method, (req.headers['sec-purpose'] ?? req.headers.purpose) as string | undefined);
+    const cookieVid = req.cookies[VISITOR_COOKIE];
+    const returning = isVisitorId(cookieVid);
+    const visitorId = returning ? cookieVid : newVisitorId();
+    const country = req.headers['cloudfront-viewer-country'];
+    const requestHost = req.hostname.replace(/:\d+$/, '');
+    const click: Click = {
+      id: newEventId(at),
+      slug,
+      at,
+      visitorId,
+      ...parseReferrer(req.headers.referer),
+      device: agent.device,
+      browser: agent.browser,
+      os: agent.os,
+      country: typeof country === 'string' && COUNTRY_RE.test(country) ? country : null,
+      ipHash: ctx.ipHasher.hash(req.ip, requestHost, ua, at),
+      clickIds: tracking.value.clickIds,
+      utm: tracking.value.utm,
+      bot: agent.bot,
+      botReason: agent.botReason,
+      duplicate: !agent.bot && ctx.duplicates.check(visitorId, slug, at),
+      channel: link.channel,
+      campaign: link.campaign,
+      partnerId: link.partnerId,
+    };
+
+    const destinationHost = new URL(link.destination).hostname;
+    const cookieReachesDestination = config.cookieDomain
+      ? hostInDomain(destinationHost, config.cookieDomain)
+      : destinationHost === requestHost;
+    const location = buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination ? visitorId : undefined);
+
+    if (!agent.bot) {
+      reply.setCookie(VISITOR_COOKIE, visitorId, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: req.protocol === 'https',
+        maxAge: cookieMaxAge,
+        ...(config.cookieDomain && hostInDomain(requestHost, config.cookieDomain) ? { domain: config.cookieDomain } : {}),
+      });
+    }
+    await ctx.recorder.record([{ kind: 'clicks', item: click }]);
+    return reply.code(302).header('location', location).header('cache-control', 'private, no-store').send();
+  };
+
+  app.route<{ Params: { slug: string } }>({ method: ['GET', 'HEAD'], url: '/:slug', handler });
+  app.route({
+    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    url: '/:slug',
+    handler: (_req, reply) =>
+      reply
+        .code(405)
+        .header('allow', 'GET, HEAD')
+        .send({ error: { code: 'method_not_allowed', message: 'Tracking links answer GET and HEAD only.' } }),
+  });
+}

@@ -1,0 +1,307 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceNotFoundException,
+  type DynamoDBClientConfig,
+} from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { encodeTime, decodeTime } from 'ulid';
+import {
+  DAY_MS,
+  newEventId,
+  systemClock,
+  type Clock,
+  toEpochSeconds,
+  utcDay,
+  utcDayStart,
+  type Erasure,
+  type FeedPage,
+  type Link,
+} from '@revtrail/shared';
+import type { EraseResult, EventRecord, FeedItemOf, FeedKind, Store, WriteOptions } from './types';
+
+/** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id. */
+const FEED_PREFIX: Record<FeedKind, string> = { clicks: 'C', pageviews: 'P', identities: 'I', erasures: 'X' };
+const LINK_PK = 'LINK';
+const META_PK = 'META';
+const BATCH_MAX = 25;
+/** The highest ULID random part: `${encodeTime(t)}${RANDOM_MAX}` is the last id of millisecond t. */
+const RANDOM_MAX = 'Z'.repeat(16);
+const RANDOM_MIN = '0'.repeat(16);
+
+export interface DynamoStoreOptions {
+  tableName: string;
+  retentionDays: number;
+  client?: DynamoDBClient;
+  clientConfig?: DynamoDBClientConfig;
+  /** Stamps append ids; tests pass their own. */
+  clock?: Clock;
+}
+
+interface FeedRow {
+  pk: string;
+  sk: string;
+  e: unknown;
+}
+
+/**
+ * The single-table DynamoDB store (docs/table.md). Feeds are append-only: each appended item gets an
+ * append id (ULID at write time) as its sort key, so replayed or late events land after every cursor
+ * already handed out instead of behind it.
+ */
+export class DynamoStore implements Store {
+  readonly client: DynamoDBClient;
+  private readonly doc: DynamoDBDocumentClient;
+  private readonly table: string;
+  private readonly retentionMs: number;
+  private readonly clock: Clock;
+
+  constructor(opts: DynamoStoreOptions) {
+    this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
+    this.doc = DynamoDBDocumentClient.from(this.client, {
+      marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+    });
+    this.table = opts.tableName;
+    this.retentionMs = opts.retentionDays * DAY_MS;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  async getLink(slug: string, opts?: WriteOptions): Promise<Link | null> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: LINK_PK, sk: slug }, ConsistentRead: true }),
+      { abortSignal: opts?.signal },
+    );
+    return (out.Item?.link as Link | undefined) ?? null;
+  }
+
+  async listLinks(): Promise<Link[]> {
+    const rows = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': LINK_PK },
+    });
+    return rows.map((r) => r.link as Link);
+  }
+
+  async putLink(link: Link): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: LINK_PK, sk: link.slug, link } }));
+  }
+
+  async putEvents(records: EventRecord[], opts?: WriteOptions): Promise<void> {
+    if (records.length === 0) return;
+    const now = this.clock.now();
+    const items = records.map((r) => this.feedItem(r, now));
+    if (items.length === 1) {
+      await this.doc.send(new PutCommand({ TableName: this.table, Item: items[0] }), { abortSignal: opts?.signal });
+      return;
+    }
+    await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })), opts?.signal);
+  }
+
+  private feedItem(r: EventRecord | { kind: 'erasures'; item: Erasure }, now: number): Record<string, unknown> {
+    const seq = newEventId(now);
+    const item: Record<string, unknown> = {
+      pk: `${FEED_PREFIX[r.kind]}#${utcDay(now)}`,
+      sk: seq,
+      e: r.item,
+      expiresAt: toEpochSeconds(now + this.retentionMs),
+    };
+    if (r.kind !== 'erasures') {
+      item.gsi1pk = `V#${r.item.visitorId}`;
+      item.gsi1sk = seq;
+    }
+    if (r.kind === 'identities') {
+      item.gsi2pk = `E#${r.item.emailHash}`;
+      item.gsi2sk = seq;
+    }
+    return item;
+  }
+
+  async readFeed<K extends FeedKind>(kind: K, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedItemOf[K]>> {
+    const upper = `${encodeTime(Math.max(0, until - 1), 10)}${RANDOM_MAX}`;
+    // Nothing older than the retention window (plus a day of slack) can still be in the table.
+    const oldest = `${encodeTime(Math.max(0, until - this.retentionMs - DAY_MS), 10)}${RANDOM_MIN}`;
+    let lower = cursor === null || cursor < oldest ? oldest : `${cursor}0`;
+    if (lower > upper) return { items: [], cursor: cursor ?? upper, hasMore: false };
+
+    const items: FeedItemOf[K][] = [];
+    let last: string | null = null;
+    let day = utcDayStart(utcDay(decodeTime(lower.slice(0, 26))));
+    const lastDay = utcDayStart(utcDay(until - 1));
+    for (; day <= lastDay && items.length < limit; day += DAY_MS) {
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+            ExpressionAttributeValues: { ':pk': `${FEED_PREFIX[kind]}#${utcDay(day)}`, ':lo': lower, ':hi': upper },
+            Limit: limit - items.length,
+            ExclusiveStartKey: startKey,
+            ConsistentRead: true,
+          }),
+        );
+        for (const row of (out.Items ?? []) as FeedRow[]) {
+          items.push(row.e as FeedItemOf[K]);
+          last = row.sk;
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey && items.length < limit);
+      if (last !== null) lower = `${last}0`;
+    }
+    if (items.length >= limit && last !== null) return { items, cursor: last, hasMore: true };
+    // Everything up to `upper` has been read: the next read starts after it.
+    return { items, cursor: upper, hasMore: false };
+  }
+
+  async eraseVisitor(visitorId: string, at: number): Promise<EraseResult> {
+    const items = await this.deleteIndexed('byVisitor', 'gsi1pk', `V#${visitorId}`);
+    await this.appendErasure({ id: newEventId(at), at, visitorId, emailHash: null });
+    return { visitors: 1, items };
+  }
+
+  async eraseEmailHash(emailHash: string, at: number): Promise<EraseResult> {
+    const identities = await this.queryAll({
+      TableName: this.table,
+      IndexName: 'byEmail',
+      KeyConditionExpression: 'gsi2pk = :k',
+      ExpressionAttributeValues: { ':k': `E#${emailHash}` },
+    });
+    const visitors = new Set(identities.map((r) => (r.e as { visitorId: string }).visitorId));
+    let items = 0;
+    for (const visitorId of visitors) items += (await this.eraseVisitor(visitorId, at)).items;
+    await this.appendErasure({ id: newEventId(at), at, visitorId: null, emailHash });
+    return { visitors: visitors.size, items };
+  }
+
+  private async appendErasure(erasure: Erasure): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: this.feedItem({ kind: 'erasures', item: erasure }, this.clock.now()) }));
+  }
+
+  private async deleteIndexed(index: string, keyAttr: string, key: string): Promise<number> {
+    let deleted = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: `${keyAttr} = :k`,
+          ExpressionAttributeValues: { ':k': key },
+          ProjectionExpression: 'pk, sk',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      const keys = (out.Items ?? []).map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } }));
+      await this.batchWrite(keys);
+      deleted += keys.length;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return deleted;
+  }
+
+  async purgeExpired(now: number): Promise<number> {
+    const cutoffDay = utcDayStart(utcDay(now - this.retentionMs));
+    const meta = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: META_PK, sk: 'purge' } }));
+    const created = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: META_PK, sk: 'created' } }));
+    const createdAt = (created.Item?.at as number | undefined) ?? cutoffDay - 30 * DAY_MS;
+    let day = (meta.Item?.nextDay as number | undefined) ?? utcDayStart(utcDay(createdAt));
+    let deleted = 0;
+    for (; day < cutoffDay; day += DAY_MS) {
+      for (const prefix of Object.values(FEED_PREFIX)) {
+        const rows = await this.queryAll({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `${prefix}#${utcDay(day)}` },
+          ProjectionExpression: 'pk, sk',
+        });
+        await this.batchWrite(rows.map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } })));
+        deleted += rows.length;
+      }
+    }
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: META_PK, sk: 'purge', nextDay: day } }));
+    return deleted;
+  }
+
+  async ping(): Promise<void> {
+    await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+  }
+
+  /** Creates the table as sst.config.ts declares it, when missing (local mode; AWS tables come from SST). */
+  async ensureTable(now: number): Promise<void> {
+    try {
+      await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+    } catch (e) {
+      if (!(e instanceof ResourceNotFoundException)) throw e;
+      const gsi = (name: string, pk: string, sk: string) => ({
+        IndexName: name,
+        KeySchema: [
+          { AttributeName: pk, KeyType: 'HASH' as const },
+          { AttributeName: sk, KeyType: 'RANGE' as const },
+        ],
+        Projection: { ProjectionType: 'ALL' as const },
+      });
+      await this.client.send(
+        new CreateTableCommand({
+          TableName: this.table,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((n) => ({ AttributeName: n, AttributeType: 'S' as const })),
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          GlobalSecondaryIndexes: [gsi('byVisitor', 'gsi1pk', 'gsi1sk'), gsi('byEmail', 'gsi2pk', 'gsi2sk')],
+        }),
+      );
+      for (let i = 0; ; i++) {
+        const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+        if (Table?.TableStatus === 'ACTIVE') break;
+        if (i > 200) throw new Error(`table ${this.table} did not become ACTIVE`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    await this.doc
+      .send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: META_PK, sk: 'created', at: now },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((e: unknown) => {
+        if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
+      });
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      rows.push(...((out.Items ?? []) as Record<string, unknown>[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return rows;
+  }
+
+  /** BatchWriteItem in chunks of 25, retrying unprocessed items with backoff. */
+  private async batchWrite(requests: Record<string, unknown>[], signal?: AbortSignal): Promise<void> {
+    for (let i = 0; i < requests.length; i += BATCH_MAX) {
+      let pending = requests.slice(i, i + BATCH_MAX);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
+        const out = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending } }), { abortSignal: signal });
+        pending = (out.UnprocessedItems?.[this.table] ?? []) as Record<string, unknown>[];
+      }
+    }
+  }
+}
