@@ -94,13 +94,15 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
   };
 
   app.route<{ Params: { slug: string } }>({ method: ['GET', 'HEAD'], url: '/:slug', handler });
+  // Answered before any body is read, whatever its type.
   app.route({
     method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     url: '/:slug',
-    handler: (_req, reply) =>
+    onRequest: async (_req, reply) =>
       reply
         .code(405)
         .header('allow', 'GET, HEAD')
         .send({ error: { code: 'method_not_allowed', message: 'Tracking links answer GET and HEAD only.' } }),
+    handler: async () => undefined,
   });
 }

@@ -13,7 +13,7 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { encodeTime, decodeTime } from 'ulid';
+import { decodeTime, encodeTime, ulid } from 'ulid';
 import {
   DAY_MS,
   newEventId,
@@ -107,7 +107,9 @@ export class DynamoStore implements Store {
   }
 
   private feedItem(r: EventRecord | { kind: 'erasures'; item: Erasure }, now: number): Record<string, unknown> {
-    const seq = newEventId(now);
+    // Not monotonic on purpose: a monotonic id keeps the last time seen, so after the clock steps back it
+    // would sort (and partition) ahead of `now`. Order within one millisecond does not matter to readers.
+    const seq = ulid(now);
     const item: Record<string, unknown> = {
       pk: `${FEED_PREFIX[r.kind]}#${utcDay(now)}`,
       sk: seq,
