@@ -196,13 +196,21 @@ interface SstLinked {
 /** On Lambda: SST's linked resources (table, queue, secrets) plus the REVTRAIL_* environment. */
 export async function loadLambdaConfig(): Promise<Config> {
   const { Resource } = (await import('sst/resource')) as unknown as { Resource: SstLinked };
+  // SST's Resource throws for a name that is not linked; a missing one is reported by validation instead.
+  const linked = <K extends keyof SstLinked>(name: K): SstLinked[K] | undefined => {
+    try {
+      return Resource[name];
+    } catch {
+      return undefined;
+    }
+  };
   return configOrThrow({
     REVTRAIL_TRUST_PROXY: 'true',
     ...process.env,
-    REVTRAIL_TABLE: Resource.Table?.name,
-    REVTRAIL_SPILL_QUEUE_URL: Resource.Spill?.url,
-    REVTRAIL_SYNC_TOKEN: Resource.SyncToken?.value,
-    REVTRAIL_EMAIL_HASH_KEY: Resource.EmailHashKey?.value,
-    REVTRAIL_IP_SALT_SEED: Resource.IpSaltSeed?.value,
+    REVTRAIL_TABLE: linked('Table')?.name,
+    REVTRAIL_SPILL_QUEUE_URL: linked('Spill')?.url,
+    REVTRAIL_SYNC_TOKEN: linked('SyncToken')?.value,
+    REVTRAIL_EMAIL_HASH_KEY: linked('EmailHashKey')?.value,
+    REVTRAIL_IP_SALT_SEED: linked('IpSaltSeed')?.value,
   });
 }

@@ -26,9 +26,10 @@ export async function createProxy(): Promise<Proxy> {
         },
       };
   const app = await buildApp({ store, config, log, clock: systemClock, spill, recorderMode: 'inline' });
-  await app.ready();
   // Comma-splitting of query values would cut UTM values such as "spring,sale" apart.
-  return awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false }) as Proxy;
+  const proxy = awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false }) as Proxy;
+  await app.ready();
+  return proxy;
 }
 
 /** API Gateway HTTP API (v2), Lambda function URL, or CloudFront via a function URL: all one event shape. */

@@ -14,7 +14,10 @@ export function registerPublicRoutes(app: FastifyInstance, ctx: AppContext): voi
       .header('vary', 'Accept-Encoding')
       .header('cross-origin-resource-policy', 'cross-origin')
       .header('x-content-type-options', 'nosniff');
-    if (req.headers['if-none-match'] === pixel.etag) return reply.code(304).send();
+    const ifNoneMatch = req.headers['if-none-match'];
+    if (ifNoneMatch && ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === pixel.etag || tag.trim() === '*')) {
+      return reply.code(304).send();
+    }
     const encoding = pickEncoding(req.headers['accept-encoding']);
     if (encoding === 'br') return reply.header('content-encoding', 'br').send(pixel.brotli);
     if (encoding === 'gzip') return reply.header('content-encoding', 'gzip').send(pixel.gzip);

@@ -1,0 +1,108 @@
+/**
+ * The first-party pixel, GET /p.js: pixel.js is served byte for byte as written (no build step), with its
+ * gzip and brotli forms and a strong ETag computed once when the app starts.
+ *
+ * What pixel.js posts, as text/plain JSON (a CORS-safelisted type: no preflight, and the tracking domain's
+ * cookies travel along) to `<directory of the script's URL>/api/v1/collect`, by sendBeacon or else a
+ * keepalive fetch with credentials:
+ *   { t: 'pageview', url, ref, vid? }                          once on load
+ *   { t: 'identify', email, url, src: 'api' | 'form', vid? }  revtrail.identify(email), or a form submit
+ *                                                              when the tag has data-auto-identify
+ * `url` is location.href without rt_vid, `ref` is document.referrer, `email` is trimmed (<= 254 chars,
+ * one "@" with no whitespace), and `vid` is present only when the page holds a valid visitor id
+ * (22 chars of A-Za-z0-9_-). The pixel adopts a visitor id only from `rt_vid=` in the landing URL, which
+ * the redirector appends when the destination is outside its cookie domain: it stores it in the site's
+ * own `rt_vid` cookie (30 days, Lax) and takes it out of the address bar with history.replaceState.
+ * Same-site setups need no such cookie: the redirector's HttpOnly cookie goes along with each post.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+
+export type PixelAsset = {
+  readonly body: Buffer;
+  readonly gzip: Buffer;
+  readonly brotli: Buffer;
+  /** Strong validator of `body`, quoted as the ETag header wants it. */
+  readonly etag: string;
+};
+
+export type ContentEncoding = 'br' | 'gzip' | 'identity';
+
+/**
+ * Where pixel.js is looked for, in order:
+ * 1. beside this module: the source tree under tsx or vitest, and an ESM bundle with pixel.js copied
+ *    beside it (import.meta.url is then the bundle's own URL);
+ * 2. beside the entry script, process.argv[1]: a CommonJS bundle, where import.meta.url is empty;
+ * 3. the working directory: in Lambda that is the package root, /var/task, where SST's copyFiles
+ *    `to: 'pixel.js'` lands, while the bundle sits at the handler's path and argv[1] is the runtime's.
+ */
+export function pixelCandidates(): string[] {
+  const found: string[] = [];
+  try {
+    found.push(fileURLToPath(new URL('./pixel.js', import.meta.url)));
+  } catch {
+    // A CommonJS bundle has no import.meta.url; the entry script's directory is the next place to look.
+  }
+  const entry = process.argv[1];
+  if (entry) found.push(join(dirname(entry), 'pixel.js'));
+  found.push(join(process.cwd(), 'pixel.js'));
+  return found;
+}
+
+/** The first candidate that exists. Throws when none does: a packaging bug, met when the app starts. */
+export function findPixel(candidates: readonly string[] = pixelCandidates()): string {
+  const hit = candidates.find((path) => existsSync(path));
+  if (hit === undefined) {
+    throw new Error(`pixel.js not found; looked in: ${candidates.join(', ')}. Copy it beside the server bundle.`);
+  }
+  return hit;
+}
+
+export function loadPixelAsset(opts: { path?: string } = {}): PixelAsset {
+  const body = readFileSync(opts.path ?? findPixel());
+  return {
+    body,
+    gzip: gzipSync(body, { level: zlib.Z_BEST_COMPRESSION }),
+    brotli: brotliCompressSync(body, {
+      params: {
+        [zlib.BROTLI_PARAM_MODE]: zlib.BROTLI_MODE_TEXT,
+        [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+        [zlib.BROTLI_PARAM_SIZE_HINT]: body.length,
+      },
+    }),
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`,
+  };
+}
+
+/** RFC 9110 qvalue: 0 to 1 with at most three decimals. */
+const QVALUE = /^(?:0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/;
+
+/**
+ * The coding to send for an Accept-Encoding header (RFC 9110 §12.5.3). q=0 refuses a coding, `*` stands
+ * for every coding not named, an entry with a malformed q is ignored, and on equal weights br wins over
+ * gzip over identity. No header, or nothing acceptable, gives identity: the script is small, and an
+ * uncompressed answer beats a 406 for a tracking tag.
+ */
+export function pickEncoding(acceptEncoding: string | undefined): ContentEncoding {
+  const weights = new Map<string, number>();
+  for (const entry of (acceptEncoding ?? '').split(',')) {
+    const [coding = '', ...params] = entry.split(';').map((s) => s.trim());
+    const name = coding.toLowerCase() === 'x-gzip' ? 'gzip' : coding.toLowerCase();
+    let q = 1;
+    for (const param of params) {
+      const value = /^q\s*=\s*(.*)$/i.exec(param)?.[1];
+      if (value !== undefined) q = QVALUE.test(value) ? Number(value) : Number.NaN;
+    }
+    if (name !== '' && !Number.isNaN(q) && !weights.has(name)) weights.set(name, q);
+  }
+  const any = weights.get('*');
+  const br = weights.get('br') ?? any ?? 0;
+  const gzip = weights.get('gzip') ?? any ?? 0;
+  // Unnamed, identity is acceptable but the least preferred; named, it competes on its weight.
+  const identity = weights.get('identity') ?? any ?? 0;
+  const [best, weight]: [ContentEncoding, number] = br >= gzip ? ['br', br] : ['gzip', gzip];
+  return weight > 0 && weight >= identity ? best : 'identity';
+}

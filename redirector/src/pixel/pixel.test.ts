@@ -1,0 +1,292 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { findPixel, loadPixelAsset, pickEncoding, pixelCandidates } from './asset';
+
+const PIXEL = fileURLToPath(new URL('./pixel.js', import.meta.url));
+const SOURCE = readFileSync(PIXEL);
+
+describe('pixel asset', () => {
+  it('pixel.js is under 2 KB gzipped', () => {
+    expect(gzipSync(SOURCE).length).toBeLessThan(2048);
+  });
+
+  it('serves pixel.js byte for byte, with gzip and brotli that decode to it and a strong, stable etag', () => {
+    const asset = loadPixelAsset();
+    expect(asset.body.equals(SOURCE)).toBe(true);
+    expect(gunzipSync(asset.gzip).equals(SOURCE)).toBe(true);
+    expect(brotliDecompressSync(asset.brotli).equals(SOURCE)).toBe(true);
+    expect(asset.gzip.length).toBeLessThan(2048);
+    expect(asset.etag).toMatch(/^"[\w-]{22}"$/);
+    expect(loadPixelAsset({ path: PIXEL }).etag).toBe(asset.etag);
+
+    const changed = join(mkdtempSync(join(tmpdir(), 'revtrail-pixel-')), 'pixel.js');
+    writeFileSync(changed, `${SOURCE.toString()};`);
+    expect(loadPixelAsset({ path: changed }).etag).not.toBe(asset.etag);
+  });
+
+  it('looks beside this module, then beside the entry script, then in the working directory', () => {
+    expect(pixelCandidates()).toEqual([PIXEL, join(dirname(process.argv[1] ?? ''), 'pixel.js'), join(process.cwd(), 'pixel.js')]);
+    const bundled = join(mkdtempSync(join(tmpdir(), 'revtrail-bundle-')), 'pixel.js');
+    writeFileSync(bundled, SOURCE);
+    expect(findPixel(['/nowhere/pixel.js', bundled])).toBe(bundled);
+    expect(() => findPixel(['/nowhere/pixel.js'])).toThrow(/pixel\.js not found; looked in: \/nowhere\/pixel\.js/);
+  });
+});
+
+describe('pickEncoding', () => {
+  it.each([
+    [undefined, 'identity'],
+    ['', 'identity'],
+    ['gzip, deflate, br, zstd', 'br'],
+    ['gzip', 'gzip'],
+    ['x-gzip', 'gzip'],
+    ['BR', 'br'],
+    ['deflate, zstd', 'identity'],
+    ['br;q=0, gzip', 'gzip'],
+    ['br;q=0.0, gzip;q=0', 'identity'],
+    ['gzip;q=1.0, br;q=0.5', 'gzip'],
+    ['gzip ; Q=0.4, br;q=0.3', 'gzip'],
+    ['br;q=0.8, gzip;q=0.8', 'br'],
+    ['br;q=2, gzip;q=0.1', 'gzip'],
+    ['br;q=abc, gzip;q=0.1', 'gzip'],
+    ['*', 'br'],
+    ['*;q=0.5, gzip', 'gzip'],
+    ['*;q=0', 'identity'],
+    ['*;q=0, gzip;q=0.2', 'gzip'],
+    ['identity, br;q=0.5', 'identity'],
+    ['identity;q=0.5, br', 'br'],
+  ])('%j -> %s', (header, expected) => {
+    expect(pickEncoding(header)).toBe(expected);
+  });
+});
+
+const CHROMIUM = '/usr/bin/chromium';
+const noChromium = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+if (noChromium) console.warn(`pixel browser tests skipped: ${noChromium}`);
+
+// Visitor ids as the redirector makes them: 22 chars of base64url.
+const VID = 'Ab3-_xYz0123456789_-AB';
+const VID2 = 'zz_9-0aBcDeFgHiJkLmNoP';
+
+// The stub exactly as pixel.js documents it, so the documentation is what gets tested.
+const STUB = /<script>(window\.revtrail=.*?)<\/script>/.exec(SOURCE.toString())?.[1] ?? 'stub missing from pixel.js';
+
+type Hit = { method: string; host: string; path: string; origin: string; cookie: string; type: string; body: string };
+type Post = { t: string; url: string; ref?: string; email?: string; src?: string; vid?: string };
+
+describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: ${noChromium})` : ''}`, () => {
+  const asset = loadPixelAsset();
+  const hits: Hit[] = [];
+  const pages = new Map<string, string>();
+  const servers: Server[] = [];
+  const sessions: { context: BrowserContext; requests: string[]; errors: string[] }[] = [];
+  let browser: Browser;
+  let pixelOrigin: string; // http://127.0.0.1:A serves the pixel and collect
+  let otherSite: string; // http://localhost:B, a different site
+  let sameSite: string; // http://localhost:A, a different origin on the same site as otherSite
+
+  function handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = new URL(req.url ?? '/', 'http://x').pathname;
+      const origin = req.headers.origin ?? '';
+      hits.push({ method: req.method ?? '', host: req.headers.host ?? '', path, origin, cookie: req.headers.cookie ?? '', type: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString() });
+      if (path.endsWith('/p.js')) {
+        const encoding = pickEncoding(req.headers['accept-encoding']);
+        const body = { br: asset.brotli, gzip: asset.gzip, identity: asset.body }[encoding];
+        res.setHeader('vary', 'accept-encoding');
+        if (encoding !== 'identity') res.setHeader('content-encoding', encoding);
+        res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', etag: asset.etag }).end(body);
+      } else if (path.endsWith('/api/v1/collect')) {
+        const allowed = [pixelOrigin, otherSite, sameSite].includes(origin);
+        res.writeHead(204, allowed ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'origin' } : {});
+        res.end();
+      } else if (pages.has(path)) {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end(`<!doctype html><html><head><link rel="icon" href="data:,"></head><body>${pages.get(path)}</body></html>`);
+      } else {
+        res.writeHead(404).end();
+      }
+    });
+  }
+
+  async function listen(): Promise<number> {
+    const server = createServer(handle);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  }
+
+  beforeAll(async () => {
+    const a = await listen();
+    const b = await listen();
+    pixelOrigin = `http://127.0.0.1:${a}`;
+    otherSite = `http://localhost:${b}`;
+    sameSite = `http://localhost:${a}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  afterEach(async () => {
+    const ours = [pixelOrigin, otherSite, sameSite].map((o) => `${o}/`);
+    for (const { context, requests, errors } of sessions.splice(0)) {
+      await context.close();
+      expect(requests.filter((url) => !ours.some((o) => url.startsWith(o)) && !url.startsWith('data:'))).toEqual([]);
+      expect(errors).toEqual([]);
+    }
+    expect(hits.filter((h) => h.method === 'OPTIONS')).toEqual([]);
+    hits.length = 0;
+    pages.clear();
+  });
+
+  const tag = (src = pixelOrigin, attrs = '') => `<script async src="${src}/p.js"${attrs}></script>`;
+
+  async function open(url: string, opts: { init?: string; referer?: string; cookies?: { name: string; value: string; url: string }[] } = {}): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext();
+    const session = { context, requests: [] as string[], errors: [] as string[] };
+    sessions.push(session);
+    context.on('request', (r) => session.requests.push(r.url()));
+    if (opts.cookies) await context.addCookies(opts.cookies);
+    if (opts.init) await context.addInitScript(opts.init);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => session.errors.push(String(e)));
+    await page.goto(url, opts.referer ? { referer: opts.referer } : {});
+    return { context, page };
+  }
+
+  const collected = () => hits.filter((h) => h.method === 'POST' && h.path.endsWith('/api/v1/collect'));
+  const posts = (): Post[] => collected().map((h) => JSON.parse(h.body) as Post);
+
+  async function until<T>(find: () => T | undefined, what: string): Promise<T> {
+    for (const stop = Date.now() + 5000; Date.now() < stop; await new Promise((r) => setTimeout(r, 20))) {
+      const found = find();
+      if (found !== undefined) return found;
+    }
+    throw new Error(`timed out waiting for ${what}; collected: ${JSON.stringify(posts())}`);
+  }
+  const post = (what: string, match: (p: Post) => boolean) => until(() => posts().find(match), what);
+
+  it('posts a pageview, adopts rt_vid into a first-party cookie and takes only rt_vid out of the address bar', async () => {
+    pages.set('/adopt', tag());
+    const landing = `${pixelOrigin}/adopt?utm_source=news&rt_vid=${VID}&b=x%20y&e#top`;
+    const clean = `${pixelOrigin}/adopt?utm_source=news&b=x%20y&e#top`;
+    const { context, page } = await open(landing, { referer: 'http://ref.example/', cookies: [{ name: 'rt_click', value: 'c1', url: pixelOrigin }] });
+
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: clean, ref: 'http://ref.example/', vid: VID });
+    expect(page.url()).toBe(clean);
+    expect(await page.evaluate('document.cookie')).toContain(`rt_vid=${VID}`);
+    const cookie = (await context.cookies()).find((c) => c.name === 'rt_vid');
+    expect(cookie).toMatchObject({ value: VID, domain: '127.0.0.1', path: '/', sameSite: 'Lax', httpOnly: false, secure: false });
+    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeGreaterThan(30 * 86_400_000 - 60_000);
+    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeLessThan(30 * 86_400_000 + 60_000);
+    expect(collected()[0]).toMatchObject({ type: 'text/plain;charset=UTF-8', cookie: expect.stringContaining('rt_click=c1') });
+
+    expect(await page.evaluate(`[revtrail.identify('nope'), revtrail.identify('a b@c.co'), revtrail.identify(42), revtrail.identify('${'x'.repeat(250)}@b.co')]`)).toEqual([false, false, false, false]);
+    expect(await page.evaluate(`revtrail.identify(' A@B.com ')`)).toBe(true);
+    expect(await post('the identify', (p) => p.t === 'identify')).toEqual({ t: 'identify', email: 'A@B.com', url: clean, src: 'api', vid: VID });
+
+    await page.goto(`${pixelOrigin}/adopt?again=1`);
+    expect(await post('the second pageview', (p) => p.url.endsWith('again=1'))).toMatchObject({ vid: VID });
+    expect(posts().filter((p) => p.t === 'identify')).toHaveLength(1);
+    // replaceState, not pushState: going back never reaches the decorated URL
+    await page.goBack();
+    expect(page.url()).toBe(clean);
+    await page.goBack();
+    expect(page.url()).toBe('about:blank');
+  });
+
+  it('on another site: replays calls queued by the documented stub and keeps the adopted id on that site', async () => {
+    pages.set('/stub', `<script>${STUB}</script><script>revtrail.identify('early@example.com'); revtrail.q.push(['identify', 'pushed@example.com'])</script>${tag()}`);
+    const { context, page } = await open(`${otherSite}/stub?rt_vid=${VID2}`);
+
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: `${otherSite}/stub`, ref: '', vid: VID2 });
+    for (const email of ['early@example.com', 'pushed@example.com']) {
+      expect(await post(email, (p) => p.email === email)).toEqual({ t: 'identify', email, url: `${otherSite}/stub`, src: 'api', vid: VID2 });
+    }
+    await page.evaluate(`revtrail.q.push(['identify', 'late@example.com'])`);
+    await post('an identify pushed after load', (p) => p.email === 'late@example.com');
+
+    expect(collected().every((h) => h.origin === otherSite)).toBe(true);
+    expect((await context.cookies(otherSite)).map((c) => `${c.name}=${c.value}`)).toEqual([`rt_vid=${VID2}`]);
+    expect(await context.cookies(pixelOrigin)).toEqual([]);
+  });
+
+  it('ignores invalid rt_vid values, in the URL or in the cookie', async () => {
+    pages.set('/invalid', tag());
+    const { context, page } = await open('about:blank');
+    const invalid = ['short', `${VID}x`, `${VID.slice(0, 21)}.`, `${VID.slice(0, 21)}%2B`, ''];
+    for (const [i, value] of invalid.entries()) {
+      await page.goto(`${pixelOrigin}/invalid?rt_vid=${value}&keep=${i}`);
+      const url = `${pixelOrigin}/invalid?keep=${i}`;
+      expect(await post(`the pageview for rt_vid=${value}`, (p) => p.url === url)).not.toHaveProperty('vid');
+      expect(page.url()).toBe(url);
+      expect(await context.cookies()).toEqual([]);
+    }
+
+    await context.addCookies([{ name: 'rt_vid', value: VID, url: pixelOrigin }]);
+    await page.goto(`${pixelOrigin}/invalid?rt_vid=bad&kept=1`);
+    expect(await post('the pageview keeping the stored id', (p) => p.url.endsWith('kept=1'))).toMatchObject({ vid: VID });
+
+    await context.addCookies([{ name: 'rt_vid', value: `${VID}x`, url: pixelOrigin }]);
+    await page.goto(`${pixelOrigin}/invalid?stored=bad`);
+    expect(await post('the pageview with a bad stored id', (p) => p.url.endsWith('stored=bad'))).not.toHaveProperty('vid');
+  });
+
+  it('with data-auto-identify, identifies from the first filled email field on submit and lets the form submit', async () => {
+    const form = '<form method="post" action="/thanks"><input name="name" value="Jane"><input type="email" name="a"><input name="Work_Email" id="w"><button>Send</button></form>';
+    pages.set('/form', form + tag(pixelOrigin, ' data-auto-identify'));
+    pages.set('/plain-form', form + tag());
+    pages.set('/thanks', `thanks${tag()}`);
+
+    const { page } = await open(`${pixelOrigin}/form`);
+    await post('the pageview', (p) => p.t === 'pageview');
+    await page.fill('#w', ' Form@Example.com ');
+    await Promise.all([page.waitForURL(`${pixelOrigin}/thanks`), page.click('button')]);
+    expect(await post('the form identify', (p) => p.t === 'identify')).toEqual({ t: 'identify', email: 'Form@Example.com', url: `${pixelOrigin}/form`, src: 'form' });
+    expect(hits.find((h) => h.method === 'POST' && h.path === '/thanks')?.body).toBe('name=Jane&a=&Work_Email=+Form%40Example.com+');
+
+    hits.length = 0;
+    await page.goto(`${pixelOrigin}/plain-form`);
+    await page.fill('#w', 'plain@example.com');
+    await Promise.all([page.waitForURL(`${pixelOrigin}/thanks`), page.click('button')]);
+    await post('the thanks pageview', (p) => p.url.endsWith('/thanks'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(posts().filter((p) => p.t === 'identify')).toEqual([]);
+  });
+
+  it('finds its own tag without document.currentScript: the last script whose src is .../p.js', async () => {
+    pages.set('/no-current', `<script type="text/x-decoy" src="${otherSite}/p.js"></script><script async src="${pixelOrigin}/sub/p.js?v=2"></script>`);
+    await open(`${otherSite}/no-current`, { init: 'Object.defineProperty(Document.prototype, "currentScript", { get: () => null })' });
+    await post('the pageview', (p) => p.t === 'pageview');
+    expect(collected()[0]).toMatchObject({ host: new URL(pixelOrigin).host, path: '/sub/api/v1/collect' });
+  });
+
+  it('falls back to a keepalive fetch with the tracking domain cookies, and never throws when both transports fail', async () => {
+    pages.set('/fallback', tag(sameSite));
+    const refuse = 'Object.defineProperty(Navigator.prototype, "sendBeacon", { value: () => false })';
+    await open(`${otherSite}/fallback?rt_vid=${VID}`, { init: refuse, cookies: [{ name: 'rt_click', value: 'c2', url: sameSite }] });
+    expect(await post('the pageview by fetch', (p) => p.t === 'pageview')).toMatchObject({ url: `${otherSite}/fallback`, vid: VID });
+    expect(collected()[0]).toMatchObject({ host: new URL(sameSite).host, origin: otherSite, type: 'text/plain', cookie: expect.stringContaining('rt_click=c2') });
+
+    const broken = 'Navigator.prototype.sendBeacon = () => { throw new Error("beacon") }; window.fetch = () => { throw new Error("fetch") };';
+    const { page } = await open(`${otherSite}/fallback?broken=1`, { init: broken });
+    await page.waitForFunction('window.revtrail && window.revtrail.loaded');
+    expect(await page.evaluate(`revtrail.identify('a@b.co')`)).toBe(true);
+  });
+});

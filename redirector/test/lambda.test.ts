@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from 'aws-lambda';
+import type { LambdaResponse } from '@fastify/aws-lambda';
+import { DynamoStore } from '../src/store/dynamo';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded';
+import { CHROME_UA } from './support';
+
+// The Lambda handler as deployed: config from SST's linked resources (SST_RESOURCE_* variables, as SST sets
+// them), DynamoDB through the SDK's default client pointed at dynalite by AWS_ENDPOINT_URL_DYNAMODB.
+const TOKEN = 'lambda-sync-token-0123456789abcdefghijklmn';
+const TABLE = 'revtrail-lambda-test';
+let dynamo: EmbeddedDynamo;
+let handler: (event: unknown, context: Context) => Promise<LambdaResponse>;
+
+const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', functionName: 'Redirector' } as Context;
+
+/** An API Gateway HTTP API event, payload format 2.0 (AWS docs' example, with our values). */
+function httpApiEvent(over: { method?: string; path: string; query?: string; headers?: Record<string, string>; cookies?: string[]; body?: string; base64?: boolean }) {
+  const query = over.query ?? '';
+  const params = query ? Object.fromEntries([...new URLSearchParams(query)].map(([k]) => [k, new URLSearchParams(query).getAll(k).join(',')])) : undefined;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: over.path,
+    rawQueryString: query,
+    ...(over.cookies ? { cookies: over.cookies } : {}),
+    headers: {
+      accept: 'text/html,application/xhtml+xml',
+      'accept-encoding': 'gzip, deflate, br',
+      host: 'go.brand.com',
+      'user-agent': CHROME_UA,
+      'x-amzn-trace-id': 'Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e',
+      'x-forwarded-for': '198.51.100.23',
+      'x-forwarded-port': '443',
+      'x-forwarded-proto': 'https',
+      ...over.headers,
+    },
+    ...(params ? { queryStringParameters: params } : {}),
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'r3pmxmplak',
+      domainName: 'go.brand.com',
+      domainPrefix: 'go',
+      http: { method: over.method ?? 'GET', path: over.path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.23', userAgent: CHROME_UA },
+      requestId: 'JKJaXmPLvHcESHA=',
+      routeKey: '$default',
+      stage: '$default',
+      time: '24/Nov/2026:12:00:00 +0000',
+      timeEpoch: 1795521600000,
+    },
+    ...(over.body !== undefined ? { body: over.base64 ? Buffer.from(over.body).toString('base64') : over.body } : {}),
+    isBase64Encoded: over.base64 ?? false,
+  };
+}
+
+/** A Lambda function URL event (AWS docs' example shape: IAM authorizer null, pathParameters null). */
+function functionUrlEvent(over: Parameters<typeof httpApiEvent>[0]) {
+  const e = httpApiEvent(over);
+  const domainName = 'a1b2c3d4e5f6g7h8i9j0kxmpl.lambda-url.eu-west-1.on.aws';
+  return {
+    ...e,
+    headers: { ...e.headers, host: domainName },
+    requestContext: { ...e.requestContext, apiId: 'a1b2c3d4e5f6g7h8i9j0kxmpl', domainName, domainPrefix: 'a1b2c3d4e5f6g7h8i9j0kxmpl', authentication: null, authorizer: null },
+    pathParameters: null,
+    stageVariables: null,
+  };
+}
+
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  const store = new DynamoStore({ tableName: TABLE, retentionDays: 90, client: dynamo.client() });
+  await store.ensureTable(Date.now());
+  Object.assign(process.env, {
+    SST_RESOURCE_App: JSON.stringify({ name: 'revtrail', stage: 'test' }),
+    SST_RESOURCE_Table: JSON.stringify({ name: TABLE, type: 'sst.aws.Dynamo' }),
+    SST_RESOURCE_SyncToken: JSON.stringify({ value: TOKEN, type: 'sst.sst.Secret' }),
+    SST_RESOURCE_EmailHashKey: JSON.stringify({ value: 'lambda-email-key-0123456789abcdefghijklmn', type: 'sst.sst.Secret' }),
+    SST_RESOURCE_IpSaltSeed: JSON.stringify({ value: 'lambda-ip-seed-0123456789abcdefghijklmnop', type: 'sst.sst.Secret' }),
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_REGION: 'eu-west-1',
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    REVTRAIL_COOKIE_DOMAIN: 'brand.com',
+    REVTRAIL_ALLOWED_ORIGINS: 'https://brand.com',
+    REVTRAIL_FEED_SETTLE_MS: '0',
+    REVTRAIL_CLICK_WRITE_BUDGET_MS: '3000',
+  });
+  ({ handler } = await import('../src/lambda'));
+});
+
+afterAll(async () => {
+  await dynamo.close();
+});
+
+describe('Lambda handler', () => {
+  it('creates a link, redirects an HTTP API (v2) request with cookies, and serves the click back', async () => {
+    const put = await handler(
+      httpApiEvent({
+        method: 'PUT',
+        path: '/api/v1/links/spring',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ destination: 'https://brand.com/pricing', channel: 'Newsletter', utm: { utm_source: 'nl' } }),
+      }),
+      context,
+    );
+    expect(put.statusCode).toBe(201);
+
+    const res = await handler(
+      httpApiEvent({ path: '/spring', query: 'gclid=G-1&utm_campaign=spring,sale', cookies: ['other=1'], headers: { 'cloudfront-viewer-country': 'FR' } }),
+      context,
+    );
+    expect(res.statusCode).toBe(302);
+    const location = new URL(res.headers.location as string);
+    expect(location.searchParams.get('utm_campaign')).toBe('spring,sale');
+    expect(location.searchParams.get('utm_source')).toBe('nl');
+    // Payload v2 returns cookies in their own field, not as a header.
+    const cookies = (res as unknown as { cookies?: string[] }).cookies ?? [];
+    expect(cookies.find((c) => c.startsWith('rt_vid='))).toMatch(/Domain=brand\.com.*HttpOnly.*Secure.*SameSite=Lax/);
+
+    const feed = await handler(httpApiEvent({ path: '/api/v1/clicks', headers: { authorization: `Bearer ${TOKEN}` } }), context);
+    await new Promise((r) => setTimeout(r, 2));
+    const cursor = JSON.parse(feed.body).cursor as string;
+    const again = await handler(httpApiEvent({ path: '/api/v1/clicks', query: `cursor=${cursor}`, headers: { authorization: `Bearer ${TOKEN}` } }), context);
+    const items = [...JSON.parse(feed.body).items, ...JSON.parse(again.body).items];
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ slug: 'spring', country: 'FR', clickIds: { gclid: 'G-1' }, utm: { utm_campaign: 'spring,sale' } });
+    expect(JSON.stringify(items[0])).not.toContain('198.51.100.23');
+  });
+
+  it('serves a function URL event: a returning visitor keeps the id from the cookies array', async () => {
+    const vid = 'FunctionUrlVisitor0123';
+    const res = await handler(functionUrlEvent({ path: '/spring', cookies: [`rt_vid=${vid}`] }), context);
+    expect(res.statusCode).toBe(302);
+    const cookies = (res as unknown as { cookies?: string[] }).cookies ?? [];
+    expect(cookies[0]).toContain(`rt_vid=${vid};`);
+    expect(new URL(res.headers.location as string).searchParams.has('rt_vid')).toBe(false);
+  });
+
+  it('accepts the pixel collect post with a base64 body, and answers the pixel itself gzip-encoded in base64', async () => {
+    const post = await handler(
+      functionUrlEvent({
+        method: 'POST',
+        path: '/api/v1/collect',
+        headers: { origin: 'https://brand.com', 'content-type': 'text/plain;charset=UTF-8' },
+        body: JSON.stringify({ t: 'identify', email: 'buyer@example.com', url: 'https://brand.com/checkout' }),
+        base64: true,
+      }),
+      context,
+    );
+    expect(post.statusCode).toBe(204);
+    expect(post.headers['access-control-allow-origin']).toBe('https://brand.com');
+
+    const pixel = await handler(functionUrlEvent({ path: '/p.js', headers: { 'accept-encoding': 'gzip' } }), context);
+    expect(pixel.statusCode).toBe(200);
+    expect(pixel.headers['content-encoding']).toBe('gzip');
+    expect(pixel.isBase64Encoded).toBe(true);
+    const { gunzipSync } = await import('node:zlib');
+    expect(gunzipSync(Buffer.from(pixel.body, 'base64')).toString()).toContain('identify');
+  });
+
+  it('turns bad input into 4xx, never a 5xx', async () => {
+    const cases = [
+      httpApiEvent({ method: 'POST', path: '/spring', body: 'x' }),
+      httpApiEvent({ path: '/%FF' }),
+      httpApiEvent({ path: `/${'a'.repeat(300)}` }),
+      httpApiEvent({ path: '/api/v1/clicks', headers: { authorization: 'Bearer wrong' } }),
+      httpApiEvent({ method: 'POST', path: '/api/v1/collect', headers: { origin: 'https://brand.com' }, body: '{"t":"pageview"' }),
+    ];
+    for (const event of cases) {
+      const res = await handler(event, context);
+      expect(res.statusCode, event.rawPath).toBeGreaterThanOrEqual(400);
+      expect(res.statusCode, event.rawPath).toBeLessThan(500);
+    }
+  });
+});
