@@ -64,7 +64,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const { secrets, created } = loadOrCreateSecrets(dataDir);
-  const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN ?? process.env.REVTRAIL_SYNC_TOKEN;
+  const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN || process.env.REVTRAIL_SYNC_TOKEN || undefined;
   const dynamo = opts.dynamo ?? (await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') }));
   const settings: Record<string, string> = {
     REVTRAIL_TABLE: 'revtrail',

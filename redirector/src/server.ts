@@ -40,12 +40,20 @@ async function main(argv: string[]): Promise<number> {
     if (r.tokenCreated) {
       console.log(`  sync token (shown once; kept in ${dataDir}/secrets.json): ${r.config.syncToken}`);
     }
-    const stop = async () => {
-      await r.close();
-      process.exit(0);
+    // Ctrl-C reaches npm, tsx and node alike, so a signal may come twice: stop once, and finish the stop
+    // (queued clicks written, store closed) rather than die half-way.
+    let stopping: Promise<void> | null = null;
+    const stop = () => {
+      stopping ??= r.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error('Stopping failed:', e);
+          process.exit(1);
+        },
+      );
     };
-    process.once('SIGINT', () => void stop());
-    process.once('SIGTERM', () => void stop());
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     return -1;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// `npm run redirector` as a user runs it, from the repository root, as a real process.
+const ROOT = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'revtrail-server-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) {
+    try {
+      process.kill(-c.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = spawn('npm', ['run', '--silent', 'redirector', '--', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, REVTRAIL_SYNC_TOKEN: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group: npm, tsx and node get the signal, as from a terminal's Ctrl-C
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  // npm re-raises a signal its script stopped on, so a clean stop reads as code 0 or that signal.
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const listening = async (): Promise<string> => {
+    for (let i = 0; i < 300; i++) {
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) return m[1]!;
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`did not start: ${out}`);
+  };
+  /** Signals the whole group and resolves once every process of it is gone (the data dir is free). */
+  const stop = async (signal: NodeJS.Signals) => {
+    process.kill(-child.pid!, signal);
+    const result = await exited;
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(-child.pid!, 0);
+      } catch {
+        return result;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the redirector did not stop');
+  };
+  return { child, output: () => out, exited, listening, stop };
+}
+
+describe('npm run redirector', () => {
+  it('starts on the embedded store, prints the token once, keeps data across restarts, stops cleanly', async () => {
+    const first = start(['--port', '0', '--data-dir', dir]);
+    const url = await first.listening();
+    const token = /sync token \(shown once; kept in .*secrets\.json\): (\S+)/.exec(first.output())?.[1];
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(statSync(join(dir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(existsSync(join(dir, 'dynamodb'))).toBe(true);
+
+    const put = await fetch(`${url}/api/v1/links/hello`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ destination: 'https://example.com/', channel: 'Newsletter' }),
+    });
+    expect(put.status).toBe(201);
+    const click = await fetch(`${url}/hello`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    expect(click.status).toBe(302);
+    expect(click.headers.get('set-cookie')).toMatch(/^rt_vid=/);
+    expect([0, 'SIGTERM']).toContain(await first.stop('SIGTERM'));
+
+    const second = start(['--port', '0', '--data-dir', dir]);
+    const url2 = await second.listening();
+    expect(second.output()).not.toContain('sync token');
+    const links = await fetch(`${url2}/api/v1/links`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await links.json()) as { items: { slug: string }[] }).items.map((l) => l.slug)).toEqual(['hello']);
+    await new Promise((r) => setTimeout(r, 5100)); // the feed settle time
+    const clicks = await fetch(`${url2}/api/v1/clicks`, { headers: { authorization: `Bearer ${token}` } });
+    expect(((await clicks.json()) as { items: unknown[] }).items).toHaveLength(1);
+    expect([0, 'SIGINT']).toContain(await second.stop('SIGINT'));
+  }, 60_000);
+
+  it.each([
+    [['--port', 'eighty'], /--port must be a port number/],
+    [['--bogus'], /Unknown option '--bogus'/],
+  ])('refuses %j with a usage message and exit code 2, no stack trace', async (args, message) => {
+    const run = start([...args, '--data-dir', dir]);
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(message);
+    expect(run.output()).toContain('Usage: npm run redirector');
+    expect(run.output()).not.toMatch(/\n\s+at /);
+  }, 30_000);
+
+  it('refuses an invalid setting with the reason', async () => {
+    const run = start(['--port', '0', '--data-dir', dir], { REVTRAIL_ALLOWED_ORIGINS: 'brand.com' });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toContain('REVTRAIL_ALLOWED_ORIGINS: "brand.com" is not an origin');
+  }, 30_000);
+});

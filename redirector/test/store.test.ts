@@ -1,0 +1,103 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { DAY_MS, newEventId, type Click } from '@revtrail/shared';
+import { DynamoStore } from '../src/store/dynamo';
+import { ManualClock, closeSharedDynamo, sharedDynamo } from './support';
+
+afterAll(closeSharedDynamo);
+
+let n = 0;
+async function freshStore(retentionDays = 90) {
+  const clock = new ManualClock(Date.UTC(2026, 10, 24, 23, 59, 59, 990));
+  const store = new DynamoStore({ tableName: `store_${process.pid}_${n++}`, retentionDays, client: (await sharedDynamo()).client(), clock });
+  await store.ensureTable(clock.now());
+  return { store, clock };
+}
+
+function click(at: number, content: string, visitorId = 'StoreTestVisitor012345'): Click {
+  return {
+    id: newEventId(at),
+    slug: 's',
+    at,
+    visitorId,
+    referrerHost: null,
+    referrerUrl: null,
+    device: 'desktop',
+    browser: null,
+    os: null,
+    country: null,
+    ipHash: null,
+    clickIds: {},
+    utm: { utm_content: content },
+    bot: false,
+    botReason: null,
+    duplicate: false,
+    channel: 'c',
+    campaign: null,
+    partnerId: null,
+  };
+}
+
+describe('DynamoStore feeds', () => {
+  it('reads across UTC day partitions in append order, with empty days in between', async () => {
+    const { store, clock } = await freshStore();
+    const appended: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      await store.putEvents([{ kind: 'clicks', item: click(clock.now(), String(i)) }]);
+      appended.push(String(i));
+      clock.advance(i === 2 ? 3 * DAY_MS : 7); // crosses midnight, then skips days
+    }
+    clock.advance(1);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let guard = 0; guard < 10; guard++) {
+      const page = await store.readFeed('clicks', cursor, 2, clock.now());
+      seen.push(...page.items.map((c) => c.utm.utm_content!));
+      cursor = page.cursor;
+      if (!page.hasMore) break;
+    }
+    expect(seen).toEqual(appended);
+    const empty = await store.readFeed('clicks', cursor, 2, clock.now());
+    expect(empty.items).toEqual([]);
+  });
+
+  it('puts a late (replayed) event after every cursor already handed out', async () => {
+    const { store, clock } = await freshStore();
+    await store.putEvents([{ kind: 'clicks', item: click(clock.now(), 'first') }]);
+    clock.advance(1000);
+    const page = await store.readFeed('clicks', null, 100, clock.now());
+    expect(page.items).toHaveLength(1);
+    // An event that happened long ago, written only now (as the spill replay does).
+    await store.putEvents([{ kind: 'clicks', item: click(clock.now() - 3_600_000, 'late') }]);
+    clock.advance(1);
+    const next = await store.readFeed('clicks', page.cursor, 100, clock.now());
+    expect(next.items.map((c) => c.utm.utm_content)).toEqual(['late']);
+  });
+
+  it('writes batches larger than DynamoDB allows in one request', async () => {
+    const { store, clock } = await freshStore();
+    await store.putEvents(Array.from({ length: 60 }, (_, i) => ({ kind: 'clicks' as const, item: click(clock.now(), String(i)) })));
+    clock.advance(1);
+    expect((await store.readFeed('clicks', null, 1000, clock.now())).items).toHaveLength(60);
+  });
+
+  it('purges feed days past the retention window and sets a TTL on every item', async () => {
+    const { store, clock } = await freshStore(2);
+    await store.putEvents([{ kind: 'clicks', item: click(clock.now(), 'old') }, { kind: 'pageviews', item: { id: newEventId(clock.now()), at: clock.now(), visitorId: 'StoreTestVisitor012345', url: 'https://b.co/', referrerHost: null, referrerUrl: null, clickIds: {}, utm: {}, ipHash: null } }]);
+    clock.advance(DAY_MS);
+    await store.putEvents([{ kind: 'clicks', item: click(clock.now(), 'recent') }]);
+    expect(await store.purgeExpired(clock.now())).toBe(0);
+    clock.advance(2 * DAY_MS);
+    expect(await store.purgeExpired(clock.now())).toBe(2);
+    expect(await store.purgeExpired(clock.now())).toBe(0);
+    const left = await store.readFeed('clicks', null, 100, clock.now());
+    expect(left.items.map((c) => c.utm.utm_content)).toEqual(['recent']);
+  });
+
+  it('ignores a cursor older than the retention window instead of walking every day since', async () => {
+    const { store, clock } = await freshStore(1);
+    await store.putEvents([{ kind: 'clicks', item: click(clock.now(), 'x') }]);
+    clock.advance(1);
+    const page = await store.readFeed('clicks', '00000000000000000000000000', 10, clock.now());
+    expect(page.items).toHaveLength(1);
+  });
+});
