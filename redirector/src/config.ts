@@ -102,12 +102,7 @@ const envSchema = z.object({
     .transform((v, ctx) => {
       const origins: string[] = [];
       for (const raw of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-        let url: URL | null = null;
-        try {
-          url = new URL(raw);
-        } catch {
-          url = null;
-        }
+        const url = URL.canParse(raw) ? new URL(raw) : null;
         if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== raw.replace(/\/$/, '')) {
           ctx.addIssue({ code: 'custom', message: `REVTRAIL_ALLOWED_ORIGINS: "${raw}" is not an origin like https://brand.com` });
           return z.NEVER;

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { DAY_MS, newEventId, type Click } from '@revtrail/shared';
+import { DAY_MS, newEventId, type Click, type FeedPage } from '@revtrail/shared';
 import { DynamoStore } from '../src/store/dynamo';
 import { ManualClock, closeSharedDynamo, sharedDynamo } from './support';
 
@@ -50,7 +50,7 @@ describe('DynamoStore feeds', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     for (let guard = 0; guard < 10; guard++) {
-      const page = await store.readFeed('clicks', cursor, 2, clock.now());
+      const page: FeedPage<Click> = await store.readFeed('clicks', cursor, 2, clock.now());
       seen.push(...page.items.map((c) => c.utm.utm_content!));
       cursor = page.cursor;
       if (!page.hasMore) break;

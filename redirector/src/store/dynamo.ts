@@ -239,10 +239,14 @@ export class DynamoStore implements Store {
 
   /** Creates the table as sst.config.ts declares it, when missing (local mode; AWS tables come from SST). */
   async ensureTable(now: number): Promise<void> {
-    try {
-      await this.client.send(new DescribeTableCommand({ TableName: this.table }));
-    } catch (e) {
-      if (!(e instanceof ResourceNotFoundException)) throw e;
+    const exists = await this.client.send(new DescribeTableCommand({ TableName: this.table })).then(
+      () => true,
+      (e: unknown) => {
+        if (e instanceof ResourceNotFoundException) return false;
+        throw e;
+      },
+    );
+    if (!exists) {
       const gsi = (name: string, pk: string, sk: string) => ({
         IndexName: name,
         KeySchema: [
