@@ -15,7 +15,7 @@ import { registerSyncRoutes } from './routes/sync';
 import { registerTrackRoutes } from './routes/track';
 import type { Spill } from './spill/types';
 import type { Store } from './store/types';
-import { DuplicateDetector, IpHasher } from './visitor';
+import { DuplicateDetector, IpHasher, clientIp } from './visitor';
 
 export interface AppDeps {
   store: Store;
@@ -52,12 +52,14 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     ipHasher: new IpHasher(config.ipSaltSeed),
     duplicates: new DuplicateDetector(config.duplicateWindowMs),
     pixel: deps.pixel ?? loadPixelAsset(),
+    ipOf: (req) => clientIp(req.headers, req.socket.remoteAddress, config.trustProxy),
   };
   app.decorate('revtrail', ctx);
 
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
+    keyGenerator: (req) => ctx.ipOf(req) ?? 'unknown',
     errorResponseBuilder: (_req, context) => ({
       statusCode: 429,
       error: { code: 'rate_limited', message: `Too many requests: try again in ${Math.ceil(context.ttl / 1000)} s.` },

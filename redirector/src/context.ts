@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { Clock } from '@revtrail/shared';
 import type { Config } from './config';
 import type { LinkCache } from './link-cache';
@@ -18,6 +19,8 @@ export interface AppContext {
   ipHasher: IpHasher;
   duplicates: DuplicateDetector;
   pixel: PixelAsset;
+  /** The visitor's IP as far as it can be trusted (see clientIp); only ever hashed. */
+  ipOf(req: FastifyRequest): string | undefined;
 }
 
 export const VISITOR_COOKIE = 'rt_vid';

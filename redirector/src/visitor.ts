@@ -66,6 +66,20 @@ export function parseReferrer(raw: string | undefined): { referrerHost: string |
   }
 }
 
+/**
+ * The visitor's IP, from what the client cannot forge: CloudFront's viewer address when CloudFront is in
+ * front, else (behind a trusted proxy such as a Lambda function URL) the last X-Forwarded-For hop, the one
+ * AWS appended, else the socket. Never the leftmost X-Forwarded-For entry, which the client writes.
+ */
+export function clientIp(headers: Record<string, string | string[] | undefined>, socketIp: string | undefined, trustProxy: boolean): string | undefined {
+  if (!trustProxy) return socketIp;
+  const viewer = headers['cloudfront-viewer-address'];
+  if (typeof viewer === 'string' && viewer.includes(':')) return viewer.slice(0, viewer.lastIndexOf(':'));
+  const forwarded = headers['x-forwarded-for'];
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  return hops.at(-1) ?? socketIp;
+}
+
 /** Same visitor, same link, within the window: remembered per instance (bounded), see docs/table.md. */
 export class DuplicateDetector {
   private readonly seen = new Map<string, number>();

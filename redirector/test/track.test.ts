@@ -194,3 +194,26 @@ describe('GET /:slug', () => {
     expect((await t.app.inject({ url: '/spring' })).statusCode).toBe(404);
   });
 });
+
+describe('client IP', () => {
+  it('never trusts the leftmost X-Forwarded-For, which the client writes', async () => {
+    const { clientIp } = await import('../src/visitor');
+    expect(clientIp({ 'x-forwarded-for': '6.6.6.6, 198.51.100.1' }, '10.0.0.1', true)).toBe('198.51.100.1');
+    expect(clientIp({ 'cloudfront-viewer-address': '2001:db8::7:51234', 'x-forwarded-for': '6.6.6.6' }, '10.0.0.1', true)).toBe('2001:db8::7');
+    expect(clientIp({ 'x-forwarded-for': '6.6.6.6' }, '192.0.2.9', false)).toBe('192.0.2.9');
+    expect(clientIp({}, '192.0.2.9', true)).toBe('192.0.2.9');
+  });
+
+  it('gives two visitors behind forged headers different IP hashes only when their real IPs differ', async () => {
+    const t = await makeTestApp({ settings: { REVTRAIL_TRUST_PROXY: 'true' } });
+    await t.putLink('x1', { destination: 'https://brand.com/', channel: 'X' });
+    await t.app.inject({ url: '/x1', headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': '1.1.1.1, 198.51.100.1' } });
+    t.clock.advance(1);
+    await t.app.inject({ url: '/x1', headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': '2.2.2.2, 198.51.100.1' } });
+    t.clock.advance(1);
+    await t.app.inject({ url: '/x1', headers: { 'user-agent': CHROME_UA, 'x-forwarded-for': '1.1.1.1, 198.51.100.2' } });
+    const [a, b, c] = await clicks(t);
+    expect(a!.ipHash).toBe(b!.ipHash);
+    expect(a!.ipHash).not.toBe(c!.ipHash);
+  });
+});

@@ -62,7 +62,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
         rateLimit: {
           max: 120,
           timeWindow: 60_000,
-          keyGenerator: (req: FastifyRequest) => ctx.ipHasher.hash(req.ip, req.hostname, req.headers['user-agent'], ctx.clock.now()) ?? 'unknown',
+          keyGenerator: (req: FastifyRequest) => ctx.ipHasher.hash(ctx.ipOf(req), req.hostname, req.headers['user-agent'], ctx.clock.now()) ?? 'unknown',
         },
       },
     },
@@ -122,7 +122,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
             ...parseReferrer(body.ref),
             clickIds: tracking.value.clickIds,
             utm: tracking.value.utm,
-            ipHash: ctx.ipHasher.hash(req.ip, req.hostname, req.headers['user-agent'], at),
+            ipHash: ctx.ipHasher.hash(ctx.ipOf(req), req.hostname, req.headers['user-agent'], at),
           },
         });
       } else {
@@ -134,7 +134,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
         });
       }
       await ctx.recorder.record(records);
-      return reply.code(204).send();
+      return reply.code(204).header('cache-control', 'private, no-store').send();
     },
   );
 }

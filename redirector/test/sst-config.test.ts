@@ -1,0 +1,456 @@
+/**
+ * What sst.config.ts asks AWS for, checked without AWS: the config runs against a recording stand-in of
+ * SST's globals. The stand-in knows SST's argument names (sst@4.17 platform sources, see allowed keys
+ * below) and refuses any other, so a misspelt option fails here as it would in `npm run typecheck:infra`.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const root = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
+const FUNCTION_URL = 'https://abc123xyz.lambda-url.eu-west-1.on.aws/';
+
+// ---- the stand-in -------------------------------------------------------------------------------------
+
+type Args = Record<string, unknown>;
+type Recorded = { kind: string; name: string; args: Args; self: object };
+
+const ARG_KEYS: Record<string, readonly string[]> = {
+  Dynamo: ['fields', 'primaryIndex', 'globalIndexes', 'localIndexes', 'stream', 'ttl', 'deletionProtection', 'transform'],
+  Function: [
+    'live', 'dev', 'retries', 'name', 'description', 'runtime', 'bundle', 'handler', 'timeout', 'memory', 'storage',
+    'environment', 'permissions', 'policies', 'link', 'streaming', 'injections', 'logging', 'architecture', 'role',
+    'url', 'nodejs', 'python', 'copyFiles', 'concurrency', 'versioning', 'layers', 'volume', 'tags', 'vpc', 'hook',
+    'durable', 'transform',
+  ],
+  'Function.url': ['route', 'router', 'authorization', 'cors'],
+  'Function.url.router': ['instance', 'domain', 'path', 'rewrite', 'readTimeout', 'keepAliveTimeout', 'connectionTimeout', 'connectionAttempts'],
+  'Function.nodejs': ['loader', 'install', 'banner', 'esbuild', 'minify', 'format', 'sourcemap', 'splitting', 'plugins'],
+  'Function.copyFiles[]': ['from', 'to'],
+  Queue: ['fifo', 'delay', 'visibilityTimeout', 'dlq', 'transform'],
+  'Queue.dlq': ['queue', 'retry'],
+  'Queue.subscribe': ['filters', 'batch', 'transform'],
+  'Queue.subscribe.batch': ['size', 'window', 'partialResponses'],
+  Router: ['domain', 'routes', 'edge', 'invalidation', 'protection', 'waf', 'transform'],
+  'Router.domain': ['name', 'aliases', 'redirects', 'dns', 'cert'],
+  'Dynamo.index': ['hashKey', 'rangeKey', 'projection'],
+};
+
+function checkKeys(where: string, value: unknown, kind: string) {
+  if (value === undefined || typeof value !== 'object' || value === null) return;
+  const allowed = ARG_KEYS[kind] ?? [];
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw new Error(`${where}: SST has no argument "${key}" (known: ${allowed.join(', ')})`);
+  }
+}
+
+/** A resolved Output: apply runs at once and properties lift, as with Pulumi's. */
+const OUTPUT = Symbol('output');
+type FakeOutput = { [OUTPUT]: true; value: unknown; apply(fn: (value: never) => unknown): FakeOutput };
+function output(value: unknown): FakeOutput {
+  if (isOutput(value)) return value;
+  const target = { [OUTPUT]: true as const, value, apply: (fn: (value: never) => unknown) => output(fn(value as never)) };
+  return new Proxy(target, {
+    get(t, key) {
+      if (key in t) return t[key as keyof typeof t];
+      if (typeof key === 'string' && key !== 'then' && typeof value === 'object' && value !== null) {
+        return output((value as Record<string, unknown>)[key]);
+      }
+      return undefined;
+    },
+  });
+}
+function isOutput(value: unknown): value is FakeOutput {
+  return typeof value === 'object' && value !== null && OUTPUT in value;
+}
+function resolve(value: unknown): unknown {
+  if (isOutput(value)) return resolve(value.value);
+  if (Array.isArray(value)) return value.map(resolve);
+  if (typeof value === 'object' && value !== null && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolve(v)]));
+  }
+  return value;
+}
+
+let recorded: Recorded[] = [];
+function record(kind: string, name: string, args: Args, self: object) {
+  if (recorded.some((r) => r.name === name)) throw new Error(`two components named ${name}`);
+  recorded.push({ kind, name, args, self });
+}
+
+class Dynamo {
+  readonly name: FakeOutput;
+  readonly arn: FakeOutput;
+  constructor(readonly component: string, args: Args) {
+    this.name = output(`revtrail-prod-${component}Table-abc123`);
+    this.arn = output(`arn:aws:dynamodb:eu-west-1:111111111111:table/revtrail-prod-${component}Table-abc123`);
+    checkKeys(`Dynamo ${component}`, args, 'Dynamo');
+    checkKeys(`Dynamo ${component}.primaryIndex`, args.primaryIndex, 'Dynamo.index');
+    for (const [index, def] of Object.entries((args.globalIndexes ?? {}) as Args)) checkKeys(`Dynamo ${component}.${index}`, def, 'Dynamo.index');
+    record('Dynamo', component, args, this);
+  }
+}
+
+class Queue {
+  readonly url: FakeOutput;
+  readonly arn: FakeOutput;
+  subscription: { subscriber: Args; args: Args } | undefined;
+  constructor(readonly component: string, args: Args = {}) {
+    this.url = output(`https://sqs.eu-west-1.amazonaws.com/111111111111/revtrail-prod-${component}`);
+    this.arn = output(`arn:aws:sqs:eu-west-1:111111111111:revtrail-prod-${component}`);
+    checkKeys(`Queue ${component}`, args, 'Queue');
+    checkKeys(`Queue ${component}.dlq`, args.dlq, 'Queue.dlq');
+    record('Queue', component, args, this);
+  }
+  subscribe(subscriber: Args, args: Args = {}) {
+    if (this.subscription) throw new Error(`${this.component} is already subscribed`); // as SST does
+    checkKeys(`${this.component}.subscribe()`, subscriber, 'Function');
+    checkKeys(`${this.component}.subscribe()`, subscriber.nodejs, 'Function.nodejs');
+    checkKeys(`${this.component}.subscribe() options`, args, 'Queue.subscribe');
+    checkKeys(`${this.component}.subscribe() batch`, args.batch, 'Queue.subscribe.batch');
+    this.subscription = { subscriber, args };
+  }
+}
+
+class Router {
+  readonly nodes = { cdn: output({ nodes: { distribution: output({ domainName: 'd111111abcdef8.cloudfront.net' }) } }) };
+  constructor(readonly component: string, args: Args = {}) {
+    checkKeys(`Router ${component}`, args, 'Router');
+    if (typeof args.domain === 'object') checkKeys(`Router ${component}.domain`, args.domain, 'Router.domain');
+    record('Router', component, args, this);
+  }
+}
+
+class SstFunction {
+  readonly url = output(FUNCTION_URL);
+  constructor(readonly component: string, args: Args) {
+    checkKeys(`Function ${component}`, args, 'Function');
+    checkKeys(`Function ${component}.url`, args.url, 'Function.url');
+    checkKeys(`Function ${component}.url.router`, (args.url as Args | undefined)?.router, 'Function.url.router');
+    checkKeys(`Function ${component}.nodejs`, args.nodejs, 'Function.nodejs');
+    for (const entry of (args.copyFiles ?? []) as Args[]) checkKeys(`Function ${component}.copyFiles`, entry, 'Function.copyFiles[]');
+    record('Function', component, args, this);
+  }
+}
+
+class Secret {
+  readonly value: FakeOutput;
+  constructor(readonly component: string, placeholder?: string) {
+    this.value = output(`secret value of ${component}`);
+    record('Secret', component, { placeholder }, this);
+  }
+}
+
+interface SstConfigModule {
+  default: { app(input: { stage: string }): Args; run(): Promise<Record<string, unknown>> };
+  apexDomain(host: string): string;
+}
+
+let config: SstConfigModule;
+
+beforeAll(async () => {
+  Object.assign(globalThis, {
+    $config: (c: unknown) => c,
+    $output: output,
+    sst: { aws: { Dynamo, Function: SstFunction, Queue, Router }, Secret },
+  });
+  // A computed specifier keeps tsc (npm run typecheck) from following it: the file needs SST's globals.
+  config = (await import(pathToFileURL(join(root, 'sst.config.ts')).href)) as SstConfigModule;
+});
+
+// ---- helpers -----------------------------------------------------------------------------------------
+
+const saved = { ...process.env };
+afterEach(() => {
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+});
+
+/** Runs the config's run() with exactly these deploy-time settings, and returns what it asked SST for. */
+async function deploy(env: Record<string, string> = {}) {
+  for (const key of Object.keys(process.env)) if (key.startsWith('REVTRAIL_') || key.startsWith('AWS_')) delete process.env[key];
+  Object.assign(process.env, env);
+  recorded = [];
+  const outputs = resolve(await config.default.run()) as Record<string, string>;
+  const one = (name: string) => {
+    const found = recorded.find((r) => r.name === name);
+    if (!found) throw new Error(`no component named ${name}; got ${recorded.map((r) => r.name).join(', ')}`);
+    return found;
+  };
+  return { outputs, recorded, one };
+}
+
+function seconds(duration: unknown): number {
+  const m = /^(\d+) (second|minute|hour)s?$/.exec(String(duration));
+  if (!m) throw new Error(`not an SST duration: ${String(duration)}`);
+  return Number(m[1]) * { second: 1, minute: 60, hour: 3600 }[m[2] as 'second' | 'minute' | 'hour'];
+}
+
+function megabytes(size: unknown): number {
+  const m = /^(\d+) (MB|GB)$/.exec(String(size));
+  if (!m) throw new Error(`not an SST size: ${String(size)}`);
+  return Number(m[1]) * (m[2] === 'GB' ? 1024 : 1);
+}
+
+/** SST's handler string "dir/file.export" names a file with one of the Node extensions SST looks for. */
+function handlerFileExists(handler: unknown): boolean {
+  const base = String(handler).replace(/\.[^./]+$/, '');
+  return ['.ts', '.mts', '.js', '.mjs'].some((ext) => existsSync(join(root, base + ext)));
+}
+
+function scriptSrc(snippet: string): { src: string; attributes: string[] } {
+  const m = /^<script ([^>]*)><\/script>$/.exec(snippet);
+  if (!m?.[1]) throw new Error(`not a script tag: ${snippet}`);
+  const attributes = m[1].split(/\s+/);
+  const src = attributes.find((a) => a.startsWith('src='))?.replace(/^src="(.*)"$/, '$1') ?? '';
+  return { src, attributes: attributes.map((a) => a.split('=')[0] ?? '') };
+}
+
+// ---- the app ----------------------------------------------------------------------------------------
+
+describe('sst.config.ts app()', () => {
+  it('keeps prod data and guards prod against sst remove; other stages are removed completely', () => {
+    delete process.env.REVTRAIL_ALLOW_REMOVE;
+    const prod = config.default.app({ stage: 'prod' });
+    const dev = config.default.app({ stage: 'dev' });
+    expect(prod).toMatchObject({ name: 'revtrail', home: 'aws', removal: 'retain', protect: true });
+    expect(dev).toMatchObject({ name: 'revtrail', home: 'aws', removal: 'remove', protect: false });
+
+    process.env.REVTRAIL_ALLOW_REMOVE = '1';
+    expect(config.default.app({ stage: 'prod' })).toMatchObject({ removal: 'retain', protect: false });
+  });
+
+  it('pins no region: the deployer picks it with AWS_REGION or the AWS profile', () => {
+    for (const stage of ['prod', 'dev']) {
+      const app = config.default.app({ stage });
+      expect(JSON.stringify(app)).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/);
+      expect(app.providers).toBeUndefined();
+    }
+  });
+});
+
+// ---- the resources ----------------------------------------------------------------------------------
+
+describe('sst.config.ts run()', () => {
+  it('creates the single table with both GSIs and item expiry on expiresAt', async () => {
+    const { one } = await deploy();
+    const table = one('Table');
+    expect(table.kind).toBe('Dynamo');
+    const fields = table.args.fields as Record<string, string>;
+    for (const key of ['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']) expect(fields[key]).toBe('string');
+    expect(table.args.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
+    expect(table.args.globalIndexes).toEqual({
+      byVisitor: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk' },
+      byEmail: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk' },
+    });
+    expect(table.args.ttl).toBe('expiresAt');
+    // Every key an index uses must be a declared attribute, or DynamoDB refuses the table.
+    const used = [table.args.primaryIndex, ...Object.values(table.args.globalIndexes as Args)].flatMap((i) => Object.values(i as Args));
+    for (const key of used) expect(Object.keys(fields)).toContain(key);
+  });
+
+  it('declares the three secrets, set with `sst secret set`', async () => {
+    const { recorded } = await deploy();
+    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'SyncToken']);
+  });
+
+  it('replays spilled clicks from a queue with a dead-letter queue, retries and partial batch failures', async () => {
+    const { one, recorded } = await deploy({ REVTRAIL_RETENTION_DAYS: '120' });
+    const spill = one('Spill');
+    const { subscriber, args } = (spill.self as Queue).subscription ?? { subscriber: {}, args: {} };
+    expect(subscriber.handler).toBe('redirector/src/replay.handler');
+    expect(subscriber.architecture).toBe('arm64');
+    // replay.ts loads the same config as the redirector (table, secrets, retention for item expiry).
+    for (const name of ['Table', 'SyncToken', 'EmailHashKey', 'IpSaltSeed']) expect(subscriber.link).toContain(one(name).self);
+    expect(subscriber.environment).toEqual(one('Redirector').args.environment);
+    expect((args.batch as Args | undefined)?.partialResponses).toBe(true);
+
+    const deadLetter = recorded.find((r) => r.kind === 'Queue' && r.name !== 'Spill');
+    expect(deadLetter?.self).toBeInstanceOf(Queue);
+    const dlq = spill.args.dlq as Args;
+    expect(resolve(dlq.queue)).toBe(resolve((deadLetter?.self as Queue).arn));
+    expect(dlq.retry).toBeGreaterThanOrEqual(2);
+    // AWS: a queue feeding Lambda needs a visibility timeout of at least 6 x the function's timeout.
+    expect(seconds(spill.args.visibilityTimeout)).toBeGreaterThanOrEqual(6 * seconds(subscriber.timeout));
+  });
+
+  it('runs the redirector on Node 20+ / arm64 with a small memory size and a short timeout', async () => {
+    const { one } = await deploy();
+    const fn = one('Redirector');
+    expect(fn.kind).toBe('Function');
+    expect(fn.args.handler).toBe('redirector/src/lambda.handler');
+    const node = /^nodejs(\d+)\.x$/.exec(String(fn.args.runtime));
+    expect(Number(node?.[1])).toBeGreaterThanOrEqual(20);
+    expect(fn.args.architecture).toBe('arm64');
+    expect(megabytes(fn.args.memory)).toBeGreaterThanOrEqual(128);
+    expect(megabytes(fn.args.memory)).toBeLessThanOrEqual(512);
+    expect(seconds(fn.args.timeout)).toBeGreaterThanOrEqual(2);
+    expect(seconds(fn.args.timeout)).toBeLessThanOrEqual(10);
+    // Minified, and no source map generated: none to upload, none in the zip.
+    expect(fn.args.nodejs).toMatchObject({ minify: true, esbuild: { sourcemap: false } });
+  });
+
+  it('gives the redirector a public URL whose CORS is left to the app', async () => {
+    const { one } = await deploy();
+    const url = one('Redirector').args.url as Args;
+    expect(url).toBeTypeOf('object');
+    expect(url.authorization ?? 'none').toBe('none');
+    expect(url.cors).toBe(false);
+  });
+
+  it('links the table, the spill queue and the three secrets, and copies the pixel beside the handler', async () => {
+    const { one } = await deploy();
+    const fn = one('Redirector');
+    const linked = fn.args.link as object[];
+    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed']) expect(linked).toContain(one(name).self);
+    expect(fn.args.copyFiles).toContainEqual({ from: 'redirector/src/pixel/pixel.js', to: 'pixel.js' });
+  });
+
+  it('points at files that exist (SST fails the deploy on a missing handler or copied file)', async () => {
+    const { one } = await deploy();
+    const fn = one('Redirector');
+    expect(handlerFileExists(fn.args.handler), String(fn.args.handler)).toBe(true);
+    const replay = (one('Spill').self as Queue).subscription?.subscriber.handler;
+    expect(handlerFileExists(replay), String(replay)).toBe(true);
+    for (const { from } of fn.args.copyFiles as { from: string }[]) expect(existsSync(join(root, from)), from).toBe(true);
+  });
+});
+
+// ---- domains and outputs ----------------------------------------------------------------------------
+
+describe('sst.config.ts without REVTRAIL_DOMAIN', () => {
+  it('serves from the function URL: no CloudFront, and the outputs name that URL', async () => {
+    const { outputs, recorded, one } = await deploy();
+    expect(recorded.some((r) => r.kind === 'Router')).toBe(false);
+    expect((one('Redirector').args.url as Args).router).toBeUndefined();
+
+    const base = FUNCTION_URL.replace(/\/$/, '');
+    expect(outputs.url).toBe(base);
+    const { src, attributes } = scriptSrc(outputs.pixel ?? '');
+    expect(src).toBe(`${base}/p.js`);
+    expect(attributes).toEqual(expect.arrayContaining(['async', 'data-auto-identify']));
+    expect(outputs.connect).toContain(`revtrail connect redirector --url ${base}`);
+    expect(outputs.cname).toBeUndefined();
+  });
+
+  it('leaves the domain-derived settings unset and applies the day defaults', async () => {
+    const { one } = await deploy();
+    expect(one('Redirector').args.environment).toEqual({ REVTRAIL_RETENTION_DAYS: '90', REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '30' });
+  });
+});
+
+describe('sst.config.ts with REVTRAIL_DOMAIN', () => {
+  it('puts a Router with that domain in front of the function URL', async () => {
+    const { outputs, recorded, one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' });
+    const routers = recorded.filter((r) => r.kind === 'Router');
+    expect(routers).toHaveLength(1);
+    expect(routers[0]?.args.domain).toBe('go.brand.com'); // Route 53 DNS and certificate, SST's default
+    expect((one('Redirector').args.url as Args).router).toEqual({ instance: routers[0]?.self });
+
+    expect(outputs.url).toBe('https://go.brand.com');
+    expect(scriptSrc(outputs.pixel ?? '').src).toBe('https://go.brand.com/p.js');
+    expect(outputs.connect).toContain('--url https://go.brand.com');
+  });
+
+  it('derives the public URL, the cookie domain and the allowed origins from the domain', async () => {
+    const { one } = await deploy({ REVTRAIL_DOMAIN: 'Go.Brand.co.uk' });
+    expect(one('Redirector').args.environment).toEqual({
+      REVTRAIL_PUBLIC_URL: 'https://go.brand.co.uk',
+      REVTRAIL_COOKIE_DOMAIN: 'brand.co.uk',
+      REVTRAIL_ALLOWED_ORIGINS: 'https://brand.co.uk,https://www.brand.co.uk',
+      REVTRAIL_RETENTION_DAYS: '90',
+      REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '30',
+    });
+  });
+
+  it('takes explicit settings over derived ones and passes the optional fallback URL', async () => {
+    const { one } = await deploy({
+      REVTRAIL_DOMAIN: 'go.brand.com',
+      REVTRAIL_COOKIE_DOMAIN: 'go.brand.com',
+      REVTRAIL_ALLOWED_ORIGINS: 'https://shop.brand.com',
+      REVTRAIL_RETENTION_DAYS: '180',
+      REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '7',
+      REVTRAIL_FALLBACK_URL: 'https://brand.com/',
+    });
+    const environment = one('Redirector').args.environment as Record<string, string>;
+    expect(environment).toMatchObject({
+      REVTRAIL_COOKIE_DOMAIN: 'go.brand.com',
+      REVTRAIL_ALLOWED_ORIGINS: 'https://shop.brand.com',
+      REVTRAIL_RETENTION_DAYS: '180',
+      REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '7',
+      REVTRAIL_FALLBACK_URL: 'https://brand.com/',
+    });
+    for (const value of Object.values(environment)) expect(value).toBeTypeOf('string'); // Lambda takes strings only
+  });
+
+  it('with REVTRAIL_CERT_ARN: DNS stays with the deployer, who gets the CNAME target as an output', async () => {
+    const cert = 'arn:aws:acm:us-east-1:111111111111:certificate/0f0f0f0f-1111-2222-3333-444444444444';
+    const { outputs, one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_CERT_ARN: cert });
+    expect(one('Router').args.domain).toEqual({ name: 'go.brand.com', dns: false, cert });
+    expect(outputs.cname).toBe('d111111abcdef8.cloudfront.net');
+  });
+
+  it.each([
+    [{ REVTRAIL_DOMAIN: 'https://go.brand.com' }, /REVTRAIL_DOMAIN must be a host name/],
+    [{ REVTRAIL_DOMAIN: 'go.brand.com/r' }, /REVTRAIL_DOMAIN must be a host name/],
+    [{ REVTRAIL_DOMAIN: 'co.uk' }, /registry suffix/],
+    [{ REVTRAIL_RETENTION_DAYS: 'ninety' }, /REVTRAIL_RETENTION_DAYS must be a whole number/],
+    [{ REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '0' }, /REVTRAIL_ATTRIBUTION_WINDOW_DAYS must be a whole number/],
+  ])('refuses to deploy %o', async (env, message) => {
+    await expect(deploy(env)).rejects.toThrow(message);
+  });
+});
+
+describe('apexDomain', () => {
+  it.each([
+    ['go.brand.com', 'brand.com'],
+    ['brand.com', 'brand.com'],
+    ['t.eu.brand.io', 'brand.io'],
+    ['go.brand.co.uk', 'brand.co.uk'],
+    ['brand.co.uk', 'brand.co.uk'],
+    ['go.brand.com.au', 'brand.com.au'],
+    ['go.brand.co', 'brand.co'],
+    ['go.brand.de', 'brand.de'],
+  ])('%s -> %s', (host, apex) => {
+    expect(config.apexDomain(host)).toBe(apex);
+  });
+});
+
+// ---- the npm scripts around sst ---------------------------------------------------------------------
+
+describe('deploy scripts', () => {
+  it('npm run deploy -- --stage prod, from the repo root, reaches `sst deploy --stage prod` at the root with telemetry off', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fake-sst-'));
+    try {
+      const fake = join(dir, 'sst');
+      const seen = join(dir, 'seen.txt');
+      writeFileSync(fake, `#!/bin/sh\nprintf '%s\\n' "$PWD" "$SST_TELEMETRY_DISABLED" "$@" > "${seen}"\n`);
+      chmodSync(fake, 0o755);
+      // node_modules/sst/bin/sst.mjs runs SST_BIN_PATH instead of the platform binary when it is set.
+      execFileSync('npm', ['run', 'deploy', '--', '--stage', 'prod'], {
+        cwd: root,
+        env: { ...process.env, SST_BIN_PATH: fake, npm_config_update_notifier: 'false' },
+        stdio: 'pipe',
+      });
+      const [cwd, telemetry, ...args] = readFileSync(seen, 'utf8').trimEnd().split('\n');
+      expect(realpathSync(cwd ?? '')).toBe(root.replace(/\/$/, ''));
+      expect(telemetry).toBe('1');
+      expect(args).toEqual(['deploy', '--stage', 'prod']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('every redirector script that runs sst turns its telemetry off', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'redirector/package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const runs = Object.entries(pkg.scripts).flatMap(([name, cmd]) =>
+      // Each `sst` command with the variable assignments in front of it.
+      [...cmd.matchAll(/(?:^|&&|\|\||;)\s*((?:\w+=\S*\s+)*)sst(?=\s|$)/g)].map((m) => ({ name, env: m[1] ?? '' })),
+    );
+    expect(runs.map((r) => r.name)).toContain('deploy');
+    for (const { name, env } of runs) expect(env, name).toMatch(/(^|\s)SST_TELEMETRY_DISABLED=1\s/);
+  });
+});
