@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type pino from 'pino';
@@ -35,7 +35,8 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   const { config, store, clock, log } = deps;
   const app: FastifyInstance = Fastify({
     loggerInstance: log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // No per-request log lines: they would hold visitors' IPs and URLs, and cost time on every redirect.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: config.trustProxy,
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: SLUG_MAX_LENGTH + 1 },
