@@ -1,5 +1,4 @@
-import { z } from 'zod';
-import { hostInDomain } from '@revtrail/shared';
+import { hostInDomain, readIntText } from '@revtrail/shared';
 
 /**
  * Everything the redirector can be configured with. This file is the only reader of process.env and of
@@ -41,124 +40,85 @@ export interface Config {
 }
 
 const MAX_WINDOW_DAYS = 395; // 13 months, the longest a tracking cookie should live (REFERENCE.md, Privacy)
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const TABLE_RE = /^[A-Za-z0-9_.-]{3,255}$/;
 
-const secret = (name: string) =>
-  z
-    .string({ error: `${name} is required` })
-    .min(32, `${name} must be at least 32 characters (generate one with: openssl rand -base64 32)`);
+type Env = Record<string, string | undefined>;
 
-const intFromEnv = (name: string, min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be a whole number from ${min} to ${max}, got "${v}"` });
-        return z.NEVER;
-      }
-      return n;
-    });
+function secret(env: Env, name: string, problems: string[]): string {
+  const value = env[name];
+  if (!value) problems.push(`${name} is required`);
+  else if (value.length < 32) problems.push(`${name} must be at least 32 characters (generate one with: openssl rand -base64 32)`);
+  return value ?? '';
+}
 
-const httpUrl = (name: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return null;
-      try {
-        const url = new URL(v);
-        if (url.protocol === 'http:' || url.protocol === 'https:') return url.toString();
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: 'custom', message: `${name} must be an http(s) URL, got "${v}"` });
-      return z.NEVER;
-    });
+function httpUrl(env: Env, name: string, problems: string[]): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  const url = URL.canParse(raw) ? new URL(raw) : null;
+  if (url && (url.protocol === 'http:' || url.protocol === 'https:')) return url.toString();
+  problems.push(`${name} must be an http(s) URL, got "${raw}"`);
+  return null;
+}
 
-const envSchema = z.object({
-  REVTRAIL_TABLE: z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'REVTRAIL_TABLE must be a DynamoDB table name'),
-  REVTRAIL_SYNC_TOKEN: secret('REVTRAIL_SYNC_TOKEN'),
-  REVTRAIL_EMAIL_HASH_KEY: secret('REVTRAIL_EMAIL_HASH_KEY'),
-  REVTRAIL_IP_SALT_SEED: secret('REVTRAIL_IP_SALT_SEED'),
-  REVTRAIL_COOKIE_DOMAIN: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return null;
-      const d = v.trim().toLowerCase().replace(/^\./, '');
-      if (!/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(d)) {
-        ctx.addIssue({ code: 'custom', message: `REVTRAIL_COOKIE_DOMAIN must be a domain like brand.com, got "${v}"` });
-        return z.NEVER;
-      }
-      return d;
-    }),
-  REVTRAIL_ATTRIBUTION_WINDOW_DAYS: intFromEnv('REVTRAIL_ATTRIBUTION_WINDOW_DAYS', 1, MAX_WINDOW_DAYS, 30),
-  REVTRAIL_RETENTION_DAYS: intFromEnv('REVTRAIL_RETENTION_DAYS', 1, 3650, 90),
-  REVTRAIL_ALLOWED_ORIGINS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const origins: string[] = [];
-      for (const raw of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-        const url = URL.canParse(raw) ? new URL(raw) : null;
-        if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== raw.replace(/\/$/, '')) {
-          ctx.addIssue({ code: 'custom', message: `REVTRAIL_ALLOWED_ORIGINS: "${raw}" is not an origin like https://brand.com` });
-          return z.NEVER;
-        }
-        origins.push(url.origin);
-      }
-      return origins;
-    }),
-  REVTRAIL_FALLBACK_URL: httpUrl('REVTRAIL_FALLBACK_URL'),
-  REVTRAIL_PUBLIC_URL: httpUrl('REVTRAIL_PUBLIC_URL'),
-  REVTRAIL_DUPLICATE_WINDOW_SECONDS: intFromEnv('REVTRAIL_DUPLICATE_WINDOW_SECONDS', 0, 86_400, 1800),
-  REVTRAIL_CLICK_WRITE_BUDGET_MS: intFromEnv('REVTRAIL_CLICK_WRITE_BUDGET_MS', 5, 5000, 150),
-  REVTRAIL_LINK_CACHE_TTL_MS: intFromEnv('REVTRAIL_LINK_CACHE_TTL_MS', 0, 3_600_000, 30_000),
-  REVTRAIL_FEED_SETTLE_MS: intFromEnv('REVTRAIL_FEED_SETTLE_MS', 0, 600_000, 5000),
-  REVTRAIL_TRUST_PROXY: z.enum(['true', 'false']).optional(),
-  REVTRAIL_SPILL_QUEUE_URL: httpUrl('REVTRAIL_SPILL_QUEUE_URL'),
-});
+function cookieDomain(env: Env, problems: string[]): string | null {
+  const raw = env.REVTRAIL_COOKIE_DOMAIN?.trim();
+  if (!raw) return null;
+  const domain = raw.toLowerCase().replace(/^\./, '');
+  if (DOMAIN_RE.test(domain)) return domain;
+  problems.push(`REVTRAIL_COOKIE_DOMAIN must be a domain like brand.com, got "${raw}"`);
+  return null;
+}
+
+function origins(env: Env, problems: string[]): string[] {
+  const found: string[] = [];
+  for (const raw of (env.REVTRAIL_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const url = URL.canParse(raw) ? new URL(raw) : null;
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin !== raw.replace(/\/$/, '')) {
+      problems.push(`REVTRAIL_ALLOWED_ORIGINS: "${raw}" is not an origin like https://brand.com`);
+    } else {
+      found.push(url.origin);
+    }
+  }
+  return found;
+}
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
-/** Validates a flat map of settings (process.env, or env merged with SST resources). */
-export function parseConfig(env: Record<string, string | undefined>): ConfigResult {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    return { ok: false, errors: parsed.error.issues.map((i) => (i.message.startsWith('REVTRAIL_') ? i.message : `${i.path.join('.')}: ${i.message}`)) };
-  }
-  const e = parsed.data;
-  const errors: string[] = [];
-  if (e.REVTRAIL_PUBLIC_URL && e.REVTRAIL_COOKIE_DOMAIN && !hostInDomain(new URL(e.REVTRAIL_PUBLIC_URL).hostname, e.REVTRAIL_COOKIE_DOMAIN)) {
-    errors.push(`REVTRAIL_COOKIE_DOMAIN (${e.REVTRAIL_COOKIE_DOMAIN}) must contain the tracking host of REVTRAIL_PUBLIC_URL (${e.REVTRAIL_PUBLIC_URL})`);
-  }
-  if (new Set([e.REVTRAIL_SYNC_TOKEN, e.REVTRAIL_EMAIL_HASH_KEY, e.REVTRAIL_IP_SALT_SEED]).size < 3) {
-    errors.push('REVTRAIL_SYNC_TOKEN, REVTRAIL_EMAIL_HASH_KEY and REVTRAIL_IP_SALT_SEED must be three different secrets');
-  }
-  if (errors.length > 0) return { ok: false, errors };
-  return {
-    ok: true,
-    config: {
-      tableName: e.REVTRAIL_TABLE,
-      syncToken: e.REVTRAIL_SYNC_TOKEN,
-      emailHashKey: e.REVTRAIL_EMAIL_HASH_KEY,
-      ipSaltSeed: e.REVTRAIL_IP_SALT_SEED,
-      cookieDomain: e.REVTRAIL_COOKIE_DOMAIN,
-      attributionWindowDays: e.REVTRAIL_ATTRIBUTION_WINDOW_DAYS,
-      retentionDays: e.REVTRAIL_RETENTION_DAYS,
-      allowedOrigins: e.REVTRAIL_ALLOWED_ORIGINS,
-      fallbackUrl: e.REVTRAIL_FALLBACK_URL,
-      publicUrl: e.REVTRAIL_PUBLIC_URL,
-      duplicateWindowMs: e.REVTRAIL_DUPLICATE_WINDOW_SECONDS * 1000,
-      clickWriteBudgetMs: e.REVTRAIL_CLICK_WRITE_BUDGET_MS,
-      linkCacheTtlMs: e.REVTRAIL_LINK_CACHE_TTL_MS,
-      feedSettleMs: e.REVTRAIL_FEED_SETTLE_MS,
-      trustProxy: e.REVTRAIL_TRUST_PROXY === 'true',
-      spillQueueUrl: e.REVTRAIL_SPILL_QUEUE_URL,
-    },
+/** Validates a flat map of settings (process.env, or env merged with SST resources); lists every problem. */
+export function parseConfig(env: Env): ConfigResult {
+  const problems: string[] = [];
+  const int = (name: string, min: number, max: number, fallback: number) => readIntText(env[name], name, min, max, fallback, problems);
+  const tableName = env.REVTRAIL_TABLE ?? '';
+  if (!TABLE_RE.test(tableName)) problems.push('REVTRAIL_TABLE must be a DynamoDB table name');
+  const trust = env.REVTRAIL_TRUST_PROXY;
+  if (trust !== undefined && trust !== 'true' && trust !== 'false') problems.push(`REVTRAIL_TRUST_PROXY must be true or false, got "${trust}"`);
+  const config: Config = {
+    tableName,
+    syncToken: secret(env, 'REVTRAIL_SYNC_TOKEN', problems),
+    emailHashKey: secret(env, 'REVTRAIL_EMAIL_HASH_KEY', problems),
+    ipSaltSeed: secret(env, 'REVTRAIL_IP_SALT_SEED', problems),
+    cookieDomain: cookieDomain(env, problems),
+    attributionWindowDays: int('REVTRAIL_ATTRIBUTION_WINDOW_DAYS', 1, MAX_WINDOW_DAYS, 30),
+    retentionDays: int('REVTRAIL_RETENTION_DAYS', 1, 3650, 90),
+    allowedOrigins: origins(env, problems),
+    fallbackUrl: httpUrl(env, 'REVTRAIL_FALLBACK_URL', problems),
+    publicUrl: httpUrl(env, 'REVTRAIL_PUBLIC_URL', problems),
+    duplicateWindowMs: int('REVTRAIL_DUPLICATE_WINDOW_SECONDS', 0, 86_400, 1800) * 1000,
+    clickWriteBudgetMs: int('REVTRAIL_CLICK_WRITE_BUDGET_MS', 5, 5000, 150),
+    linkCacheTtlMs: int('REVTRAIL_LINK_CACHE_TTL_MS', 0, 3_600_000, 30_000),
+    feedSettleMs: int('REVTRAIL_FEED_SETTLE_MS', 0, 600_000, 5000),
+    trustProxy: trust === 'true',
+    spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
   };
+  if (config.publicUrl && config.cookieDomain && !hostInDomain(new URL(config.publicUrl).hostname, config.cookieDomain)) {
+    problems.push(`REVTRAIL_COOKIE_DOMAIN (${config.cookieDomain}) must contain the tracking host of REVTRAIL_PUBLIC_URL (${config.publicUrl})`);
+  }
+  const secrets = [config.syncToken, config.emailHashKey, config.ipSaltSeed];
+  if (secrets.every(Boolean) && new Set(secrets).size < 3) {
+    problems.push('REVTRAIL_SYNC_TOKEN, REVTRAIL_EMAIL_HASH_KEY and REVTRAIL_IP_SALT_SEED must be three different secrets');
+  }
+  return problems.length > 0 ? { ok: false, errors: problems } : { ok: true, config };
 }
 
 /** Thrown at start when the configuration is invalid; its message lists every problem. */

@@ -7,3 +7,4 @@ export * from './url';
 export * from './wire/link';
 export * from './wire/events';
 export * from './csv';
+export * from './validate';

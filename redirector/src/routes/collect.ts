@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import {
   DESTINATION_MAX_LENGTH,
   EMAIL_MAX_LENGTH,
@@ -9,6 +8,10 @@ import {
   newEventId,
   newVisitorId,
   normalizeEmail,
+  parsed,
+  readObject,
+  readString,
+  type Parsed,
 } from '@revtrail/shared';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError } from '../http-errors';
@@ -17,16 +20,34 @@ import type { EventRecord } from '../store/types';
 
 export const COLLECT_BODY_LIMIT = 4096;
 
-const bodySchema = z
-  .object({
-    t: z.enum(['pageview', 'identify']),
-    url: z.string().max(DESTINATION_MAX_LENGTH),
-    ref: z.string().max(DESTINATION_MAX_LENGTH).optional(),
-    vid: z.string().max(64).optional(),
-    email: z.string().max(EMAIL_MAX_LENGTH).optional(),
-    src: z.enum(['api', 'form']).optional(),
-  })
-  .strict();
+interface CollectBody {
+  t: 'pageview' | 'identify';
+  url: string;
+  ref?: string;
+  vid?: string;
+  email?: string;
+  src?: 'api' | 'form';
+}
+
+const oneOf = (values: readonly string[]) => (v: string) => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
+
+function parseCollectBody(body: unknown): Parsed<CollectBody> {
+  const problems: string[] = [];
+  const obj = readObject(body, ['t', 'url', 'ref', 'vid', 'email', 'src'], problems);
+  const value: CollectBody = {
+    t: readString(obj, 't', { required: true, max: 16, check: oneOf(['pageview', 'identify']) }, problems) as CollectBody['t'],
+    url: readString(obj, 'url', { required: true, max: DESTINATION_MAX_LENGTH }, problems) ?? '',
+  };
+  const ref = readString(obj, 'ref', { max: DESTINATION_MAX_LENGTH }, problems);
+  const vid = readString(obj, 'vid', { max: 64 }, problems);
+  const email = readString(obj, 'email', { max: EMAIL_MAX_LENGTH }, problems);
+  const src = readString(obj, 'src', { max: 8, check: oneOf(['api', 'form']) }, problems);
+  if (ref) value.ref = ref;
+  if (vid) value.vid = vid;
+  if (email !== undefined && email !== null) value.email = email;
+  if (src) value.src = src as CollectBody['src'];
+  return parsed(value, problems);
+}
 
 /** POST /api/v1/collect — the pixel's pageviews and identify() calls, from the configured sites only. */
 export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -80,9 +101,9 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
           return sendError(reply, 'invalid_input', 'The body must be JSON.');
         }
       }
-      const parsed = bodySchema.safeParse(raw);
-      if (!parsed.success) return sendError(reply, 'invalid_input', `Invalid event: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-      const body = parsed.data;
+      const event = parseCollectBody(raw);
+      if (!event.ok) return sendError(reply, 'invalid_input', `Invalid event: ${event.problems.join('; ')}`);
+      const body = event.value;
 
       let page: URL;
       try {

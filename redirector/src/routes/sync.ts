@@ -1,17 +1,21 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import {
   EMAIL_HASH_RE,
   buildRedirectUrl,
   isEventId,
   isVisitorId,
   linkFromInput,
-  linkInputSchema,
-  slugSchema,
+  parseLinkInput,
+  parsed,
+  readIntText,
+  readObject,
+  readString,
+  slugProblem,
   toCsv,
   UTM_KEYS,
   type Link,
+  type Parsed,
 } from '@revtrail/shared';
 import { API_VERSION, type AppContext } from '../context';
 import { sendError } from '../http-errors';
@@ -20,22 +24,27 @@ import type { FeedKind } from '../store/types';
 const FEEDS: FeedKind[] = ['clicks', 'pageviews', 'identities', 'erasures'];
 const PAGE_MAX = 1000;
 
-const feedQuery = z
-  .object({
-    cursor: z.string().optional(),
-    limit: z.coerce.number().int().min(1).max(PAGE_MAX).optional(),
-  })
-  .strict();
+/** `?cursor=&limit=` of a feed page. */
+function parseFeedQuery(query: unknown): Parsed<{ cursor: string | null; limit: number }> {
+  const problems: string[] = [];
+  const q = readObject(query, ['cursor', 'limit'], problems, 'query');
+  const cursor = readString(q, 'cursor', { max: 64, check: (c) => (c === '' || isEventId(c) ? null : 'must be a value returned by a previous page') }, problems);
+  const limit = readIntText(typeof q.limit === 'string' ? q.limit : undefined, 'limit', 1, PAGE_MAX, 500, problems);
+  return parsed({ cursor: cursor || null, limit }, problems);
+}
 
-const eraseBody = z.union([
-  z.object({ visitorId: z.string().refine(isVisitorId, 'visitorId must be a 22-character visitor id') }).strict(),
-  z.object({ emailHash: z.string().regex(EMAIL_HASH_RE, 'emailHash must be 64 lowercase hex characters') }).strict(),
-]);
+/** `{visitorId}` or `{emailHash}`. */
+function parseErase(body: unknown): Parsed<{ visitorId: string } | { emailHash: string }> {
+  const problems: string[] = [];
+  const obj = readObject(body, ['visitorId', 'emailHash'], problems);
+  const visitorId = readString(obj, 'visitorId', { max: 22, check: (v) => (isVisitorId(v) ? null : 'must be a 22-character visitor id') }, problems);
+  const emailHash = readString(obj, 'emailHash', { max: 64, check: (v) => (EMAIL_HASH_RE.test(v) ? null : 'must be 64 lowercase hex characters') }, problems);
+  if (problems.length === 0 && (visitorId === undefined) === (emailHash === undefined)) problems.push('give exactly one of visitorId and emailHash');
+  return parsed(visitorId ? { visitorId } : { emailHash: emailHash ?? '' }, problems);
+}
 
 /** Per client IP; the auth check runs after it, so guessing tokens is throttled too. */
 const limited = { config: { rateLimit: { max: 1200, timeWindow: 60_000 } } };
-
-const issues = (e: z.ZodError) => e.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
 
 /** Constant-time comparison of a presented bearer token with the configured one. */
 export function tokenMatches(presented: string, expected: string): boolean {
@@ -103,16 +112,17 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
     });
 
     api.put<{ Params: { slug: string } }>('/links/:slug', { ...limited, bodyLimit: 8192 }, async (req, reply) => {
-      const slug = slugSchema.safeParse(req.params.slug);
-      if (!slug.success) return sendError(reply, 'invalid_input', issues(slug.error));
-      const input = linkInputSchema.safeParse(req.body);
-      if (!input.success) return sendError(reply, 'invalid_input', issues(input.error));
+      const slug = req.params.slug;
+      const badSlug = slugProblem(slug);
+      if (badSlug) return sendError(reply, 'invalid_input', badSlug);
+      const input = parseLinkInput(req.body);
+      if (!input.ok) return sendError(reply, 'invalid_input', input.problems.join('; '));
       const ownHost = ctx.config.publicUrl ? new URL(ctx.config.publicUrl).hostname : req.hostname.replace(/:\d+$/, '');
-      if (new URL(input.data.destination).hostname === ownHost) {
+      if (new URL(input.value.destination).hostname === ownHost) {
         return sendError(reply, 'invalid_input', 'A link cannot point back at the tracking domain itself.');
       }
-      const previous = await ctx.store.getLink(slug.data);
-      const link = linkFromInput(slug.data, input.data, ctx.clock.now(), previous ?? undefined);
+      const previous = await ctx.store.getLink(slug);
+      const link = linkFromInput(slug, input.value, ctx.clock.now(), previous ?? undefined);
       await ctx.store.putLink(link);
       ctx.links.set(link);
       return reply.code(previous ? 200 : 201).send({ link });
@@ -120,20 +130,18 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
 
     for (const kind of FEEDS) {
       api.get(`/${kind}`, limited, async (req, reply) => {
-        const q = feedQuery.safeParse(req.query);
-        if (!q.success) return sendError(reply, 'invalid_input', issues(q.error));
-        const cursor = q.data.cursor || null;
-        if (cursor !== null && !isEventId(cursor)) return sendError(reply, 'invalid_input', 'cursor must be a value returned by a previous page.');
+        const q = parseFeedQuery(req.query);
+        if (!q.ok) return sendError(reply, 'invalid_input', q.problems.join('; '));
         const until = ctx.clock.now() - ctx.config.feedSettleMs;
-        return ctx.store.readFeed(kind, cursor, q.data.limit ?? 500, until);
+        return ctx.store.readFeed(kind, q.value.cursor, q.value.limit, until);
       });
     }
 
     api.post('/erase', { ...limited, bodyLimit: 1024 }, async (req, reply) => {
-      const body = eraseBody.safeParse(req.body);
-      if (!body.success) return sendError(reply, 'invalid_input', `Send {"visitorId": ...} or {"emailHash": ...}: ${issues(body.error)}`);
+      const body = parseErase(req.body);
+      if (!body.ok) return sendError(reply, 'invalid_input', `Send {"visitorId": ...} or {"emailHash": ...}: ${body.problems.join('; ')}`);
       const at = ctx.clock.now();
-      const result = 'visitorId' in body.data ? await ctx.store.eraseVisitor(body.data.visitorId, at) : await ctx.store.eraseEmailHash(body.data.emailHash, at);
+      const result = 'visitorId' in body.value ? await ctx.store.eraseVisitor(body.value.visitorId, at) : await ctx.store.eraseEmailHash(body.value.emailHash, at);
       ctx.log.info({ visitors: result.visitors, items: result.items }, 'erasure handled');
       return result;
     });

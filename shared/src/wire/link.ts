@@ -1,41 +1,60 @@
-import { z } from 'zod';
 import { SLUG_MAX_LENGTH, isSlug } from '../ids';
 import { TRACKING_VALUE_MAX, UTM_KEYS, type Utm } from '../tracking-params';
 import { destinationProblem } from '../url';
+import { parsed, readBoolean, readObject, readString, type Parsed } from '../validate';
 
 export const CHANNEL_MAX_LENGTH = 64;
 export const CAMPAIGN_MAX_LENGTH = 128;
 const PARTNER_ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
-const utmSchema = z
-  .object(Object.fromEntries(UTM_KEYS.map((k) => [k, z.string().min(1).max(TRACKING_VALUE_MAX)])) as Record<
-    (typeof UTM_KEYS)[number],
-    z.ZodString
-  >)
-  .partial()
-  .strict();
-
 /** Body of PUT /api/v1/links/:slug, as the desktop sends it. */
-export const linkInputSchema = z
-  .object({
-    destination: z.string().superRefine((value, ctx) => {
-      const problem = destinationProblem(value);
-      if (problem) ctx.addIssue({ code: 'custom', message: problem });
-    }),
-    channel: z.string().trim().min(1).max(CHANNEL_MAX_LENGTH),
-    campaign: z.string().trim().min(1).max(CAMPAIGN_MAX_LENGTH).nullable().optional(),
-    partnerId: z.string().regex(PARTNER_ID_RE, 'partnerId: 1-64 letters, digits, _ or -').nullable().optional(),
-    utm: utmSchema.optional(),
-    enabled: z.boolean().optional(),
-  })
-  .strict();
+export interface LinkInput {
+  destination: string;
+  channel: string;
+  campaign?: string | null;
+  partnerId?: string | null;
+  utm?: Utm;
+  enabled?: boolean;
+}
 
-export type LinkInput = z.infer<typeof linkInputSchema>;
+const LINK_FIELDS = ['destination', 'channel', 'campaign', 'partnerId', 'utm', 'enabled'] as const;
 
-export const slugSchema = z
-  .string()
-  .max(SLUG_MAX_LENGTH, `slug is longer than ${SLUG_MAX_LENGTH} characters`)
-  .refine(isSlug, 'slug: 1-64 letters, digits, _ or -, starting with a letter or digit, and not a reserved path');
+export function parseLinkInput(body: unknown): Parsed<LinkInput> {
+  const problems: string[] = [];
+  const obj = readObject(body, LINK_FIELDS, problems);
+  const destination = readString(obj, 'destination', { required: true, max: Number.MAX_SAFE_INTEGER, check: destinationProblem }, problems);
+  const channel = readString(obj, 'channel', { required: true, trim: true, min: 1, max: CHANNEL_MAX_LENGTH }, problems);
+  const campaign = readString(obj, 'campaign', { nullable: true, trim: true, min: 1, max: CAMPAIGN_MAX_LENGTH }, problems);
+  const partnerId = readString(
+    obj,
+    'partnerId',
+    { nullable: true, max: 64, check: (v) => (PARTNER_ID_RE.test(v) ? null : '1-64 letters, digits, _ or -') },
+    problems,
+  );
+  const enabled = readBoolean(obj, 'enabled', problems);
+  let utm: Utm | undefined;
+  if (obj.utm !== undefined) {
+    const raw = readObject(obj.utm, UTM_KEYS, problems, 'utm');
+    utm = {};
+    for (const key of UTM_KEYS) {
+      const value = readString(raw, key, { min: 1, max: TRACKING_VALUE_MAX }, problems);
+      if (value) utm[key] = value;
+    }
+  }
+  const input: LinkInput = { destination: destination ?? '', channel: channel ?? '' };
+  if (campaign !== undefined) input.campaign = campaign;
+  if (partnerId !== undefined) input.partnerId = partnerId;
+  if (utm !== undefined) input.utm = utm;
+  if (enabled !== undefined) input.enabled = enabled;
+  return parsed(input, problems);
+}
+
+/** Why a string cannot be a link's slug, or null when it can. */
+export function slugProblem(slug: string): string | null {
+  if (slug.length > SLUG_MAX_LENGTH) return `slug is longer than ${SLUG_MAX_LENGTH} characters`;
+  if (!isSlug(slug)) return 'slug: 1-64 letters, digits, _ or -, starting with a letter or digit, and not a reserved path';
+  return null;
+}
 
 /** A tracking link as the redirector stores and serves it. */
 export interface Link {

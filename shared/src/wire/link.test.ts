@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { parseLinkInput, slugProblem } from './link';
+
+describe('parseLinkInput', () => {
+  it('accepts a full link and trims its names', () => {
+    expect(
+      parseLinkInput({ destination: 'https://brand.com/a', channel: ' Newsletter ', campaign: 'c', partnerId: 'p_1', utm: { utm_source: 'nl' }, enabled: false }),
+    ).toEqual({ ok: true, value: { destination: 'https://brand.com/a', channel: 'Newsletter', campaign: 'c', partnerId: 'p_1', utm: { utm_source: 'nl' }, enabled: false } });
+    expect(parseLinkInput({ destination: 'https://brand.com/', channel: 'X', campaign: null })).toEqual({
+      ok: true,
+      value: { destination: 'https://brand.com/', channel: 'X', campaign: null },
+    });
+  });
+
+  it.each([
+    [null, 'body must be a JSON object'],
+    [[], 'body must be a JSON object'],
+    [{ channel: 'X' }, 'destination: required'],
+    [{ destination: 'ftp://x.io/', channel: 'X' }, 'destination: destination must be an http or https URL'],
+    [{ destination: 'https://b.co/', channel: '   ' }, 'channel: must not be empty'],
+    [{ destination: 'https://b.co/', channel: 'x'.repeat(65) }, 'channel: at most 64 characters'],
+    [{ destination: 'https://b.co/', channel: 7 }, 'channel: must be a string'],
+    [{ destination: 'https://b.co/', channel: 'X', partnerId: 'a b' }, 'partnerId: 1-64 letters, digits, _ or -'],
+    [{ destination: 'https://b.co/', channel: 'X', enabled: 'yes' }, 'enabled: must be true or false'],
+    [{ destination: 'https://b.co/', channel: 'X', utm: { utm_evil: '1' } }, 'utm.utm_evil: unknown field'],
+    [{ destination: 'https://b.co/', channel: 'X', utm: { utm_source: '' } }, 'utm_source: must not be empty'],
+    [{ destination: 'https://b.co/', channel: 'X', owner: 'me' }, 'owner: unknown field'],
+  ])('refuses %j: %s', (body, problem) => {
+    const r = parseLinkInput(body);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems.join('; ')).toContain(problem);
+  });
+
+  it('lists every problem at once', () => {
+    const r = parseLinkInput({ destination: 'nope', channel: '', enabled: 1 });
+    expect(r.ok === false && r.problems).toHaveLength(3);
+  });
+});
+
+describe('slugProblem', () => {
+  it.each([
+    ['spring-sale', null],
+    ['api', /reserved/],
+    ['a'.repeat(65), /longer than 64/],
+    ['a/b', /letters, digits/],
+  ])('%s', (slug, expected) => {
+    const p = slugProblem(slug);
+    if (expected === null) expect(p).toBeNull();
+    else expect(p).toMatch(expected);
+  });
+});
