@@ -65,7 +65,6 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const log = opts.log ?? createLogger();
   const { secrets, created } = loadOrCreateSecrets(dataDir);
   const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN || process.env.REVTRAIL_SYNC_TOKEN || undefined;
-  const dynamo = opts.dynamo ?? (await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') }));
   const settings: Record<string, string> = {
     REVTRAIL_TABLE: 'revtrail',
     REVTRAIL_SYNC_TOKEN: tokenFromEnv ?? secrets.syncToken,
@@ -74,6 +73,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
     ...opts.settings,
   };
   const config = loadLocalConfig(settings);
+  const dynamo = opts.dynamo ?? (await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') }));
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
   await store.ensureTable(clock.now());
   const spill = new FileSpill(join(dataDir, 'spill'), log);

@@ -8,17 +8,25 @@ export interface RecorderStats {
   queued: number;
 }
 
+const WARN_EVERY_MS = 10_000;
+
 /**
  * Writes clicks, pageviews and identities without ever holding a visitor back.
  * - `inline` (Lambda, where nothing may run after the response): the write gets `budgetMs`; past that,
  *   or on an error, the events go to the spill.
- * - `background` (the long-running local server): record() returns at once; a writer drains the queue
- *   in batches, and a batch the store refuses, or a queue past `maxQueue`, goes to the spill.
+ * - `background` (the long-running local server): record() returns at once; writers drain the queue in
+ *   batches, a few at a time, and a batch the store refuses, or what arrives while the queue is full,
+ *   goes to the spill, appended once per event-loop turn.
  */
 export class EventRecorder {
   private readonly queue: EventRecord[] = [];
-  private draining: Promise<void> | null = null;
+  private readonly pending = new Set<Promise<void>>();
+  private inFlight = 0;
+  private pumpScheduled = false;
+  private overflow: EventRecord[] = [];
   private readonly counts = { stored: 0, spilled: 0 };
+  private lastWarnAt = Number.NEGATIVE_INFINITY;
+  private unreported = 0;
 
   constructor(
     private readonly opts: {
@@ -29,11 +37,12 @@ export class EventRecorder {
       budgetMs: number;
       batchSize?: number;
       maxQueue?: number;
+      concurrency?: number;
     },
   ) {}
 
   get stats(): RecorderStats {
-    return { ...this.counts, queued: this.queue.length };
+    return { ...this.counts, queued: this.queue.length + this.overflow.length };
   }
 
   async record(records: EventRecord[]): Promise<void> {
@@ -42,28 +51,49 @@ export class EventRecorder {
       return;
     }
     if (this.queue.length + records.length > (this.opts.maxQueue ?? 10_000)) {
-      await this.toSpill(records, new Error('write queue full'));
+      if (this.overflow.length === 0) {
+        setImmediate(() => {
+          const batch = this.overflow;
+          this.overflow = [];
+          this.track(this.toSpill(batch, new Error('write queue full')));
+        });
+      }
+      this.overflow.push(...records);
       return;
     }
     this.queue.push(...records);
-    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain());
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => this.pump());
+    }
   }
 
   /** Resolves once everything recorded so far is stored or spilled. */
   async flush(): Promise<void> {
-    while (this.draining) await this.draining;
+    while (this.pending.size > 0 || this.queue.length > 0 || this.overflow.length > 0 || this.pumpScheduled) {
+      if (this.pending.size > 0) await Promise.all(this.pending);
+      else await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
-  private async drain(): Promise<void> {
+  private pump(): void {
+    this.pumpScheduled = false;
     const size = this.opts.batchSize ?? 25;
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, size);
-        await this.write(batch, Math.max(this.opts.budgetMs, 2000));
-      }
-    } finally {
-      this.draining = null;
+    while (this.inFlight < (this.opts.concurrency ?? 4) && this.queue.length > 0) {
+      const batch = this.queue.splice(0, size);
+      this.inFlight += 1;
+      this.track(
+        this.write(batch, Math.max(this.opts.budgetMs, 2000)).finally(() => {
+          this.inFlight -= 1;
+          this.pump();
+        }),
+      );
     }
+  }
+
+  private track(p: Promise<void>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
   }
 
   private async write(records: EventRecord[], budgetMs: number): Promise<void> {
@@ -80,7 +110,13 @@ export class EventRecorder {
   }
 
   private async toSpill(records: EventRecord[], cause: Error): Promise<void> {
-    this.opts.log.warn({ events: records.length, cause: cause.message }, 'store unavailable: events spilled');
+    this.unreported += records.length;
+    const now = Date.now();
+    if (now - this.lastWarnAt >= WARN_EVERY_MS) {
+      this.opts.log.warn({ events: this.unreported, cause: cause.message }, 'store unavailable or behind: events spilled, to be replayed');
+      this.lastWarnAt = now;
+      this.unreported = 0;
+    }
     try {
       await this.opts.spill.put(records);
       this.counts.spilled += records.length;

@@ -13,10 +13,11 @@ import {
   QueryCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { decodeTime, encodeTime, ulid } from 'ulid';
+import { decodeTime, encodeTime } from 'ulid';
 import {
   DAY_MS,
   newEventId,
+  newSortKey,
   systemClock,
   type Clock,
   toEpochSeconds,
@@ -107,9 +108,8 @@ export class DynamoStore implements Store {
   }
 
   private feedItem(r: EventRecord | { kind: 'erasures'; item: Erasure }, now: number): Record<string, unknown> {
-    // Not monotonic on purpose: a monotonic id keeps the last time seen, so after the clock steps back it
-    // would sort (and partition) ahead of `now`. Order within one millisecond does not matter to readers.
-    const seq = ulid(now);
+    // Order within one millisecond does not matter to readers; a time in the future would.
+    const seq = newSortKey(now);
     const item: Record<string, unknown> = {
       pk: `${FEED_PREFIX[r.kind]}#${utcDay(now)}`,
       sk: seq,
