@@ -13,6 +13,7 @@ import { registerCollectRoutes } from './routes/collect';
 import { registerPublicRoutes } from './routes/public';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTrackRoutes } from './routes/track';
+import type { FileSpill } from './spill/file';
 import type { Spill } from './spill/types';
 import type { Store } from './store/types';
 import { DuplicateDetector, IpHasher, clientIp } from './visitor';
@@ -22,9 +23,11 @@ export interface AppDeps {
   config: Config;
   log: pino.Logger;
   clock: Clock;
-  spill: Spill;
-  /** `inline` on Lambda (nothing runs after a response), `background` in a long-running server. */
-  recorderMode: 'inline' | 'background';
+  /**
+   * How events are written: `inline` with a spill for what the store does not take in time (Lambda,
+   * where nothing runs after a response); `journal` to the local journal file, ingested in the background.
+   */
+  events: { mode: 'inline'; spill: Spill } | { mode: 'journal'; spill: FileSpill };
   pixel?: PixelAsset;
 }
 
@@ -37,6 +40,8 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     loggerInstance: log as FastifyBaseLogger,
     // No per-request log lines: they would hold visitors' IPs and URLs, and cost time on every redirect.
     logController: new LogController({ disableRequestLogging: true }),
+    // A child logger per request costs more than the rest of a redirect; errors are logged with context.
+    childLoggerFactory: (logger) => logger,
     trustProxy: config.trustProxy,
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: SLUG_MAX_LENGTH + 1 },
@@ -49,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     clock,
     log,
     links: new LinkCache({ store, clock, log, ttlMs: config.linkCacheTtlMs, lookupBudgetMs: Math.max(200, config.clickWriteBudgetMs * 2) }),
-    recorder: new EventRecorder({ store, spill: deps.spill, log, mode: deps.recorderMode, budgetMs: config.clickWriteBudgetMs }),
+    recorder: new EventRecorder({ store, log, budgetMs: config.clickWriteBudgetMs, ...deps.events }),
     ipHasher: new IpHasher(config.ipSaltSeed),
     duplicates: new DuplicateDetector(config.duplicateWindowMs),
     pixel: deps.pixel ?? loadPixelAsset(),

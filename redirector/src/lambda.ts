@@ -25,7 +25,7 @@ export async function createProxy(): Promise<Proxy> {
           log.error({ spill: records }, 'no spill queue configured: events kept in this log line');
         },
       };
-  const app = await buildApp({ store, config, log, clock: systemClock, spill, recorderMode: 'inline' });
+  const app = await buildApp({ store, config, log, clock: systemClock, events: { mode: 'inline', spill } });
   // Comma-splitting of query values would cut UTM values such as "spring,sale" apart.
   const proxy = awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false }) as Proxy;
   await app.ready();

@@ -11,7 +11,7 @@ import { DynamoStore } from './store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded';
 
 const SECRETS_FILE = 'secrets.json';
-const REPLAY_EVERY_MS = 5_000;
+const INGEST_EVERY_MS = 250;
 const PURGE_EVERY_MS = 3_600_000;
 
 interface LocalSecrets {
@@ -77,7 +77,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
   await store.ensureTable(clock.now());
   const spill = new FileSpill(join(dataDir, 'spill'), log);
-  const app = await buildApp({ store, config, log, clock, spill, recorderMode: 'background' });
+  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', spill } });
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
   const port = (app.server.address() as { port: number }).port;
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;
@@ -87,19 +87,25 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
     (replaying ??= (async () => {
       try {
         if ((await spill.pending()).length === 0) return 0;
-        await store.ping();
-        return await spill.replay(store, clock.now());
+        return await app.revtrail.recorder.ingest(clock.now());
       } finally {
         replaying = null;
       }
     })());
   const timers: NodeJS.Timeout[] = [];
   if (opts.maintenance !== false) {
-    const quietly = (what: string, p: Promise<unknown>) => p.catch((e: unknown) => log.warn({ err: (e as Error).message }, `${what} postponed`));
-    timers.push(setInterval(() => void quietly('spill replay', replaySpill()), REPLAY_EVERY_MS));
+    const warnedAt = new Map<string, number>();
+    const quietly = (what: string, p: Promise<unknown>) =>
+      p.catch((e: unknown) => {
+        if (Date.now() - (warnedAt.get(what) ?? 0) < 60_000) return; // the store being down says so once a minute
+        warnedAt.set(what, Date.now());
+        log.warn({ err: (e as Error).message }, `${what} postponed`);
+      });
+    // The journal moves into the store every quarter second; with the store down, the next tick retries.
+    timers.push(setInterval(() => void quietly('journal ingest', replaySpill()), INGEST_EVERY_MS));
     timers.push(setInterval(() => void quietly('purge', store.purgeExpired(clock.now())), PURGE_EVERY_MS));
     for (const t of timers) t.unref();
-    void quietly('spill replay', replaySpill());
+    void quietly('journal ingest', replaySpill());
     void quietly('purge', store.purgeExpired(clock.now()));
   }
 

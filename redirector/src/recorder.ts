@@ -1,10 +1,14 @@
 import type { Logger } from './log';
+import type { FileSpill } from './spill/file';
 import type { Spill } from './spill/types';
 import type { EventRecord, Store } from './store/types';
 
 export interface RecorderStats {
+  /** Events written into the store. */
   stored: number;
+  /** Events written to the spill (inline mode) or the journal (journal mode). */
   spilled: number;
+  /** Events in the journal not yet moved into the store (journal mode). */
   queued: number;
 }
 
@@ -13,115 +17,81 @@ const WARN_EVERY_MS = 10_000;
 /**
  * Writes clicks, pageviews and identities without ever holding a visitor back.
  * - `inline` (Lambda, where nothing may run after the response): the write gets `budgetMs`; past that,
- *   or on an error, the events go to the spill.
- * - `background` (the long-running local server): record() returns at once; writers drain the queue in
- *   batches, a few at a time, and a batch the store refuses, or what arrives while the queue is full,
- *   goes to the spill, appended once per event-loop turn.
+ *   or on an error, the events go to the spill (SQS), to be replayed into the table.
+ * - `journal` (the long-running local server): each event is appended to the journal file (once per
+ *   event-loop turn, on disk before the store sees it), and `ingest` moves the journal into the store in
+ *   the background, yielding to redirects while they are coming in. A crash loses no journaled click.
  */
 export class EventRecorder {
-  private readonly queue: EventRecord[] = [];
-  private readonly pending = new Set<Promise<void>>();
-  private inFlight = 0;
-  private pumpScheduled = false;
-  private overflow: EventRecord[] = [];
   private readonly counts = { stored: 0, spilled: 0 };
+  private recent = 0;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
-  private unreported = 0;
 
   constructor(
-    private readonly opts: {
-      store: Store;
-      spill: Spill;
-      log: Logger;
-      mode: 'inline' | 'background';
-      budgetMs: number;
-      batchSize?: number;
-      maxQueue?: number;
-      concurrency?: number;
-    },
+    private readonly opts:
+      | { mode: 'inline'; store: Store; spill: Spill; log: Logger; budgetMs: number }
+      | { mode: 'journal'; store: Store; spill: FileSpill; log: Logger; budgetMs: number },
   ) {}
 
   get stats(): RecorderStats {
-    return { ...this.counts, queued: this.queue.length + this.overflow.length };
+    return { ...this.counts, queued: Math.max(0, this.opts.mode === 'journal' ? this.counts.spilled - this.counts.stored : 0) };
   }
 
   async record(records: EventRecord[]): Promise<void> {
-    if (this.opts.mode === 'inline') {
-      await this.write(records, this.opts.budgetMs);
+    this.recent += records.length;
+    if (this.opts.mode === 'journal') {
+      this.counts.spilled += records.length;
+      this.opts.spill.put(records).catch((e: unknown) => this.lost(records, e as Error));
       return;
     }
-    if (this.queue.length + records.length > (this.opts.maxQueue ?? 10_000)) {
-      if (this.overflow.length === 0) {
-        setImmediate(() => {
-          const batch = this.overflow;
-          this.overflow = [];
-          this.track(this.toSpill(batch, new Error('write queue full')));
-        });
-      }
-      this.overflow.push(...records);
-      return;
-    }
-    this.queue.push(...records);
-    if (!this.pumpScheduled) {
-      this.pumpScheduled = true;
-      setImmediate(() => this.pump());
-    }
-  }
-
-  /** Resolves once everything recorded so far is stored or spilled. */
-  async flush(): Promise<void> {
-    while (this.pending.size > 0 || this.queue.length > 0 || this.overflow.length > 0 || this.pumpScheduled) {
-      if (this.pending.size > 0) await Promise.all(this.pending);
-      else await new Promise((resolve) => setImmediate(resolve));
-    }
-  }
-
-  private pump(): void {
-    this.pumpScheduled = false;
-    const size = this.opts.batchSize ?? 25;
-    while (this.inFlight < (this.opts.concurrency ?? 4) && this.queue.length > 0) {
-      const batch = this.queue.splice(0, size);
-      this.inFlight += 1;
-      this.track(
-        this.write(batch, Math.max(this.opts.budgetMs, 2000)).finally(() => {
-          this.inFlight -= 1;
-          this.pump();
-        }),
-      );
-    }
-  }
-
-  private track(p: Promise<void>): void {
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
-  }
-
-  private async write(records: EventRecord[], budgetMs: number): Promise<void> {
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`store write took over ${budgetMs} ms`)), budgetMs);
+    const timer = setTimeout(() => abort.abort(new Error(`store write took over ${this.opts.budgetMs} ms`)), this.opts.budgetMs);
     try {
       await this.opts.store.putEvents(records, { signal: abort.signal });
       this.counts.stored += records.length;
     } catch (e) {
-      await this.toSpill(records, abort.signal.aborted ? (abort.signal.reason as Error) : (e as Error));
+      this.warn(records.length, abort.signal.aborted ? (abort.signal.reason as Error) : (e as Error));
+      try {
+        await this.opts.spill.put(records);
+        this.counts.spilled += records.length;
+      } catch (spillError) {
+        this.lost(records, spillError as Error);
+      }
     } finally {
       clearTimeout(timer);
     }
   }
 
-  private async toSpill(records: EventRecord[], cause: Error): Promise<void> {
-    this.unreported += records.length;
+  /** Resolves once everything recorded so far is stored (inline) or on disk (journal). */
+  async flush(): Promise<void> {
+    if (this.opts.mode === 'journal') await this.opts.spill.written();
+  }
+
+  /**
+   * Journal mode: moves the journal into the store. While redirects keep coming, it writes one batch per
+   * quarter second so they keep the CPU (and their latency); when they stop it runs flat out. Throws when
+   * the store is down.
+   */
+  async ingest(now: number): Promise<number> {
+    if (this.opts.mode !== 'journal') return 0;
+    this.recent = 0;
+    const stored = await this.opts.spill.replay(this.opts.store, now, async () => {
+      const busy = this.recent;
+      this.recent = 0;
+      await new Promise((resolve) => (busy > 0 ? setTimeout(resolve, busy > 50 ? 250 : 10) : setImmediate(resolve)));
+    });
+    this.counts.stored += stored;
+    return stored;
+  }
+
+  private warn(events: number, cause: Error): void {
     const now = Date.now();
-    if (now - this.lastWarnAt >= WARN_EVERY_MS) {
-      this.opts.log.warn({ events: this.unreported, cause: cause.message }, 'store unavailable or behind: events spilled, to be replayed');
-      this.lastWarnAt = now;
-      this.unreported = 0;
-    }
-    try {
-      await this.opts.spill.put(records);
-      this.counts.spilled += records.length;
-    } catch (e) {
-      this.opts.log.error({ spill: records, err: (e as Error).message }, 'spill failed: events kept in this log line');
-    }
+    if (now - this.lastWarnAt < WARN_EVERY_MS) return;
+    this.lastWarnAt = now;
+    this.opts.log.warn({ events, cause: cause.message }, 'store unavailable or slow: events spilled, to be replayed');
+  }
+
+  private lost(records: EventRecord[], err: Error): void {
+    this.opts.log.error({ spill: records, err: err.message }, 'spill failed: events kept in this log line');
   }
 }

@@ -41,7 +41,6 @@ describe.skipIf(missing !== '')(`link → browser → pixel → sync API${missin
     r = await startLocalRedirector({
       dataDir: dir,
       port: 0,
-      maintenance: false,
       log: silentLogger as pino.Logger,
       settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: siteOrigin },
     });
@@ -103,8 +102,7 @@ describe.skipIf(missing !== '')(`link → browser → pixel → sync API${missin
     // A second visit keeps the same visitor.
     await page.goto(`${r.url}/spring-sale`);
     await page.waitForURL(/\/pricing/);
-    const clicks = await feed<Click>('clicks');
-    expect(clicks.map((c) => c.visitorId)).toEqual([vid, vid]);
+    await expect.poll(async () => (await feed<Click>('clicks')).map((c) => c.visitorId), { timeout: 10_000 }).toEqual([vid, vid]);
 
     // Nothing left this machine.
     for (const url of requests) expect(new URL(url).hostname).toMatch(/^(127\.0\.0\.1|localhost)$/);

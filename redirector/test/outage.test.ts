@@ -144,7 +144,7 @@ describe('on Lambda (inline writes), a slow or dead store', () => {
       clientConfig: { endpoint: `http://127.0.0.1:${endpointPort}`, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 },
     });
     const spill = new MemorySpill();
-    const app = await buildApp({ store, config, log: silentLogger as pino.Logger, clock, spill, recorderMode: 'inline' });
+    const app = await buildApp({ store, config, log: silentLogger as pino.Logger, clock, events: { mode: 'inline', spill } });
     cleanups.push(() => app.close());
     return { app, store, spill, clock };
   }

@@ -71,7 +71,7 @@ export interface TestApp {
 }
 
 export async function makeTestApp(
-  opts: { settings?: Record<string, string>; clock?: ManualClock; mode?: 'inline' | 'background'; log?: pino.Logger } = {},
+  opts: { settings?: Record<string, string>; clock?: ManualClock; log?: pino.Logger } = {},
 ): Promise<TestApp> {
   const dynamo = await sharedDynamo();
   const clock = opts.clock ?? new ManualClock();
@@ -79,7 +79,7 @@ export async function makeTestApp(
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
   await store.ensureTable(clock.now());
   const spill = new MemorySpill();
-  const app = await buildApp({ store, config, log: opts.log ?? (silentLogger as pino.Logger), clock, spill, recorderMode: opts.mode ?? 'inline' });
+  const app = await buildApp({ store, config, log: opts.log ?? (silentLogger as pino.Logger), clock, events: { mode: 'inline', spill } });
   const auth = { authorization: `Bearer ${TOKEN}` };
   return {
     app,

@@ -9,18 +9,43 @@ const REPLAYING_SUFFIX = '.replaying';
 const REPLAY_CHUNK = 25;
 
 /**
- * Local spill: an append-only JSON-lines file in the data directory. Replay first renames the file, so
- * clicks spilled during a replay go to a fresh file, and deletes it only once every line is stored.
+ * The local journal and spill: an append-only JSON-lines file in the data directory. Events given in one
+ * event-loop turn are appended together, and appends and rotations run one after another. Replay first
+ * renames the file, so events written during a replay go to a fresh file, and deletes it only once every
+ * line is stored. Delivery is at least once: a replay cut short is done again whole.
  */
 export class FileSpill implements Spill {
+  private lines: string[] = [];
+  private chain: Promise<void> = Promise.resolve();
+  private nextWrite: Promise<void> | null = null;
+
   constructor(
     private readonly dir: string,
     private readonly log: Logger,
   ) {}
 
-  async put(records: EventRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await appendFile(join(this.dir, ACTIVE), records.map((r) => JSON.stringify(r)).join('\n') + '\n', { flag: 'a' });
+  /** Resolves once the records are in the file. */
+  put(records: EventRecord[]): Promise<void> {
+    for (const r of records) this.lines.push(JSON.stringify(r));
+    this.nextWrite ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const data = this.lines.join('\n') + '\n';
+      this.lines = [];
+      this.nextWrite = null;
+      return this.serial(() => appendFile(join(this.dir, ACTIVE), data));
+    });
+    return this.nextWrite;
+  }
+
+  /** Resolves once everything given so far is in the file. */
+  async written(): Promise<void> {
+    while (this.nextWrite) await this.nextWrite;
+    await this.chain;
+  }
+
+  private serial(step: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(step);
+    this.chain = run.catch(() => undefined);
+    return run;
   }
 
   /** Files waiting to be replayed (an interrupted replay leaves its file behind for the next one). */
@@ -29,20 +54,23 @@ export class FileSpill implements Spill {
     return names.filter((n) => n === ACTIVE || (n.startsWith('spill-') && n.endsWith(REPLAYING_SUFFIX))).sort();
   }
 
-  /** Moves spilled events into the store. Returns how many were stored; throws when the store fails. */
-  async replay(store: Store, now: number): Promise<number> {
+  /**
+   * Moves journaled events into the store, `pace` awaited between chunks so a busy server keeps serving
+   * first. Returns how many were stored; throws when the store fails (the file stays for the next try).
+   */
+  async replay(store: Store, now: number, pace: () => Promise<void> = async () => undefined): Promise<number> {
     let stored = 0;
-    const names = await this.pending();
-    if (names.includes(ACTIVE)) {
-      await rename(join(this.dir, ACTIVE), join(this.dir, `spill-${now}${REPLAYING_SUFFIX}`));
-    }
+    await this.written();
+    await this.serial(async () => {
+      const names = await this.pending();
+      if (names.includes(ACTIVE)) await rename(join(this.dir, ACTIVE), join(this.dir, `spill-${now}${REPLAYING_SUFFIX}`));
+    });
     for (const name of await this.pending()) {
       if (name === ACTIVE) continue;
       const path = join(this.dir, name);
-      const lines = (await readFile(path, 'utf8')).split('\n');
       const records: EventRecord[] = [];
       let corrupt = 0;
-      for (const line of lines) {
+      for (const line of (await readFile(path, 'utf8')).split('\n')) {
         if (!line) continue;
         try {
           records.push(JSON.parse(line) as EventRecord);
@@ -52,10 +80,11 @@ export class FileSpill implements Spill {
       }
       for (let i = 0; i < records.length; i += REPLAY_CHUNK) {
         await store.putEvents(records.slice(i, i + REPLAY_CHUNK));
+        await pace();
       }
       stored += records.length;
       await unlink(path);
-      this.log.info({ file: name, events: records.length, corrupt }, 'spill replayed');
+      if (corrupt > 0) this.log.warn({ file: name, events: records.length, corrupt }, 'journal lines cut short by a crash were skipped');
     }
     return stored;
   }

@@ -1,0 +1,69 @@
+import { performance } from 'node:perf_hooks';
+import autocannon, { type Result } from 'autocannon';
+
+export const BROWSER_UA =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+
+export interface LoadSettings {
+  connections: number;
+  warmupSeconds: number;
+  durationSeconds: number;
+  userAgent: string;
+}
+
+export interface LoadFigures {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Responses that were neither 2xx nor 3xx. */
+  otherStatuses: number;
+  errors: number;
+  timeouts: number;
+  /** Responses per status code, e.g. { "302": 51234 }. */
+  statusCodes: Record<string, number>;
+  /** Busy share of the servers' event loop during the run: near 1, the server is the limit; well below, the load generator is. */
+  serverLoopBusy: number;
+}
+
+export interface LoadRun {
+  warmup: LoadFigures;
+  measured: LoadFigures;
+}
+
+function figures(r: Result, serverLoopBusy: number): LoadFigures {
+  const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats).map(([code, s]) => [code, s.count]));
+  return {
+    requestsPerSecond: r.requests.mean,
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    otherStatuses: r['1xx'] + r['4xx'] + r['5xx'],
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodes,
+    serverLoopBusy,
+  };
+}
+
+/**
+ * A warm-up (not reported) then the measured run, both against one URL. autocannon runs on a worker
+ * thread: on the same event loop as the servers it would take the CPU time it is measuring. Both
+ * servers (and the redirector's embedded store) run on this process's main thread.
+ */
+export async function drive(url: string, s: LoadSettings): Promise<LoadRun> {
+  const run = async (duration: number) => {
+    const before = performance.eventLoopUtilization();
+    const result = await autocannon({
+      url,
+      connections: s.connections,
+      duration,
+      workers: 1,
+      headers: { 'user-agent': s.userAgent, accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'accept-language': 'en-US,en;q=0.9' },
+    });
+    return figures(result, performance.eventLoopUtilization(before).utilization);
+  };
+  const warmup = await run(s.warmupSeconds);
+  const measured = await run(s.durationSeconds);
+  return { warmup, measured };
+}
+
+export const redirectsOf = (f: LoadFigures): number => f.statusCodes['302'] ?? 0;

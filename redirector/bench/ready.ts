@@ -1,0 +1,87 @@
+import { spawn } from 'node:child_process';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PROBE = fileURLToPath(new URL('./ready-probe.mjs', import.meta.url));
+const PROBE_TIMEOUT_MS = 30_000;
+
+export interface ReadySample {
+  /** From process start until the probe's first line ran (node's own startup). */
+  startedMs: number;
+  /** Loading the module: the bundle, or node:http for the reference. */
+  importMs: number;
+  /** From process start until the app could answer (createProxy() resolved, or the server listened). */
+  readyMs: number;
+}
+
+export interface ReadyFigures {
+  median: ReadySample;
+  samples: ReadySample[];
+}
+
+interface ProbeOutput extends ReadySample {
+  check?: { statusCode: number; location: string | null };
+}
+
+type ProbeMessage = { ok: true; result: ProbeOutput } | { ok: false; error: string };
+
+/** One fresh `node` (process.execPath without tsx's loader) running ready-probe.mjs. */
+function probe(args: string[], env: Record<string, string>, cwd: string): Promise<ProbeOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [PROBE, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let output = '';
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    let message: ProbeMessage | null = null;
+    child.on('message', (m) => {
+      message = m as ProbeMessage;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const m = message as ProbeMessage | null;
+      if (m?.ok) return resolve(m.result);
+      const why = m ? m.error : `exited with ${signal ?? code} before reporting`;
+      reject(new Error(`ready probe (${args[0]}) failed: ${why}\n--- its output ---\n${output}`));
+    });
+  });
+}
+
+function median(samples: ReadySample[]): ReadySample {
+  const mid = (pick: (s: ReadySample) => number) => {
+    const sorted = samples.map(pick).sort((a, b) => a - b);
+    const m = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
+  };
+  return { startedMs: mid((s) => s.startedMs), importMs: mid((s) => s.importMs), readyMs: mid((s) => s.readyMs) };
+}
+
+const figures = (samples: ReadySample[]): ReadyFigures => ({ median: median(samples), samples });
+const sample = ({ startedMs, importMs, readyMs }: ProbeOutput): ReadySample => ({ startedMs, importMs, readyMs });
+
+/**
+ * Cold starts of the bundle and of the reference, alternated so both see the same machine state. The
+ * bundle's directory is the working directory, as /var/task is on Lambda.
+ */
+export async function measureReady(opts: {
+  bundle: string;
+  env: Record<string, string>;
+  runs: number;
+}): Promise<{ bundle: ReadyFigures; bare: ReadyFigures; check: NonNullable<ProbeOutput['check']> }> {
+  const cwd = dirname(opts.bundle);
+  const bundle: ReadySample[] = [];
+  const bare: ReadySample[] = [];
+  let check: ProbeOutput['check'];
+  for (let i = 0; i < opts.runs; i++) {
+    bare.push(sample(await probe(['bare'], opts.env, cwd)));
+    const out = await probe(['bundle', opts.bundle], opts.env, cwd);
+    check ??= out.check;
+    bundle.push(sample(out));
+  }
+  if (!check) throw new Error('the bundle probe did not report its check request');
+  return { bundle: figures(bundle), bare: figures(bare), check };
+}

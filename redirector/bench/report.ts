@@ -1,0 +1,76 @@
+import type { BundleFigures } from './bundle';
+import type { ClickAccount } from './clicks';
+import { redirectsOf, type LoadFigures, type LoadSettings } from './load';
+import type { ReadyFigures } from './ready';
+
+export interface Target {
+  target: string;
+  value: number;
+  pass: boolean;
+}
+
+/** What one run measured: written to results/redirect.json and printed. */
+export interface Results {
+  date: string;
+  machine: { cpus: number; cpuModel: string; os: string; memoryBytes: number; node: string };
+  load: LoadSettings & { path: string; loadGenerator: string };
+  redirector: LoadFigures;
+  bare: LoadFigures;
+  warmup: { redirector: LoadFigures; bare: LoadFigures };
+  ratio: number;
+  clicks: ClickAccount & { answered302: number; received: number; inFlightAtStop: number; lost: number };
+  bundle: { full: BundleFigures; sdkExternal: BundleFigures; judgedOn: 'full' };
+  ready: { runs: number; bundle: ReadyFigures; bare: ReadyFigures; check: { statusCode: number; location: string | null } };
+  targets: Record<'ratio' | 'p99' | 'clicksLost' | 'bundle' | 'ready', Target>;
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(n < 10 ? 2 : 1)} ms`;
+const pct = (f: number) => `${Math.round(f * 100)}%`;
+const kb = (bytes: number) => `${int(bytes)} B (${(bytes / 1024).toFixed(1)} KB)`;
+const verdict = (t: Target) => `(target ${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`;
+const row = (label: string, a: string, b: string, note = '') => `  ${label.padEnd(22)}${a.padStart(16)}${b.padStart(18)}   ${note}`.trimEnd();
+
+/** Each figure beside its same-run reference, and each target's verdict. */
+export function printReport(res: Results, resultsPath: string): void {
+  const { redirector: red, bare: ref, clicks, bundle, ready, targets } = res;
+  console.log(
+    [
+      '',
+      `Revtrail redirector benchmark  ${res.date}`,
+      `Machine: ${res.machine.cpus} CPUs (${res.machine.cpuModel}), ${res.machine.os}, Node ${res.machine.node}`,
+      `Load: ${res.load.loadGenerator}; ${res.load.connections} connections, ${res.load.durationSeconds} s measured after ` +
+        `${res.load.warmupSeconds} s warm-up, GET ${res.load.path}, Chrome user agent; bare server first`,
+      '',
+      row('', 'redirector', 'bare node:http'),
+      row('requests/s (mean)', int(red.requestsPerSecond), int(ref.requestsPerSecond), `ratio ${res.ratio.toFixed(2)} ${verdict(targets.ratio)}`),
+      row('latency p50', ms(red.p50Ms), ms(ref.p50Ms)),
+      row('latency p99', ms(red.p99Ms), ms(ref.p99Ms), verdict(targets.p99)),
+      row('302s', int(redirectsOf(red)), int(redirectsOf(ref))),
+      row('non-2xx/3xx', int(red.otherStatuses), int(ref.otherStatuses)),
+      row('errors / timeouts', `${red.errors} / ${red.timeouts}`, `${ref.errors} / ${ref.timeouts}`),
+      row('server loop busy', pct(red.serverLoopBusy), pct(ref.serverLoopBusy), '(near 100%: the server is the limit; lower: the load generator is)'),
+      '',
+      `Clicks: clicks stored ${int(clicks.stored)} / 302s answered ${int(clicks.answered302)} (1 probe + warm-up + measured): ` +
+        `${clicks.lost === 0 ? 'none lost' : `${int(clicks.lost)} LOST`}${clicks.repeated ? `, ${clicks.repeated} repeated in the feed` : ''} ${verdict(targets.clicksLost)}`,
+      `  GET /bench received by the server ${int(clicks.received)} (${int(clicks.inFlightAtStop)} still in flight when autocannon stopped, never counted as answered)`,
+      `  recorder after drain: journaled ${int(clicks.recorder.spilled)}, ingested into the store ${int(clicks.recorder.stored)}, waiting ${clicks.recorder.queued}; ` +
+        `ingested after the load ${int(clicks.replayed)}; drain ${ms(clicks.drainMs)}, feed count ${ms(clicks.countMs)}`,
+      '',
+      'Lambda bundle of src/lambda.ts (esbuild as SST builds it: ESM, node22, minified, keepNames; pixel.js beside it)',
+      `  full (judged; 1 MB = 1,048,576 B):  ${kb(bundle.full.bytes)} ${verdict(targets.bundle)}`,
+      `  with @aws-sdk/* external:          ${kb(bundle.sdkExternal.bytes)}`,
+      `  largest in full: ${bundle.full.largest.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}`,
+      '',
+      `Ready time, fresh \`node\` processes, median of ${ready.runs} (reference: import node:http, createServer, listen)`,
+      row('', 'bundle', 'bare node:http'),
+      row('node started', ms(ready.bundle.median.startedMs), ms(ready.bare.median.startedMs)),
+      row('import', ms(ready.bundle.median.importMs), ms(ready.bare.median.importMs)),
+      row('ready since start', ms(ready.bundle.median.readyMs), ms(ready.bare.median.readyMs), verdict(targets.ready)),
+      `  check: GET /bench through the bundle's createProxy() answered ${ready.check.statusCode} ${ready.check.location}`,
+      '',
+      `Targets: ${Object.entries(targets).map(([k, t]) => `${k} ${t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`,
+      `Results: ${resultsPath}`,
+    ].join('\n'),
+  );
+}
