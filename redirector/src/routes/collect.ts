@@ -16,6 +16,7 @@ import {
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError } from '../http-errors';
 import { parseReferrer } from '../visitor';
+import { setVisitorCookie } from '../visitor-cookie';
 import type { EventRecord } from '../store/types';
 
 export const COLLECT_BODY_LIMIT = 4096;
@@ -52,7 +53,6 @@ function parseCollectBody(body: unknown): Parsed<CollectBody> {
 /** POST /api/v1/collect — the pixel's pageviews and identify() calls, from the configured sites only. */
 export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
-  const cookieMaxAge = config.attributionWindowDays * 86_400;
 
   const allowedOrigin = (req: FastifyRequest): string | null => {
     const origin = req.headers.origin;
@@ -115,16 +115,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
 
       const cookieVid = req.cookies[VISITOR_COOKIE];
       const visitorId = isVisitorId(cookieVid) ? cookieVid : isVisitorId(body.vid) ? body.vid : newVisitorId();
-      if (visitorId !== cookieVid) {
-        reply.setCookie(VISITOR_COOKIE, visitorId, {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: req.protocol === 'https',
-          maxAge: cookieMaxAge,
-          ...(config.cookieDomain ? { domain: config.cookieDomain } : {}),
-        });
-      }
+      if (visitorId !== cookieVid) setVisitorCookie(req, reply, config, visitorId);
       const at = ctx.clock.now();
       const records: EventRecord[] = [];
       if (body.t === 'pageview') {

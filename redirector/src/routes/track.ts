@@ -13,13 +13,13 @@ import {
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError, sendPage } from '../http-errors';
 import { classifyAgent, parseReferrer } from '../visitor';
+import { setVisitorCookie } from '../visitor-cookie';
 
 const COUNTRY_RE = /^[A-Z]{2}$/;
 
 /** GET|HEAD /:slug — record the click, set the first-party cookie, redirect. */
 export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
-  const cookieMaxAge = config.attributionWindowDays * 86_400;
 
   const notALink = (reply: FastifyReply) =>
     config.fallbackUrl
@@ -79,16 +79,7 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       : destinationHost === requestHost;
     const location = buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination ? visitorId : undefined);
 
-    if (!agent.bot) {
-      reply.setCookie(VISITOR_COOKIE, visitorId, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: req.protocol === 'https',
-        maxAge: cookieMaxAge,
-        ...(config.cookieDomain && hostInDomain(requestHost, config.cookieDomain) ? { domain: config.cookieDomain } : {}),
-      });
-    }
+    if (!agent.bot) setVisitorCookie(req, reply, config, visitorId);
     await ctx.recorder.record([{ kind: 'clicks', item: click }]);
     return reply.code(302).header('location', location).header('cache-control', 'private, no-store').send();
   };
