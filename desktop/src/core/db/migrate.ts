@@ -1,0 +1,52 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Database } from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const MIGRATION_FILE = /^(\d{4})-([a-z0-9-]+)\.sql$/;
+
+/** The numbered migrations shipped beside this file (migrations/NNNN-name.sql), in order. */
+export function loadMigrations(dir: string = fileURLToPath(new URL('./migrations/', import.meta.url))): Migration[] {
+  const migrations = readdirSync(dir)
+    .map((file) => MIGRATION_FILE.exec(file))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ version: Number(m[1]), name: m[2]!, sql: readFileSync(`${dir}/${m[0]}`, 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, ... without gaps; found ${String(m.version).padStart(4, '0')}-${m.name}`);
+  });
+  return migrations;
+}
+
+export class DatabaseTooNewError extends Error {
+  constructor(
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(`This database was written by a newer Revtrail (schema ${found}; this version knows ${known}). Update Revtrail to open it.`);
+    this.name = 'DatabaseTooNewError';
+  }
+}
+
+/**
+ * Applies the migrations newer than the database's `user_version`, each in its own transaction with the
+ * version bump, so a crash leaves the database at a whole version. Never runs "down", never deletes.
+ */
+export function migrate(db: Database, migrations: Migration[] = loadMigrations()): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) throw new DatabaseTooNewError(current, latest);
+  for (const m of migrations) {
+    if (m.version <= current) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    })();
+  }
+  return latest;
+}

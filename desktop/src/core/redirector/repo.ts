@@ -1,0 +1,110 @@
+import type { Click, Erasure, Identity, Link, Pageview } from '@revtrail/shared';
+import type { Db } from '../db/open';
+
+// SQL for the redirector's events. Inserts ignore ids already present (pulls are at least once) and
+// anything of a visitor or email hash erased before.
+
+const NOT_ERASED_VISITOR = `NOT EXISTS (SELECT 1 FROM erasures e WHERE e.visitor_id = @visitorId)`;
+
+function statements(db: Db) {
+  return {
+    click: db.prepare(
+      `INSERT INTO clicks (id, slug, at, visitor_id, referrer_host, referrer_url, device, browser, os, country, ip_hash,
+         click_ids_json, utm_json, bot, bot_reason, duplicate, channel, campaign, partner_id)
+       SELECT @id, @slug, @at, @visitorId, @referrerHost, @referrerUrl, @device, @browser, @os, @country, @ipHash,
+         @clickIds, @utm, @bot, @botReason, @duplicate, @channel, @campaign, @partnerId
+       WHERE ${NOT_ERASED_VISITOR}
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    pageview: db.prepare(
+      `INSERT INTO pageviews (id, at, visitor_id, url, referrer_host, referrer_url, click_ids_json, utm_json, ip_hash)
+       SELECT @id, @at, @visitorId, @url, @referrerHost, @referrerUrl, @clickIds, @utm, @ipHash
+       WHERE ${NOT_ERASED_VISITOR}
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    identity: db.prepare(
+      `INSERT INTO identities (id, at, visitor_id, email_hash, source)
+       SELECT @id, @at, @visitorId, @emailHash, @source
+       WHERE ${NOT_ERASED_VISITOR} AND NOT EXISTS (SELECT 1 FROM erasures e WHERE e.email_hash = @emailHash)
+       ON CONFLICT (id) DO NOTHING`,
+    ),
+    erasure: db.prepare(`INSERT INTO erasures (id, at, visitor_id, email_hash) VALUES (@id, @at, @visitorId, @emailHash) ON CONFLICT (id) DO NOTHING`),
+    eraseVisitor: [
+      db.prepare(`DELETE FROM clicks WHERE visitor_id = ?`),
+      db.prepare(`DELETE FROM pageviews WHERE visitor_id = ?`),
+      db.prepare(`DELETE FROM identities WHERE visitor_id = ?`),
+    ],
+    eraseEmail: db.prepare(`DELETE FROM identities WHERE email_hash = ?`),
+    link: db.prepare(
+      `INSERT INTO links (slug, destination, channel, campaign, partner_id, utm_json, enabled, created_at, updated_at)
+       VALUES (@slug, @destination, @channel, @campaign, @partnerId, @utm, @enabled, @createdAt, @updatedAt)
+       ON CONFLICT (slug) DO UPDATE SET destination = excluded.destination, channel = excluded.channel,
+         campaign = excluded.campaign, partner_id = excluded.partner_id, utm_json = excluded.utm_json,
+         enabled = excluded.enabled, updated_at = excluded.updated_at
+       WHERE excluded.updated_at >= links.updated_at`,
+    ),
+    getCursor: db.prepare(`SELECT cursor FROM sync_cursors WHERE feed = ?`),
+    setCursor: db.prepare(
+      `INSERT INTO sync_cursors (feed, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (feed) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
+    ),
+  };
+}
+
+const cache = new WeakMap<Db, ReturnType<typeof statements>>();
+const stmts = (db: Db) => {
+  let s = cache.get(db);
+  if (!s) cache.set(db, (s = statements(db)));
+  return s;
+};
+
+const flag = (b: boolean) => (b ? 1 : 0);
+
+/** Inserts a page of clicks; returns how many were new. */
+export function insertClicks(db: Db, clicks: Click[]): number {
+  const s = stmts(db).click;
+  let added = 0;
+  for (const c of clicks) {
+    added += s.run({ ...c, clickIds: JSON.stringify(c.clickIds), utm: JSON.stringify(c.utm), bot: flag(c.bot), duplicate: flag(c.duplicate) }).changes;
+  }
+  return added;
+}
+
+export function insertPageviews(db: Db, pageviews: Pageview[]): number {
+  const s = stmts(db).pageview;
+  let added = 0;
+  for (const p of pageviews) added += s.run({ ...p, clickIds: JSON.stringify(p.clickIds), utm: JSON.stringify(p.utm) }).changes;
+  return added;
+}
+
+export function insertIdentities(db: Db, identities: Identity[]): number {
+  const s = stmts(db).identity;
+  let added = 0;
+  for (const i of identities) added += s.run(i).changes;
+  return added;
+}
+
+/** Records erasures and deletes what they name. Returns the rows deleted. */
+export function applyErasures(db: Db, erasures: Erasure[]): number {
+  const s = stmts(db);
+  let deleted = 0;
+  for (const e of erasures) {
+    s.erasure.run(e);
+    if (e.visitorId) for (const del of s.eraseVisitor) deleted += del.run(e.visitorId).changes;
+    if (e.emailHash) deleted += s.eraseEmail.run(e.emailHash).changes;
+  }
+  return deleted;
+}
+
+/** Upserts links, keeping the newer of the local and the pulled version. */
+export function upsertLinks(db: Db, links: Link[]): void {
+  const s = stmts(db).link;
+  for (const l of links) s.run({ ...l, utm: JSON.stringify(l.utm), enabled: flag(l.enabled) });
+}
+
+export function getCursor(db: Db, feed: string): string | null {
+  return (stmts(db).getCursor.get(feed) as { cursor: string } | undefined)?.cursor ?? null;
+}
+
+export function setCursor(db: Db, feed: string, cursor: string, at: number): void {
+  stmts(db).setCursor.run(feed, cursor, at);
+}

@@ -1,0 +1,174 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock, type Click, type FeedPage } from '@revtrail/shared';
+import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
+import { silentLogger } from '@revtrail/redirector/log';
+import type pino from 'pino';
+import { DatabaseTooNewError, migrate } from '../db/migrate';
+import { openDatabase, type Db } from '../db/open';
+import { RedirectorClient, RedirectorError } from './client';
+import { pullRedirector } from './sync';
+
+// The desktop's pull against a real local redirector (embedded DynamoDB), into SQLite on disk.
+const TOKEN = 'desktop-sync-token-0123456789abcdefghijkl';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+let dir: string;
+let r: LocalRedirector;
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${r.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return res.json() as Promise<Record<string, unknown>>;
+}
+
+/** Clicks `count` times on `slug` as `visitors` different visitors, and waits until the feed has them. */
+async function click(slug: string, count: number, visitors: string[]) {
+  for (let i = 0; i < count; i++) {
+    await fetch(`${r.url}/${slug}?utm_content=${i}`, { redirect: 'manual', headers: { 'user-agent': UA, cookie: `rt_vid=${visitors[i % visitors.length]}` } });
+  }
+  await r.app.revtrail.recorder.flush();
+  await r.replaySpill();
+}
+
+const count = (db: Db, table: string) => (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+const newDb = () => openDatabase(join(mkdtempSync(join(dir, 'ws-')), 'workspace.sqlite'));
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'revtrail-desktop-sync-'));
+  r = await startLocalRedirector({
+    dataDir: join(dir, 'redirector'),
+    port: 0,
+    log: silentLogger as pino.Logger,
+    settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: 'https://brand.com' },
+  });
+  await api('PUT', '/api/v1/links/spring', { destination: 'https://brand.com/pricing', channel: 'Newsletter', campaign: 'spring' });
+  await api('PUT', '/api/v1/links/ads', { destination: 'https://brand.com/', channel: 'Paid social' });
+}, 60_000);
+
+afterAll(async () => {
+  await r?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('workspace database', () => {
+  it('migrates a new database once, and refuses one written by a newer version', () => {
+    const path = join(mkdtempSync(join(dir, 'm-')), 'w.sqlite');
+    const db = openDatabase(path);
+    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    const again = openDatabase(path);
+    expect(migrate(again)).toBe(1);
+    again.pragma('user_version = 99');
+    again.close();
+    expect(() => openDatabase(path)).toThrow(DatabaseTooNewError);
+  });
+});
+
+describe('pullRedirector', () => {
+  it('pulls links and every click, then nothing twice, then only what is new', async () => {
+    await click('spring', 30, ['VisitorAAAAAAAAAAAAAAA', 'VisitorBBBBBBBBBBBBBBB']);
+    const db = newDb();
+    const client = new RedirectorClient(r.url, TOKEN);
+    const progress: string[] = [];
+    const first = await pullRedirector(db, client, { clock: systemClock, pageSize: 7, onProgress: (p) => progress.push(`${p.feed}:${p.received}`) });
+    expect(first).toMatchObject({ links: 2, clicks: 30 });
+    expect(progress).toContain('clicks:7');
+    const row = db.prepare(`SELECT * FROM clicks ORDER BY at LIMIT 1`).get() as Record<string, unknown>;
+    expect(row).toMatchObject({ slug: 'spring', channel: 'Newsletter', campaign: 'spring', bot: 0, device: 'desktop', browser: 'Chrome' });
+    expect(JSON.parse(row.utm_json as string)).toEqual({ utm_content: '0' });
+    expect(db.prepare(`SELECT channel FROM links WHERE slug = 'ads'`).get()).toEqual({ channel: 'Paid social' });
+
+    expect((await pullRedirector(db, client, { clock: systemClock })).clicks).toBe(0);
+    await click('ads', 3, ['VisitorCCCCCCCCCCCCCCC']);
+    expect((await pullRedirector(db, client, { clock: systemClock })).clicks).toBe(3);
+    expect(count(db, 'clicks')).toBe(33);
+  });
+
+  it('applies erasures, and a re-pull from the start does not bring the erased visitor back', async () => {
+    const db = newDb();
+    const client = new RedirectorClient(r.url, TOKEN);
+    await click('spring', 4, ['EraseMeAAAAAAAAAAAAAAA', 'KeepMeAAAAAAAAAAAAAAAA']);
+    await pullRedirector(db, client, { clock: systemClock });
+    const before = count(db, 'clicks');
+    expect(db.prepare(`SELECT count(*) AS n FROM clicks WHERE visitor_id = 'EraseMeAAAAAAAAAAAAAAA'`).get()).toEqual({ n: 2 });
+    await api('POST', '/api/v1/erase', { visitorId: 'EraseMeAAAAAAAAAAAAAAA' });
+    const second = await pullRedirector(db, client, { clock: systemClock });
+    expect(second.erased).toBe(2);
+    expect(count(db, 'clicks')).toBe(before - 2);
+    db.prepare(`DELETE FROM sync_cursors`).run();
+    await pullRedirector(db, client, { clock: systemClock });
+    expect(db.prepare(`SELECT count(*) AS n FROM clicks WHERE visitor_id = 'EraseMeAAAAAAAAAAAAAAA'`).get()).toEqual({ n: 0 });
+  });
+
+  it('stops at once on a refused token: one request, no retry storm, and a message without the token', async () => {
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls += 1;
+      return fetch(input, init);
+    };
+    const client = new RedirectorClient(r.url, 'wrong-token-0123456789abcdefghijklmnopq', { fetch: counting });
+    const err = await pullRedirector(newDb(), client, { clock: systemClock, retryBaseMs: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedirectorError);
+    expect((err as RedirectorError).kind).toBe('unauthorized');
+    expect((err as Error).message).not.toContain('wrong-token');
+    expect(calls).toBe(1);
+  });
+
+  it('retries an unreachable redirector with backoff, then says so', async () => {
+    let calls = 0;
+    const counting: typeof fetch = (input, init) => {
+      calls += 1;
+      return fetch(input, init);
+    };
+    const client = new RedirectorClient('http://127.0.0.1:9', TOKEN, { fetch: counting });
+    const started = Date.now();
+    const err = await pullRedirector(newDb(), client, { clock: systemClock, retries: 3, retryBaseMs: 20 }).catch((e: unknown) => e);
+    expect((err as RedirectorError).kind).toBe('unavailable');
+    expect(calls).toBe(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10 + 20 + 40);
+  });
+
+  it('resumes after the pulling process is killed with SIGKILL mid-way, with the same rows and no duplicate', async () => {
+    await click('spring', 300, ['KillAAAAAAAAAAAAAAAAAA', 'KillBBBBBBBBBBBBBBBBBB', 'KillCCCCCCCCCCCCCCCCCC']);
+    const path = join(mkdtempSync(join(dir, 'kill-')), 'workspace.sqlite');
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'testing', 'pull-process.ts'), path, r.url, TOKEN], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if ((out.match(/^clicks /gm) ?? []).length >= 8 && !child.killed) {
+          child.kill('SIGKILL');
+          resolve();
+        }
+      });
+      child.on('exit', () => reject(new Error(`the pull ended before it was killed: ${out.slice(-200)}`)));
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(out).not.toContain('finished');
+
+    const db = openDatabase(path);
+    const partial = count(db, 'clicks');
+    expect(partial).toBeGreaterThanOrEqual(70);
+    await pullRedirector(db, new RedirectorClient(r.url, TOKEN), { clock: systemClock });
+
+    const server: string[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const page: FeedPage<Click> = await new RedirectorClient(r.url, TOKEN).feed('clicks', cursor, 1000);
+      server.push(...page.items.map((c) => c.id));
+      cursor = page.cursor;
+      if (!page.hasMore) break;
+    }
+    const local = (db.prepare(`SELECT id FROM clicks ORDER BY id`).all() as { id: string }[]).map((x) => x.id);
+    expect(local).toEqual([...new Set(server)].sort());
+  }, 60_000);
+});
