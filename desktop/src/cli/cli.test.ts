@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
+import { silentLogger } from '@revtrail/redirector/log';
+import type pino from 'pino';
+
+// `revtrail` as a real process, against a real local redirector.
+const BIN = join(import.meta.dirname, '..', '..', 'bin', 'revtrail.mjs');
+const TOKEN = 'cli-sync-token-0123456789abcdefghijklmnopq';
+let dir: string;
+let r: LocalRedirector;
+
+function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
+  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...process.env, REVTRAIL_HOME: join(dir, 'home'), REVTRAIL_SECRET_KEY_FILE: join(dir, 'key', 'secrets.key'), REVTRAIL_SYNC_TOKEN: '', ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdin.end(opts.stdin ?? '');
+    child.on('exit', (code) => resolve({ code, out, err }));
+  });
+}
+
+function filesUnder(root: string): string[] {
+  return readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(root, e.name)) : [join(root, e.name)]));
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'revtrail-cli-'));
+  r = await startLocalRedirector({ dataDir: join(dir, 'redirector'), port: 0, log: silentLogger as pino.Logger, settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' } });
+  await fetch(`${r.url}/api/v1/links/launch`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ destination: 'https://brand.com/launch', channel: 'Newsletter' }),
+  });
+  for (let i = 0; i < 12; i++) {
+    await fetch(`${r.url}/launch`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+  }
+  await r.app.revtrail.recorder.flush();
+  await r.replaySpill();
+}, 60_000);
+
+afterAll(async () => {
+  await r?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('revtrail CLI', () => {
+  it('builds a populated workspace: add, connect (token on stdin), sync, status', async () => {
+    expect((await cli(['status'])).out).toContain('No workspaces yet.');
+    const add = await cli(['workspace', 'add', 'My', 'Shop']);
+    expect(add).toMatchObject({ code: 0 });
+    expect(add.out).toMatch(/Created workspace "My Shop"/);
+    expect((await cli(['workspace', 'add', 'my shop'])).code).toBe(2);
+
+    const connect = await cli(['connect', 'redirector', '--url', r.url], { stdin: `${TOKEN}\n` });
+    expect(connect.err).toBe('');
+    expect(connect).toMatchObject({ code: 0 });
+
+    const sync = await cli(['sync']);
+    expect(sync.code).toBe(0);
+    expect(sync.out).toContain('1 links, 12 new clicks');
+    expect(sync.err).toContain('clicks: 12 received'); // plain progress lines when not on a terminal
+
+    const status = await cli(['status', '--json']);
+    const body = JSON.parse(status.out) as { workspaces: { counts: { clicks: number; links: number }; redirector: { connected: boolean } }[] };
+    expect(body.workspaces[0]).toMatchObject({ counts: { clicks: 12, links: 1 }, redirector: { connected: true } });
+
+    // The token is nowhere in plaintext: not in the data dir, not in output.
+    for (const file of filesUnder(join(dir, 'home'))) expect(readFileSync(file).includes(TOKEN), file).toBe(false);
+    expect(statSync(join(dir, 'key', 'secrets.key')).mode & 0o777).toBe(0o600);
+    expect(status.out + sync.out + connect.out).not.toContain(TOKEN);
+  }, 60_000);
+
+  it('refuses a wrong token with exit code 4 and keeps the old one', async () => {
+    const wrong = await cli(['connect', 'redirector', '--url', r.url], { env: { REVTRAIL_SYNC_TOKEN: 'not-the-token-0123456789abcdef' } });
+    expect(wrong.code).toBe(4);
+    expect(wrong.err).toContain('refused the sync token');
+    expect((await cli(['sync'])).code).toBe(0);
+  }, 30_000);
+
+  it('says when the redirector is unreachable (exit 5)', async () => {
+    const down = await cli(['connect', 'redirector', '--url', 'http://127.0.0.1:9'], { env: { REVTRAIL_SYNC_TOKEN: TOKEN } });
+    expect(down.code).toBe(5);
+    expect(down.err).toContain('did not answer');
+  }, 30_000);
+
+  it.each([
+    [['frobnicate'], 2, 'Unknown command'],
+    [['sync', '--bogus'], 2, "Unknown option '--bogus'"],
+    [['connect', 'redirector'], 2, 'needs --url'],
+    [['connect', 'redirector', '--url', 'ftp://x'], 2, 'http(s) address'],
+    [['status', '--workspace', 'Nope'], 3, 'No workspace named "Nope"'],
+    [[], 2, 'Usage: revtrail'],
+  ])('answers %j with exit %i and a message, no stack trace', async (args, code, message) => {
+    const run = await cli(args, { env: { REVTRAIL_SYNC_TOKEN: TOKEN } });
+    expect(run.code).toBe(code);
+    expect(run.err).toContain(message);
+    expect(run.err).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});

@@ -1,0 +1,169 @@
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { systemClock, type AppErrorCode, type Result } from '@revtrail/shared';
+import { createCore, type Core } from '../core/core';
+import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file';
+import { defaultDataDir, defaultSecretKeyFile } from './paths';
+
+const USAGE = `Usage: revtrail <command> [options]
+
+Commands:
+  workspace add <name>                 create a workspace (one per business or Stripe account)
+  workspace list                       list workspaces
+  connect redirector --url URL         connect a redirector; the sync token is read from
+                                       REVTRAIL_SYNC_TOKEN or standard input, never from arguments
+  sync [--redirector]                  pull links, clicks, pageviews and identities
+  status                               what is connected, how much is here, when it last synced
+
+Options:
+  --workspace NAME   which workspace (needed when there is more than one)
+  --data-dir DIR     where the data lives (default: REVTRAIL_HOME or the platform's app data folder)
+  --json             machine-readable output (read commands)
+  -h, --help         this help
+
+Exit codes: 0 done, 1 unexpected failure, 2 bad usage or input, 3 not found or not set up,
+4 refused credentials, 5 service unreachable.`;
+
+/** The one place result codes become exit codes. */
+const EXIT: Record<AppErrorCode, number> = {
+  invalid_input: 2,
+  conflict: 2,
+  not_found: 3,
+  unauthorized: 4,
+  forbidden: 4,
+  rate_limited: 5,
+  unavailable: 5,
+  internal: 1,
+};
+
+class UsageError extends Error {}
+
+async function readToken(): Promise<string> {
+  if (process.env.REVTRAIL_SYNC_TOKEN) return process.env.REVTRAIL_SYNC_TOKEN;
+  if (process.stdin.isTTY) process.stderr.write('Sync token (input is read from standard input): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (process.stdin.isTTY && chunk.includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString('utf8').trim();
+}
+
+function progressPrinter() {
+  const tty = process.stderr.isTTY;
+  return (p: { feed: string; received: number; done: boolean }) => {
+    if (tty) {
+      process.stderr.write(`\r\x1b[K  ${p.feed.padEnd(10)} ${p.received.toLocaleString('en-US')} received${p.done ? '\n' : ''}`);
+    } else if (p.done) {
+      process.stderr.write(`${p.feed}: ${p.received} received\n`);
+    }
+  };
+}
+
+async function run(core: Core, positionals: string[], flags: { workspace?: string; json?: boolean; url?: string; redirector?: boolean }): Promise<Result<unknown> & { text?: string }> {
+  const [command, sub] = positionals;
+  const ws = flags.workspace;
+  switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
+    case 'workspace add': {
+      const name = positionals.slice(2).join(' ').trim();
+      if (!name) throw new UsageError('workspace add needs a name: revtrail workspace add "My Shop"');
+      const r = await core.call('workspaces.add', { name });
+      return r.ok ? { ...r, text: `Created workspace "${r.value.name}" (${r.value.id}).` } : r;
+    }
+    case 'workspace list': {
+      const r = await core.call('workspaces.list', {});
+      return r.ok ? { ...r, text: r.value.length ? r.value.map((w) => `${w.name}\t${w.id}\t${w.redirectorUrl ?? '(no redirector)'}`).join('\n') : 'No workspaces yet.' } : r;
+    }
+    case 'connect redirector': {
+      if (!flags.url) throw new UsageError('connect redirector needs --url, e.g. --url https://go.brand.com');
+      const token = await readToken();
+      if (!token) throw new UsageError('No sync token given: set REVTRAIL_SYNC_TOKEN or pipe it on standard input.');
+      const r = await core.call('redirector.connect', { workspace: ws, url: flags.url, token });
+      return r.ok ? { ...r, text: `Connected "${r.value.workspace.name}" to ${r.value.workspace.redirectorUrl} (sync API v${r.value.apiVersion}).` } : r;
+    }
+    case 'sync': {
+      const print = progressPrinter();
+      const off = core.on('sync.progress', (e) => print(e.progress));
+      const r = await core.call('sync.redirector', { workspace: ws });
+      off();
+      return r.ok
+        ? { ...r, text: `Redirector: ${r.value.links} links, ${r.value.clicks} new clicks, ${r.value.pageviews} new pageviews, ${r.value.identities} new identities, ${r.value.erased} rows erased.` }
+        : r;
+    }
+    case 'status': {
+      const r = await core.call('status.get', { workspace: ws });
+      if (!r.ok) return r;
+      const lines = r.value.workspaces.map(
+        (s) =>
+          `${s.workspace.name}: redirector ${s.redirector.connected ? s.workspace.redirectorUrl : 'not connected'}` +
+          `, last pull ${s.redirector.lastPullAt ? new Date(s.redirector.lastPullAt).toISOString() : 'never'}` +
+          `; ${s.counts.links} links, ${s.counts.clicks} clicks, ${s.counts.pageviews} pageviews, ${s.counts.identities} identities`,
+      );
+      return { ...r, text: [...(lines.length ? lines : ['No workspaces yet.']), `Secrets: ${r.value.secrets}`].join('\n') };
+    }
+    default:
+      throw new UsageError(command ? `Unknown command "${positionals.join(' ')}".` : 'No command given.');
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  const parse = (args: string[]) =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        workspace: { type: 'string' },
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        url: { type: 'string' },
+        redirector: { type: 'boolean' },
+        stripe: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (values.stripe) {
+    process.stderr.write('Stripe sync is not in this version of Revtrail yet; `revtrail sync` pulls the redirector.\n');
+    return 2;
+  }
+  const dataDir = values['data-dir'] ?? defaultDataDir(process.env);
+  const secrets = new EncryptedFileSecretStore(join(dataDir, 'secrets.enc'), defaultSecretKeyFile(process.env));
+  const log = {
+    info: () => undefined,
+    warn: (o: object, m: string) => process.stderr.write(`warning: ${m}\n`),
+    error: (o: object, m: string) => process.stderr.write(`error: ${m} ${JSON.stringify(o)}\n`),
+  };
+  const core = createCore({ dataDir, clock: systemClock, log, secrets });
+  try {
+    const r = await run(core, positionals, values);
+    if (!r.ok) {
+      process.stderr.write(`${r.error.message}\n`);
+      return EXIT[r.error.code];
+    }
+    process.stdout.write(`${values.json ? JSON.stringify(r.value, null, 2) : r.text}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`Unexpected failure: ${(e as Error).message}\n`);
+    return 1;
+  } finally {
+    core.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,27 @@
+import type { Result } from '@revtrail/shared';
+import type { PullProgress, PullResult } from './redirector/sync';
+import type { Workspace } from './workspaces/registry';
+
+export interface WorkspaceStatus {
+  workspace: Workspace;
+  redirector: { connected: boolean; lastPullAt: number | null };
+  counts: { links: number; clicks: number; pageviews: number; identities: number };
+}
+
+/** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
+export interface CoreApi {
+  'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
+  'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
+  'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;
+  'sync.redirector': (args: { workspace?: string }) => Promise<Result<PullResult>>;
+  'status.get': (args: { workspace?: string }) => Promise<Result<{ secrets: string; workspaces: WorkspaceStatus[] }>>;
+}
+
+export type CoreMethod = keyof CoreApi;
+export type CoreArgs<M extends CoreMethod> = Parameters<CoreApi[M]>[0];
+export type CoreResult<M extends CoreMethod> = Awaited<ReturnType<CoreApi[M]>>;
+
+/** Pushed to whoever listens (progress bars, the UI's sync status). */
+export interface CoreEvents {
+  'sync.progress': { workspaceId: string; source: 'redirector'; progress: PullProgress };
+}

@@ -1,0 +1,155 @@
+import { err, ok, type Clock } from '@revtrail/shared';
+import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
+import { openDatabase, type Db } from './db/open';
+import { RedirectorClient, RedirectorError } from './redirector/client';
+import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
+import { pullRedirector } from './redirector/sync';
+import type { SecretStore } from './secrets/types';
+import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
+
+export interface CoreLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface CoreDeps {
+  dataDir: string;
+  clock: Clock;
+  log: CoreLogger;
+  secrets: SecretStore;
+  fetch?: typeof fetch;
+}
+
+export interface Core {
+  call<M extends CoreMethod>(method: M, args: CoreArgs<M>): Promise<CoreResult<M>>;
+  on<E extends keyof CoreEvents>(event: E, listener: (payload: CoreEvents[E]) => void): () => void;
+  close(): void;
+}
+
+const secretName = (ws: Workspace, what: 'redirector_token' | 'email_hash_key') => `ws_${ws.id}.${what}`;
+
+/** The desktop's engine: the same object behind the Electron app, the browser mode and the CLI. */
+export function createCore(deps: CoreDeps): Core {
+  const registry = new WorkspaceRegistry(deps.dataDir);
+  const dbs = new Map<string, Db>();
+  const listeners = new Map<string, Set<(payload: never) => void>>();
+  const db = (ws: Workspace) => {
+    let d = dbs.get(ws.id);
+    if (!d) dbs.set(ws.id, (d = openDatabase(registry.databasePath(ws.id))));
+    return d;
+  };
+  const emit = <E extends keyof CoreEvents>(event: E, payload: CoreEvents[E]) => {
+    for (const l of listeners.get(event) ?? []) (l as (p: CoreEvents[E]) => void)(payload);
+  };
+  const workspace = (ref: string | undefined) => {
+    const found = registry.find(ref);
+    return 'error' in found ? null : found;
+  };
+  const missing = (ref: string | undefined) => {
+    const found = registry.find(ref);
+    return err('not_found', 'error' in found ? found.error : 'no such workspace');
+  };
+  const redirectorClient = async (ws: Workspace) => {
+    const token = await deps.secrets.get(secretName(ws, 'redirector_token'));
+    if (!ws.redirectorUrl || !token) return null;
+    return new RedirectorClient(ws.redirectorUrl, token, { fetch: deps.fetch });
+  };
+  const fromRedirectorError = (e: unknown) => {
+    if (!(e instanceof RedirectorError)) throw e;
+    return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : 'invalid_input', e.message);
+  };
+
+  const handlers: CoreApi = {
+    'workspaces.list': async () => ok(registry.list()),
+
+    'workspaces.add': async ({ name }) => {
+      const clean = typeof name === 'string' ? name.trim() : '';
+      if (clean.length === 0 || clean.length > 80) return err('invalid_input', 'A workspace name is 1 to 80 characters.');
+      if (registry.list().some((w) => w.name.toLowerCase() === clean.toLowerCase())) return err('conflict', `A workspace named "${clean}" already exists.`);
+      const ws = registry.add(clean, deps.clock.now());
+      db(ws);
+      return ok(ws);
+    },
+
+    'redirector.connect': async ({ workspace: ref, url, token }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+        return err('invalid_input', 'The redirector URL must be an http(s) address, e.g. https://go.brand.com.');
+      }
+      if (typeof token !== 'string' || token.trim().length < 16) return err('invalid_input', 'The sync token looks too short: paste the whole token.');
+      const client = new RedirectorClient(url, token.trim(), { fetch: deps.fetch });
+      try {
+        const status = await client.status();
+        if (status.apiVersion !== SUPPORTED_REDIRECTOR_API_VERSION) {
+          return err('invalid_input', `The redirector speaks sync API v${status.apiVersion}; this Revtrail speaks v${SUPPORTED_REDIRECTOR_API_VERSION}. Update the one that is older.`);
+        }
+        const emailHashKey = await client.emailHashKey();
+        await deps.secrets.set(secretName(ws, 'redirector_token'), token.trim());
+        await deps.secrets.set(secretName(ws, 'email_hash_key'), emailHashKey);
+        const updated = registry.update(ws.id, { redirectorUrl: new URL(url).toString().replace(/\/$/, '') });
+        deps.log.info({ workspace: ws.id }, 'redirector connected');
+        return ok({ workspace: updated, apiVersion: status.apiVersion });
+      } catch (e) {
+        return fromRedirectorError(e);
+      }
+    },
+
+    'sync.redirector': async ({ workspace: ref }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const client = await redirectorClient(ws);
+      if (!client) return err('not_found', `Workspace "${ws.name}" has no redirector yet: run \`revtrail connect redirector --url URL\`.`);
+      try {
+        const result = await pullRedirector(db(ws), client, {
+          clock: deps.clock,
+          onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'redirector', progress }),
+        });
+        return ok(result);
+      } catch (e) {
+        return fromRedirectorError(e);
+      }
+    },
+
+    'status.get': async ({ workspace: ref }) => {
+      const list = ref === undefined ? registry.list() : [workspace(ref)].filter((w): w is Workspace => w !== null);
+      if (ref !== undefined && list.length === 0) return missing(ref);
+      const workspaces: WorkspaceStatus[] = [];
+      for (const ws of list) {
+        const d = db(ws);
+        const n = (table: string) => (d.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+        const last = d.prepare(`SELECT max(updated_at) AS at FROM sync_cursors`).get() as { at: number | null };
+        workspaces.push({
+          workspace: ws,
+          redirector: { connected: (await redirectorClient(ws)) !== null, lastPullAt: last.at },
+          counts: { links: n('links'), clicks: n('clicks'), pageviews: n('pageviews'), identities: n('identities') },
+        });
+      }
+      return ok({ secrets: deps.secrets.description, workspaces });
+    },
+  };
+
+  return {
+    async call(method, args) {
+      const handler = handlers[method] as ((a: typeof args) => Promise<CoreResult<typeof method>>) | undefined;
+      if (!handler) return err('invalid_input', `Unknown method ${String(method)}.`) as CoreResult<typeof method>;
+      try {
+        return await handler(args ?? ({} as typeof args));
+      } catch (e) {
+        deps.log.error({ method, err: (e as Error).message }, 'core call failed');
+        return err('internal', 'Something went wrong inside Revtrail; it has been logged.') as CoreResult<typeof method>;
+      }
+    },
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener as (payload: never) => void);
+      return () => set.delete(listener as (payload: never) => void);
+    },
+    close() {
+      for (const d of dbs.values()) d.close();
+      dbs.clear();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** A workspace: one business (or one Stripe Connect account), with its own database and connections. */
+export interface Workspace {
+  id: string;
+  name: string;
+  createdAt: number;
+  redirectorUrl: string | null;
+  /** Connect: the `Stripe-Account` this workspace reads; null for the platform account itself. */
+  stripeAccount: string | null;
+}
+
+const FILE = 'workspaces.json';
+
+/** The list of workspaces (no secrets: those are in the SecretStore), as a JSON file in the data dir. */
+export class WorkspaceRegistry {
+  constructor(private readonly dataDir: string) {}
+
+  list(): Workspace[] {
+    const path = join(this.dataDir, FILE);
+    if (!existsSync(path)) return [];
+    return (JSON.parse(readFileSync(path, 'utf8')) as { workspaces: Workspace[] }).workspaces;
+  }
+
+  add(name: string, at: number): Workspace {
+    const ws: Workspace = { id: randomBytes(6).toString('hex'), name, createdAt: at, redirectorUrl: null, stripeAccount: null };
+    this.save([...this.list(), ws]);
+    return ws;
+  }
+
+  update(id: string, change: Partial<Omit<Workspace, 'id' | 'createdAt'>>): Workspace {
+    const all = this.list();
+    const i = all.findIndex((w) => w.id === id);
+    if (i < 0) throw new Error(`no workspace ${id}`);
+    const next = { ...all[i]!, ...change };
+    all[i] = next;
+    this.save(all);
+    return next;
+  }
+
+  /** By id or by name (case-insensitive); with no reference, the only workspace there is. */
+  find(ref: string | undefined): Workspace | { error: string } {
+    const all = this.list();
+    if (all.length === 0) return { error: 'There is no workspace yet: create one with `revtrail workspace add <name>`.' };
+    if (ref === undefined) {
+      if (all.length === 1) return all[0]!;
+      return { error: `There are ${all.length} workspaces: say which with --workspace (${all.map((w) => w.name).join(', ')}).` };
+    }
+    const hit = all.find((w) => w.id === ref) ?? all.find((w) => w.name.toLowerCase() === ref.toLowerCase());
+    return hit ?? { error: `No workspace named "${ref}". Workspaces: ${all.map((w) => w.name).join(', ')}.` };
+  }
+
+  databasePath(id: string): string {
+    const dir = join(this.dataDir, 'workspaces', id);
+    mkdirSync(dir, { recursive: true });
+    return join(dir, 'workspace.sqlite');
+  }
+
+  private save(all: Workspace[]): void {
+    mkdirSync(this.dataDir, { recursive: true });
+    const path = join(this.dataDir, FILE);
+    writeFileSync(`${path}.tmp`, JSON.stringify({ workspaces: all }, null, 2));
+    renameSync(`${path}.tmp`, path);
+  }
+}
