@@ -83,9 +83,10 @@ describe('npm run redirector', () => {
     expect(second.output()).not.toContain('sync token');
     const links = await fetch(`${url2}/api/v1/links`, { headers: { authorization: `Bearer ${token}` } });
     expect(((await links.json()) as { items: { slug: string }[] }).items.map((l) => l.slug)).toEqual(['hello']);
-    await new Promise((r) => setTimeout(r, 5100)); // the feed settle time
-    const clicks = await fetch(`${url2}/api/v1/clicks`, { headers: { authorization: `Bearer ${token}` } });
-    expect(((await clicks.json()) as { items: unknown[] }).items).toHaveLength(1);
+    // The click comes back once the journal is ingested and the feed's 5 s settle time has passed.
+    const clicks = async () =>
+      ((await (await fetch(`${url2}/api/v1/clicks`, { headers: { authorization: `Bearer ${token}` } })).json()) as { items: unknown[] }).items.length;
+    await expect.poll(clicks, { timeout: 20_000, interval: 500 }).toBe(1);
     expect([0, 'SIGINT']).toContain(await second.stop('SIGINT'));
   }, 60_000);
 

@@ -1,0 +1,190 @@
+/**
+ * A stateful fake of Stripe's read API over real HTTP on 127.0.0.1, for the desktop's Stripe sync and its
+ * tests, driven through the official `stripe` client:
+ *
+ *   const fake = await startFakeStripe({ seed: 'default' });
+ *   const stripe = new Stripe(fake.keys.restricted, { host: '127.0.0.1', port: fake.port, protocol: 'http' });
+ *
+ * Each request goes: record it, take an injected fault if one is queued, authenticate the Bearer key (401
+ * unknown, 401 api_key_expired when revoked), pick the account from `Stripe-Account` (403 when the key
+ * cannot reach it), match the route (404 otherwise), check the key's permission (403 naming the rak_
+ * permission), then answer in the `Stripe-Version` the request pins (the account's default otherwise).
+ *
+ * Reads only. A write (POST/DELETE) answers what Stripe answers a read-only restricted key: 403 naming
+ * the rak_..._write permission; with a secret key it answers 405, as this fake implements no writes.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AccountData } from './account';
+import type { KeyRecord } from './control';
+import { stripeErrors, type Reply } from './errors';
+import { allows, READ_PERMISSIONS, requiredPermission, type Resource } from './permissions';
+import { parseQuery } from './query';
+import { handleRead, matchRoute } from './routes';
+import { defaultSeed, type FakeStripeSeed } from './seed';
+import { FakeStripeState } from './state';
+
+export interface FakeStripeOptions {
+  /** 0 or absent: any free port. */
+  port?: number;
+  /** Data to start with: 'default' for the fixed seed, or a seed function (bulkSeed, your own). */
+  seed?: FakeStripeSeed | 'default';
+  /** Epoch milliseconds; Date.now when absent. */
+  clock?: () => number;
+}
+
+/** Keys every fake server accepts (the state can issue more). */
+export interface FakeStripeKeys {
+  /** rk_test_ with every read permission the product asks for. */
+  restricted: string;
+  /** sk_test_: Stripe accepts it; the product must refuse it itself. */
+  secret: string;
+  withoutCharges: string;
+  withoutBalance: string;
+  withoutEvents: string;
+  /** Revoked: answers 401 api_key_expired. */
+  revoked: string;
+}
+
+export interface FakeStripe {
+  url: string;
+  port: number;
+  state: FakeStripeState;
+  keys: FakeStripeKeys;
+  close(): Promise<void>;
+}
+
+export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
+  const state = new FakeStripeState(options.clock ? { clock: options.clock } : {});
+  const keys = standardKeys(state);
+  const seed = options.seed === 'default' ? defaultSeed : options.seed;
+  if (seed) seed(state);
+
+  const server = createServer((req, res) => {
+    answer(state, req, res);
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    state,
+    keys,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function standardKeys(state: FakeStripeState): FakeStripeKeys {
+  const without = (missing: string) => READ_PERMISSIONS.filter((p) => p !== missing);
+  const revoked = state.addRestrictedKey(READ_PERMISSIONS);
+  state.revoke(revoked);
+  return {
+    restricted: state.addRestrictedKey(READ_PERMISSIONS),
+    secret: state.addSecretKey(),
+    withoutCharges: state.addRestrictedKey(without('rak_charge_read')),
+    withoutBalance: state.addRestrictedKey(without('rak_balance_read')),
+    withoutEvents: state.addRestrictedKey(without('rak_event_read')),
+    revoked,
+  };
+}
+
+function answer(state: FakeStripeState, req: IncomingMessage, res: ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const method = req.method ?? 'GET';
+  const accountHeader = headerOf(req, 'stripe-account');
+  const versionHeader = headerOf(req, 'stripe-version');
+  let reply: Reply;
+  try {
+    reply = decide(state, method, url, accountHeader, versionHeader, headerOf(req, 'authorization'));
+  } catch (error) {
+    // A bug in the fake, not a Stripe answer: say so loudly, answer as Stripe answers its own failures.
+    console.error('fake Stripe failed on', method, url.pathname, error);
+    reply = stripeErrors.server(500, {});
+  }
+  state.log.add({
+    method,
+    path: url.pathname,
+    query: url.search,
+    account: accountHeader,
+    apiVersion: versionHeader,
+    status: reply.status,
+    at: state.nowMs(),
+  });
+  const body = JSON.stringify(reply.body, null, 2);
+  res.writeHead(reply.status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    'Request-Id': `req_fake${String(state.log.count()).padStart(10, '0')}`,
+    'Stripe-Version': versionHeader ?? state.findAccount(accountHeader)?.defaultApiVersion ?? state.platform.defaultApiVersion,
+    ...reply.headers,
+  });
+  // The client may send a body with a write; it is read and ignored so the socket stays usable.
+  req.resume();
+  res.end(body);
+}
+
+function decide(
+  state: FakeStripeState,
+  method: string,
+  url: URL,
+  accountHeader: string | null,
+  versionHeader: string | null,
+  authorization: string | null,
+): Reply {
+  const fault = state.faults.take(url.pathname);
+  if (fault) {
+    const headers: Record<string, string> = {};
+    if (fault.retryAfter !== undefined) headers['Retry-After'] = String(fault.retryAfter);
+    if (fault.shouldRetry !== undefined) headers['Stripe-Should-Retry'] = String(fault.shouldRetry);
+    return fault.status === 429 ? stripeErrors.rateLimited(headers) : stripeErrors.server(fault.status, headers);
+  }
+
+  const key = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  if (!key) return stripeErrors.missingKey();
+  const record = state.keyRing.get(key);
+  if (!record) return stripeErrors.invalidKey(key);
+  if (record.revoked) return stripeErrors.expiredKey(key);
+
+  const account = state.findAccount(accountHeader);
+  if (!account) return stripeErrors.noAccessToAccount(key, accountHeader ?? '');
+
+  const route = matchRoute(url.pathname);
+  if (!route) return stripeErrors.unrecognizedUrl(method, url.pathname);
+
+  if (method !== 'GET') {
+    if (!can(record, route.resource, 'write')) {
+      return stripeErrors.missingPermission(key, account.id, requiredPermission(route.resource, 'write'));
+    }
+    return stripeErrors.readOnly(method, url.pathname);
+  }
+  if (!can(record, route.resource, 'read')) {
+    return stripeErrors.missingPermission(key, account.id, requiredPermission(route.resource, 'read'));
+  }
+  return handleRead(route, parseQuery(url.search), renderContext(account, record, versionHeader), state.now());
+}
+
+function renderContext(account: AccountData, record: KeyRecord, versionHeader: string | null) {
+  return {
+    account,
+    apiVersion: versionHeader ?? account.defaultApiVersion,
+    canRead: (resource: Resource) => can(record, resource, 'read'),
+    key: record.key,
+  };
+}
+
+function can(record: KeyRecord, resource: Resource, access: 'read' | 'write'): boolean {
+  return record.kind === 'secret' || allows(record.permissions, resource, access);
+}
+
+function headerOf(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return typeof value === 'string' && value !== '' ? value : null;
+}
