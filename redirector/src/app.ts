@@ -1,4 +1,4 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type pino from 'pino';
@@ -48,6 +48,8 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     return503OnClosing: true,
   });
 
+  const ipHasher = new IpHasher(config.ipSaltSeed);
+  const ipHashes = new WeakMap<FastifyRequest, string | null>();
   const ctx: AppContext = {
     config,
     store,
@@ -55,10 +57,17 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     log,
     links: new LinkCache({ store, clock, log, ttlMs: config.linkCacheTtlMs, lookupBudgetMs: Math.max(200, config.clickWriteBudgetMs * 2) }),
     recorder: new EventRecorder({ store, log, budgetMs: config.clickWriteBudgetMs, ...deps.events }),
-    ipHasher: new IpHasher(config.ipSaltSeed),
     duplicates: new DuplicateDetector(config.duplicateWindowMs),
     pixel: deps.pixel ?? loadPixelAsset(),
     ipOf: (req) => clientIp(req.headers, req.socket.remoteAddress, config.trustProxy),
+    ipHashOf: (req) => {
+      let hash = ipHashes.get(req);
+      if (hash === undefined) {
+        hash = ipHasher.hash(ctx.ipOf(req), req.hostname, req.headers['user-agent'], clock.now());
+        ipHashes.set(req, hash);
+      }
+      return hash;
+    },
   };
   app.decorate('revtrail', ctx);
 

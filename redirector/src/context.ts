@@ -6,7 +6,7 @@ import type { Logger } from './log';
 import type { PixelAsset } from './pixel/asset';
 import type { EventRecorder } from './recorder';
 import type { Store } from './store/types';
-import type { DuplicateDetector, IpHasher } from './visitor';
+import type { DuplicateDetector } from './visitor';
 
 /** What every route of the app is given. */
 export interface AppContext {
@@ -16,11 +16,12 @@ export interface AppContext {
   log: Logger;
   links: LinkCache;
   recorder: EventRecorder;
-  ipHasher: IpHasher;
   duplicates: DuplicateDetector;
   pixel: PixelAsset;
   /** The visitor's IP as far as it can be trusted (see clientIp); only ever hashed. */
   ipOf(req: FastifyRequest): string | undefined;
+  /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
+  ipHashOf(req: FastifyRequest): string | null;
 }
 
 export const VISITOR_COOKIE = 'rt_vid';

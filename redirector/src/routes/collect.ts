@@ -83,7 +83,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
         rateLimit: {
           max: 120,
           timeWindow: 60_000,
-          keyGenerator: (req: FastifyRequest) => ctx.ipHasher.hash(ctx.ipOf(req), req.hostname, req.headers['user-agent'], ctx.clock.now()) ?? 'unknown',
+          keyGenerator: (req: FastifyRequest) => ctx.ipHashOf(req) ?? 'unknown',
         },
       },
     },
@@ -134,7 +134,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
             ...parseReferrer(body.ref),
             clickIds: tracking.value.clickIds,
             utm: tracking.value.utm,
-            ipHash: ctx.ipHasher.hash(ctx.ipOf(req), req.hostname, req.headers['user-agent'], at),
+            ipHash: ctx.ipHashOf(req),
           },
         });
       } else {

@@ -62,7 +62,7 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       browser: agent.browser,
       os: agent.os,
       country: typeof country === 'string' && COUNTRY_RE.test(country) ? country : null,
-      ipHash: ctx.ipHasher.hash(ctx.ipOf(req), requestHost, ua, at),
+      ipHash: ctx.ipHashOf(req),
       clickIds: tracking.value.clickIds,
       utm: tracking.value.utm,
       bot: agent.bot,
