@@ -64,14 +64,23 @@ describe('revtrail CLI', () => {
     expect(connect.err).toBe('');
     expect(connect).toMatchObject({ code: 0 });
 
+    const set = await cli(['links', 'set', 'podcast', '--url', 'https://brand.com/listen', '--channel', 'Podcast', '--campaign', 'ep-12']);
+    expect(set).toMatchObject({ code: 0 });
+    expect(set.out).toContain('podcast: Saved and live on the redirector.');
+    const live = await fetch(`${r.url}/podcast`, { redirect: 'manual', headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    expect(live.headers.get('location')).toMatch(/^https:\/\/brand\.com\/listen/);
+    expect((await cli(['links', 'set', 'bad slug', '--url', 'https://brand.com/', '--channel', 'X'])).code).toBe(2);
+    expect((await cli(['links', 'set', 'x1', '--url', 'javascript:alert(1)', '--channel', 'X'])).err).toContain('http or https');
+
     const sync = await cli(['sync']);
     expect(sync.code).toBe(0);
-    expect(sync.out).toContain('1 links, 12 new clicks');
-    expect(sync.err).toContain('clicks: 12 received'); // plain progress lines when not on a terminal
+    expect(sync.out).toContain('2 links, 13 new clicks');
+    expect((await cli(['links', 'list'])).out).toMatch(/^podcast\tPodcast\thttps:\/\/brand\.com\/listen\tlive$/m);
+    expect(sync.err).toContain('clicks: 13 received'); // plain progress lines when not on a terminal
 
     const status = await cli(['status', '--json']);
     const body = JSON.parse(status.out) as { workspaces: { counts: { clicks: number; links: number }; redirector: { connected: boolean } }[] };
-    expect(body.workspaces[0]).toMatchObject({ counts: { clicks: 12, links: 1 }, redirector: { connected: true } });
+    expect(body.workspaces[0]).toMatchObject({ counts: { clicks: 13, links: 2 }, redirector: { connected: true } });
 
     // The token is nowhere in plaintext: not in the data dir, not in output.
     for (const file of filesUnder(join(dir, 'home'))) expect(readFileSync(file).includes(TOKEN), file).toBe(false);

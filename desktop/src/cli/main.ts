@@ -12,7 +12,10 @@ Commands:
   workspace list                       list workspaces
   connect redirector --url URL         connect a redirector; the sync token is read from
                                        REVTRAIL_SYNC_TOKEN or standard input, never from arguments
-  sync [--redirector]                  pull links, clicks, pageviews and identities
+  links list                           links, and local changes not yet on the redirector
+  links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
+                                       create or change a tracking link (pushed to the redirector)
+  sync [--redirector]                  push link changes; pull links, clicks, pageviews, identities
   status                               what is connected, how much is here, when it last synced
 
 Options:
@@ -60,7 +63,17 @@ function progressPrinter() {
   };
 }
 
-async function run(core: Core, positionals: string[], flags: { workspace?: string; json?: boolean; url?: string; redirector?: boolean }): Promise<Result<unknown> & { text?: string }> {
+interface Flags {
+  workspace?: string;
+  json?: boolean;
+  url?: string;
+  channel?: string;
+  campaign?: string;
+  partner?: string;
+  disabled?: boolean;
+}
+
+async function run(core: Core, positionals: string[], flags: Flags): Promise<Result<unknown> & { text?: string }> {
   const [command, sub] = positionals;
   const ws = flags.workspace;
   switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
@@ -73,6 +86,30 @@ async function run(core: Core, positionals: string[], flags: { workspace?: strin
     case 'workspace list': {
       const r = await core.call('workspaces.list', {});
       return r.ok ? { ...r, text: r.value.length ? r.value.map((w) => `${w.name}\t${w.id}\t${w.redirectorUrl ?? '(no redirector)'}`).join('\n') : 'No workspaces yet.' } : r;
+    }
+    case 'links list': {
+      const r = await core.call('links.list', { workspace: ws });
+      if (!r.ok) return r;
+      const lines = r.value.map((l) => {
+        const shown = l.pending ?? l.link;
+        const state = l.pending ? 'not yet pushed' : l.link?.enabled ? 'live' : 'disabled';
+        return `${l.slug}\t${shown?.channel ?? ''}\t${shown?.destination ?? ''}\t${state}`;
+      });
+      return { ...r, text: lines.length ? lines.join('\n') : 'No links yet: revtrail links set <slug> --url URL --channel NAME' };
+    }
+    case 'links set': {
+      const slug = positionals[2];
+      if (!slug || positionals.length > 3) throw new UsageError('links set needs one slug: revtrail links set spring-sale --url https://brand.com/ --channel Newsletter');
+      if (!flags.url || !flags.channel) throw new UsageError('links set needs --url and --channel.');
+      const link = {
+        destination: flags.url,
+        channel: flags.channel,
+        ...(flags.campaign ? { campaign: flags.campaign } : {}),
+        ...(flags.partner ? { partnerId: flags.partner } : {}),
+        enabled: !flags.disabled,
+      };
+      const r = await core.call('links.save', { workspace: ws, slug, link });
+      return r.ok ? { ...r, text: `${slug}: ${r.value.message}` } : r;
     }
     case 'connect redirector': {
       if (!flags.url) throw new UsageError('connect redirector needs --url, e.g. --url https://go.brand.com');
@@ -87,7 +124,7 @@ async function run(core: Core, positionals: string[], flags: { workspace?: strin
       const r = await core.call('sync.redirector', { workspace: ws });
       off();
       return r.ok
-        ? { ...r, text: `Redirector: ${r.value.links} links, ${r.value.clicks} new clicks, ${r.value.pageviews} new pageviews, ${r.value.identities} new identities, ${r.value.erased} rows erased.` }
+        ? { ...r, text: `Redirector: ${r.value.pushed} link changes pushed${r.value.rejected.map((x) => ` (${x.slug} refused: ${x.message})`).join('')}, ${r.value.links} links, ${r.value.clicks} new clicks, ${r.value.pageviews} new pageviews, ${r.value.identities} new identities, ${r.value.erased} rows erased.` }
         : r;
     }
     case 'status': {
@@ -118,6 +155,10 @@ export async function main(argv: string[]): Promise<number> {
         'data-dir': { type: 'string' },
         json: { type: 'boolean' },
         url: { type: 'string' },
+        channel: { type: 'string' },
+        campaign: { type: 'string' },
+        partner: { type: 'string' },
+        disabled: { type: 'boolean' },
         redirector: { type: 'boolean' },
         stripe: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },

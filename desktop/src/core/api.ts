@@ -1,6 +1,13 @@
-import type { Result } from '@revtrail/shared';
+import type { Link, LinkInput, Result } from '@revtrail/shared';
 import type { PullProgress, PullResult } from './redirector/sync';
 import type { Workspace } from './workspaces/registry';
+
+/** A link as this machine knows it; `pending` while a local change has not reached the redirector. */
+export interface LocalLink {
+  slug: string;
+  link: Link | null;
+  pending: LinkInput | null;
+}
 
 export interface WorkspaceStatus {
   workspace: Workspace;
@@ -13,6 +20,8 @@ export interface CoreApi {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;
+  'links.list': (args: { workspace?: string }) => Promise<Result<LocalLink[]>>;
+  'links.save': (args: { workspace?: string; slug: string; link: unknown }) => Promise<Result<{ slug: string; pushed: boolean; message: string }>>;
   'sync.redirector': (args: { workspace?: string }) => Promise<Result<PullResult>>;
   'status.get': (args: { workspace?: string }) => Promise<Result<{ secrets: string; workspaces: WorkspaceStatus[] }>>;
 }

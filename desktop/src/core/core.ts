@@ -1,9 +1,10 @@
-import { err, ok, type Clock } from '@revtrail/shared';
+import { err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
 import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
 import { openDatabase, type Db } from './db/open';
 import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
-import { pullRedirector } from './redirector/sync';
+import { listLinks, pendingLinkPushes, queueLinkPush } from './redirector/repo';
+import { pullRedirector, pushLinks } from './redirector/sync';
 import type { SecretStore } from './secrets/types';
 import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
 
@@ -92,6 +93,38 @@ export function createCore(deps: CoreDeps): Core {
         deps.log.info({ workspace: ws.id }, 'redirector connected');
         return ok({ workspace: updated, apiVersion: status.apiVersion });
       } catch (e) {
+        return fromRedirectorError(e);
+      }
+    },
+
+    'links.list': async ({ workspace: ref }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const pending = new Map(pendingLinkPushes(db(ws)).map((p) => [p.slug, p.input]));
+      const links = new Map(listLinks(db(ws)).map((l) => [l.slug, l]));
+      const slugs = [...new Set([...links.keys(), ...pending.keys()])].sort();
+      return ok(slugs.map((slug) => ({ slug, link: links.get(slug) ?? null, pending: pending.get(slug) ?? null })));
+    },
+
+    'links.save': async ({ workspace: ref, slug, link }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const badSlug = typeof slug === 'string' ? slugProblem(slug) : 'slug: required';
+      if (badSlug) return err('invalid_input', badSlug);
+      const input = parseLinkInput(link);
+      if (!input.ok) return err('invalid_input', input.problems.join('; '));
+      queueLinkPush(db(ws), slug, input.value, deps.clock.now());
+      const client = await redirectorClient(ws);
+      if (!client) return ok({ slug, pushed: false, message: 'Saved here; it goes to the redirector once one is connected.' });
+      try {
+        const pushed = await pushLinks(db(ws), client, { clock: deps.clock, retries: 0 });
+        const refused = pushed.rejected.find((r) => r.slug === slug);
+        if (refused) return err('invalid_input', refused.message);
+        return ok({ slug, pushed: true, message: 'Saved and live on the redirector.' });
+      } catch (e) {
+        if (e instanceof RedirectorError && e.kind === 'unavailable') {
+          return ok({ slug, pushed: false, message: `Saved here; the redirector is unreachable, so it goes at the next sync (${e.message})` });
+        }
         return fromRedirectorError(e);
       }
     },

@@ -1,4 +1,4 @@
-import type { Click, Erasure, Identity, Link, Pageview } from '@revtrail/shared';
+import type { Click, Erasure, Identity, Link, LinkInput, Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
 
 // SQL for the redirector's events. Inserts ignore ids already present (pulls are at least once) and
@@ -43,6 +43,13 @@ function statements(db: Db) {
          enabled = excluded.enabled, updated_at = excluded.updated_at
        WHERE excluded.updated_at >= links.updated_at`,
     ),
+    queuePush: db.prepare(
+      `INSERT INTO link_pushes (slug, input_json, queued_at) VALUES (?, ?, ?)
+       ON CONFLICT (slug) DO UPDATE SET input_json = excluded.input_json, queued_at = excluded.queued_at`,
+    ),
+    pendingPushes: db.prepare(`SELECT slug, input_json, queued_at FROM link_pushes ORDER BY queued_at, slug`),
+    clearPush: db.prepare(`DELETE FROM link_pushes WHERE slug = ? AND queued_at = ?`),
+    links: db.prepare(`SELECT * FROM links ORDER BY slug`),
     getCursor: db.prepare(`SELECT cursor FROM sync_cursors WHERE feed = ?`),
     setCursor: db.prepare(
       `INSERT INTO sync_cursors (feed, cursor, updated_at) VALUES (?, ?, ?) ON CONFLICT (feed) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
@@ -107,4 +114,54 @@ export function getCursor(db: Db, feed: string): string | null {
 
 export function setCursor(db: Db, feed: string, cursor: string, at: number): void {
   stmts(db).setCursor.run(feed, cursor, at);
+}
+
+export interface QueuedLinkPush {
+  slug: string;
+  input: LinkInput;
+  queuedAt: number;
+}
+
+/** Queues a local link change for the redirector; a later edit of the same slug replaces it. */
+export function queueLinkPush(db: Db, slug: string, input: LinkInput, at: number): void {
+  stmts(db).queuePush.run(slug, JSON.stringify(input), at);
+}
+
+export function pendingLinkPushes(db: Db): QueuedLinkPush[] {
+  return (stmts(db).pendingPushes.all() as { slug: string; input_json: string; queued_at: number }[]).map((r) => ({
+    slug: r.slug,
+    input: JSON.parse(r.input_json) as LinkInput,
+    queuedAt: r.queued_at,
+  }));
+}
+
+/** Removes a push once done, unless the link was edited again meanwhile (then the newer edit stays). */
+export function clearLinkPush(db: Db, push: QueuedLinkPush): void {
+  stmts(db).clearPush.run(push.slug, push.queuedAt);
+}
+
+interface LinkRow {
+  slug: string;
+  destination: string;
+  channel: string;
+  campaign: string | null;
+  partner_id: string | null;
+  utm_json: string;
+  enabled: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export function listLinks(db: Db): Link[] {
+  return (stmts(db).links.all() as LinkRow[]).map((r) => ({
+    slug: r.slug,
+    destination: r.destination,
+    channel: r.channel,
+    campaign: r.campaign,
+    partnerId: r.partner_id,
+    utm: JSON.parse(r.utm_json) as Link['utm'],
+    enabled: r.enabled === 1,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  }));
 }

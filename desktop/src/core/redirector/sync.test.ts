@@ -7,10 +7,11 @@ import { systemClock, type Click, type FeedPage } from '@revtrail/shared';
 import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
 import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
-import { DatabaseTooNewError, migrate } from '../db/migrate';
+import { DatabaseTooNewError, loadMigrations, migrate } from '../db/migrate';
 import { openDatabase, type Db } from '../db/open';
 import { RedirectorClient, RedirectorError } from './client';
-import { pullRedirector } from './sync';
+import { pendingLinkPushes, queueLinkPush } from './repo';
+import { pullRedirector, pushLinks } from './sync';
 
 // The desktop's pull against a real local redirector (embedded DynamoDB), into SQLite on disk.
 const TOKEN = 'desktop-sync-token-0123456789abcdefghijkl';
@@ -60,11 +61,13 @@ describe('workspace database', () => {
   it('migrates a new database once, and refuses one written by a newer version', () => {
     const path = join(mkdtempSync(join(dir, 'm-')), 'w.sqlite');
     const db = openDatabase(path);
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    const latest = loadMigrations().at(-1)!.version;
+    expect(latest).toBeGreaterThanOrEqual(2);
+    expect(db.pragma('user_version', { simple: true })).toBe(latest);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
     const again = openDatabase(path);
-    expect(migrate(again)).toBe(1);
+    expect(migrate(again)).toBe(latest);
     again.pragma('user_version = 99');
     again.close();
     expect(() => openDatabase(path)).toThrow(DatabaseTooNewError);
@@ -105,6 +108,26 @@ describe('pullRedirector', () => {
     db.prepare(`DELETE FROM sync_cursors`).run();
     await pullRedirector(db, client, { clock: systemClock });
     expect(db.prepare(`SELECT count(*) AS n FROM clicks WHERE visitor_id = 'EraseMeAAAAAAAAAAAAAAA'`).get()).toEqual({ n: 0 });
+  });
+
+  it('pushes link changes made here, keeps them while the redirector is down, and drops what it refuses', async () => {
+    const db = newDb();
+    queueLinkPush(db, 'local-made', { destination: 'https://brand.com/new', channel: 'Podcast' }, 1000);
+    queueLinkPush(db, 'loops', { destination: `${r.url}/spring`, channel: 'X' }, 1001);
+    const down = new RedirectorClient('http://127.0.0.1:9', TOKEN);
+    await expect(pushLinks(db, down, { clock: systemClock, retries: 0 })).rejects.toThrow(RedirectorError);
+    expect(pendingLinkPushes(db).map((p) => p.slug)).toEqual(['local-made', 'loops']);
+
+    queueLinkPush(db, 'local-made', { destination: 'https://brand.com/newer', channel: 'Podcast' }, 1002);
+    const result = await pullRedirector(db, new RedirectorClient(r.url, TOKEN), { clock: systemClock });
+    expect(result.pushed).toBe(1);
+    expect(result.rejected).toEqual([{ slug: 'loops', message: expect.stringContaining('tracking domain') }]);
+    expect(pendingLinkPushes(db)).toEqual([]);
+    const live = (await api('GET', '/api/v1/links/local-made')) as { link: { destination: string } };
+    expect(live.link.destination).toBe('https://brand.com/newer');
+    expect(db.prepare(`SELECT destination FROM links WHERE slug = 'local-made'`).get()).toEqual({ destination: 'https://brand.com/newer' });
+    const redirect = await fetch(`${r.url}/local-made`, { redirect: 'manual', headers: { 'user-agent': UA } });
+    expect(new URL(redirect.headers.get('location')!).pathname).toBe('/newer');
   });
 
   it('stops at once on a refused token: one request, no retry storm, and a message without the token', async () => {

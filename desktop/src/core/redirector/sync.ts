@@ -1,7 +1,17 @@
 import type { Clock } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { RedirectorError, type RedirectorClient, type RedirectorFeed } from './client';
-import { applyErasures, getCursor, insertClicks, insertIdentities, insertPageviews, setCursor, upsertLinks } from './repo';
+import {
+  applyErasures,
+  clearLinkPush,
+  getCursor,
+  insertClicks,
+  insertIdentities,
+  insertPageviews,
+  pendingLinkPushes,
+  setCursor,
+  upsertLinks,
+} from './repo';
 
 export interface PullProgress {
   feed: RedirectorFeed | 'links';
@@ -12,7 +22,13 @@ export interface PullProgress {
   done: boolean;
 }
 
-export interface PullResult {
+export interface PushResult {
+  pushed: number;
+  /** Changes the redirector refused (they are dropped, with its reason). */
+  rejected: { slug: string; message: string }[];
+}
+
+export interface PullResult extends PushResult {
   links: number;
   clicks: number;
   pageviews: number;
@@ -40,7 +56,8 @@ const FEEDS: RedirectorFeed[] = ['clicks', 'pageviews', 'identities', 'erasures'
  */
 export async function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
   const pageSize = opts.pageSize ?? 1000;
-  const result: PullResult = { links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0 };
+  const pushed = await pushLinks(db, client, opts);
+  const result: PullResult = { ...pushed, links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0 };
 
   const links = await withRetry(() => client.links(), opts);
   db.transaction(() => upsertLinks(db, links))();
@@ -66,6 +83,30 @@ export async function pullRedirector(db: Db, client: RedirectorClient, opts: Pul
     }
     if (feed === 'erasures') result.erased = changed;
     else result[feed] = changed;
+  }
+  return result;
+}
+
+/**
+ * Sends the link changes made here to the redirector, oldest first. A pushed link is stored as the
+ * redirector answered it. Throws when the redirector is unavailable or refuses the token: the changes
+ * stay queued for the next sync.
+ */
+export async function pushLinks(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PushResult> {
+  const result: PushResult = { pushed: 0, rejected: [] };
+  for (const push of pendingLinkPushes(db)) {
+    try {
+      const link = await withRetry(() => client.putLink(push.slug, push.input), opts);
+      db.transaction(() => {
+        upsertLinks(db, [link]);
+        clearLinkPush(db, push);
+      })();
+      result.pushed += 1;
+    } catch (e) {
+      if (!(e instanceof RedirectorError) || e.kind !== 'rejected') throw e;
+      clearLinkPush(db, push);
+      result.rejected.push({ slug: push.slug, message: e.message });
+    }
   }
   return result;
 }
