@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
 import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
+import { startFakeStripe } from '../fake-stripe/server';
 
 // `revtrail` as a real process, against a real local redirector.
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'revtrail.mjs');
@@ -16,7 +17,7 @@ let r: LocalRedirector;
 function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
   return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, REVTRAIL_HOME: join(dir, 'home'), REVTRAIL_SECRET_KEY_FILE: join(dir, 'key', 'secrets.key'), REVTRAIL_SYNC_TOKEN: '', ...opts.env },
+      env: { ...process.env, REVTRAIL_HOME: join(dir, 'home'), REVTRAIL_SECRET_KEY_FILE: join(dir, 'key', 'secrets.key'), REVTRAIL_SYNC_TOKEN: '', REVTRAIL_STRIPE_KEY: '', ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';
@@ -114,4 +115,40 @@ describe('revtrail CLI', () => {
     expect(run.err).toContain(message);
     expect(run.err).not.toMatch(/\n\s+at /);
   }, 30_000);
+  it('connects Stripe (restricted key on stdin), syncs it, and shows it in status', async () => {
+    const fake = await startFakeStripe({ seed: 'default' });
+    try {
+      const env = { REVTRAIL_STRIPE_API_BASE: fake.url };
+      const sk = await cli(['connect', 'stripe'], { env, stdin: `${fake.keys.secret}\n` });
+      expect(sk.code).toBe(2);
+      expect(sk.err).toContain('never asks for a full secret key');
+
+      const connect = await cli(['connect', 'stripe'], { env, stdin: `${fake.keys.withoutBalance}\n` });
+      expect(connect.err).toBe('');
+      expect(connect.code).toBe(0);
+      expect(connect.out).toContain('[x] Charges (Read)');
+      expect(connect.out).toContain('[ ] Balance (Read): missing rak_balance_read');
+
+      const charges = fake.state.platform.charges.size;
+      const sync = await cli(['sync', '--stripe'], { env });
+      expect(sync.code).toBe(0);
+      expect(sync.out).toContain(`Stripe: ${charges} new charges`);
+      expect(sync.out).toContain('Missing Balance (rak_balance_read)');
+      expect(sync.out).not.toContain('Redirector:');
+
+      const both = await cli(['sync'], { env });
+      expect(both.code).toBe(0);
+      expect(both.out).toContain('Redirector:');
+      expect(both.out).toContain('Stripe: 0 new charges (0 changed)');
+
+      const status = await cli(['status', '--json'], { env });
+      const body = JSON.parse(status.out) as { workspaces: { stripe: { connected: boolean }; counts: { charges: number; refunds: number } }[] };
+      expect(body.workspaces[0]).toMatchObject({ stripe: { connected: true }, counts: { charges, refunds: fake.state.platform.refunds.size } });
+
+      for (const file of filesUnder(join(dir, 'home'))) expect(readFileSync(file).includes(fake.keys.withoutBalance), file).toBe(false);
+      expect(connect.out + sync.out + both.out + status.out + sync.err).not.toContain(fake.keys.withoutBalance);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
 });

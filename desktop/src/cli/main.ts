@@ -12,16 +12,23 @@ Commands:
   workspace list                       list workspaces
   connect redirector --url URL         connect a redirector; the sync token is read from
                                        REVTRAIL_SYNC_TOKEN or standard input, never from arguments
+  connect stripe                       connect Stripe with a restricted key (rk_live_/rk_test_), read from
+                                       REVTRAIL_STRIPE_KEY or standard input, never from arguments;
+                                       needs the redirector connected first (for its email-hash key)
   links list                           links, and local changes not yet on the redirector
   links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
                                        create or change a tracking link (pushed to the redirector)
-  sync [--redirector]                  push link changes; pull links, clicks, pageviews, identities
+  sync [--redirector] [--stripe]       push link changes; pull links, clicks, pageviews, identities
+                                       (--redirector) and charges, refunds, disputes, customers,
+                                       subscriptions, invoices (--stripe); no flag: whatever is connected
   status                               what is connected, how much is here, when it last synced
 
 Options:
   --workspace NAME   which workspace (needed when there is more than one)
   --data-dir DIR     where the data lives (default: REVTRAIL_HOME or the platform's app data folder)
   --json             machine-readable output (read commands)
+
+Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a local fake).
   -h, --help         this help
 
 Exit codes: 0 done, 1 unexpected failure, 2 bad usage or input, 3 not found or not set up,
@@ -41,9 +48,10 @@ const EXIT: Record<AppErrorCode, number> = {
 
 class UsageError extends Error {}
 
-async function readToken(): Promise<string> {
-  if (process.env.REVTRAIL_SYNC_TOKEN) return process.env.REVTRAIL_SYNC_TOKEN;
-  if (process.stdin.isTTY) process.stderr.write('Sync token (input is read from standard input): ');
+async function readSecret(envName: string, prompt: string): Promise<string> {
+  const fromEnv = process.env[envName];
+  if (fromEnv) return fromEnv;
+  if (process.stdin.isTTY) process.stderr.write(`${prompt} (input is read from standard input): `);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) {
     chunks.push(chunk as Buffer);
@@ -65,6 +73,8 @@ function progressPrinter() {
 
 interface Flags {
   workspace?: string;
+  redirector?: boolean;
+  stripe?: boolean;
   json?: boolean;
   url?: string;
   channel?: string;
@@ -113,19 +123,52 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
     }
     case 'connect redirector': {
       if (!flags.url) throw new UsageError('connect redirector needs --url, e.g. --url https://go.brand.com');
-      const token = await readToken();
+      const token = await readSecret('REVTRAIL_SYNC_TOKEN', 'Sync token');
       if (!token) throw new UsageError('No sync token given: set REVTRAIL_SYNC_TOKEN or pipe it on standard input.');
       const r = await core.call('redirector.connect', { workspace: ws, url: flags.url, token });
       return r.ok ? { ...r, text: `Connected "${r.value.workspace.name}" to ${r.value.workspace.redirectorUrl} (sync API v${r.value.apiVersion}).` } : r;
     }
+    case 'connect stripe': {
+      const key = await readSecret('REVTRAIL_STRIPE_KEY', 'Stripe restricted key');
+      if (!key) throw new UsageError('No Stripe key given: set REVTRAIL_STRIPE_KEY or pipe it on standard input.');
+      const r = await core.call('stripe.connect', { workspace: ws, key });
+      if (!r.ok) return r;
+      const lines = r.value.checks.map((c) => `  [${c.ok ? 'x' : ' '}] ${c.label} (Read)${c.ok ? '' : `: missing ${c.permission}, tick it on the key in Stripe`}`);
+      return { ...r, text: [`Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode). Permissions:`, ...lines].join('\n') };
+    }
     case 'sync': {
+      const status = await core.call('status.get', { workspace: ws });
+      if (!status.ok) return status;
+      const here = status.value.workspaces[0];
+      const explicit = flags.redirector || flags.stripe;
+      const doRedirector = explicit ? !!flags.redirector : !here || here.redirector.connected || !here.stripe.connected;
+      const doStripe = explicit ? !!flags.stripe : !!here?.stripe.connected;
       const print = progressPrinter();
       const off = core.on('sync.progress', (e) => print(e.progress));
-      const r = await core.call('sync.redirector', { workspace: ws });
-      off();
-      return r.ok
-        ? { ...r, text: `Redirector: ${r.value.pushed} link changes pushed${r.value.rejected.map((x) => ` (${x.slug} refused: ${x.message})`).join('')}, ${r.value.links} links, ${r.value.clicks} new clicks, ${r.value.pageviews} new pageviews, ${r.value.identities} new identities, ${r.value.erased} rows erased.` }
-        : r;
+      try {
+        const text: string[] = [];
+        const values: Record<string, unknown> = {};
+        if (doRedirector) {
+          const r = await core.call('sync.redirector', { workspace: ws });
+          if (!r.ok) return r;
+          values.redirector = r.value;
+          text.push(`Redirector: ${r.value.pushed} link changes pushed${r.value.rejected.map((x) => ` (${x.slug} refused: ${x.message})`).join('')}, ${r.value.links} links, ${r.value.clicks} new clicks, ${r.value.pageviews} new pageviews, ${r.value.identities} new identities, ${r.value.erased} rows erased.`);
+        }
+        if (doStripe) {
+          const r = await core.call('sync.stripe', { workspace: ws });
+          if (!r.ok) return r;
+          values.stripe = r.value;
+          const c = r.value.counts;
+          text.push(
+            `Stripe: ${c.charges.added} new charges (${c.charges.updated} changed), ${c.refunds.added} new refunds, ${c.disputes.added} new disputes, ` +
+              `${c.customers.added} new customers, ${c.subscriptions.added} new subscriptions, ${c.invoices.added} new invoices.`,
+            ...r.value.missing.map((m) => `  Missing ${m.label} (${m.permission}): ${m.effect}.`),
+          );
+        }
+        return { ok: true, value: values, text: text.join('\n') };
+      } finally {
+        off();
+      }
     }
     case 'status': {
       const r = await core.call('status.get', { workspace: ws });
@@ -134,7 +177,9 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
         (s) =>
           `${s.workspace.name}: redirector ${s.redirector.connected ? s.workspace.redirectorUrl : 'not connected'}` +
           `, last pull ${s.redirector.lastPullAt ? new Date(s.redirector.lastPullAt).toISOString() : 'never'}` +
-          `; ${s.counts.links} links, ${s.counts.clicks} clicks, ${s.counts.pageviews} pageviews, ${s.counts.identities} identities`,
+          `; Stripe ${s.stripe.connected ? `connected, last pull ${s.stripe.lastPullAt ? new Date(s.stripe.lastPullAt).toISOString() : 'never'}` : 'not connected'}` +
+          `; ${s.counts.links} links, ${s.counts.clicks} clicks, ${s.counts.pageviews} pageviews, ${s.counts.identities} identities` +
+          `, ${s.counts.charges} charges, ${s.counts.refunds} refunds, ${s.counts.disputes} disputes, ${s.counts.customers} customers`,
       );
       return { ...r, text: [...(lines.length ? lines : ['No workspaces yet.']), `Secrets: ${r.value.secrets}`].join('\n') };
     }
@@ -175,10 +220,6 @@ export async function main(argv: string[]): Promise<number> {
     (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (values.stripe) {
-    process.stderr.write('Stripe sync is not in this version of Revtrail yet; `revtrail sync` pulls the redirector.\n');
-    return 2;
-  }
   const dataDir = values['data-dir'] ?? defaultDataDir(process.env);
   const secrets = new EncryptedFileSecretStore(join(dataDir, 'secrets.enc'), defaultSecretKeyFile(process.env));
   const log = {
@@ -186,7 +227,12 @@ export async function main(argv: string[]): Promise<number> {
     warn: (o: object, m: string) => process.stderr.write(`warning: ${m}\n`),
     error: (o: object, m: string) => process.stderr.write(`error: ${m} ${JSON.stringify(o)}\n`),
   };
-  const core = createCore({ dataDir, clock: systemClock, log, secrets });
+  const stripeApiBase = process.env.REVTRAIL_STRIPE_API_BASE || undefined;
+  if (stripeApiBase !== undefined && !(URL.canParse(stripeApiBase) && /^https?:$/.test(new URL(stripeApiBase).protocol))) {
+    process.stderr.write('REVTRAIL_STRIPE_API_BASE must be an http(s) address, e.g. http://127.0.0.1:12111\n');
+    return 2;
+  }
+  const core = createCore({ dataDir, clock: systemClock, log, secrets, stripeApiBase });
   try {
     const r = await run(core, positionals, values);
     if (!r.ok) {

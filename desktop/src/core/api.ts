@@ -1,5 +1,8 @@
 import type { Link, LinkInput, Result } from '@revtrail/shared';
 import type { PullProgress, PullResult } from './redirector/sync';
+import type { PermissionCheck } from './stripe/permissions';
+import type { StripeObjectType } from './stripe/repo';
+import type { StripeProgress, StripePullResult } from './stripe/sync';
 import type { Workspace } from './workspaces/registry';
 
 /** A link as this machine knows it; `pending` while a local change has not reached the redirector. */
@@ -12,7 +15,14 @@ export interface LocalLink {
 export interface WorkspaceStatus {
   workspace: Workspace;
   redirector: { connected: boolean; lastPullAt: number | null };
-  counts: { links: number; clicks: number; pageviews: number; identities: number };
+  stripe: { connected: boolean; lastPullAt: number | null };
+  counts: { links: number; clicks: number; pageviews: number; identities: number } & Record<StripeObjectType, number>;
+}
+
+/** What a Stripe key may read: the checklist shown on connect. */
+export interface StripePermissions {
+  mode: 'live' | 'test';
+  checks: PermissionCheck[];
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
@@ -23,6 +33,9 @@ export interface CoreApi {
   'links.list': (args: { workspace?: string }) => Promise<Result<LocalLink[]>>;
   'links.save': (args: { workspace?: string; slug: string; link: unknown }) => Promise<Result<{ slug: string; pushed: boolean; message: string }>>;
   'sync.redirector': (args: { workspace?: string }) => Promise<Result<PullResult>>;
+  'stripe.connect': (args: { workspace?: string; key: string }) => Promise<Result<StripePermissions & { workspace: Workspace }>>;
+  'stripe.permissions': (args: { workspace?: string }) => Promise<Result<StripePermissions>>;
+  'sync.stripe': (args: { workspace?: string }) => Promise<Result<StripePullResult>>;
   'status.get': (args: { workspace?: string }) => Promise<Result<{ secrets: string; workspaces: WorkspaceStatus[] }>>;
 }
 
@@ -32,5 +45,7 @@ export type CoreResult<M extends CoreMethod> = Awaited<ReturnType<CoreApi[M]>>;
 
 /** Pushed to whoever listens (progress bars, the UI's sync status). */
 export interface CoreEvents {
-  'sync.progress': { workspaceId: string; source: 'redirector'; progress: PullProgress };
+  'sync.progress':
+    | { workspaceId: string; source: 'redirector'; progress: PullProgress }
+    | { workspaceId: string; source: 'stripe'; progress: StripeProgress };
 }

@@ -1,3 +1,4 @@
+import Stripe from 'stripe';
 import { err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
 import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
 import { openDatabase, type Db } from './db/open';
@@ -6,6 +7,11 @@ import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
 import { listLinks, pendingLinkPushes, queueLinkPush } from './redirector/repo';
 import { pullRedirector, pushLinks } from './redirector/sync';
 import type { SecretStore } from './secrets/types';
+import { createStripeClient } from './stripe/client';
+import { classifyStripeKey } from './stripe/keys';
+import { checkPermissions } from './stripe/permissions';
+import { lastStripePullAt, stripeCounts } from './stripe/repo';
+import { pullStripe, withStripeRetry } from './stripe/sync';
 import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
 
 export interface CoreLogger {
@@ -20,6 +26,8 @@ export interface CoreDeps {
   log: CoreLogger;
   secrets: SecretStore;
   fetch?: typeof fetch;
+  /** Where the Stripe API lives (a fake in tests, REVTRAIL_STRIPE_API_BASE in the CLI); Stripe when absent. */
+  stripeApiBase?: string;
 }
 
 export interface Core {
@@ -28,7 +36,20 @@ export interface Core {
   close(): void;
 }
 
-const secretName = (ws: Workspace, what: 'redirector_token' | 'email_hash_key') => `ws_${ws.id}.${what}`;
+const secretName = (ws: Workspace, what: 'redirector_token' | 'email_hash_key' | 'stripe_key') => `ws_${ws.id}.${what}`;
+
+/** A Stripe failure as a value; the message never carries the key (Stripe's own messages may quote part of it). */
+function fromStripeError(e: unknown) {
+  if (!(e instanceof Stripe.errors.StripeError)) throw e;
+  if (e instanceof Stripe.errors.StripeAuthenticationError) {
+    return err('unauthorized', 'Stripe refused the key: it is invalid or was revoked. Create a new restricted key and run `revtrail connect stripe`.');
+  }
+  if (e instanceof Stripe.errors.StripePermissionError) return err('forbidden', 'The Stripe key may not read this account: check its permissions (and the connected account).');
+  if (e instanceof Stripe.errors.StripeConnectionError) return err('unavailable', 'Stripe did not answer; what was read so far is kept. Try again later.');
+  if (e.statusCode === 429) return err('rate_limited', 'Stripe kept answering "too many requests"; what was read so far is kept. Try again in a few minutes.');
+  if ((e.statusCode ?? 0) >= 500) return err('unavailable', `Stripe answered ${e.statusCode}; what was read so far is kept. Try again later.`);
+  throw e;
+}
 
 /** The desktop's engine: the same object behind the Electron app, the browser mode and the CLI. */
 export function createCore(deps: CoreDeps): Core {
@@ -55,6 +76,12 @@ export function createCore(deps: CoreDeps): Core {
     const token = await deps.secrets.get(secretName(ws, 'redirector_token'));
     if (!ws.redirectorUrl || !token) return null;
     return new RedirectorClient(ws.redirectorUrl, token, { fetch: deps.fetch });
+  };
+  const stripeKey = (ws: Workspace) => deps.secrets.get(secretName(ws, 'stripe_key'));
+  const stripeClient = (key: string) => createStripeClient(key, { apiBase: deps.stripeApiBase });
+  const permissionsOf = async (key: string) => {
+    const checks = await checkPermissions(stripeClient(key), (call) => withStripeRetry(call, { retries: 2 }));
+    return Object.values(checks);
   };
   const fromRedirectorError = (e: unknown) => {
     if (!(e instanceof RedirectorError)) throw e;
@@ -145,6 +172,57 @@ export function createCore(deps: CoreDeps): Core {
       }
     },
 
+    'stripe.connect': async ({ workspace: ref, key }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const verdict = classifyStripeKey(typeof key === 'string' ? key : '');
+      if (!verdict.ok) return err('invalid_input', verdict.message);
+      if (!(await deps.secrets.get(secretName(ws, 'email_hash_key')))) {
+        return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL): Stripe emails are stored only as hashes under its email-hash key, so clicks and payments can be matched.`);
+      }
+      try {
+        const checks = await permissionsOf(key.trim());
+        await deps.secrets.set(secretName(ws, 'stripe_key'), key.trim());
+        deps.log.info({ workspace: ws.id, mode: verdict.mode, missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
+        return ok({ workspace: ws, mode: verdict.mode, checks });
+      } catch (e) {
+        return fromStripeError(e);
+      }
+    },
+
+    'stripe.permissions': async ({ workspace: ref }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const key = await stripeKey(ws);
+      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: run \`revtrail connect stripe\`.`);
+      const verdict = classifyStripeKey(key);
+      if (!verdict.ok) return err('invalid_input', verdict.message);
+      try {
+        return ok({ mode: verdict.mode, checks: await permissionsOf(key) });
+      } catch (e) {
+        return fromStripeError(e);
+      }
+    },
+
+    'sync.stripe': async ({ workspace: ref }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const key = await stripeKey(ws);
+      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: run \`revtrail connect stripe\`.`);
+      const emailHashKey = await deps.secrets.get(secretName(ws, 'email_hash_key'));
+      if (!emailHashKey) return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL).`);
+      try {
+        const result = await pullStripe(db(ws), stripeClient(key), {
+          emailHashKey,
+          clock: deps.clock,
+          onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
+        });
+        return ok(result);
+      } catch (e) {
+        return fromStripeError(e);
+      }
+    },
+
     'status.get': async ({ workspace: ref }) => {
       const list = ref === undefined ? registry.list() : [workspace(ref)].filter((w): w is Workspace => w !== null);
       if (ref !== undefined && list.length === 0) return missing(ref);
@@ -156,7 +234,8 @@ export function createCore(deps: CoreDeps): Core {
         workspaces.push({
           workspace: ws,
           redirector: { connected: (await redirectorClient(ws)) !== null, lastPullAt: last.at },
-          counts: { links: n('links'), clicks: n('clicks'), pageviews: n('pageviews'), identities: n('identities') },
+          stripe: { connected: (await stripeKey(ws)) !== null, lastPullAt: lastStripePullAt(d) },
+          counts: { links: n('links'), clicks: n('clicks'), pageviews: n('pageviews'), identities: n('identities'), ...stripeCounts(d) },
         });
       }
       return ok({ secrets: deps.secrets.description, workspaces });

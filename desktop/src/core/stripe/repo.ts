@@ -1,0 +1,221 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../db/open';
+
+// SQL for what is read from Stripe. Every write is an upsert by Stripe id: a page read twice adds nothing,
+// and a charge read again takes its new refund and dispute state.
+
+export interface CustomerRow {
+  id: string;
+  createdAt: number;
+  emailHash: string | null;
+}
+
+export interface ChargeRow {
+  id: string;
+  createdAt: number;
+  status: string;
+  amountMinor: number;
+  amountCapturedMinor: number;
+  amountRefundedMinor: number;
+  refunded: boolean;
+  disputed: boolean;
+  currency: string;
+  customerId: string | null;
+  paymentIntentId: string | null;
+  invoiceId: string | null;
+  /** billing_details.email's hash; the customer's and then receipt_email's are the fallbacks, in that order. */
+  billingEmailHash: string | null;
+  receiptEmailHash: string | null;
+  visitorId: string | null;
+  metadataJson: string;
+  feeMinor: number | null;
+  netMinor: number | null;
+  settlementCurrency: string | null;
+  exchangeRate: number | null;
+}
+
+export interface RefundRow {
+  id: string;
+  createdAt: number;
+  chargeId: string | null;
+  amountMinor: number;
+  currency: string;
+  status: string | null;
+  reason: string | null;
+}
+
+export interface DisputeRow {
+  id: string;
+  createdAt: number;
+  chargeId: string;
+  amountMinor: number;
+  currency: string;
+  status: string;
+  reason: string | null;
+}
+
+export interface SubscriptionRow {
+  id: string;
+  createdAt: number;
+  customerId: string;
+  status: string;
+  currency: string;
+  canceledAt: number | null;
+  metadataJson: string;
+}
+
+export interface InvoiceRow {
+  id: string;
+  createdAt: number;
+  customerId: string | null;
+  subscriptionId: string | null;
+  billingReason: string | null;
+  status: string | null;
+  currency: string;
+  amountPaidMinor: number;
+  totalMinor: number;
+}
+
+export interface Checkpoint {
+  createdGte: number;
+  passTop: number | null;
+  passAfter: string | null;
+}
+
+export type StripeObjectType = 'customers' | 'charges' | 'refunds' | 'disputes' | 'subscriptions' | 'invoices';
+
+const TABLE: Record<StripeObjectType, string> = {
+  customers: 'stripe_customers',
+  charges: 'stripe_charges',
+  refunds: 'stripe_refunds',
+  disputes: 'stripe_disputes',
+  subscriptions: 'stripe_subscriptions',
+  invoices: 'stripe_invoices',
+};
+
+function statements(db: Db) {
+  const exists = Object.fromEntries(
+    Object.entries(TABLE).map(([type, table]) => [type, db.prepare<[string]>(`SELECT 1 FROM ${table} WHERE id = ?`)]),
+  ) as Record<StripeObjectType, Statement<[string]>>;
+  const count = Object.fromEntries(
+    Object.entries(TABLE).map(([type, table]) => [type, db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${table}`)]),
+  ) as Record<StripeObjectType, Statement<[], { n: number }>>;
+  return {
+    exists,
+    count,
+    customer: db.prepare(
+      `INSERT INTO stripe_customers (id, created_at, email_hash) VALUES (@id, @createdAt, @emailHash)
+       ON CONFLICT (id) DO UPDATE SET email_hash = excluded.email_hash`,
+    ),
+    // Only a real change counts as an update, so a re-read of an unchanged charge reports nothing.
+    charge: db.prepare(
+      `INSERT INTO stripe_charges (id, created_at, status, amount_minor, amount_captured_minor, amount_refunded_minor,
+         refunded, disputed, currency, customer_id, payment_intent_id, invoice_id, email_hash, visitor_id, metadata_json,
+         fee_minor, net_minor, settlement_currency, exchange_rate)
+       VALUES (@id, @createdAt, @status, @amountMinor, @amountCapturedMinor, @amountRefundedMinor,
+         @refunded, @disputed, @currency, @customerId, @paymentIntentId, @invoiceId,
+         COALESCE(@billingEmailHash, (SELECT email_hash FROM stripe_customers WHERE id = @customerId), @receiptEmailHash),
+         @visitorId, @metadataJson, @feeMinor, @netMinor, @settlementCurrency, @exchangeRate)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_captured_minor = excluded.amount_captured_minor,
+         amount_refunded_minor = excluded.amount_refunded_minor, refunded = excluded.refunded, disputed = excluded.disputed,
+         customer_id = excluded.customer_id, email_hash = excluded.email_hash, visitor_id = excluded.visitor_id,
+         metadata_json = excluded.metadata_json,
+         fee_minor = COALESCE(excluded.fee_minor, stripe_charges.fee_minor), net_minor = COALESCE(excluded.net_minor, stripe_charges.net_minor),
+         settlement_currency = COALESCE(excluded.settlement_currency, stripe_charges.settlement_currency),
+         exchange_rate = COALESCE(excluded.exchange_rate, stripe_charges.exchange_rate)
+       WHERE stripe_charges.status IS NOT excluded.status OR stripe_charges.amount_captured_minor IS NOT excluded.amount_captured_minor
+         OR stripe_charges.amount_refunded_minor IS NOT excluded.amount_refunded_minor OR stripe_charges.refunded IS NOT excluded.refunded
+         OR stripe_charges.disputed IS NOT excluded.disputed OR stripe_charges.customer_id IS NOT excluded.customer_id
+         OR stripe_charges.email_hash IS NOT excluded.email_hash OR stripe_charges.visitor_id IS NOT excluded.visitor_id
+         OR stripe_charges.metadata_json IS NOT excluded.metadata_json
+         OR (excluded.fee_minor IS NOT NULL AND stripe_charges.fee_minor IS NOT excluded.fee_minor)`,
+    ),
+    refund: db.prepare(
+      `INSERT INTO stripe_refunds (id, created_at, charge_id, amount_minor, currency, status, reason)
+       VALUES (@id, @createdAt, @chargeId, @amountMinor, @currency, @status, @reason)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_minor = excluded.amount_minor, reason = excluded.reason`,
+    ),
+    dispute: db.prepare(
+      `INSERT INTO stripe_disputes (id, created_at, charge_id, amount_minor, currency, status, reason)
+       VALUES (@id, @createdAt, @chargeId, @amountMinor, @currency, @status, @reason)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_minor = excluded.amount_minor, reason = excluded.reason`,
+    ),
+    subscription: db.prepare(
+      `INSERT INTO stripe_subscriptions (id, created_at, customer_id, status, currency, canceled_at, metadata_json)
+       VALUES (@id, @createdAt, @customerId, @status, @currency, @canceledAt, @metadataJson)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, canceled_at = excluded.canceled_at, metadata_json = excluded.metadata_json`,
+    ),
+    invoice: db.prepare(
+      `INSERT INTO stripe_invoices (id, created_at, customer_id, subscription_id, billing_reason, status, currency, amount_paid_minor, total_minor)
+       VALUES (@id, @createdAt, @customerId, @subscriptionId, @billingReason, @status, @currency, @amountPaidMinor, @totalMinor)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_paid_minor = excluded.amount_paid_minor, total_minor = excluded.total_minor`,
+    ),
+    getCheckpoint: db.prepare(`SELECT created_gte, pass_top, pass_after FROM stripe_checkpoints WHERE object_type = ?`),
+    setCheckpoint: db.prepare(
+      `INSERT INTO stripe_checkpoints (object_type, created_gte, pass_top, pass_after, api_version, updated_at)
+       VALUES (@type, @createdGte, @passTop, @passAfter, @apiVersion, @at)
+       ON CONFLICT (object_type) DO UPDATE SET created_gte = excluded.created_gte, pass_top = excluded.pass_top,
+         pass_after = excluded.pass_after, api_version = excluded.api_version, updated_at = excluded.updated_at`,
+    ),
+    lastPull: db.prepare(`SELECT max(updated_at) AS at FROM stripe_checkpoints`),
+  };
+}
+
+const cache = new WeakMap<Db, ReturnType<typeof statements>>();
+const stmts = (db: Db) => {
+  let s = cache.get(db);
+  if (!s) cache.set(db, (s = statements(db)));
+  return s;
+};
+
+const flag = (b: boolean) => (b ? 1 : 0);
+
+export interface UpsertCounts {
+  added: number;
+  updated: number;
+}
+
+/** Upserts rows of one type; counts the ids new here and the (charge) rows whose state changed. */
+function upsert<R extends { id: string }>(db: Db, type: StripeObjectType, rows: R[], write: (row: R) => number): UpsertCounts {
+  const exists = stmts(db).exists[type];
+  const counts = { added: 0, updated: 0 };
+  for (const row of rows) {
+    const existed = exists.get(row.id) !== undefined;
+    const changed = write(row);
+    if (!existed) counts.added += 1;
+    else if (changed > 0 && type === 'charges') counts.updated += 1;
+  }
+  return counts;
+}
+
+export const upsertCustomers = (db: Db, rows: CustomerRow[]) => upsert(db, 'customers', rows, (r) => stmts(db).customer.run(r).changes);
+
+export const upsertCharges = (db: Db, rows: ChargeRow[]) =>
+  upsert(db, 'charges', rows, (r) => stmts(db).charge.run({ ...r, refunded: flag(r.refunded), disputed: flag(r.disputed) }).changes);
+
+export const upsertRefunds = (db: Db, rows: RefundRow[]) => upsert(db, 'refunds', rows, (r) => stmts(db).refund.run(r).changes);
+
+export const upsertDisputes = (db: Db, rows: DisputeRow[]) => upsert(db, 'disputes', rows, (r) => stmts(db).dispute.run(r).changes);
+
+export const upsertSubscriptions = (db: Db, rows: SubscriptionRow[]) => upsert(db, 'subscriptions', rows, (r) => stmts(db).subscription.run(r).changes);
+
+export const upsertInvoices = (db: Db, rows: InvoiceRow[]) => upsert(db, 'invoices', rows, (r) => stmts(db).invoice.run(r).changes);
+
+export function getCheckpoint(db: Db, type: StripeObjectType): Checkpoint {
+  const row = stmts(db).getCheckpoint.get(type) as { created_gte: number; pass_top: number | null; pass_after: string | null } | undefined;
+  return row ? { createdGte: row.created_gte, passTop: row.pass_top, passAfter: row.pass_after } : { createdGte: 0, passTop: null, passAfter: null };
+}
+
+export function setCheckpoint(db: Db, type: StripeObjectType, checkpoint: Checkpoint, apiVersion: string, at: number): void {
+  stmts(db).setCheckpoint.run({ type, ...checkpoint, apiVersion, at });
+}
+
+export function stripeCounts(db: Db): Record<StripeObjectType, number> {
+  const s = stmts(db);
+  const n = (type: StripeObjectType) => s.count[type].get()!.n;
+  return { customers: n('customers'), charges: n('charges'), refunds: n('refunds'), disputes: n('disputes'), subscriptions: n('subscriptions'), invoices: n('invoices') };
+}
+
+export function lastStripePullAt(db: Db): number | null {
+  return (stmts(db).lastPull.get() as { at: number | null }).at;
+}
