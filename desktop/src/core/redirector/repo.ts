@@ -1,5 +1,6 @@
 import type { Click, Erasure, Identity, Link, LinkInput, Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
+import { flag, statementsPerDb } from '../db/statements';
 
 // SQL for the redirector's events. Inserts ignore ids already present (pulls are at least once) and
 // anything of a visitor or email hash erased before.
@@ -57,14 +58,7 @@ function statements(db: Db) {
   };
 }
 
-const cache = new WeakMap<Db, ReturnType<typeof statements>>();
-const stmts = (db: Db) => {
-  let s = cache.get(db);
-  if (!s) cache.set(db, (s = statements(db)));
-  return s;
-};
-
-const flag = (b: boolean) => (b ? 1 : 0);
+const stmts = statementsPerDb(statements);
 
 /** Inserts a page of clicks; returns how many were new. */
 export function insertClicks(db: Db, clicks: Click[]): number {

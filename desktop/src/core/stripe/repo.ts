@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/open';
+import { flag, statementsPerDb } from '../db/statements';
 
 // SQL for what is read from Stripe. Every write is an upsert by Stripe id: a page read twice adds nothing,
 // and a charge read again takes its new refund and dispute state.
@@ -161,14 +162,7 @@ function statements(db: Db) {
   };
 }
 
-const cache = new WeakMap<Db, ReturnType<typeof statements>>();
-const stmts = (db: Db) => {
-  let s = cache.get(db);
-  if (!s) cache.set(db, (s = statements(db)));
-  return s;
-};
-
-const flag = (b: boolean) => (b ? 1 : 0);
+const stmts = statementsPerDb(statements);
 
 export interface UpsertCounts {
   added: number;
