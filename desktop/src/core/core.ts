@@ -7,6 +7,7 @@ import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
 import { listLinks, pendingLinkPushes, queueLinkPush } from './redirector/repo';
 import { pullRedirector, pushLinks } from './redirector/sync';
 import type { SecretStore } from './secrets/types';
+import type { CoreContext, CoreLogger, SecretKind } from './context';
 import { createStripeClient } from './stripe/client';
 import { classifyStripeKey } from './stripe/keys';
 import { checkPermissions } from './stripe/permissions';
@@ -14,11 +15,7 @@ import { lastStripePullAt, stripeCounts } from './stripe/repo';
 import { pullStripe, withStripeRetry } from './stripe/sync';
 import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
 
-export interface CoreLogger {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type { CoreLogger } from './context';
 
 export interface CoreDeps {
   dataDir: string;
@@ -36,7 +33,7 @@ export interface Core {
   close(): void;
 }
 
-const secretName = (ws: Workspace, what: 'redirector_token' | 'email_hash_key' | 'stripe_key') => `ws_${ws.id}.${what}`;
+const secretName = (ws: Workspace, what: SecretKind) => `ws_${ws.id}.${what}`;
 
 /** A Stripe failure as a value; the message never carries the key (Stripe's own messages may quote part of it). */
 function fromStripeError(e: unknown) {
@@ -86,6 +83,20 @@ export function createCore(deps: CoreDeps): Core {
   const fromRedirectorError = (e: unknown) => {
     if (!(e instanceof RedirectorError)) throw e;
     return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : 'invalid_input', e.message);
+  };
+
+  const ctx: CoreContext = {
+    clock: deps.clock,
+    log: deps.log,
+    secrets: deps.secrets,
+    registry,
+    resolve(ref) {
+      const ws = workspace(ref);
+      return ws ? { ok: true, workspace: ws, db: db(ws) } : { ok: false, error: missing(ref) };
+    },
+    db,
+    secret: (ws, kind) => deps.secrets.get(secretName(ws, kind)),
+    emit,
   };
 
   const handlers: CoreApi = {

@@ -1,0 +1,1 @@
+-- Currency reference rates (ECB daily history and the refresh log).

@@ -1,0 +1,1 @@
+-- Stripe events as hints, invoice payments.
