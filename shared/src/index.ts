@@ -8,3 +8,4 @@ export * from './wire/link';
 export * from './wire/events';
 export * from './csv';
 export * from './validate';
+export * from './money';
