@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
 import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
+import { CONNECTED_ACCOUNT } from '../fake-stripe/seed';
 import { startFakeStripe } from '../fake-stripe/server';
 
 // `revtrail` as a real process, against a real local redirector.
@@ -147,6 +148,22 @@ describe('revtrail CLI', () => {
 
       for (const file of filesUnder(join(dir, 'home'))) expect(readFileSync(file).includes(fake.keys.withoutBalance), file).toBe(false);
       expect(connect.out + sync.out + both.out + status.out + sync.err).not.toContain(fake.keys.withoutBalance);
+
+      // Stripe Connect: a second workspace reads a connected account through the Stripe-Account header.
+      expect((await cli(['workspace', 'add', 'Connected'])).code).toBe(0);
+      const other = { ...env, REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_STRIPE_KEY: fake.keys.restricted };
+      expect((await cli(['connect', 'redirector', '--url', r.url, '--workspace', 'Connected'], { env: other })).code).toBe(0);
+      const badId = await cli(['connect', 'stripe', '--workspace', 'Connected', '--account', 'nope'], { env: other });
+      expect([badId.code, badId.err]).toEqual([2, expect.stringContaining('acct_')]);
+      const unknown = await cli(['connect', 'stripe', '--workspace', 'Connected', '--account', 'acct_1Unknown'], { env: other });
+      expect([unknown.code, unknown.err]).toEqual([4, expect.stringContaining('cannot read that connected account')]);
+      const connected = await cli(['connect', 'stripe', '--workspace', 'Connected', '--account', CONNECTED_ACCOUNT], { env: other });
+      expect(connected.out).toContain(`account ${CONNECTED_ACCOUNT}`);
+      const account = fake.state.findAccount(CONNECTED_ACCOUNT)!;
+      const syncConnected = await cli(['sync', '--stripe', '--workspace', 'Connected', '--json'], { env: other });
+      expect(JSON.parse(syncConnected.out)).toMatchObject({ stripe: { counts: { charges: { added: account.charges.size } } } });
+      expect(account.charges.size).not.toBe(charges);
+      expect(fake.state.log.entries.filter((e) => e.account === CONNECTED_ACCOUNT).length).toBeGreaterThan(10);
     } finally {
       await fake.close();
     }

@@ -12,9 +12,10 @@ Commands:
   workspace list                       list workspaces
   connect redirector --url URL         connect a redirector; the sync token is read from
                                        REVTRAIL_SYNC_TOKEN or standard input, never from arguments
-  connect stripe                       connect Stripe with a restricted key (rk_live_/rk_test_), read from
+  connect stripe [--account acct_..]   connect Stripe with a restricted key (rk_live_/rk_test_), read from
                                        REVTRAIL_STRIPE_KEY or standard input, never from arguments;
-                                       needs the redirector connected first (for its email-hash key)
+                                       needs the redirector connected first (for its email-hash key);
+                                       --account reads a Connect account (one workspace per account)
   links list                           links, and local changes not yet on the redirector
   links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
                                        create or change a tracking link (pushed to the redirector)
@@ -81,6 +82,7 @@ interface Flags {
   campaign?: string;
   partner?: string;
   disabled?: boolean;
+  account?: string;
 }
 
 async function run(core: Core, positionals: string[], flags: Flags): Promise<Result<unknown> & { text?: string }> {
@@ -131,10 +133,11 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
     case 'connect stripe': {
       const key = await readSecret('REVTRAIL_STRIPE_KEY', 'Stripe restricted key');
       if (!key) throw new UsageError('No Stripe key given: set REVTRAIL_STRIPE_KEY or pipe it on standard input.');
-      const r = await core.call('stripe.connect', { workspace: ws, key });
+      const r = await core.call('stripe.connect', { workspace: ws, key, ...(flags.account ? { account: flags.account } : {}) });
       if (!r.ok) return r;
       const lines = r.value.checks.map((c) => `  [${c.ok ? 'x' : ' '}] ${c.label} (Read)${c.ok ? '' : `: missing ${c.permission}, tick it on the key in Stripe`}`);
-      return { ...r, text: [`Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode). Permissions:`, ...lines].join('\n') };
+      const account = r.value.workspace.stripeAccount ? `, account ${r.value.workspace.stripeAccount}` : '';
+      return { ...r, text: [`Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode${account}). Permissions:`, ...lines].join('\n') };
     }
     case 'sync': {
       const status = await core.call('status.get', { workspace: ws });
@@ -162,6 +165,8 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
           text.push(
             `Stripe: ${c.charges.added} new charges (${c.charges.updated} changed), ${c.refunds.added} new refunds, ${c.disputes.added} new disputes, ` +
               `${c.customers.added} new customers, ${c.subscriptions.added} new subscriptions, ${c.invoices.added} new invoices.`,
+            ...(r.value.hints.events + r.value.hints.reread > 0 ? [`  ${r.value.hints.events} events read; ${r.value.hints.reread} changed objects read again.`] : []),
+            ...(r.value.eventsCovered ? [] : ['  Events could not cover the time since the last sync, so everything still open was read again.']),
             ...r.value.missing.map((m) => `  Missing ${m.label} (${m.permission}): ${m.effect}.`),
           );
         }
@@ -203,6 +208,7 @@ export async function main(argv: string[]): Promise<number> {
         channel: { type: 'string' },
         campaign: { type: 'string' },
         partner: { type: 'string' },
+        account: { type: 'string' },
         disabled: { type: 'boolean' },
         redirector: { type: 'boolean' },
         stripe: { type: 'boolean' },

@@ -33,7 +33,8 @@ export interface CoreApi {
   'links.list': (args: { workspace?: string }) => Promise<Result<LocalLink[]>>;
   'links.save': (args: { workspace?: string; slug: string; link: unknown }) => Promise<Result<{ slug: string; pushed: boolean; message: string }>>;
   'sync.redirector': (args: { workspace?: string }) => Promise<Result<PullResult>>;
-  'stripe.connect': (args: { workspace?: string; key: string }) => Promise<Result<StripePermissions & { workspace: Workspace }>>;
+  /** `account`: read this Stripe Connect account (Stripe-Account header) instead of the key's own. */
+  'stripe.connect': (args: { workspace?: string; key: string; account?: string | null }) => Promise<Result<StripePermissions & { workspace: Workspace }>>;
   'stripe.permissions': (args: { workspace?: string }) => Promise<Result<StripePermissions>>;
   'sync.stripe': (args: { workspace?: string }) => Promise<Result<StripePullResult>>;
   'status.get': (args: { workspace?: string }) => Promise<Result<{ secrets: string; workspaces: WorkspaceStatus[] }>>;

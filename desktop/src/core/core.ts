@@ -41,6 +41,9 @@ function fromStripeError(e: unknown) {
   if (e instanceof Stripe.errors.StripeAuthenticationError) {
     return err('unauthorized', 'Stripe refused the key: it is invalid or was revoked. Create a new restricted key and run `revtrail connect stripe`.');
   }
+  if (e.code === 'account_invalid') {
+    return err('forbidden', 'The key cannot read that connected account: check the acct_ id, and that your platform still has access to it in Stripe Connect.');
+  }
   if (e instanceof Stripe.errors.StripePermissionError) return err('forbidden', 'The Stripe key may not read this account: check its permissions (and the connected account).');
   if (e instanceof Stripe.errors.StripeConnectionError) return err('unavailable', 'Stripe did not answer; what was read so far is kept. Try again later.');
   if (e.statusCode === 429) return err('rate_limited', 'Stripe kept answering "too many requests"; what was read so far is kept. Try again in a few minutes.');
@@ -75,9 +78,9 @@ export function createCore(deps: CoreDeps): Core {
     return new RedirectorClient(ws.redirectorUrl, token, { fetch: deps.fetch });
   };
   const stripeKey = (ws: Workspace) => deps.secrets.get(secretName(ws, 'stripe_key'));
-  const stripeClient = (key: string) => createStripeClient(key, { apiBase: deps.stripeApiBase });
-  const permissionsOf = async (key: string) => {
-    const checks = await checkPermissions(stripeClient(key), (call) => withStripeRetry(call, { retries: 2 }));
+  const stripeClient = (key: string, account: string | null) => createStripeClient(key, { apiBase: deps.stripeApiBase, stripeAccount: account ?? undefined });
+  const permissionsOf = async (key: string, account: string | null) => {
+    const checks = await checkPermissions(stripeClient(key, account), (call) => withStripeRetry(call, { retries: 2 }));
     return Object.values(checks);
   };
   const fromRedirectorError = (e: unknown) => {
@@ -183,19 +186,24 @@ export function createCore(deps: CoreDeps): Core {
       }
     },
 
-    'stripe.connect': async ({ workspace: ref, key }) => {
+    'stripe.connect': async ({ workspace: ref, key, account }) => {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
       const verdict = classifyStripeKey(typeof key === 'string' ? key : '');
       if (!verdict.ok) return err('invalid_input', verdict.message);
+      if (account !== undefined && account !== null && !(typeof account === 'string' && /^acct_[A-Za-z0-9]{1,64}$/.test(account))) {
+        return err('invalid_input', 'A connected account id looks like acct_1AbC...: copy it from Stripe\'s Connect > Accounts page.');
+      }
+      const stripeAccount = account ?? null;
       if (!(await deps.secrets.get(secretName(ws, 'email_hash_key')))) {
         return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL): Stripe emails are stored only as hashes under its email-hash key, so clicks and payments can be matched.`);
       }
       try {
-        const checks = await permissionsOf(key.trim());
+        const checks = await permissionsOf(key.trim(), stripeAccount);
         await deps.secrets.set(secretName(ws, 'stripe_key'), key.trim());
-        deps.log.info({ workspace: ws.id, mode: verdict.mode, missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
-        return ok({ workspace: ws, mode: verdict.mode, checks });
+        const updated = ws.stripeAccount === stripeAccount ? ws : registry.update(ws.id, { stripeAccount });
+        deps.log.info({ workspace: ws.id, mode: verdict.mode, account: stripeAccount, missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
+        return ok({ workspace: updated, mode: verdict.mode, checks });
       } catch (e) {
         return fromStripeError(e);
       }
@@ -209,7 +217,7 @@ export function createCore(deps: CoreDeps): Core {
       const verdict = classifyStripeKey(key);
       if (!verdict.ok) return err('invalid_input', verdict.message);
       try {
-        return ok({ mode: verdict.mode, checks: await permissionsOf(key) });
+        return ok({ mode: verdict.mode, checks: await permissionsOf(key, ws.stripeAccount) });
       } catch (e) {
         return fromStripeError(e);
       }
@@ -223,7 +231,7 @@ export function createCore(deps: CoreDeps): Core {
       const emailHashKey = await deps.secrets.get(secretName(ws, 'email_hash_key'));
       if (!emailHashKey) return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL).`);
       try {
-        const result = await pullStripe(db(ws), stripeClient(key), {
+        const result = await pullStripe(db(ws), stripeClient(key, ws.stripeAccount), {
           emailHashKey,
           clock: deps.clock,
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),

@@ -44,7 +44,8 @@ export async function checkPermissions(stripe: Stripe, withRetry: <T>(call: () =
       await withRetry(() => probe(stripe));
       result[key] = { label, permission, ok: true };
     } catch (e) {
-      if (!(e instanceof Stripe.errors.StripePermissionError)) throw e;
+      // A 403 for the connected account itself (account_invalid) is not a missing permission.
+      if (!(e instanceof Stripe.errors.StripePermissionError) || e.code === 'account_invalid') throw e;
       result[key] = { label, permission: missingPermissionOf(e) ?? permission, ok: false };
     }
   }

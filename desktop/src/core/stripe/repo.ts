@@ -77,13 +77,24 @@ export interface InvoiceRow {
   totalMinor: number;
 }
 
+export interface InvoicePaymentRow {
+  id: string;
+  createdAt: number;
+  invoiceId: string;
+  paymentIntentId: string | null;
+  chargeId: string | null;
+  status: string;
+  amountPaidMinor: number | null;
+  currency: string;
+}
+
 export interface Checkpoint {
   createdGte: number;
   passTop: number | null;
   passAfter: string | null;
 }
 
-export type StripeObjectType = 'customers' | 'charges' | 'refunds' | 'disputes' | 'subscriptions' | 'invoices';
+export type StripeObjectType = 'customers' | 'charges' | 'refunds' | 'disputes' | 'subscriptions' | 'invoices' | 'invoice_payments';
 
 const TABLE: Record<StripeObjectType, string> = {
   customers: 'stripe_customers',
@@ -92,6 +103,7 @@ const TABLE: Record<StripeObjectType, string> = {
   disputes: 'stripe_disputes',
   subscriptions: 'stripe_subscriptions',
   invoices: 'stripe_invoices',
+  invoice_payments: 'stripe_invoice_payments',
 };
 
 function statements(db: Db) {
@@ -114,7 +126,8 @@ function statements(db: Db) {
          refunded, disputed, currency, customer_id, payment_intent_id, invoice_id, email_hash, visitor_id, metadata_json,
          fee_minor, net_minor, settlement_currency, exchange_rate)
        VALUES (@id, @createdAt, @status, @amountMinor, @amountCapturedMinor, @amountRefundedMinor,
-         @refunded, @disputed, @currency, @customerId, @paymentIntentId, @invoiceId,
+         @refunded, @disputed, @currency, @customerId, @paymentIntentId,
+         COALESCE(@invoiceId, (SELECT invoice_id FROM stripe_invoice_payments WHERE payment_intent_id = @paymentIntentId AND status = 'paid' LIMIT 1)),
          COALESCE(@billingEmailHash, (SELECT email_hash FROM stripe_customers WHERE id = @customerId), @receiptEmailHash),
          @visitorId, @metadataJson, @feeMinor, @netMinor, @settlementCurrency, @exchangeRate)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_captured_minor = excluded.amount_captured_minor,
@@ -134,12 +147,14 @@ function statements(db: Db) {
     refund: db.prepare(
       `INSERT INTO stripe_refunds (id, created_at, charge_id, amount_minor, currency, status, reason)
        VALUES (@id, @createdAt, @chargeId, @amountMinor, @currency, @status, @reason)
-       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_minor = excluded.amount_minor, reason = excluded.reason`,
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_minor = excluded.amount_minor, reason = excluded.reason
+       WHERE stripe_refunds.status IS NOT excluded.status OR stripe_refunds.amount_minor IS NOT excluded.amount_minor`,
     ),
     dispute: db.prepare(
       `INSERT INTO stripe_disputes (id, created_at, charge_id, amount_minor, currency, status, reason)
        VALUES (@id, @createdAt, @chargeId, @amountMinor, @currency, @status, @reason)
-       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_minor = excluded.amount_minor, reason = excluded.reason`,
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_minor = excluded.amount_minor, reason = excluded.reason
+       WHERE stripe_disputes.status IS NOT excluded.status OR stripe_disputes.amount_minor IS NOT excluded.amount_minor`,
     ),
     subscription: db.prepare(
       `INSERT INTO stripe_subscriptions (id, created_at, customer_id, status, currency, canceled_at, metadata_json)
@@ -150,6 +165,30 @@ function statements(db: Db) {
       `INSERT INTO stripe_invoices (id, created_at, customer_id, subscription_id, billing_reason, status, currency, amount_paid_minor, total_minor)
        VALUES (@id, @createdAt, @customerId, @subscriptionId, @billingReason, @status, @currency, @amountPaidMinor, @totalMinor)
        ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_paid_minor = excluded.amount_paid_minor, total_minor = excluded.total_minor`,
+    ),
+    invoicePayment: db.prepare(
+      `INSERT INTO stripe_invoice_payments (id, created_at, invoice_id, payment_intent_id, charge_id, status, amount_paid_minor, currency)
+       VALUES (@id, @createdAt, @invoiceId, @paymentIntentId, @chargeId, @status, @amountPaidMinor, @currency)
+       ON CONFLICT (id) DO UPDATE SET status = excluded.status, amount_paid_minor = excluded.amount_paid_minor`,
+    ),
+    // A charge read before its invoice's payment (basil shapes) learns its invoice here.
+    chargeInvoice: db.prepare(
+      `UPDATE stripe_charges SET invoice_id = @invoiceId
+       WHERE invoice_id IS NULL AND ((@paymentIntentId IS NOT NULL AND payment_intent_id = @paymentIntentId) OR id = @chargeId)`,
+    ),
+    chargeCreated: db.prepare<[string], { created_at: number }>(`SELECT created_at FROM stripe_charges WHERE id = ?`),
+    addHint: db.prepare(
+      `INSERT INTO stripe_hints (object_type, id, since) VALUES (?, ?, ?) ON CONFLICT (object_type, id) DO NOTHING`,
+    ),
+    hints: db.prepare<[number], { object_type: StripeObjectType; id: string }>(`SELECT object_type, id FROM stripe_hints ORDER BY since, object_type, id LIMIT ?`),
+    dropHint: db.prepare(`DELETE FROM stripe_hints WHERE object_type = ? AND id = ?`),
+    // What may still change, for when events are out of reach (see sync.ts).
+    unsettled: db.prepare<[], { object_type: StripeObjectType; id: string }>(
+      `SELECT 'charges' AS object_type, id FROM stripe_charges WHERE status = 'pending'
+       UNION ALL SELECT 'disputes', id FROM stripe_disputes WHERE status NOT IN ('won', 'lost', 'warning_closed', 'prevented')
+       UNION ALL SELECT 'refunds', id FROM stripe_refunds WHERE status IN ('pending', 'requires_action')
+       UNION ALL SELECT 'invoices', id FROM stripe_invoices WHERE status IN ('draft', 'open')
+       UNION ALL SELECT 'subscriptions', id FROM stripe_subscriptions WHERE status NOT IN ('canceled', 'incomplete_expired')`,
     ),
     getCheckpoint: db.prepare(`SELECT created_gte, pass_top, pass_after FROM stripe_checkpoints WHERE object_type = ?`),
     setCheckpoint: db.prepare(
@@ -169,8 +208,11 @@ export interface UpsertCounts {
   updated: number;
 }
 
-/** Upserts rows of one type; counts the ids new here and the (charge) rows whose state changed. */
-function upsert<R extends { id: string }>(db: Db, type: StripeObjectType, rows: R[], write: (row: R) => number): UpsertCounts {
+/**
+ * Upserts rows of one type; counts the ids new here and the (charge) rows whose state changed, and calls
+ * `onChange` with every row that is new or changed.
+ */
+function upsert<R extends { id: string }>(db: Db, type: StripeObjectType, rows: R[], write: (row: R) => number, onChange?: (row: R) => void): UpsertCounts {
   const exists = stmts(db).exists[type];
   const counts = { added: 0, updated: 0 };
   for (const row of rows) {
@@ -178,6 +220,7 @@ function upsert<R extends { id: string }>(db: Db, type: StripeObjectType, rows: 
     const changed = write(row);
     if (!existed) counts.added += 1;
     else if (changed > 0 && type === 'charges') counts.updated += 1;
+    if (!existed || changed > 0) onChange?.(row);
   }
   return counts;
 }
@@ -187,27 +230,54 @@ export const upsertCustomers = (db: Db, rows: CustomerRow[]) => upsert(db, 'cust
 export const upsertCharges = (db: Db, rows: ChargeRow[]) =>
   upsert(db, 'charges', rows, (r) => stmts(db).charge.run({ ...r, refunded: flag(r.refunded), disputed: flag(r.disputed) }).changes);
 
-export const upsertRefunds = (db: Db, rows: RefundRow[]) => upsert(db, 'refunds', rows, (r) => stmts(db).refund.run(r).changes);
+export const upsertRefunds = (db: Db, rows: RefundRow[], onChange?: (row: RefundRow) => void) =>
+  upsert(db, 'refunds', rows, (r) => stmts(db).refund.run(r).changes, onChange);
 
-export const upsertDisputes = (db: Db, rows: DisputeRow[]) => upsert(db, 'disputes', rows, (r) => stmts(db).dispute.run(r).changes);
+export const upsertDisputes = (db: Db, rows: DisputeRow[], onChange?: (row: DisputeRow) => void) =>
+  upsert(db, 'disputes', rows, (r) => stmts(db).dispute.run(r).changes, onChange);
 
 export const upsertSubscriptions = (db: Db, rows: SubscriptionRow[]) => upsert(db, 'subscriptions', rows, (r) => stmts(db).subscription.run(r).changes);
 
 export const upsertInvoices = (db: Db, rows: InvoiceRow[]) => upsert(db, 'invoices', rows, (r) => stmts(db).invoice.run(r).changes);
 
-export function getCheckpoint(db: Db, type: StripeObjectType): Checkpoint {
+export function upsertInvoicePayments(db: Db, rows: InvoicePaymentRow[]): UpsertCounts {
+  const s = stmts(db);
+  return upsert(db, 'invoice_payments', rows, (r) => {
+    const n = s.invoicePayment.run(r).changes;
+    if (r.status === 'paid') s.chargeInvoice.run(r);
+    return n;
+  });
+}
+
+/** When a charge was created, if it is here. */
+export const chargeCreatedAt = (db: Db, id: string): number | null => stmts(db).chargeCreated.get(id)?.created_at ?? null;
+
+/** Marks objects to be read again by id (idempotent). */
+export function addHints(db: Db, hints: { type: StripeObjectType; id: string }[], at: number): void {
+  const add = stmts(db).addHint;
+  for (const h of hints) add.run(h.type, h.id, at);
+}
+
+export const nextHints = (db: Db, limit: number) => stmts(db).hints.all(limit).map((h) => ({ type: h.object_type, id: h.id }));
+
+export const dropHint = (db: Db, type: StripeObjectType, id: string): void => void stmts(db).dropHint.run(type, id);
+
+/** Objects whose state may still change: pending charges and refunds, open disputes and invoices, live subscriptions. */
+export const unsettledObjects = (db: Db) => stmts(db).unsettled.all().map((h) => ({ type: h.object_type, id: h.id }));
+
+export function getCheckpoint(db: Db, type: StripeObjectType | 'events'): Checkpoint {
   const row = stmts(db).getCheckpoint.get(type) as { created_gte: number; pass_top: number | null; pass_after: string | null } | undefined;
   return row ? { createdGte: row.created_gte, passTop: row.pass_top, passAfter: row.pass_after } : { createdGte: 0, passTop: null, passAfter: null };
 }
 
-export function setCheckpoint(db: Db, type: StripeObjectType, checkpoint: Checkpoint, apiVersion: string, at: number): void {
+export function setCheckpoint(db: Db, type: StripeObjectType | 'events', checkpoint: Checkpoint, apiVersion: string, at: number): void {
   stmts(db).setCheckpoint.run({ type, ...checkpoint, apiVersion, at });
 }
 
 export function stripeCounts(db: Db): Record<StripeObjectType, number> {
   const s = stmts(db);
   const n = (type: StripeObjectType) => s.count[type].get()!.n;
-  return { customers: n('customers'), charges: n('charges'), refunds: n('refunds'), disputes: n('disputes'), subscriptions: n('subscriptions'), invoices: n('invoices') };
+  return Object.fromEntries((Object.keys(TABLE) as StripeObjectType[]).map((t) => [t, n(t)])) as Record<StripeObjectType, number>;
 }
 
 export function lastStripePullAt(db: Db): number | null {

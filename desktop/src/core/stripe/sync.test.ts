@@ -78,6 +78,7 @@ describe('pullStripe', () => {
       disputes: p.disputes.size,
       subscriptions: p.subscriptions.size,
       invoices: p.invoices.size,
+      invoice_payments: p.invoicePayments.size,
     });
     expect(first.counts.charges.added).toBe(p.charges.size);
     expect(first.missing).toEqual([]);
@@ -100,7 +101,7 @@ describe('pullStripe', () => {
     expect(invoices.filter((i) => i.billing_reason === 'subscription_cycle').length).toBe(3);
 
     const second = await pull();
-    expect(Object.values(second.counts)).toEqual(Array(6).fill({ added: 0, updated: 0 }));
+    expect(Object.values(second.counts)).toEqual(Array(7).fill({ added: 0, updated: 0 }));
     expect(stripeCounts(db).charges).toBe(p.charges.size);
   });
 
@@ -115,6 +116,68 @@ describe('pullStripe', () => {
     fake.state.failRefund(refund.id);
     await pull();
     expect(db.prepare(`SELECT status FROM stripe_refunds WHERE id = ?`).get(refund.id)).toEqual({ status: 'failed' });
+  });
+
+  it('links charges to their invoices through invoice payments (charges no longer name them since basil)', async () => {
+    await pull();
+    const payments = fake.state.platform.invoicePayments.newestFirst().filter((ip) => ip.status === 'paid');
+    expect(payments.length).toBeGreaterThanOrEqual(7);
+    for (const ip of payments) {
+      const row = db.prepare(`SELECT invoice_id FROM stripe_charges WHERE payment_intent_id = ?`).get(ip.payment.payment_intent as string);
+      expect(row).toEqual({ invoice_id: ip.invoice });
+    }
+  });
+
+  it('reads again what events name: a refund and a closed dispute on old charges, a canceled subscription', async () => {
+    const hinted = () => pullStripe(db, client(), { emailHashKey: EMAIL_KEY, clock: systemClock, pageSize: 50, reReadMs: 60_000 });
+    const first = await hinted();
+    expect(first).toMatchObject({ eventsCovered: true, hints: { events: 0 } });
+    const dispute = fake.state.openDispute(seed.charges.gbpFullRefund.id, {});
+    await hinted();
+    fake.state.refund(seed.charges.disputeWon.id, 900);
+    fake.state.closeDispute(dispute.id, 'won');
+    fake.state.cancelSubscription(seed.subscriptions.alice.id);
+    fake.state.log.clear();
+    const next = await hinted();
+    expect(next.eventsCovered).toBe(true);
+    expect(next.hints.events).toBeGreaterThanOrEqual(3);
+    // Each by id, once: the old charge (for its refunded amount), the dispute, the subscription.
+    expect(fake.state.requestCount(`/v1/charges/${seed.charges.disputeWon.id}`)).toBe(1);
+    expect(fake.state.requestCount(`/v1/disputes/${dispute.id}`)).toBe(1);
+    expect(fake.state.requestCount(`/v1/subscriptions/${seed.subscriptions.alice.id}`)).toBe(1);
+    expect(charge(seed.charges.disputeWon.id)).toMatchObject({ amount_refunded_minor: 900 });
+    expect(db.prepare(`SELECT status FROM stripe_disputes WHERE id = ?`).get(dispute.id)).toEqual({ status: 'won' });
+    expect(db.prepare(`SELECT status FROM stripe_subscriptions WHERE id = ?`).get(seed.subscriptions.alice.id)).toEqual({ status: 'canceled' });
+    expect(db.prepare(`SELECT count(*) AS n FROM stripe_hints`).get()).toEqual({ n: 0 });
+    // Nothing new: no hint, no by-id read.
+    fake.state.log.clear();
+    const quiet = await hinted();
+    expect(quiet.hints).toEqual({ events: 0, reread: 0 });
+  });
+
+  it('without events, re-reads whatever may still change and says events did not cover the gap', async () => {
+    const noEvents = () => pullStripe(db, client(fake.keys.withoutEvents), { emailHashKey: EMAIL_KEY, clock: systemClock, pageSize: 50 });
+    const first = await noEvents();
+    expect(first.missing.map((m) => m.permission)).toEqual(['rak_event_read']);
+    fake.state.cancelSubscription(seed.subscriptions.chloe.id);
+    const next = await noEvents();
+    expect(next.eventsCovered).toBe(false);
+    expect(next.hints.reread).toBeGreaterThan(0);
+    expect(db.prepare(`SELECT status FROM stripe_subscriptions WHERE id = ?`).get(seed.subscriptions.chloe.id)).toEqual({ status: 'canceled' });
+  });
+
+  it('after more than 30 days away, events no longer cover the gap and the re-scan window widens', async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    await pullStripe(db, client(), { emailHashKey: EMAIL_KEY, clock, pageSize: 50 });
+    now += 40 * 86_400_000;
+    fake.state.log.clear();
+    const away = await pullStripe(db, client(), { emailHashKey: EMAIL_KEY, clock, pageSize: 50 });
+    expect(away.eventsCovered).toBe(false);
+    // Charges are listed from 30 days before the last pull, not 30 days before now.
+    const listed = fake.state.log.entries.find((e) => e.path === '/v1/charges' && e.query.includes('created'));
+    const gte = Number(new URLSearchParams(listed!.query).get('created[gte]'));
+    expect(gte).toBeLessThanOrEqual(Math.floor((now - 70 * 86_400_000) / 1000) + 1);
   });
 
   it('backs off on a 429 without Stripe-Should-Retry and carries on', async () => {

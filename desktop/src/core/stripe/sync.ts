@@ -4,7 +4,14 @@ import type { Db } from '../db/open';
 import { STRIPE_API_VERSION } from './client';
 import { checkPermissions, type Permission, type PermissionCheck } from './permissions';
 import {
+  addHints,
+  chargeCreatedAt,
+  dropHint,
   getCheckpoint,
+  lastStripePullAt,
+  nextHints,
+  unsettledObjects,
+  upsertInvoicePayments,
   setCheckpoint,
   upsertCharges,
   upsertCustomers,
@@ -18,7 +25,8 @@ import {
 } from './repo';
 
 export interface StripeProgress {
-  feed: StripeObjectType;
+  /** An object type's list, the events read as hints, or the objects those hints name read again by id. */
+  feed: StripeObjectType | 'events' | 'hints';
   received: number;
   /** Rows new here or (charges) changed, so far. */
   changed: number;
@@ -28,6 +36,13 @@ export interface StripeProgress {
 export interface StripePullResult {
   apiVersion: string;
   counts: Record<StripeObjectType, UpsertCounts>;
+  /** Events read since the last pull, and objects read again by id because an event or their state said so. */
+  hints: { events: number; reread: number };
+  /**
+   * False when events could not cover the time since the last pull (no Events permission, or more than 30
+   * days away): the pull then re-read everything still open and charges back to 30 days before the last pull.
+   */
+  eventsCovered: boolean;
   /** Permissions the key lacks, and what that leaves out (e.g. fee and net without Balance). */
   missing: (PermissionCheck & { effect: string })[];
 }
@@ -47,6 +62,8 @@ export interface StripePullOptions {
 }
 
 const DAY_MS = 86_400_000;
+/** How far back Stripe lists events. */
+const EVENTS_KEPT_MS = 30 * DAY_MS;
 /** Types whose objects change after they are created in ways a later pull must see (refunds, disputes). */
 const RE_READ = new Set<StripeObjectType>(['charges', 'refunds', 'disputes']);
 const sec = (ms: number) => Math.floor(ms / 1000);
@@ -58,11 +75,27 @@ interface ListParams {
   created: { gte: number };
   starting_after?: string;
 }
+type Hash = (email: string | null | undefined) => Promise<string | null>;
+interface WriteContext {
+  hash: Hash;
+  /** Charges created before this (ms) are not re-listed: a refund or dispute on one asks for it by id. */
+  reReadFrom: number;
+  /** False during the first backfill of charges, which reads every charge's current state anyway. */
+  hintOldCharges: boolean;
+  now: number;
+}
 interface TypeSpec {
   type: StripeObjectType;
   needs: Permission;
   list(stripe: Stripe, params: ListParams, perms: Record<Permission, PermissionCheck>): Promise<{ data: unknown[]; has_more: boolean }>;
-  write(db: Db, items: unknown[], hash: (email: string | null | undefined) => Promise<string | null>): Promise<() => UpsertCounts>;
+  retrieve(stripe: Stripe, id: string, perms: Record<Permission, PermissionCheck>): Promise<unknown>;
+  write(db: Db, items: unknown[], ctx: WriteContext): Promise<() => UpsertCounts>;
+}
+
+/** A new or changed refund or dispute on a charge too old to be re-listed: read that charge again, for its refunded and disputed state. */
+function hintOldCharge(db: Db, chargeId: string | null, ctx: WriteContext): void {
+  if (!ctx.hintOldCharges || chargeId === null || (chargeCreatedAt(db, chargeId) ?? Infinity) >= ctx.reReadFrom) return;
+  addHints(db, [{ type: 'charges', id: chargeId }], ctx.now);
 }
 
 // Customers first: a charge without a billing email takes its customer's email hash.
@@ -71,7 +104,8 @@ const TYPES: TypeSpec[] = [
     type: 'customers',
     needs: 'customers',
     list: (s, p) => s.customers.list(p),
-    async write(db, items, hash) {
+    retrieve: (s, id) => s.customers.retrieve(id),
+    async write(db, items, { hash }) {
       const rows = await Promise.all(
         (items as Stripe.Customer[]).map(async (c) => ({ id: c.id, createdAt: ms(c.created), emailHash: await hash(c.email) })),
       );
@@ -82,7 +116,8 @@ const TYPES: TypeSpec[] = [
     type: 'charges',
     needs: 'charges',
     list: (s, p, perms) => s.charges.list({ ...p, ...(perms.balance.ok ? { expand: ['data.balance_transaction'] } : {}) }),
-    async write(db, items, hash) {
+    retrieve: (s, id, perms) => s.charges.retrieve(id, perms.balance.ok ? { expand: ['balance_transaction'] } : {}),
+    async write(db, items, { hash }) {
       const rows = await Promise.all((items as Stripe.Charge[]).map((c) => chargeRow(c, hash)));
       return () => upsertCharges(db, rows);
     },
@@ -91,7 +126,8 @@ const TYPES: TypeSpec[] = [
     type: 'refunds',
     needs: 'refunds',
     list: (s, p) => s.refunds.list(p),
-    async write(db, items) {
+    retrieve: (s, id) => s.refunds.retrieve(id),
+    async write(db, items, ctx) {
       const rows = (items as Stripe.Refund[]).map((r) => ({
         id: r.id,
         createdAt: ms(r.created),
@@ -101,14 +137,15 @@ const TYPES: TypeSpec[] = [
         status: r.status,
         reason: r.reason,
       }));
-      return () => upsertRefunds(db, rows);
+      return () => upsertRefunds(db, rows, (r) => hintOldCharge(db, r.chargeId, ctx));
     },
   },
   {
     type: 'disputes',
     needs: 'disputes',
     list: (s, p) => s.disputes.list(p),
-    async write(db, items) {
+    retrieve: (s, id) => s.disputes.retrieve(id),
+    async write(db, items, ctx) {
       const rows = (items as Stripe.Dispute[]).map((d) => ({
         id: d.id,
         createdAt: ms(d.created),
@@ -118,13 +155,14 @@ const TYPES: TypeSpec[] = [
         status: d.status,
         reason: d.reason,
       }));
-      return () => upsertDisputes(db, rows);
+      return () => upsertDisputes(db, rows, (d) => hintOldCharge(db, d.chargeId, ctx));
     },
   },
   {
     type: 'subscriptions',
     needs: 'subscriptions',
     list: (s, p) => s.subscriptions.list({ ...p, status: 'all' }),
+    retrieve: (s, id) => s.subscriptions.retrieve(id),
     async write(db, items) {
       const rows = (items as Stripe.Subscription[]).map((s) => ({
         id: s.id,
@@ -142,6 +180,7 @@ const TYPES: TypeSpec[] = [
     type: 'invoices',
     needs: 'invoices',
     list: (s, p) => s.invoices.list(p),
+    retrieve: (s, id) => s.invoices.retrieve(id),
     async write(db, items) {
       const rows = (items as Stripe.Invoice[]).map((i) => ({
         id: i.id!,
@@ -158,7 +197,44 @@ const TYPES: TypeSpec[] = [
       return () => upsertInvoices(db, rows);
     },
   },
+  {
+    // Basil and later: which charge paid which invoice (the charge no longer says).
+    type: 'invoice_payments',
+    needs: 'invoices',
+    list: (s, p) => s.invoicePayments.list(p),
+    retrieve: (s, id) => s.invoicePayments.retrieve(id),
+    async write(db, items) {
+      const rows = (items as Stripe.InvoicePayment[]).map((p) => ({
+        id: p.id,
+        createdAt: ms(p.created),
+        invoiceId: idOf(p.invoice)!,
+        paymentIntentId: idOf(p.payment.payment_intent),
+        chargeId: idOf((p.payment as { charge?: string | { id: string } | null }).charge),
+        status: p.status,
+        amountPaidMinor: p.amount_paid,
+        currency: p.currency.toUpperCase(),
+      }));
+      return () => upsertInvoicePayments(db, rows);
+    },
+  },
 ];
+const SPEC = Object.fromEntries(TYPES.map((t) => [t.type, t])) as Record<StripeObjectType, TypeSpec>;
+
+/** The object an event is about, as a hint to read it again; null for kinds the sync does not keep. */
+const HINTED: Record<string, StripeObjectType> = {
+  charge: 'charges',
+  refund: 'refunds',
+  dispute: 'disputes',
+  customer: 'customers',
+  subscription: 'subscriptions',
+  invoice: 'invoices',
+  invoice_payment: 'invoice_payments',
+};
+function hintOf(e: Stripe.Event): { type: StripeObjectType; id: string } | null {
+  const obj = e.data.object as { object?: string; id?: string };
+  const type = obj.object ? HINTED[obj.object] : undefined;
+  return type && typeof obj.id === 'string' ? { type, id: obj.id } : null;
+}
 
 const EFFECT: Record<Permission, string> = {
   charges: 'charges are not read',
@@ -168,11 +244,11 @@ const EFFECT: Record<Permission, string> = {
   subscriptions: 'subscriptions are not read',
   invoices: 'invoices are not read, so first payments and renewals cannot be told apart',
   disputes: 'disputes are not read',
-  events: 'nothing yet; later versions read events as hints',
+  events: 'changes to objects older than 30 days (a refund failing, a dispute closing, a subscription ending) are found by reading again everything still open, which costs more requests',
   balance: 'fees and net amounts are left empty',
 };
 
-async function chargeRow(c: Stripe.Charge, hash: (email: string | null | undefined) => Promise<string | null>): Promise<ChargeRow> {
+async function chargeRow(c: Stripe.Charge, hash: Hash): Promise<ChargeRow> {
   const bt = typeof c.balance_transaction === 'object' && c.balance_transaction !== null ? c.balance_transaction : null;
   const vid = c.metadata?.revtrail_vid ?? (c as { client_reference_id?: string | null }).client_reference_id;
   const invoice = (c as { invoice?: string | { id: string } | null }).invoice;
@@ -219,16 +295,33 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
   const limit = opts.pageSize ?? 100;
   const retry = <T>(call: () => Promise<T>) => withStripeRetry(call, opts);
   const perms = await checkPermissions(stripe, retry);
-  const hash = async (email: string | null | undefined) => {
+  const hash: Hash = async (email) => {
     const normal = email ? normalizeEmail(email) : null;
     return normal ? hashEmail(normal, opts.emailHashKey) : null;
   };
   const empty = () => ({ added: 0, updated: 0 });
   const result: StripePullResult = {
     apiVersion: STRIPE_API_VERSION,
-    counts: { customers: empty(), charges: empty(), refunds: empty(), disputes: empty(), subscriptions: empty(), invoices: empty() },
+    counts: { customers: empty(), charges: empty(), refunds: empty(), disputes: empty(), subscriptions: empty(), invoices: empty(), invoice_payments: empty() },
+    hints: { events: 0, reread: 0 },
+    eventsCovered: true,
     missing: (Object.keys(perms) as Permission[]).filter((p) => !perms[p].ok).map((p) => ({ ...perms[p], effect: EFFECT[p] })),
   };
+  const now = opts.clock.now();
+  const reReadMs = opts.reReadMs ?? 30 * DAY_MS;
+  const lastPullAt = lastStripePullAt(db);
+  const ctx: WriteContext = { hash, reReadFrom: now - reReadMs, now, hintOldCharges: getCheckpoint(db, 'charges').createdGte > 0 };
+
+  // Events first: a change made while the lists below are read is then at or after the events checkpoint.
+  const events = perms.events.ok ? await pullEvents(db, stripe, { ...opts, limit, retry, now, lastPullAt }) : { covered: false, read: 0 };
+  result.hints.events = events.read;
+  if (!events.covered && lastPullAt !== null) {
+    // Events cannot say what changed since the last pull: read again whatever may still change, and
+    // re-list charges back to 30 days before the last pull (at most a year).
+    result.eventsCovered = false;
+    ctx.reReadFrom = Math.max(now - 365 * DAY_MS, Math.min(ctx.reReadFrom, lastPullAt - reReadMs));
+    db.transaction(() => addHints(db, unsettledObjects(db), now))();
+  }
 
   for (const spec of TYPES) {
     if (!perms[spec.needs].ok) continue;
@@ -237,7 +330,7 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
     for (;;) {
       opts.signal?.throwIfAborted();
       const cp = getCheckpoint(db, spec.type);
-      const gte = RE_READ.has(spec.type) ? Math.min(cp.createdGte, sec(opts.clock.now() - (opts.reReadMs ?? 30 * DAY_MS))) : cp.createdGte;
+      const gte = RE_READ.has(spec.type) ? Math.min(cp.createdGte, sec(ctx.reReadFrom)) : cp.createdGte;
       const params: ListParams = { limit, created: { gte }, ...(cp.passAfter ? { starting_after: cp.passAfter } : {}) };
       let page: { data: unknown[]; has_more: boolean };
       try {
@@ -251,7 +344,7 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
         throw e;
       }
       const items = page.data as { id: string; created: number }[];
-      const write = await spec.write(db, items, hash);
+      const write = await spec.write(db, items, ctx);
       db.transaction(() => {
         const n = write();
         counts.added += n.added;
@@ -267,7 +360,125 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
       if (!page.has_more) break;
     }
   }
+
+  result.hints.reread = await readHinted(db, stripe, perms, ctx, result, opts, retry);
   return result;
+}
+
+/**
+ * Reads the events newer than the last one read and records the objects they name as hints. The checkpoint
+ * keeps the newest event's id (in pass_after) and walks forward with `ending_before`, each page in one
+ * transaction with its hints, so nothing is read twice and a killed pull resumes. Without an id (an account
+ * that had no events, or an id Stripe no longer keeps) it lists by `created` instead. The first pull only
+ * sets the checkpoint: the lists that follow read everything. `covered` says whether the events reach back
+ * to the last pull (Stripe keeps 30 days).
+ */
+async function pullEvents(
+  db: Db,
+  stripe: Stripe,
+  o: StripePullOptions & { limit: number; now: number; lastPullAt: number | null; retry: <T>(call: () => Promise<T>) => Promise<T> },
+): Promise<{ covered: boolean; read: number }> {
+  const save = (createdGte: number, newestId: string | null) =>
+    setCheckpoint(db, 'events', { createdGte, passTop: null, passAfter: newestId }, STRIPE_API_VERSION, o.clock.now());
+  const start = getCheckpoint(db, 'events');
+  if (start.createdGte === 0 && start.passAfter === null) {
+    const newest = (await o.retry(() => stripe.events.list({ limit: 1 }))).data[0];
+    save(newest?.created ?? sec(o.now), newest?.id ?? null);
+    // Nothing here yet (everything is read now), or events were not readable until now (they cover nothing).
+    return { covered: o.lastPullAt === null, read: 0 };
+  }
+  // Stripe keeps 30 days of events; an hour's margin for one just expiring while the list is read.
+  let covered = o.lastPullAt !== null && o.lastPullAt > o.now - EVENTS_KEPT_MS + 3_600_000;
+  let read = 0;
+  const record = (page: Stripe.ApiList<Stripe.Event>, checkpoint: () => void) => {
+    db.transaction(() => {
+      addHints(db, page.data.map(hintOf).filter((h) => h !== null), o.now);
+      checkpoint();
+    })();
+    read += page.data.length;
+    o.onProgress?.({ feed: 'events', received: read, changed: 0, done: !page.has_more });
+  };
+
+  let cursor = start.passAfter;
+  while (cursor !== null) {
+    o.signal?.throwIfAborted();
+    const after: string = cursor;
+    let page: Stripe.ApiList<Stripe.Event>;
+    try {
+      page = await o.retry(() => stripe.events.list({ limit: o.limit, ending_before: after }));
+    } catch (e) {
+      if (!(e instanceof Stripe.errors.StripeInvalidRequestError && e.param === 'ending_before')) throw e;
+      // The last event read is older than Stripe keeps: list what is kept, and say the gap was not covered.
+      covered = false;
+      save(sec(o.now - EVENTS_KEPT_MS), null);
+      break;
+    }
+    const newest = page.data[0];
+    record(page, () => newest && save(newest.created, newest.id));
+    if (!page.has_more || !newest) return { covered, read };
+    cursor = newest.id;
+  }
+
+  // By `created`, newest first; the newest id becomes the cursor once the walk is through.
+  const since = getCheckpoint(db, 'events').createdGte;
+  let top: Stripe.Event | undefined;
+  let startingAfter: string | undefined;
+  for (;;) {
+    o.signal?.throwIfAborted();
+    const page = await o.retry(() => stripe.events.list({ limit: o.limit, created: { gte: since }, ...(startingAfter ? { starting_after: startingAfter } : {}) }));
+    top ??= page.data[0];
+    const done = !page.has_more;
+    record(page, () => done && save(top?.created ?? since, top?.id ?? null));
+    if (done) return { covered, read };
+    startingAfter = page.data.at(-1)!.id;
+  }
+}
+
+/** Reads again, by id, every object a hint names; each write and the hint's removal in one transaction. */
+async function readHinted(
+  db: Db,
+  stripe: Stripe,
+  perms: Record<Permission, PermissionCheck>,
+  ctx: WriteContext,
+  result: StripePullResult,
+  opts: StripePullOptions,
+  retry: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<number> {
+  let reread = 0;
+  // A re-read refund hints its charge again; once per pull is enough (both are read as of now).
+  const done = new Set<string>();
+  for (;;) {
+    const batch = nextHints(db, 100);
+    if (batch.length === 0) return reread;
+    for (const hint of batch) {
+      opts.signal?.throwIfAborted();
+      const spec = SPEC[hint.type];
+      let obj: unknown = null;
+      const key = `${hint.type}/${hint.id}`;
+      const fresh = !done.has(key);
+      done.add(key);
+      if (fresh && spec && perms[spec.needs].ok) {
+        try {
+          obj = await retry(() => spec.retrieve(stripe, hint.id, perms));
+        } catch (e) {
+          // Gone (a deleted customer, an object of another account): nothing left to read.
+          if (!(e instanceof Stripe.errors.StripeInvalidRequestError && e.statusCode === 404)) throw e;
+        }
+      }
+      const live = obj !== null && !(obj as { deleted?: boolean }).deleted;
+      const write = live ? await spec!.write(db, [obj], ctx) : null;
+      db.transaction(() => {
+        if (write) {
+          const n = write();
+          result.counts[hint.type].added += n.added;
+          result.counts[hint.type].updated += n.updated;
+        }
+        dropHint(db, hint.type, hint.id);
+      })();
+      if (live) reread += 1;
+      opts.onProgress?.({ feed: 'hints', received: reread, changed: reread, done: false });
+    }
+  }
 }
 
 /** Whether a failure is worth waiting for: rate limits, Stripe's own 5xx, the network. Never a 4xx. */
