@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock, type AppErrorCode, type Result } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
-import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file';
+import { chooseSecretStore } from '../core/secrets/choose';
 import { defaultDataDir, defaultSecretKeyFile } from './paths';
 
 const USAGE = `Usage: revtrail <command> [options]
@@ -30,6 +29,8 @@ Options:
   --json             machine-readable output (read commands)
 
 Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a local fake).
+  REVTRAIL_SECRETS=keychain|file picks where a new data directory keeps secrets (default: the OS
+  keychain where one answers, else an encrypted file).
   -h, --help         this help
 
 Exit codes: 0 done, 1 unexpected failure, 2 bad usage or input, 3 not found or not set up,
@@ -227,7 +228,17 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const dataDir = values['data-dir'] ?? defaultDataDir(process.env);
-  const secrets = new EncryptedFileSecretStore(join(dataDir, 'secrets.enc'), defaultSecretKeyFile(process.env));
+  const backend = process.env.REVTRAIL_SECRETS;
+  if (backend !== undefined && backend !== '' && backend !== 'keychain' && backend !== 'file') {
+    process.stderr.write('REVTRAIL_SECRETS must be keychain or file.\n');
+    return 2;
+  }
+  const chosen = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: backend || undefined, env: process.env });
+  if (!chosen.ok) {
+    process.stderr.write(`${chosen.error.message}\n`);
+    return EXIT[chosen.error.code];
+  }
+  const secrets = chosen.value;
   const log = {
     info: () => undefined,
     warn: (o: object, m: string) => process.stderr.write(`warning: ${m}\n`),
