@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { systemClock, type AppErrorCode, type Result } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
+import { ratesCommand } from './commands/rates';
 import { defaultDataDir, defaultSecretKeyFile } from './paths';
 
 const USAGE = `Usage: revtrail <command> [options]
@@ -22,6 +23,9 @@ Commands:
                                        (--redirector) and charges, refunds, disputes, customers,
                                        subscriptions, invoices (--stripe); no flag: whatever is connected
   status                               what is connected, how much is here, when it last synced
+  rates status                         the currency rates here: newest ECB day, last refresh and its error
+  rates refresh                        download the ECB's reference rates now (until the first
+                                       refresh, the history bundled with Revtrail is used)
 
 Options:
   --workspace NAME   which workspace (needed when there is more than one)
@@ -189,6 +193,8 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
       );
       return { ...r, text: [...(lines.length ? lines : ['No workspaces yet.']), `Secrets: ${r.value.secrets}`].join('\n') };
     }
+    case 'rates refresh': return ratesCommand(core, 'refresh', ws);
+    case 'rates status': return ratesCommand(core, 'status', ws);
     default:
       throw new UsageError(command ? `Unknown command "${positionals.join(' ')}".` : 'No command given.');
   }

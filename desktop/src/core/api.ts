@@ -4,6 +4,7 @@ import type { PermissionCheck } from './stripe/permissions';
 import type { StripeObjectType } from './stripe/repo';
 import type { StripeProgress, StripePullResult } from './stripe/sync';
 import type { Workspace } from './workspaces/registry';
+import type { FxHandlers } from './fx/handlers';
 
 /** A link as this machine knows it; `pending` while a local change has not reached the redirector. */
 export interface LocalLink {
@@ -26,7 +27,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi {
+export interface CoreApi extends FxHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;

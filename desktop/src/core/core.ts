@@ -8,6 +8,7 @@ import { listLinks, pendingLinkPushes, queueLinkPush } from './redirector/repo';
 import { pullRedirector, pushLinks } from './redirector/sync';
 import type { SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
+import { createFxHandlers } from './fx/handlers';
 import { createStripeClient } from './stripe/client';
 import { classifyStripeKey } from './stripe/keys';
 import { checkPermissions } from './stripe/permissions';
@@ -103,6 +104,7 @@ export function createCore(deps: CoreDeps): Core {
   };
 
   const handlers: CoreApi = {
+    ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch }),
     'workspaces.list': async () => ok(registry.list()),
 
     'workspaces.add': async ({ name }) => {

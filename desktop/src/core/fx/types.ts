@@ -16,6 +16,11 @@ export interface Converted {
    * published, and the row is converted again when it is. (A Sunday charge at Friday's rate is final.)
    */
   provisional: boolean;
+  /**
+   * Set when Stripe's rate took the amount into its settlement currency and the ECB's took it on to the
+   * target: that settlement currency. rateDate is then the ECB day of that second step, and `rate` the product.
+   */
+  via?: string;
 }
 
 export interface Unconverted {
