@@ -3,6 +3,7 @@ import { systemClock, type AppErrorCode, type Result } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
 import { ratesCommand } from './commands/rates';
+import { reportCommand } from './commands/report';
 import { defaultDataDir, defaultSecretKeyFile } from './paths';
 
 const USAGE = `Usage: revtrail <command> [options]
@@ -26,6 +27,12 @@ Commands:
   rates status                         the currency rates here: newest ECB day, last refresh and its error
   rates refresh                        download the ECB's reference rates now (until the first
                                        refresh, the history bundled with Revtrail is used)
+  report channels|daily|links|campaigns|ltv|models|journey [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+         [--tz ZONE] [--model last_click|first_click|linear|last_non_direct] [--currency CODE]
+         [--format table|csv|json] [--customer cus_..]
+                                       revenue per channel, day, link, campaign, subscription LTV,
+                                       all models side by side, or one customer's journey (--customer);
+                                       default: the last 30 days in the workspace's time zone
 
 Options:
   --workspace NAME   which workspace (needed when there is more than one)
@@ -219,6 +226,13 @@ export async function main(argv: string[]): Promise<number> {
         disabled: { type: 'boolean' },
         redirector: { type: 'boolean' },
         stripe: { type: 'boolean' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        tz: { type: 'string' },
+        model: { type: 'string' },
+        currency: { type: 'string' },
+        format: { type: 'string' },
+        customer: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -257,7 +271,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const core = createCore({ dataDir, clock: systemClock, log, secrets, stripeApiBase });
   try {
-    const r = await run(core, positionals, values);
+    const r = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values);
     if (!r.ok) {
       process.stderr.write(`${r.error.message}\n`);
       return EXIT[r.error.code];

@@ -1,10 +1,11 @@
 import type { Link, LinkInput, Result } from '@revtrail/shared';
+import type { AttributionHandlers } from './attribution/handlers';
+import type { FxHandlers } from './fx/handlers';
 import type { PullProgress, PullResult } from './redirector/sync';
 import type { PermissionCheck } from './stripe/permissions';
 import type { StripeObjectType } from './stripe/repo';
 import type { StripeProgress, StripePullResult } from './stripe/sync';
 import type { Workspace } from './workspaces/registry';
-import type { FxHandlers } from './fx/handlers';
 
 /** A link as this machine knows it; `pending` while a local change has not reached the redirector. */
 export interface LocalLink {
@@ -27,7 +28,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi extends FxHandlers {
+export interface CoreApi extends FxHandlers, AttributionHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;

@@ -2,13 +2,14 @@ import Stripe from 'stripe';
 import { err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
 import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
 import { openDatabase, type Db } from './db/open';
+import { createAttributionHandlers, rebuildWorkspaceAttribution } from './attribution/handlers';
+import { createFxHandlers } from './fx/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
 import { listLinks, pendingLinkPushes, queueLinkPush } from './redirector/repo';
 import { pullRedirector, pushLinks } from './redirector/sync';
 import type { SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
-import { createFxHandlers } from './fx/handlers';
 import { createStripeClient } from './stripe/client';
 import { classifyStripeKey } from './stripe/keys';
 import { checkPermissions } from './stripe/permissions';
@@ -105,6 +106,8 @@ export function createCore(deps: CoreDeps): Core {
 
   const handlers: CoreApi = {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch }),
+    ...createAttributionHandlers(ctx),
+
     'workspaces.list': async () => ok(registry.list()),
 
     'workspaces.add': async ({ name }) => {
@@ -182,6 +185,7 @@ export function createCore(deps: CoreDeps): Core {
           clock: deps.clock,
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'redirector', progress }),
         });
+        rebuildWorkspaceAttribution(db(ws), deps.clock);
         return ok(result);
       } catch (e) {
         return fromRedirectorError(e);
@@ -238,6 +242,7 @@ export function createCore(deps: CoreDeps): Core {
           clock: deps.clock,
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
         });
+        rebuildWorkspaceAttribution(db(ws), deps.clock);
         return ok(result);
       } catch (e) {
         return fromStripeError(e);

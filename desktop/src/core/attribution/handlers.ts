@@ -1,0 +1,221 @@
+import { err, isCurrencyCode, isPlainObject, ok, type Clock, type Result } from '@revtrail/shared';
+import {
+  DEFAULT_CHANNEL_RULES,
+  addDays,
+  dayInZone,
+  isAttributionModel,
+  isDay,
+  isTimeZone,
+  parseChannelRules,
+  zoneRange,
+  type AttributionModel,
+  type ChannelRule,
+} from '@revtrail/shared/attribution/index';
+import type { CoreContext } from '../context';
+import type { Db } from '../db/open';
+import { createFxConverter } from '../fx/rates';
+import { rebuildAttribution, type RebuildResult } from './ledger';
+import { lastBuild, type LedgerBuild } from './ledger-repo';
+import {
+  campaignsReport,
+  channelsReport,
+  customerJourney,
+  customersReport,
+  dailyReport,
+  linksReport,
+  ltvReport,
+  modelsReport,
+  type CampaignRow,
+  type ChannelRow,
+  type CustomerRow,
+  type DailyRow,
+  type Journey,
+  type LinkRow,
+  type LtvRow,
+  type ModelsRow,
+  type Money,
+  type Report,
+  type ReportRange,
+  type ReportSource,
+  type Unconverted,
+} from './reports';
+import { getSettings, saveSettings, type AttributionSettings } from './settings-repo';
+
+/** Range arguments of every report: days in `tz` (the setting when absent), the last 30 days by default. */
+export interface RangeArgs {
+  workspace?: string;
+  from?: string;
+  to?: string;
+  tz?: string;
+  model?: AttributionModel;
+  currency?: string;
+}
+
+export interface SettingsInput {
+  workspace?: string;
+  model?: AttributionModel;
+  windowDays?: number;
+  currency?: string;
+  timeZone?: string;
+  /** null: back to the shipped default grouping. */
+  channelRules?: ChannelRule[] | null;
+}
+
+export type AttributionHandlers = {
+  'settings.get': (args: { workspace?: string }) => Promise<Result<AttributionSettings & { defaultChannelRules: ChannelRule[]; lastBuild: LedgerBuild | null }>>;
+  /** Validates and stores; a change of window, currency or channel rules rebuilds the ledger. */
+  'settings.set': (args: SettingsInput) => Promise<Result<{ settings: AttributionSettings; rebuilt: RebuildResult | null }>>;
+  'attribution.rebuild': (args: { workspace?: string }) => Promise<Result<RebuildResult>>;
+  'reports.channels': (args: RangeArgs) => Promise<Result<Report<ChannelRow>>>;
+  'reports.daily': (args: RangeArgs) => Promise<Result<Report<DailyRow> & { days: string[]; channels: string[] }>>;
+  'reports.links': (args: RangeArgs) => Promise<Result<Report<LinkRow>>>;
+  'reports.campaigns': (args: RangeArgs) => Promise<Result<Report<CampaignRow>>>;
+  'reports.ltv': (args: RangeArgs) => Promise<Result<Report<LtvRow>>>;
+  'reports.models': (args: RangeArgs) => Promise<Result<Omit<Report<ModelsRow>, 'totals'> & { totals: Record<AttributionModel, Money & { conversions: number }> }>>;
+  'reports.journey': (args: { workspace?: string; customer: string; model?: AttributionModel; currency?: string }) => Promise<Result<Journey>>;
+  /** Customers by net revenue; all time unless from/to are given. */
+  'reports.customers': (args: RangeArgs & { limit?: number }) => Promise<Result<{ rows: CustomerRow[]; total: number; unconverted: Unconverted; currency: string }>>;
+};
+
+/** The longest range a report accepts: ten years of days. */
+const MAX_RANGE_DAYS = 3660;
+const DEFAULT_RANGE_DAYS = 30;
+
+/** Rebuilds a workspace's ledger with the ECB rates it holds (the bundled snapshot at least). */
+export function rebuildWorkspaceAttribution(db: Db, clock: Clock, settings?: AttributionSettings): RebuildResult {
+  return rebuildAttribution(db, createFxConverter(db), settings, { clock });
+}
+
+function readRange(args: RangeArgs, s: AttributionSettings, now: number): Result<ReportRange> {
+  const problems: string[] = [];
+  const timeZone = args.tz ?? s.timeZone;
+  if (!isTimeZone(timeZone)) problems.push(`tz: "${String(args.tz)}" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`);
+  const model = args.model ?? s.model;
+  if (!isAttributionModel(model)) problems.push('model: one of last_click, first_click, linear, last_non_direct');
+  const currency = args.currency ?? s.currency;
+  if (!isCurrencyCode(currency)) problems.push('currency: a three-letter ISO code such as USD or EUR');
+  for (const key of ['from', 'to'] as const) {
+    if (args[key] !== undefined && !isDay(args[key])) problems.push(`${key}: a day as YYYY-MM-DD`);
+  }
+  if (problems.length > 0) return err('invalid_input', problems.join('; '));
+  const to = args.to ?? (args.from !== undefined ? addDays(args.from, DEFAULT_RANGE_DAYS - 1) : dayInZone(now, timeZone));
+  const from = args.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
+  if (from > to) return err('invalid_input', `from (${from}) is after to (${to}).`);
+  if (addDays(from, MAX_RANGE_DAYS) <= to) return err('invalid_input', `A report covers at most ${MAX_RANGE_DAYS} days.`);
+  return ok({ from, to, timeZone, model, currency: currency.toUpperCase(), ...zoneRange(from, to, timeZone) });
+}
+
+function readSettings(input: SettingsInput, current: AttributionSettings): Result<Omit<AttributionSettings, 'channelRules' | 'customRules'> & { channelRules: ChannelRule[] | null }> {
+  const raw: unknown = input;
+  if (!isPlainObject(raw)) return err('invalid_input', 'settings: a JSON object');
+  const problems: string[] = [];
+  const known = ['workspace', 'model', 'windowDays', 'currency', 'timeZone', 'channelRules'];
+  for (const key of Object.keys(raw)) if (!known.includes(key)) problems.push(`${key}: unknown setting (known: ${known.slice(1).join(', ')})`);
+  if (input.model !== undefined && !isAttributionModel(input.model)) problems.push('model: one of last_click, first_click, linear, last_non_direct');
+  if (input.windowDays !== undefined && !(Number.isInteger(input.windowDays) && input.windowDays >= 1 && input.windowDays <= 365)) problems.push('windowDays: a whole number of days from 1 to 365');
+  if (input.currency !== undefined && !isCurrencyCode(input.currency)) problems.push('currency: a three-letter ISO code such as USD or EUR');
+  if (input.timeZone !== undefined && !isTimeZone(input.timeZone)) problems.push('timeZone: an IANA time zone such as Europe/Berlin or UTC');
+  let rules: ChannelRule[] | null = current.customRules ? current.channelRules : null;
+  if (input.channelRules === null) rules = null;
+  else if (input.channelRules !== undefined) {
+    const parsed = parseChannelRules(input.channelRules);
+    if (parsed.ok) rules = parsed.value;
+    else problems.push(...parsed.problems);
+  }
+  if (problems.length > 0) return err('invalid_input', problems.join('; '));
+  return ok({
+    model: input.model ?? current.model,
+    windowDays: input.windowDays ?? current.windowDays,
+    currency: (input.currency ?? current.currency).toUpperCase(),
+    timeZone: input.timeZone ?? current.timeZone,
+    channelRules: rules,
+  });
+}
+
+export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers {
+  /** The workspace's database with a ledger built at least once (an upgraded workspace builds on first use). */
+  const open = (ref: string | undefined): { ok: true; db: Db; settings: AttributionSettings } | { ok: false; error: Result<never> } => {
+    const found = ctx.resolve(ref);
+    if (!found.ok) return found;
+    const settings = getSettings(found.db);
+    if (lastBuild(found.db) === null) rebuildWorkspaceAttribution(found.db, ctx.clock, settings);
+    return { ok: true, db: found.db, settings };
+  };
+  const source = (db: Db): ReportSource => {
+    let fx: ReturnType<typeof createFxConverter> | null = null;
+    return { db, ledgerCurrency: lastBuild(db)?.currency ?? getSettings(db).currency, fx: () => (fx ??= createFxConverter(db)) };
+  };
+  const report =
+    <T>(run: (src: ReportSource, range: ReportRange) => T) =>
+    async (args: RangeArgs): Promise<Result<T>> => {
+      const w = open(args?.workspace);
+      if (!w.ok) return w.error;
+      const range = readRange(args ?? {}, w.settings, ctx.clock.now());
+      if (!range.ok) return range;
+      return ok(run(source(w.db), range.value));
+    };
+
+  return {
+    'settings.get': async ({ workspace }) => {
+      const found = ctx.resolve(workspace);
+      if (!found.ok) return found.error;
+      return ok({ ...getSettings(found.db), defaultChannelRules: [...DEFAULT_CHANNEL_RULES], lastBuild: lastBuild(found.db) });
+    },
+
+    'settings.set': async (input) => {
+      const found = ctx.resolve(input?.workspace);
+      if (!found.ok) return found.error;
+      const current = getSettings(found.db);
+      const next = readSettings(input, current);
+      if (!next.ok) return next;
+      saveSettings(found.db, next.value, ctx.clock.now());
+      const settings = getSettings(found.db);
+      const changesLedger =
+        settings.windowDays !== current.windowDays || settings.currency !== current.currency || JSON.stringify(settings.channelRules) !== JSON.stringify(current.channelRules);
+      // Model and time zone only choose how the ledger is read: every model is in it already.
+      const rebuilt = changesLedger || lastBuild(found.db) === null ? rebuildWorkspaceAttribution(found.db, ctx.clock, settings) : null;
+      if (rebuilt) ctx.log.info({ workspace: found.workspace.id, rows: rebuilt.rows, tookMs: rebuilt.tookMs }, 'attribution rebuilt');
+      return ok({ settings, rebuilt });
+    },
+
+    'attribution.rebuild': async ({ workspace }) => {
+      const found = ctx.resolve(workspace);
+      if (!found.ok) return found.error;
+      const r = rebuildWorkspaceAttribution(found.db, ctx.clock);
+      ctx.log.info({ workspace: found.workspace.id, rows: r.rows, tookMs: r.tookMs }, 'attribution rebuilt');
+      return ok(r);
+    },
+
+    'reports.channels': report(channelsReport),
+    'reports.daily': report(dailyReport),
+    'reports.links': report(linksReport),
+    'reports.campaigns': report(campaignsReport),
+    'reports.ltv': report(ltvReport),
+    'reports.models': report(modelsReport),
+
+    'reports.journey': async (args) => {
+      const w = open(args?.workspace);
+      if (!w.ok) return w.error;
+      if (typeof args.customer !== 'string' || args.customer.trim() === '') return err('invalid_input', 'customer: a Stripe customer id (cus_...)');
+      const model = args.model ?? w.settings.model;
+      if (!isAttributionModel(model)) return err('invalid_input', 'model: one of last_click, first_click, linear, last_non_direct');
+      const currency = args.currency ?? w.settings.currency;
+      if (!isCurrencyCode(currency)) return err('invalid_input', 'currency: a three-letter ISO code such as USD or EUR');
+      const journey = customerJourney(source(w.db), args.customer.trim(), model, currency.toUpperCase(), ctx.clock.now());
+      if (!journey) return err('not_found', `No customer ${args.customer} in this workspace: check the id in Stripe, then sync (revtrail sync --stripe).`);
+      return ok(journey);
+    },
+
+    'reports.customers': async (args) => {
+      const w = open(args?.workspace);
+      if (!w.ok) return w.error;
+      const limit = args?.limit ?? 1000;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) return err('invalid_input', 'limit: a whole number from 1 to 100000');
+      const ranged = args?.from !== undefined || args?.to !== undefined;
+      const range = readRange(args ?? {}, w.settings, ctx.clock.now());
+      if (!range.ok) return range;
+      const r = range.value;
+      return ok(customersReport(source(w.db), ranged ? r : null, r.model, r.currency, limit));
+    },
+  };
+}

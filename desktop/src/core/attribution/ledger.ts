@@ -1,0 +1,215 @@
+import { DAY_MS, systemClock, type Clock } from '@revtrail/shared';
+import { ATTRIBUTION_MODELS, DIRECT, attribute, channelGrouper, splitCredits, type AttributionModel } from '@revtrail/shared/attribution/index';
+import type { Db } from '../db/open';
+import type { FxConverter } from '../fx/types';
+import {
+  chargeFacts,
+  clearLedger,
+  disputeFacts,
+  insertLedgerRows,
+  recordBuild,
+  recordDisputesSeen,
+  refundFacts,
+  type ChargeFact,
+  type DisputeFact,
+  type LedgerRowValues,
+} from './ledger-repo';
+import { getSettings, type AttributionSettings } from './settings-repo';
+import { touchpointsFromRows, type Touchpoint } from './touchpoints';
+import { allBoundTouchRows, bindAllCustomers, unbindAllCustomers, type TouchRow } from './touchpoints-repo';
+
+/** The credit of one touchpoint, or of Direct (`touchpoint` null), in one model. */
+interface Share {
+  touchpoint: Touchpoint | null;
+  weight: number;
+}
+
+/** A charge's credits: once for 'all' models when they agree, else once per model. */
+type Credits = { model: AttributionModel | 'all'; shares: Share[] }[];
+
+export interface RebuildResult {
+  rows: number;
+  charges: number;
+  /** Charges credited through touchpoints (one-off and first subscription payments). */
+  conversions: number;
+  /** Renewals, upgrades and downgrades that inherited their subscription's first payment. */
+  renewals: number;
+  /** Money events (a charge, a refund, a dispute step) whose currency could not be converted. */
+  unconvertedEvents: number;
+  tookMs: number;
+}
+
+/** Disputes that are only inquiries (warning_*) or were prevented move no money. */
+const OPEN_DISPUTE = new Set(['needs_response', 'under_review']);
+
+/**
+ * Rebuilds the attribution ledger from the facts: every succeeded charge credited under every model,
+ * with its refunds and disputes as rows of their own dates attached to the same credits, each converted
+ * into the reporting currency. A subscription's later payments (billing_reason subscription_cycle,
+ * subscription_update, ...) take the credits of its first payment (subscription_create), however long ago.
+ * Set-based reads (the visitor binding happens in SQL, then one stream of touchpoints and three scans of
+ * money facts), then one transaction that replaces the derived table wholesale, so readers see either the
+ * old ledger or the new one. The same facts and settings give the same rows.
+ */
+export function rebuildAttribution(db: Db, fx: FxConverter, settings?: AttributionSettings, opts: { clock?: Clock } = {}): RebuildResult {
+  const clock = opts.clock ?? systemClock;
+  const started = performance.now();
+  const s = settings ?? getSettings(db);
+  const windowMs = s.windowDays * DAY_MS;
+
+  return db.transaction(() => {
+    recordDisputesSeen(db, clock.now());
+    const touchpoints = loadTouchpoints(db, s);
+    const charges = chargeFacts(db);
+    const refunds = groupBy(refundFacts(db), (r) => r.charge_id);
+    const disputes = groupBy(disputeFacts(db), (d) => d.charge_id);
+    const firstPayment = firstPayments(charges);
+    const creditsOfCharge = new Map<string, Credits>();
+
+    clearLedger(db);
+    const rows: LedgerRowValues[] = [];
+    let renewals = 0;
+    let unconvertedEvents = 0;
+    let total = 0;
+    const flush = () => {
+      insertLedgerRows(db, rows);
+      total += rows.length;
+      rows.length = 0;
+    };
+
+    for (const ch of charges) {
+      const first = ch.subscription_id ? firstPayment.get(ch.subscription_id) : undefined;
+      const inherited = first !== undefined && first !== ch.id ? creditsOfCharge.get(first) : undefined;
+      const credits = inherited ?? creditsFor(touchpoints.get(ch.customer_key) ?? [], ch.created_at, windowMs);
+      creditsOfCharge.set(ch.id, credits);
+      const renewal = inherited !== undefined;
+      if (renewal) renewals += 1;
+
+      const events = moneyEvents(ch, refunds.get(ch.id) ?? [], disputes.get(ch.id) ?? []);
+      for (const ev of events) {
+        const converted = fx.convert({ amountMinor: ev.amountMinor, currency: ch.currency, at: ev.at, to: s.currency, stripe: stripeRate(ch) });
+        const fee = ev.kind === 'charge' ? chargeFee(ch, fx, s.currency) : null;
+        if (!converted.ok) unconvertedEvents += 1;
+        for (const { model, shares: list } of credits) {
+          const native = splitCredits(ev.amountMinor, list);
+          const conv = converted.ok ? splitCredits(converted.amountMinor, list) : null;
+          const fees = fee ? splitCredits(fee.amountMinor, list) : null;
+          const feesConv = fee && fee.convertedMinor !== null ? splitCredits(fee.convertedMinor, list) : null;
+          list.forEach((share, i) => {
+            const tp = share.touchpoint;
+            rows.push([
+              model, ev.kind, ev.at, ch.id, ev.sourceId, ch.customer_key, ch.customer_id,
+              tp?.id ?? null, tp?.kind ?? null, tp?.at ?? null, tp?.channel ?? DIRECT, tp?.slug ?? null, tp?.campaign ?? null, tp?.partnerId ?? null,
+              share.weight, native[i]!, ch.currency,
+              conv ? conv[i]! : null, converted.ok ? converted.rate : null, converted.ok ? converted.rateDate : null, converted.ok ? converted.source : null,
+              converted.ok && converted.provisional ? 1 : 0, converted.ok ? 0 : 1,
+              fees ? fees[i]! : null, fee?.currency ?? null, feesConv ? feesConv[i]! : null,
+              ch.subscription_id, ch.invoice_id, ch.billing_reason, renewal ? 1 : 0, ev.kind === 'charge' && !renewal ? 1 : 0,
+            ]);
+          });
+        }
+      }
+      if (rows.length >= 10_000) flush();
+    }
+    flush();
+    const tookMs = Math.round(performance.now() - started);
+    recordBuild(db, { builtAt: clock.now(), windowDays: s.windowDays, currency: s.currency, rows: total, tookMs });
+    return { rows: total, charges: charges.length, conversions: charges.length - renewals, renewals, unconvertedEvents, tookMs };
+  })();
+}
+
+/** Every bound customer's touchpoints (all time), grouped by customer key. */
+function loadTouchpoints(db: Db, s: AttributionSettings): Map<string, Touchpoint[]> {
+  const group = channelGrouper(s.channelRules);
+  const out = new Map<string, Touchpoint[]>();
+  bindAllCustomers(db);
+  try {
+    const rows = new Map<string, TouchRow[]>();
+    for (const row of allBoundTouchRows(db, Number.MAX_SAFE_INTEGER)) {
+      const list = rows.get(row.customer_key);
+      if (list) list.push(row);
+      else rows.set(row.customer_key, [row]);
+    }
+    for (const [key, list] of rows) out.set(key, touchpointsFromRows(list, group, 0));
+  } finally {
+    unbindAllCustomers(db);
+  }
+  return out;
+}
+
+function creditsFor(touchpoints: readonly Touchpoint[], at: number, windowMs: number): Credits {
+  const out: Credits = ATTRIBUTION_MODELS.map((model) => {
+    const credits = attribute(model, touchpoints, at, windowMs);
+    return { model, shares: credits.length > 0 ? credits : [{ touchpoint: null, weight: 1 }] };
+  });
+  const first = out[0]!.shares;
+  const same = out.every(({ shares }) => shares.length === first.length && shares.every((x, i) => x.touchpoint?.id === first[i]!.touchpoint?.id && x.weight === first[i]!.weight));
+  return same ? [{ model: 'all', shares: first }] : out;
+}
+
+/**
+ * The charge that pays a subscription's first invoice (billing_reason subscription_create), or the
+ * subscription's earliest charge when that invoice is not here: every later payment inherits its credits.
+ */
+function firstPayments(charges: readonly ChargeFact[]): Map<string, string> {
+  const first = new Map<string, string>();
+  const created = new Set<string>();
+  for (const ch of charges) {
+    if (!ch.subscription_id) continue;
+    const isCreate = ch.billing_reason === 'subscription_create';
+    if (!first.has(ch.subscription_id) || (isCreate && !created.has(ch.subscription_id))) {
+      first.set(ch.subscription_id, ch.id);
+      if (isCreate) created.add(ch.subscription_id);
+    }
+  }
+  return first;
+}
+
+interface MoneyEvent {
+  kind: 'charge' | 'refund' | 'dispute_opened' | 'dispute_reinstated' | 'dispute_lost';
+  at: number;
+  sourceId: string;
+  /** Signed: money in is positive, money taken back negative. */
+  amountMinor: number;
+}
+
+/**
+ * The charge, its refunds (partial ones too) and its disputes as dated events. An opened dispute takes
+ * its amount back provisionally; won gives it back; lost moves nothing more but makes the reversal final.
+ * The outcome's date is when a sync first saw it, unless the dispute was first seen already closed (then
+ * nothing is known of its course and the outcome is dated at its opening).
+ */
+function moneyEvents(ch: ChargeFact, refunds: readonly { id: string; created_at: number; amount_minor: number }[], disputes: readonly DisputeFact[]): MoneyEvent[] {
+  const events: MoneyEvent[] = [{ kind: 'charge', at: ch.created_at, sourceId: ch.id, amountMinor: ch.amount_minor }];
+  for (const r of refunds) events.push({ kind: 'refund', at: r.created_at, sourceId: r.id, amountMinor: -r.amount_minor });
+  for (const d of disputes) {
+    const closed = d.status === 'won' || d.status === 'lost';
+    if (!closed && !OPEN_DISPUTE.has(d.status)) continue;
+    events.push({ kind: 'dispute_opened', at: d.created_at, sourceId: d.id, amountMinor: -d.amount_minor });
+    if (!closed) continue;
+    const seenOpenFirst = d.status_seen_at !== null && d.first_seen_at !== null && d.first_seen_at < d.status_seen_at;
+    const at = seenOpenFirst ? Math.max(d.status_seen_at!, d.created_at) : d.created_at;
+    events.push(d.status === 'won' ? { kind: 'dispute_reinstated', at, sourceId: d.id, amountMinor: d.amount_minor } : { kind: 'dispute_lost', at, sourceId: d.id, amountMinor: 0 });
+  }
+  return events;
+}
+
+const stripeRate = (ch: ChargeFact) => ({ exchangeRate: ch.exchange_rate, settlementCurrency: ch.settlement_currency });
+
+/** Stripe's fee on the charge, in its settlement currency and converted (null when not convertible). */
+function chargeFee(ch: ChargeFact, fx: FxConverter, to: string): { amountMinor: number; currency: string; convertedMinor: number | null } | null {
+  if (ch.fee_minor === null || ch.settlement_currency === null) return null;
+  const c = fx.convert({ amountMinor: ch.fee_minor, currency: ch.settlement_currency, at: ch.created_at, to });
+  return { amountMinor: ch.fee_minor, currency: ch.settlement_currency, convertedMinor: c.ok ? c.amountMinor : null };
+}
+
+function groupBy<T>(items: readonly T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = out.get(k);
+    if (list) list.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}

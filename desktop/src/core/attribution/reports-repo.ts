@@ -1,0 +1,215 @@
+import type { Statement } from 'better-sqlite3';
+import type { Db } from '../db/open';
+import { statementsPerDb } from '../db/statements';
+
+// SQL of the reports. Money is summed in SQL, in the ledger's currency, over one model's rows of a range
+// (attribution_ledger_model_at); a report in another currency reads the rows themselves and converts them
+// (ledgerRows). Clicks are counted over a range through clicks_report.
+
+/** Which rows a report reads, always of one model (its own rows and those shared by all models). */
+export type Scope = 'range' | 'cohort' | 'all' | 'customer';
+/** What a report groups by. */
+export type GroupKey = 'channel' | 'slug' | 'campaign' | 'customer' | 'total';
+
+export interface ScopeParams {
+  model: string;
+  start?: number;
+  end?: number;
+  customerKey?: string;
+}
+
+/** Sums of one group in the ledger's currency; unconvertible rows add nothing but still make the group. */
+export interface MoneyAgg {
+  k: string | null;
+  gross: number;
+  refunds: number;
+  disputes: number;
+  fees: number;
+  conversions: number;
+  customers: number;
+  first_payments: number;
+  renewals: number;
+}
+
+export interface UnconvertedAgg {
+  currency: string;
+  rows: number;
+  amount: number;
+}
+
+/** A ledger row as a report in another currency, or a customer's journey, reads it. */
+export interface LedgerFact {
+  kind: 'charge' | 'refund' | 'dispute_opened' | 'dispute_reinstated' | 'dispute_lost';
+  at: number;
+  charge_id: string;
+  source_id: string;
+  customer_key: string;
+  customer_id: string | null;
+  touchpoint_id: string | null;
+  channel: string;
+  slug: string | null;
+  campaign: string | null;
+  weight: number;
+  amount_minor: number;
+  currency: string;
+  converted_minor: number | null;
+  unconverted: number;
+  fee_minor: number | null;
+  fee_currency: string | null;
+  fee_converted_minor: number | null;
+  renewal: number;
+  conversion: number;
+  /** From the charge, for converting into another currency than the ledger's. */
+  exchange_rate: number | null;
+  settlement_currency: string | null;
+}
+
+export interface ClickCount {
+  key: string | null;
+  clicks: number;
+  visitors: number;
+}
+
+const MODEL = `l.model IN (@model, 'all')`;
+const WHERE: Record<Scope, string> = {
+  range: `${MODEL} AND l.at >= @start AND l.at < @end`,
+  // Subscriptions whose first payment falls in the range, and all their money to date: the LTV cohort.
+  cohort: `${MODEL} AND l.subscription_id IN (
+    SELECT subscription_id FROM attribution_ledger WHERE model IN (@model, 'all') AND at >= @start AND at < @end
+      AND kind = 'charge' AND conversion = 1 AND subscription_id IS NOT NULL)`,
+  all: MODEL,
+  customer: `${MODEL} AND l.customer_key = @customerKey`,
+};
+const KEY: Record<GroupKey, string> = { channel: 'l.channel', slug: 'l.slug', campaign: 'l.campaign', customer: 'l.customer_key', total: 'NULL' };
+const CONVERTED_CHARGE = `l.kind = 'charge' AND l.unconverted = 0`;
+const AGG = `
+  coalesce(sum(CASE WHEN l.kind = 'charge' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS gross,
+  coalesce(sum(CASE WHEN l.kind = 'refund' THEN -ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS refunds,
+  coalesce(sum(CASE WHEN l.kind LIKE 'dispute%' THEN -ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS disputes,
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} THEN ifnull(l.fee_converted_minor, 0) ELSE 0 END), 0) AS fees,
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.weight ELSE 0 END), 0) AS conversions,
+  count(DISTINCT CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.customer_key END) AS customers,
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.converted_minor ELSE 0 END), 0) AS first_payments,
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.renewal = 1 THEN l.converted_minor ELSE 0 END), 0) AS renewals`;
+const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.customer_id, l.touchpoint_id, l.channel, l.slug, l.campaign,
+  l.weight, l.amount_minor, l.currency, l.converted_minor, l.unconverted, l.fee_minor, l.fee_currency, l.fee_converted_minor,
+  l.renewal, l.conversion, ch.exchange_rate, ch.settlement_currency`;
+const CLICK_FILTER = `at >= @start AND at < @end AND bot = 0 AND duplicate = 0`;
+
+const aggregateSql = (scope: Scope, key: GroupKey) =>
+  `SELECT ${KEY[key]} AS k, ${AGG} FROM attribution_ledger l WHERE ${WHERE[scope]}${key === 'total' ? '' : ` GROUP BY ${KEY[key]}`}`;
+// The channels come from clicks_report one seek at a time (a loose index scan), then each is counted over
+// its own range of that index: no sort of the range's clicks by channel, which cost as much as the counting.
+const HUMAN = `bot = 0 AND duplicate = 0`;
+const CLICKS_BY_CHANNEL_SQL = `WITH RECURSIVE ch(c) AS (
+    SELECT (SELECT min(channel) FROM clicks WHERE ${HUMAN})
+    UNION ALL SELECT (SELECT min(channel) FROM clicks WHERE channel > ch.c AND ${HUMAN}) FROM ch WHERE c IS NOT NULL),
+  counted AS MATERIALIZED (SELECT c AS key,
+    (SELECT count(*) FROM clicks WHERE channel = ch.c AND ${CLICK_FILTER}) AS clicks,
+    (SELECT count(DISTINCT visitor_id) FROM clicks WHERE channel = ch.c AND ${CLICK_FILTER}) AS visitors
+    FROM ch WHERE c IS NOT NULL)
+  SELECT key, clicks, visitors FROM counted WHERE clicks > 0`;
+
+const stmts = statementsPerDb((db: Db) => {
+  const lazy = new Map<string, Statement>();
+  const prepared = (sql: string) => {
+    let s = lazy.get(sql);
+    if (!s) lazy.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  return {
+    aggregate: (scope: Scope, key: GroupKey) => prepared(aggregateSql(scope, key)) as Statement<[ScopeParams], MoneyAgg>,
+    unconverted: (scope: Scope) =>
+      prepared(`SELECT l.currency, count(*) AS rows, sum(l.amount_minor) AS amount FROM attribution_ledger l
+        WHERE ${WHERE[scope]} AND l.unconverted = 1 GROUP BY l.currency ORDER BY l.currency`) as Statement<[ScopeParams], UnconvertedAgg>,
+    rows: (scope: Scope) =>
+      prepared(`SELECT ${ROW_COLUMNS} FROM attribution_ledger l LEFT JOIN stripe_charges ch ON ch.id = l.charge_id
+        WHERE ${WHERE[scope]} ORDER BY l.at, l.id`) as Statement<[ScopeParams], LedgerFact>,
+    // The days come as [[day, start, end], ...]: each day is one index range of the ledger.
+    daily: db.prepare<{ model: string; days: string }, MoneyAgg & { day: string }>(
+      `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
+       SELECT d.day AS day, l.channel AS k, ${AGG}
+       FROM d JOIN attribution_ledger l ON ${MODEL} AND l.at >= d.s AND l.at < d.e
+       GROUP BY d.day, l.channel`,
+    ),
+    customers: (scope: 'range' | 'all') =>
+      prepared(`SELECT l.customer_key AS k, max(l.customer_id) AS customer_id, min(CASE WHEN l.kind = 'charge' THEN l.at END) AS first_payment_at,
+          count(DISTINCT CASE WHEN l.kind = 'charge' THEN l.charge_id END) AS payments, ${AGG}
+        FROM attribution_ledger l WHERE ${WHERE[scope]} GROUP BY l.customer_key
+        ORDER BY gross - refunds - disputes DESC, k LIMIT @limit`) as Statement<[ScopeParams & { limit: number }], MoneyAgg & { customer_id: string | null; first_payment_at: number | null; payments: number }>,
+    customerCount: (scope: 'range' | 'all') =>
+      prepared(`SELECT count(DISTINCT l.customer_key) AS n FROM attribution_ledger l WHERE ${WHERE[scope]}`) as Statement<[ScopeParams], { n: number }>,
+    // The channel of each customer's first payment: its largest share, ties to the earlier row.
+    firstChannels: (scope: 'range' | 'all') =>
+      prepared(`SELECT customer_key AS k, channel FROM (
+          SELECT l.customer_key, l.channel, row_number() OVER (PARTITION BY l.customer_key ORDER BY l.at, l.weight DESC, l.id) AS n
+          FROM attribution_ledger l WHERE ${WHERE[scope]} AND l.kind = 'charge')
+        WHERE n = 1`) as Statement<[ScopeParams], { k: string; channel: string }>,
+    clicksByChannel: db.prepare<{ start: number; end: number }, ClickCount>(CLICKS_BY_CHANNEL_SQL),
+    clicksBySlug: db.prepare<{ start: number; end: number }, ClickCount & { channel: string }>(
+      `SELECT slug AS key, max(channel) AS channel, count(*) AS clicks, count(DISTINCT visitor_id) AS visitors FROM clicks
+       WHERE ${CLICK_FILTER} GROUP BY slug`,
+    ),
+    clicksByCampaign: db.prepare<{ start: number; end: number }, ClickCount>(
+      `SELECT campaign AS key, count(*) AS clicks, count(DISTINCT visitor_id) AS visitors FROM clicks WHERE ${CLICK_FILTER} GROUP BY campaign`,
+    ),
+    linkChannels: db.prepare<[], { slug: string; channel: string }>(`SELECT slug, channel FROM links`),
+    customerKeyOf: db.prepare<{ ref: string }, { customer_key: string }>(
+      `SELECT customer_key FROM attribution_ledger WHERE customer_key = @ref
+       UNION ALL SELECT customer_key FROM attribution_ledger WHERE customer_id = @ref LIMIT 1`,
+    ),
+    stripeCustomer: db.prepare<{ id: string }, { id: string; created_at: number; email_hash: string | null }>(
+      `SELECT id, created_at, email_hash FROM stripe_customers WHERE id = @id`,
+    ),
+    identities: db.prepare<{ visitors: string; emails: string }, { id: string; at: number; visitor_id: string; source: string }>(
+      `SELECT id, at, visitor_id, source FROM identities
+       WHERE visitor_id IN (SELECT value FROM json_each(@visitors)) OR email_hash IN (SELECT value FROM json_each(@emails))
+       ORDER BY at, id`,
+    ),
+    customerEmails: db.prepare<{ id: string }, { e: string }>(
+      `SELECT email_hash AS e FROM stripe_customers WHERE id = @id AND email_hash IS NOT NULL
+       UNION SELECT email_hash FROM stripe_charges WHERE customer_id = @id AND email_hash IS NOT NULL`,
+    ),
+  };
+});
+
+/** Money per group of one model's rows in a scope, in the ledger's currency. */
+export const aggregateLedger = (db: Db, scope: Scope, key: GroupKey, params: ScopeParams): MoneyAgg[] => stmts(db).aggregate(scope, key).all(params);
+
+/** What a scope holds that could not be converted, per native currency. */
+export const unconvertedLedger = (db: Db, scope: Scope, params: ScopeParams): UnconvertedAgg[] => stmts(db).unconverted(scope).all(params);
+
+/** The rows themselves, in time order: for another currency than the ledger's, and for journeys. */
+export const ledgerRows = (db: Db, scope: Scope, params: ScopeParams): LedgerFact[] => stmts(db).rows(scope).all(params);
+
+/** Money per day (given as [day, start, end] in UTC ms) and channel. */
+export const dailyLedger = (db: Db, model: string, days: readonly [string, number, number][]) => stmts(db).daily.all({ model, days: JSON.stringify(days) });
+
+export function customerAggregates(db: Db, scope: 'range' | 'all', params: ScopeParams, limit: number) {
+  const s = stmts(db);
+  const firsts = new Map(s.firstChannels(scope).all(params).map((r) => [r.k, r.channel]));
+  return { rows: s.customers(scope).all({ ...params, limit }), total: s.customerCount(scope).get(params)!.n, firstChannel: (k: string) => firsts.get(k) ?? null };
+}
+
+export const clicksByChannel = (db: Db, start: number, end: number): ClickCount[] => stmts(db).clicksByChannel.all({ start, end });
+export const clicksBySlug = (db: Db, start: number, end: number) => stmts(db).clicksBySlug.all({ start, end });
+export const clicksByCampaign = (db: Db, start: number, end: number): ClickCount[] => stmts(db).clicksByCampaign.all({ start, end });
+
+export const linkChannels = (db: Db): [string, string][] => stmts(db).linkChannels.all().map((r) => [r.slug, r.channel]);
+
+/** The ledger's key for a customer named by its Stripe id or by the key itself; null when it has no money rows. */
+export const customerKeyOf = (db: Db, ref: string): string | null => stmts(db).customerKeyOf.get({ ref })?.customer_key ?? null;
+
+export const stripeCustomer = (db: Db, id: string) => stmts(db).stripeCustomer.get({ id }) ?? null;
+
+export const customerEmailHashes = (db: Db, id: string): string[] => stmts(db).customerEmails.all({ id }).map((r) => r.e);
+
+/** Identify events of the given visitors or email hashes (the pixel's identify or a form). */
+export const identitiesOf = (db: Db, visitors: readonly string[], emails: readonly string[]) =>
+  stmts(db).identities.all({ visitors: JSON.stringify(visitors), emails: JSON.stringify(emails) });
+
+/** The query plan of the channels report's reads, for the test that keeps them on their indexes. */
+export function channelsReportPlan(db: Db): string[] {
+  const plan = (sql: string, params: object) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
+  return [...plan(aggregateSql('range', 'channel'), { model: 'last_click', start: 0, end: 1 }), ...plan(CLICKS_BY_CHANNEL_SQL, { start: 0, end: 1 })];
+}

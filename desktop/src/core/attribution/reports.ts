@@ -1,0 +1,430 @@
+import { ATTRIBUTION_MODELS, daysBetween, zoneDayStart, type AttributionModel } from '@revtrail/shared/attribution/index';
+import type { Db } from '../db/open';
+import type { FxConverter } from '../fx/types';
+import {
+  aggregateLedger,
+  clicksByCampaign,
+  clicksByChannel,
+  clicksBySlug,
+  linkChannels,
+  customerAggregates,
+  customerEmailHashes,
+  customerKeyOf,
+  dailyLedger,
+  identitiesOf,
+  ledgerRows,
+  stripeCustomer,
+  unconvertedLedger,
+  type ClickCount,
+  type GroupKey,
+  type LedgerFact,
+  type MoneyAgg,
+  type Scope,
+  type ScopeParams,
+} from './reports-repo';
+import { customerTouchpoints } from './touchpoints';
+
+/** A report's range: whole days in a time zone, and what it is computed in. */
+export interface ReportRange {
+  from: string;
+  to: string;
+  timeZone: string;
+  model: AttributionModel;
+  currency: string;
+  /** [start, end) in UTC ms: from's midnight to the midnight after `to`, in the zone. */
+  start: number;
+  end: number;
+}
+
+export interface ReportSource {
+  db: Db;
+  /** The currency the ledger was built in: other currencies are converted row by row at report time. */
+  ledgerCurrency: string;
+  /** Made only when a report needs another currency than the ledger's. */
+  fx: () => FxConverter;
+}
+
+/** What a money report left out because it could not be converted: never counted 1:1, always said. */
+export interface Unconverted {
+  rows: number;
+  amounts: { currency: string; amountMinor: number }[];
+}
+
+export interface Money {
+  grossMinor: number;
+  refundsMinor: number;
+  /** Disputes opened (provisionally) and lost, less those won. */
+  disputesMinor: number;
+  netMinor: number;
+  feesMinor: number;
+  netOfFeesMinor: number;
+}
+
+export interface ChannelRow extends Money {
+  channel: string;
+  clicks: number;
+  uniqueVisitors: number;
+  /** Customers whose conversion (one-off or first subscription payment) is credited here. */
+  customers: number;
+  /** Conversions credited here: fractions under the linear model. */
+  conversions: number;
+  /** conversions / clicks; null without clicks (channels of pageviews, Direct). */
+  conversionRate: number | null;
+  revenuePerClickMinor: number | null;
+  currency: string;
+}
+
+export interface Report<Row> {
+  range: Omit<ReportRange, 'start' | 'end'>;
+  rows: Row[];
+  totals: Money & { conversions: number; customers: number };
+  unconverted: Unconverted;
+  currency: string;
+}
+
+/** Sums of one group, in the report's currency. */
+type Sum = Omit<MoneyAgg, 'k'>;
+interface Sums {
+  groups: Map<string | null, Sum>;
+  total: Sum;
+  unconverted: Unconverted;
+}
+
+const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0 });
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function money(s: Sum): Money {
+  const net = s.gross - s.refunds - s.disputes;
+  return { grossMinor: s.gross, refundsMinor: s.refunds, disputesMinor: s.disputes, netMinor: net, feesMinor: s.fees, netOfFeesMinor: net - s.fees };
+}
+
+/** The value of one ledger row in another currency (null: not convertible). */
+function converter(src: ReportSource, currency: string): (r: LedgerFact) => { amount: number | null; fee: number } {
+  const fx = src.fx();
+  return (r) => {
+    const c = fx.convert({ amountMinor: r.amount_minor, currency: r.currency, at: r.at, to: currency, stripe: { exchangeRate: r.exchange_rate, settlementCurrency: r.settlement_currency } });
+    let fee = 0;
+    if (r.fee_minor !== null && r.fee_currency !== null) {
+      const f = fx.convert({ amountMinor: r.fee_minor, currency: r.fee_currency, at: r.at, to: currency });
+      if (f.ok) fee = f.amountMinor;
+    }
+    return { amount: c.ok ? c.amountMinor : null, fee };
+  };
+}
+
+/**
+ * Sums rows in JS, converting each into `currency`: the same figures the SQL sums give in the ledger's
+ * currency (a group exists even when all its money was unconvertible).
+ */
+function sumRows(rows: readonly LedgerFact[], value: (r: LedgerFact) => { amount: number | null; fee: number }, key: (r: LedgerFact) => string | null): Sums {
+  const groups = new Map<string | null, Sum & { buyers: Set<string> }>();
+  const total = { ...zero(), buyers: new Set<string>() };
+  const missing = new Map<string, number>();
+  let missingRows = 0;
+  for (const r of rows) {
+    const k = key(r);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = { ...zero(), buyers: new Set() }));
+    const v = value(r);
+    if (v.amount === null) {
+      missingRows += 1;
+      missing.set(r.currency, (missing.get(r.currency) ?? 0) + r.amount_minor);
+      continue;
+    }
+    for (const s of [g, total]) {
+      if (r.kind === 'charge') {
+        s.gross += v.amount;
+        s.fees += v.fee;
+        if (r.conversion) {
+          s.conversions += r.weight;
+          s.first_payments += v.amount;
+          s.buyers.add(r.customer_key);
+        } else if (r.renewal) s.renewals += v.amount;
+      } else if (r.kind === 'refund') s.refunds -= v.amount;
+      else s.disputes -= v.amount;
+    }
+  }
+  const done = ({ buyers, ...s }: Sum & { buyers: Set<string> }): Sum => ({ ...s, customers: buyers.size });
+  const amounts = [...missing].map(([currency, amountMinor]) => ({ currency, amountMinor })).sort((a, b) => (a.currency < b.currency ? -1 : 1));
+  return { groups: new Map([...groups].map(([k, g]) => [k, done(g)])), total: done(total), unconverted: { rows: missingRows, amounts } };
+}
+
+const ROW_KEY: Record<GroupKey, (r: LedgerFact) => string | null> = {
+  channel: (r) => r.channel,
+  slug: (r) => r.slug,
+  campaign: (r) => r.campaign,
+  customer: (r) => r.customer_key,
+  total: () => null,
+};
+
+/** Money of one model's rows in a scope, grouped: summed in SQL in the ledger's currency, else row by row. */
+function sums(src: ReportSource, scope: Scope, key: GroupKey, params: ScopeParams, currency: string): Sums {
+  if (currency !== src.ledgerCurrency) return sumRows(ledgerRows(src.db, scope, params), converter(src, currency), ROW_KEY[key]);
+  const groups = new Map(aggregateLedger(src.db, scope, key, params).map(({ k, ...s }) => [k, s]));
+  const total = aggregateLedger(src.db, scope, 'total', params)[0] ?? { k: null, ...zero() };
+  const missing = unconvertedLedger(src.db, scope, params);
+  return {
+    groups,
+    total,
+    unconverted: { rows: missing.reduce((n, m) => n + m.rows, 0), amounts: missing.map((m) => ({ currency: m.currency, amountMinor: m.amount })) },
+  };
+}
+
+const publicRange = (r: ReportRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, model: r.model, currency: r.currency });
+const totalsOf = (s: Sum) => ({ ...money(s), conversions: round4(s.conversions), customers: s.customers });
+const byNetThenName = <T extends { netMinor: number }>(name: (t: T) => string) => (a: T, b: T) => b.netMinor - a.netMinor || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
+const rangeParams = (r: ReportRange): ScopeParams => ({ model: r.model, start: r.start, end: r.end });
+
+function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency: string) {
+  const s = sum ?? zero();
+  const m = money(s);
+  const n = clicks?.clicks ?? 0;
+  return {
+    clicks: n,
+    uniqueVisitors: clicks?.visitors ?? 0,
+    customers: s.customers,
+    conversions: round4(s.conversions),
+    ...m,
+    conversionRate: n > 0 ? round4(s.conversions / n) : null,
+    revenuePerClickMinor: n > 0 ? Math.round(m.netMinor / n) : null,
+    currency,
+  };
+}
+
+/** The "Top channels" table: traffic from the clicks, money from the ledger, per channel. */
+export function channelsReport(src: ReportSource, range: ReportRange): Report<ChannelRow> {
+  const { groups, total, unconverted } = sums(src, 'range', 'channel', rangeParams(range), range.currency);
+  const clicks = new Map(clicksByChannel(src.db, range.start, range.end).map((c) => [c.key ?? '', c]));
+  const names = new Set([...[...groups.keys()].map((k) => k ?? ''), ...clicks.keys()]);
+  const rows = [...names].map((channel) => ({ channel, ...clickRow(groups.get(channel), clicks.get(channel), range.currency) })).sort(byNetThenName((r) => r.channel));
+  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+}
+
+export interface LinkRow extends Omit<ChannelRow, 'channel'> {
+  /** Null: money credited to no link (pageviews with a source, or Direct). */
+  slug: string | null;
+  channel: string | null;
+}
+
+export function linksReport(src: ReportSource, range: ReportRange): Report<LinkRow> {
+  const { groups, total, unconverted } = sums(src, 'range', 'slug', rangeParams(range), range.currency);
+  const clicks = clicksBySlug(src.db, range.start, range.end);
+  const byKey = new Map<string | null, (typeof clicks)[number]>(clicks.map((c) => [c.key, c]));
+  // The channel a link's clicks carried in the range, else the link's channel now.
+  const channels = new Map<string | null, string>(linkChannels(src.db));
+  for (const c of clicks) channels.set(c.key, c.channel);
+  const keys = new Set([...groups.keys(), ...byKey.keys()]);
+  const rows = [...keys]
+    .map((slug) => ({ slug, channel: slug === null ? null : (channels.get(slug) ?? null), ...clickRow(groups.get(slug), byKey.get(slug), range.currency) }))
+    .sort(byNetThenName((r) => r.slug ?? ''));
+  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+}
+
+export interface CampaignRow extends Omit<ChannelRow, 'channel'> {
+  campaign: string | null;
+}
+
+export function campaignsReport(src: ReportSource, range: ReportRange): Report<CampaignRow> {
+  const { groups, total, unconverted } = sums(src, 'range', 'campaign', rangeParams(range), range.currency);
+  const clicks = new Map(clicksByCampaign(src.db, range.start, range.end).map((c) => [c.key, c]));
+  const keys = new Set([...groups.keys(), ...clicks.keys()]);
+  const rows = [...keys].map((campaign) => ({ campaign, ...clickRow(groups.get(campaign), clicks.get(campaign), range.currency) })).sort(byNetThenName((r) => r.campaign ?? ''));
+  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+}
+
+export interface DailyRow extends Money {
+  day: string;
+  channel: string;
+}
+
+/** Money per day (in the range's zone) and channel: the revenue chart's data, every day and channel present. */
+export function dailyReport(src: ReportSource, range: ReportRange): Report<DailyRow> & { days: string[]; channels: string[] } {
+  const days = daysBetween(range.from, range.to);
+  const starts = [...days.map((d) => zoneDayStart(d, range.timeZone)), range.end];
+  const cells = new Map<string, Sum>();
+  const cell = (day: string, channel: string) => `${day}\u0000${channel}`;
+  let totals: Sums;
+  if (range.currency === src.ledgerCurrency) {
+    for (const { day, k, ...s } of dailyLedger(src.db, range.model, days.map((d, i) => [d, starts[i]!, starts[i + 1]!]))) cells.set(cell(day, k ?? ''), s);
+    totals = sums(src, 'range', 'total', rangeParams(range), range.currency);
+  } else {
+    const dayOf = (at: number) => {
+      let i = 0;
+      while (i + 1 < days.length && starts[i + 1]! <= at) i++;
+      return days[i]!;
+    };
+    const rows = ledgerRows(src.db, 'range', rangeParams(range));
+    const byCell = sumRows(rows, converter(src, range.currency), (r) => cell(dayOf(r.at), r.channel));
+    for (const [k, s] of byCell.groups) cells.set(k!, s);
+    totals = { groups: new Map(), total: byCell.total, unconverted: byCell.unconverted };
+  }
+  const channels = [...new Set([...cells.keys()].map((k) => k.split('\u0000')[1]!))].sort();
+  const rows = days.flatMap((day) => channels.map((channel) => ({ day, channel, ...money(cells.get(cell(day, channel)) ?? zero()) })));
+  return { range: publicRange(range), days, channels, rows, totals: totalsOf(totals.total), unconverted: totals.unconverted, currency: range.currency };
+}
+
+export interface LtvRow extends Money {
+  channel: string;
+  /** New subscriptions in the range credited here (fractions under linear). */
+  subscriptions: number;
+  customers: number;
+  firstPaymentsMinor: number;
+  renewalsMinor: number;
+  /** Net to date per subscription acquired. */
+  ltvMinor: number | null;
+  currency: string;
+}
+
+/**
+ * Subscription lifetime value per channel: the subscriptions whose first payment falls in the range, with
+ * every renewal, upgrade, refund and dispute of theirs to date (renewals keep the first payment's credit).
+ */
+export function ltvReport(src: ReportSource, range: ReportRange): Report<LtvRow> {
+  const { groups, total, unconverted } = sums(src, 'cohort', 'channel', rangeParams(range), range.currency);
+  const rows = [...groups]
+    .map(([channel, s]) => ({
+      channel: channel ?? '',
+      subscriptions: round4(s.conversions),
+      customers: s.customers,
+      firstPaymentsMinor: s.first_payments,
+      renewalsMinor: s.renewals,
+      ...money(s),
+      ltvMinor: s.conversions > 0 ? Math.round(money(s).netMinor / s.conversions) : null,
+      currency: range.currency,
+    }))
+    .sort(byNetThenName((r) => r.channel));
+  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+}
+
+export interface ModelsRow {
+  channel: string;
+  models: Record<AttributionModel, { conversions: number; netMinor: number; grossMinor: number }>;
+}
+
+/** The same range under every model, side by side, per channel. */
+export function modelsReport(src: ReportSource, range: ReportRange): Omit<Report<ModelsRow>, 'totals'> & { totals: Record<AttributionModel, Money & { conversions: number }> } {
+  const per = ATTRIBUTION_MODELS.map((model) => ({ model, ...sums(src, 'range', 'channel', { ...rangeParams(range), model }, range.currency) }));
+  const channels = [...new Set(per.flatMap((p) => [...p.groups.keys()].map((k) => k ?? '')))].sort();
+  const rows = channels.map((channel) => ({
+    channel,
+    models: Object.fromEntries(
+      per.map((p) => {
+        const s = p.groups.get(channel) ?? zero();
+        return [p.model, { conversions: round4(s.conversions), netMinor: money(s).netMinor, grossMinor: s.gross }];
+      }),
+    ) as ModelsRow['models'],
+  }));
+  rows.sort((a, b) => b.models[range.model].netMinor - a.models[range.model].netMinor || (a.channel < b.channel ? -1 : 1));
+  const totals = Object.fromEntries(per.map((p) => [p.model, { ...money(p.total), conversions: round4(p.total.conversions) }])) as Record<AttributionModel, Money & { conversions: number }>;
+  return { range: publicRange(range), rows, totals, unconverted: per.find((p) => p.model === range.model)!.unconverted, currency: range.currency };
+}
+
+export type JourneyEvent =
+  | { type: 'click' | 'pageview'; at: number; id: string; visitorId: string; channel: string; slug: string | null; campaign: string | null; partnerId: string | null }
+  | { type: 'identify'; at: number; id: string; visitorId: string; source: string }
+  | {
+      type: LedgerFact['kind'];
+      at: number;
+      id: string;
+      chargeId: string;
+      amountMinor: number;
+      currency: string;
+      /** In the report's currency; null when it could not be converted. */
+      convertedMinor: number | null;
+      renewal: boolean;
+      credits: { touchpointId: string | null; channel: string; slug: string | null; weight: number; amountMinor: number }[];
+    };
+
+export interface Journey {
+  customer: { key: string; stripeId: string | null; createdAt: number | null };
+  model: AttributionModel;
+  currency: string;
+  events: JourneyEvent[];
+  totals: Money;
+  unconverted: Unconverted;
+}
+
+/**
+ * One customer's story: their touchpoints (all of them, not only those in a window), identifications,
+ * and every money event with the credits it gave, in time order.
+ */
+export function customerJourney(src: ReportSource, ref: string, model: AttributionModel, currency: string, now: number): Journey | null {
+  const key = customerKeyOf(src.db, ref);
+  const stripe = ref.startsWith('cus_') ? stripeCustomer(src.db, ref) : null;
+  if (key === null && stripe === null) return null;
+  const customerId = stripe?.id ?? (key !== null && !key.includes(':') ? key : null);
+  const emails = customerId ? customerEmailHashes(src.db, customerId) : key?.startsWith('email:') ? [key.slice(6)] : [];
+  const touchpoints = customerTouchpoints(src.db, { customerId, emailHashes: emails, until: now });
+  const visitors = [...new Set(touchpoints.map((t) => t.visitorId))];
+  const events: JourneyEvent[] = touchpoints.map((t) => ({ type: t.kind, at: t.at, id: t.id, visitorId: t.visitorId, channel: t.channel, slug: t.slug, campaign: t.campaign, partnerId: t.partnerId }));
+  for (const i of identitiesOf(src.db, visitors, emails)) events.push({ type: 'identify', at: i.at, id: i.id, visitorId: i.visitor_id, source: i.source });
+
+  const ledger = key === null ? [] : ledgerRows(src.db, 'customer', { model, customerKey: key });
+  const value =
+    currency === src.ledgerCurrency ? (r: LedgerFact) => ({ amount: r.unconverted ? null : r.converted_minor, fee: r.fee_converted_minor ?? 0 }) : converter(src, currency);
+  const { total, unconverted } = sumRows(ledger, value, () => null);
+  const moneyEvents = new Map<string, Extract<JourneyEvent, { chargeId: string }>>();
+  for (const r of ledger) {
+    const id = `${r.kind}\u0000${r.source_id}`;
+    const v = value(r).amount;
+    let ev = moneyEvents.get(id);
+    if (!ev) {
+      ev = { type: r.kind, at: r.at, id: r.source_id, chargeId: r.charge_id, amountMinor: 0, currency: r.currency, convertedMinor: 0, renewal: r.renewal === 1, credits: [] };
+      moneyEvents.set(id, ev);
+      events.push(ev);
+    }
+    ev.amountMinor += r.amount_minor;
+    ev.convertedMinor = v === null || ev.convertedMinor === null ? null : ev.convertedMinor + v;
+    ev.credits.push({ touchpointId: r.touchpoint_id, channel: r.channel, slug: r.slug, weight: r.weight, amountMinor: r.amount_minor });
+  }
+  events.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { customer: { key: key ?? ref, stripeId: customerId, createdAt: stripe?.created_at ?? null }, model, currency, events, totals: money(total), unconverted };
+}
+
+export interface CustomerRow extends Money {
+  customerKey: string;
+  customerId: string | null;
+  /** Null when the range holds only refunds or disputes of theirs. */
+  firstPaymentAt: number | null;
+  /** The channel credited with the customer's first payment (its largest share). */
+  firstChannel: string | null;
+  payments: number;
+  currency: string;
+}
+
+/** The customers with money in the ledger (or in the range, when given), by net revenue: the UI's customer list. */
+export function customersReport(src: ReportSource, range: ReportRange | null, model: AttributionModel, currency: string, limit: number): { rows: CustomerRow[]; total: number; unconverted: Unconverted; currency: string } {
+  const scope = range ? 'range' : 'all';
+  const params = range ? rangeParams({ ...range, model }) : { model };
+  if (currency === src.ledgerCurrency) {
+    const agg = customerAggregates(src.db, scope, params, limit);
+    const missing = unconvertedLedger(src.db, scope, params);
+    return {
+      rows: agg.rows.map((r) => ({ customerKey: r.k!, customerId: r.customer_id, firstPaymentAt: r.first_payment_at, firstChannel: agg.firstChannel(r.k!), payments: r.payments, ...money(r), currency })),
+      total: agg.total,
+      unconverted: { rows: missing.reduce((n, m) => n + m.rows, 0), amounts: missing.map((m) => ({ currency: m.currency, amountMinor: m.amount })) },
+      currency,
+    };
+  }
+  const ledger = ledgerRows(src.db, scope, params);
+  const { groups, unconverted } = sumRows(ledger, converter(src, currency), (r) => r.customer_key);
+  const info = new Map<string, { customerId: string | null; firstAt: number | null; firstCharge: string | null; channel: string | null; weight: number; charges: Set<string> }>();
+  for (const r of ledger) {
+    let i = info.get(r.customer_key);
+    if (!i) info.set(r.customer_key, (i = { customerId: r.customer_id, firstAt: null, firstCharge: null, channel: null, weight: 0, charges: new Set() }));
+    if (r.kind !== 'charge') continue;
+    i.charges.add(r.charge_id);
+    if (i.firstCharge === null) {
+      i.firstCharge = r.charge_id;
+      i.firstAt = r.at;
+    }
+    if (r.charge_id === i.firstCharge && r.weight > i.weight) {
+      i.channel = r.channel;
+      i.weight = r.weight;
+    }
+  }
+  const rows = [...info]
+    .map(([key, i]) => ({ customerKey: key, customerId: i.customerId, firstPaymentAt: i.firstAt, firstChannel: i.channel, payments: i.charges.size, ...money(groups.get(key) ?? zero()), currency }))
+    .sort(byNetThenName((r) => r.customerKey));
+  return { rows: rows.slice(0, limit), total: rows.length, unconverted, currency };
+}
