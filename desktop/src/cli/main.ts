@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { systemClock, type AppErrorCode, type Result } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
+import { AFFILIATE_OPTIONS, AFFILIATE_USAGE, affiliatesCommand, type AffiliateFlags } from './commands/affiliates';
 import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
 import { defaultDataDir, defaultSecretKeyFile } from './paths';
@@ -33,6 +34,7 @@ Commands:
                                        revenue per channel, day, link, campaign, subscription LTV,
                                        all models side by side, or one customer's journey (--customer);
                                        default: the last 30 days in the workspace's time zone
+${AFFILIATE_USAGE}
 
 Options:
   --workspace NAME   which workspace (needed when there is more than one)
@@ -100,6 +102,7 @@ interface Flags {
 async function run(core: Core, positionals: string[], flags: Flags): Promise<Result<unknown> & { text?: string }> {
   const [command, sub] = positionals;
   const ws = flags.workspace;
+  if (['partners', 'programs', 'commissions', 'payouts'].includes(command ?? '')) return affiliatesCommand(core, positionals, flags as AffiliateFlags);
   switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
     case 'workspace add': {
       const name = positionals.slice(2).join(' ').trim();
@@ -233,6 +236,7 @@ export async function main(argv: string[]): Promise<number> {
         currency: { type: 'string' },
         format: { type: 'string' },
         customer: { type: 'string' },
+        ...AFFILIATE_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });

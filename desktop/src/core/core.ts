@@ -2,6 +2,8 @@ import Stripe from 'stripe';
 import { err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
 import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
 import { openDatabase, type Db } from './db/open';
+import { createAffiliateHandlers } from './affiliates/handlers';
+import { syncAffiliateLedger } from './affiliates/ledger';
 import { createAttributionHandlers, rebuildWorkspaceAttribution } from './attribution/handlers';
 import { createFxHandlers } from './fx/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
@@ -107,6 +109,7 @@ export function createCore(deps: CoreDeps): Core {
   const handlers: CoreApi = {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch }),
     ...createAttributionHandlers(ctx),
+    ...createAffiliateHandlers(ctx),
 
     'workspaces.list': async () => ok(registry.list()),
 
@@ -186,6 +189,7 @@ export function createCore(deps: CoreDeps): Core {
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'redirector', progress }),
         });
         rebuildWorkspaceAttribution(db(ws), deps.clock);
+        await syncAffiliateLedger(ctx, ws);
         return ok(result);
       } catch (e) {
         return fromRedirectorError(e);
@@ -243,6 +247,7 @@ export function createCore(deps: CoreDeps): Core {
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
         });
         rebuildWorkspaceAttribution(db(ws), deps.clock);
+        await syncAffiliateLedger(ctx, ws);
         return ok(result);
       } catch (e) {
         return fromStripeError(e);
