@@ -35,6 +35,15 @@ export default tseslint.config(
     },
   },
   {
+    // The renderer runs in a browser (Electron's sandboxed renderer or browser mode): browser globals, no Node.
+    files: ['desktop/src/renderer/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-globals': ['error', 'process', 'Buffer', 'require', '__dirname'],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['node:*', 'electron', 'better-sqlite3'], message: 'The renderer reaches the core only through rpc.ts.' }] }],
+    },
+  },
+  {
     // The pixel runs in visitors' browsers: browser globals, plain ES2017, no Node.
     files: ['redirector/src/pixel/**/*.js'],
     languageOptions: { ecmaVersion: 2017, sourceType: 'script', globals: { ...globals.browser } },

@@ -1,0 +1,54 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const chromiumMissing = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+/** Headless Chromium says "HeadlessChrome", rightly a bot to the redirector; a visitor's browser does not. */
+export const CHROME_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
+export const SCREENSHOTS = join(fileURLToPath(new URL('..', import.meta.url)), '.test-results', 'screenshots');
+export const quietLog = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function launchChromium(): Promise<Browser> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+const LOOPBACK_HOSTS = /^(127\.0\.0\.1|localhost|\[::1\])$/;
+
+/** Every URL a context asks for (pages, scripts, XHR, images, redirects), to prove none left the machine. */
+export function recordRequests(context: BrowserContext): string[] {
+  const seen: string[] = [];
+  context.on('request', (r) => seen.push(r.url()));
+  return seen;
+}
+
+export const nonLoopback = (urls: readonly string[]) =>
+  urls.filter((u) => {
+    const url = new URL(u);
+    return !(url.protocol === 'data:' || url.protocol === 'blob:' || LOOPBACK_HOSTS.test(url.hostname));
+  });
+
+/**
+ * The customer's website: a landing page carrying the pixel of `redirectorUrl()` with a sign-up form, on
+ * "localhost" (another host than the redirector's 127.0.0.1, as a real site is another domain).
+ */
+export async function startShop(redirectorUrl: () => string): Promise<{ origin: string; server: Server }> {
+  const server = createServer((req, res) => {
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    const thanks = (req.url ?? '').startsWith('/thanks');
+    res.end(
+      thanks
+        ? '<!doctype html><title>Thanks</title><h1>Thanks for signing up</h1>'
+        : `<!doctype html><title>Shop</title><h1>Pricing</h1><form action="/thanks" method="get"><input type="email" name="email"><button>Start trial</button></form>` +
+            `<script async src="${redirectorUrl()}/p.js" data-auto-identify></script>`,
+    );
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { origin: `http://localhost:${(server.address() as { port: number }).port}`, server };
+}

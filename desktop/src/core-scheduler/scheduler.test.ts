@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { err, ok, type Result } from '@revtrail/shared';
+import { appJobs, createScheduler, ECB_EVERY_MS, REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, type Timers } from './scheduler';
+
+/** Timers under the test's hand: advance() fires what is due, in order, moving the clock with it. */
+function manualTime(start = 1_000_000) {
+  let now = start;
+  let seq = 0;
+  const pending = new Map<number, { at: number; fn: () => void }>();
+  const timers: Timers = {
+    setTimeout: (fn, ms) => {
+      const id = ++seq;
+      pending.set(id, { at: now + ms, fn });
+      return id;
+    },
+    clearTimeout: (h) => void pending.delete(h as number),
+  };
+  const flush = () => new Promise<void>((r) => setImmediate(r));
+  return {
+    clock: { now: () => now },
+    timers,
+    pending,
+    async advance(ms: number) {
+      const until = now + ms;
+      for (;;) {
+        const due = [...pending.entries()].filter(([, t]) => t.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        pending.delete(due[0]);
+        now = due[1].at;
+        due[1].fn();
+        await flush();
+      }
+      now = until;
+      await flush();
+    },
+    set(ms: number) {
+      now = ms;
+    },
+  };
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+describe('scheduler', () => {
+  it('runs each job after the first delay, then every period', async () => {
+    const t = manualTime();
+    const runs: number[] = [];
+    const s = createScheduler({ clock: t.clock, timers: t.timers, log: quiet, firstRunDelayMs: 1000, jobs: [{ id: 'a', label: 'A', everyMs: 60_000, run: async () => (runs.push(t.clock.now()), ok(null)) }] });
+    s.start();
+    expect(s.status()[0]).toMatchObject({ nextRunAt: 1_001_000, lastRunAt: null });
+    await t.advance(999);
+    expect(runs).toEqual([]);
+    await t.advance(1 + 60_000 * 3);
+    expect(runs).toEqual([1_001_000, 1_061_000, 1_121_000, 1_181_000]);
+    expect(s.status()[0]).toMatchObject({ lastOkAt: 1_181_000, lastError: null, running: false, nextRunAt: 1_241_000 });
+    s.stop();
+    await t.advance(600_000);
+    expect(runs).toHaveLength(4);
+    expect(t.pending.size).toBe(0);
+  });
+
+  it('keeps the failure visible until the next success, and survives a throwing job', async () => {
+    const t = manualTime();
+    const answers: (() => Result<unknown>)[] = [() => err('unavailable', 'Redirector down: try later.'), () => { throw new Error('bug'); }, () => ok(1)];
+    const s = createScheduler({ clock: t.clock, timers: t.timers, log: quiet, firstRunDelayMs: 0, jobs: [{ id: 'a', label: 'A', everyMs: 1000, run: async () => answers.shift()!() }] });
+    s.start();
+    await t.advance(0);
+    expect(s.status()[0]!.lastError).toBe('Redirector down: try later.');
+    await t.advance(1000);
+    expect(s.status()[0]!.lastError).toMatch(/inside Revtrail/);
+    await t.advance(1000);
+    expect(s.status()[0]).toMatchObject({ lastError: null, lastOkAt: t.clock.now() });
+  });
+
+  it('never stacks runs: a slow run delays the next instead of overlapping it', async () => {
+    const t = manualTime();
+    let active = 0;
+    let maxActive = 0;
+    const finish: (() => void)[] = [];
+    const s = createScheduler({
+      clock: t.clock,
+      timers: t.timers,
+      log: quiet,
+      firstRunDelayMs: 0,
+      jobs: [{ id: 'slow', label: 'Slow', everyMs: 1000, run: () => new Promise((r) => { active++; maxActive = Math.max(maxActive, active); finish.push(() => { active--; r(ok(null)); }); }) }],
+    });
+    s.start();
+    await t.advance(0);
+    expect(s.status()[0]!.running).toBe(true);
+    const joined = s.runNow('slow');
+    await t.advance(5000);
+    expect(maxActive).toBe(1);
+    expect(t.pending.size).toBe(0);
+    finish.shift()!();
+    await joined;
+    // Overran its period: the next run is due at once.
+    expect(s.status()[0]!.nextRunAt).toBe(t.clock.now());
+    await t.advance(0);
+    expect(finish).toHaveLength(1);
+    expect(maxActive).toBe(1);
+  });
+
+  it('runNow resets the period', async () => {
+    const t = manualTime();
+    const runs: number[] = [];
+    const s = createScheduler({ clock: t.clock, timers: t.timers, log: quiet, firstRunDelayMs: 10_000, jobs: [{ id: 'a', label: 'A', everyMs: 10_000, run: async () => (runs.push(t.clock.now()), ok(null)) }] });
+    s.start();
+    await t.advance(4000);
+    await s.runNow('a');
+    expect(runs).toEqual([1_004_000]);
+    expect(s.status()[0]!.nextRunAt).toBe(1_014_000);
+    await t.advance(10_000);
+    expect(runs).toEqual([1_004_000, 1_014_000]);
+    await expect(s.runNow('nope')).rejects.toThrow(/no scheduled job/);
+  });
+});
+
+describe('appJobs', () => {
+  const status = (list: { id: string; name: string; redirector: boolean; stripe: boolean }[]) =>
+    ok({ secrets: 'x', workspaces: list.map((w) => ({ workspace: { id: w.id, name: w.name }, redirector: { connected: w.redirector }, stripe: { connected: w.stripe } })) });
+
+  it('pulls the redirector every 5 minutes, Stripe hourly and ECB rates daily, for connected workspaces only, reporting each failure', async () => {
+    const calls: string[] = [];
+    const core = {
+      call: async (method: string, args: { workspace?: string }) => {
+        calls.push(`${method} ${args.workspace ?? ''}`.trim());
+        if (method === 'status.get') return status([{ id: 'w1', name: 'Shop', redirector: true, stripe: false }, { id: 'w2', name: 'Blog', redirector: true, stripe: true }]);
+        if (method === 'sync.redirector' && args.workspace === 'w1') return err('unavailable', 'The redirector did not answer.');
+        return ok({});
+      },
+    };
+    const [redirector, stripe, ecb] = appJobs(core as never);
+    expect([redirector!.everyMs, stripe!.everyMs, ecb!.everyMs]).toEqual([REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, ECB_EVERY_MS]);
+    expect([REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, ECB_EVERY_MS]).toEqual([300_000, 3_600_000, 86_400_000]);
+    const r = await redirector!.run();
+    expect(r).toMatchObject({ ok: false, error: { message: 'Shop: The redirector did not answer.' } });
+    expect(await stripe!.run()).toMatchObject({ ok: true });
+    expect(await ecb!.run()).toMatchObject({ ok: true });
+    expect(calls).toEqual(['status.get', 'sync.redirector w1', 'sync.redirector w2', 'status.get', 'sync.stripe w2', 'status.get', 'fx.refresh w2']);
+  });
+});

@@ -1,0 +1,181 @@
+import { DAY_MS, HOUR_MS, MINUTE_MS, type Clock, type Result } from '@revtrail/shared';
+import type { CoreLogger } from '../core/context';
+import type { Core } from '../core/core';
+import type { ScheduleStatus } from '../transport/contract';
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realTimers: Timers = {
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    // The schedule never keeps a process alive by itself.
+    t.unref();
+    return t;
+  },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface Job {
+  id: string;
+  label: string;
+  everyMs: number;
+  /** A failure is a value: its message is shown as the job's state until the next success. */
+  run(): Promise<Result<unknown>>;
+}
+
+export interface SchedulerOptions {
+  jobs: Job[];
+  clock: Clock;
+  timers?: Timers;
+  log: CoreLogger;
+  /** Delay of each job's first run after start(), so starting the app is not a sync storm. */
+  firstRunDelayMs?: number;
+  onChange?: (status: ScheduleStatus[]) => void;
+}
+
+export interface Scheduler {
+  start(): void;
+  stop(): void;
+  status(): ScheduleStatus[];
+  /** Runs a job now (a "Sync now" that also resets its period); joins the run already going, if any. */
+  runNow(id: string): Promise<void>;
+}
+
+interface JobState extends ScheduleStatus {
+  handle: unknown;
+  current: Promise<void> | null;
+}
+
+/**
+ * Runs each job every `everyMs`, one run per job at a time: a run that outlasts its period is not
+ * stacked, the next one starts a period after it began (or at once when it overran). Each job's last run,
+ * last success and last failure stay visible.
+ */
+export function createScheduler(opts: SchedulerOptions): Scheduler {
+  const timers = opts.timers ?? realTimers;
+  const firstDelay = opts.firstRunDelayMs ?? 10_000;
+  let started = false;
+  const states = new Map<string, JobState>(
+    opts.jobs.map((j) => [
+      j.id,
+      { job: j.id, label: j.label, everyMs: j.everyMs, running: false, lastRunAt: null, lastOkAt: null, nextRunAt: null, lastError: null, handle: null, current: null },
+    ]),
+  );
+  const snapshot = (): ScheduleStatus[] =>
+    [...states.values()].map(({ job, label, everyMs, running, lastRunAt, lastOkAt, nextRunAt, lastError }) => ({ job, label, everyMs, running, lastRunAt, lastOkAt, nextRunAt, lastError }));
+  const changed = () => opts.onChange?.(snapshot());
+
+  const plan = (job: Job, inMs: number) => {
+    const s = states.get(job.id)!;
+    if (s.handle !== null) timers.clearTimeout(s.handle);
+    s.nextRunAt = opts.clock.now() + inMs;
+    s.handle = timers.setTimeout(() => {
+      s.handle = null;
+      void run(job);
+    }, inMs);
+  };
+
+  const run = (job: Job): Promise<void> => {
+    const s = states.get(job.id)!;
+    if (s.current) return s.current;
+    s.current = (async () => {
+      const startedAt = opts.clock.now();
+      s.running = true;
+      s.lastRunAt = startedAt;
+      s.nextRunAt = null;
+      changed();
+      try {
+        const r = await job.run();
+        if (r.ok) {
+          s.lastOkAt = opts.clock.now();
+          s.lastError = null;
+        } else {
+          s.lastError = r.error.message;
+          opts.log.warn({ job: job.id, code: r.error.code }, 'scheduled job failed');
+        }
+      } catch (e) {
+        s.lastError = 'Something went wrong inside Revtrail; it has been logged.';
+        opts.log.error({ job: job.id, err: (e as Error).message }, 'scheduled job threw');
+      } finally {
+        s.running = false;
+        s.current = null;
+        if (started) plan(job, Math.max(0, startedAt + job.everyMs - opts.clock.now()));
+        changed();
+      }
+    })();
+    return s.current;
+  };
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      for (const job of opts.jobs) plan(job, firstDelay);
+      changed();
+    },
+    stop() {
+      started = false;
+      for (const s of states.values()) {
+        if (s.handle !== null) timers.clearTimeout(s.handle);
+        s.handle = null;
+        s.nextRunAt = null;
+      }
+    },
+    status: snapshot,
+    runNow(id) {
+      const job = opts.jobs.find((j) => j.id === id);
+      if (!job) return Promise.reject(new Error(`no scheduled job ${id}`));
+      const s = states.get(id)!;
+      if (s.handle !== null) timers.clearTimeout(s.handle);
+      s.handle = null;
+      return run(job);
+    },
+  };
+}
+
+export const REDIRECTOR_EVERY_MS = 5 * MINUTE_MS;
+export const STRIPE_EVERY_MS = HOUR_MS;
+export const ECB_EVERY_MS = DAY_MS;
+
+type Caller = Pick<Core, 'call'>;
+
+/** Runs `sync` for every workspace where `connected` says so; one workspace failing does not stop the others. */
+async function eachConnected(core: Caller, connected: (s: { redirector: { connected: boolean }; stripe: { connected: boolean } }) => boolean, sync: (id: string) => Promise<Result<unknown>>): Promise<Result<unknown>> {
+  const status = await core.call('status.get', {});
+  if (!status.ok) return status;
+  const problems: string[] = [];
+  for (const ws of status.value.workspaces) {
+    if (!connected(ws)) continue;
+    const r = await sync(ws.workspace.id);
+    if (!r.ok) problems.push(`${ws.workspace.name}: ${r.error.message}`);
+  }
+  return problems.length === 0 ? { ok: true, value: null } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
+}
+
+/** The desktop's schedule: clicks every 5 minutes, Stripe hourly, the ECB's exchange rates daily. */
+export function appJobs(core: Caller): Job[] {
+  return [
+    {
+      id: 'redirector',
+      label: 'Pull clicks from the redirector',
+      everyMs: REDIRECTOR_EVERY_MS,
+      run: () => eachConnected(core, (s) => s.redirector.connected, (id) => core.call('sync.redirector', { workspace: id })),
+    },
+    {
+      id: 'stripe',
+      label: 'Pull payments from Stripe',
+      everyMs: STRIPE_EVERY_MS,
+      run: () => eachConnected(core, (s) => s.stripe.connected, (id) => core.call('sync.stripe', { workspace: id })),
+    },
+    {
+      id: 'ecb',
+      label: 'Download ECB exchange rates',
+      everyMs: ECB_EVERY_MS,
+      // Only where there is money to convert; fx.refresh itself skips a day already fetched.
+      run: () => eachConnected(core, (s) => s.stripe.connected, (id) => core.call('fx.refresh', { workspace: id })),
+    },
+  ];
+}

@@ -1,0 +1,128 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { systemClock } from '@revtrail/shared';
+import { defaultDataDir, defaultSecretKeyFile } from '../cli/paths';
+import type { CoreLogger } from '../core/context';
+import { chooseSecretStore } from '../core/secrets/choose';
+import { DESKTOP_DIR } from './build-renderer';
+import { startBrowserMode } from './browser-mode';
+import { findElectronBinary } from './electron-binary';
+
+const USAGE = `Usage: npm start [-- options]
+
+Opens the Revtrail desktop app where Electron is installed, else the same app in your browser
+(served on 127.0.0.1 only, behind a token in the address it prints).
+
+Options:
+  --browser          browser mode even where Electron is installed
+  --no-open          do not open a browser (also when CI is set)
+  --port N           browser mode's port (default: any free port)
+  --data-dir DIR     where the data lives (default: REVTRAIL_HOME or the platform's app data folder)
+  -h, --help         this help
+
+Environment: REVTRAIL_LOCAL_REDIRECTOR_PORT (default 8787), REVTRAIL_ALLOWED_ORIGINS (sites whose pixel
+may report to the local redirector), REVTRAIL_SECRETS=keychain|file (as for the revtrail command),
+REVTRAIL_STRIPE_API_BASE (a Stripe stand-in, for tests).`;
+
+const log: CoreLogger = {
+  info: () => undefined,
+  warn: (_o, m) => process.stderr.write(`warning: ${m}\n`),
+  error: (o, m) => process.stderr.write(`error: ${m} ${JSON.stringify(o)}\n`),
+};
+
+function openInBrowser(url: string): void {
+  const [cmd, args] = process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '', url]] : ['xdg-open', [url]];
+  const child = spawn(cmd, args, { stdio: 'ignore', detached: true });
+  child.on('error', () => process.stdout.write('(Could not open a browser by itself: copy the address above into one.)\n'));
+  child.unref();
+}
+
+async function main(argv: string[]): Promise<number> {
+  let values: { browser?: boolean; 'no-open'?: boolean; port?: string; 'data-dir'?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { browser: { type: 'boolean' }, 'no-open': { type: 'boolean' }, port: { type: 'string' }, 'data-dir': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const dataDir = values['data-dir'] ?? defaultDataDir(process.env);
+  const electron = values.browser ? { missing: '--browser was given' } : findElectronBinary();
+
+  if ('path' in electron) {
+    if (!existsSync(join(DESKTOP_DIR, 'out', 'main', 'index.js'))) {
+      process.stdout.write('Building the app (electron-vite build)…\n');
+      const built = spawn('npx', ['electron-vite', 'build'], { cwd: DESKTOP_DIR, stdio: 'inherit' });
+      const code = await new Promise<number>((done) => built.on('exit', (c) => done(c ?? 1)));
+      if (code !== 0) return code;
+    }
+    process.stdout.write(`Opening the Revtrail desktop app (Electron at ${electron.path}); data in ${dataDir}.\n`);
+    const app = spawn(electron.path, [DESKTOP_DIR], { stdio: 'inherit', env: { ...process.env, REVTRAIL_HOME: dataDir } });
+    return new Promise<number>((done) => app.on('exit', (c) => done(c ?? 0)));
+  }
+
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    process.stderr.write(`--port must be a port number, got "${values.port}"\n`);
+    return 2;
+  }
+  const localPort = Number(process.env.REVTRAIL_LOCAL_REDIRECTOR_PORT ?? 8787);
+  const stripeApiBase = process.env.REVTRAIL_STRIPE_API_BASE || undefined;
+  mkdirSync(dataDir, { recursive: true });
+  // The same store the CLI picks for this data directory, so both see the same connections.
+  const backend = process.env.REVTRAIL_SECRETS;
+  if (backend !== undefined && backend !== '' && backend !== 'keychain' && backend !== 'file') {
+    process.stderr.write('REVTRAIL_SECRETS must be keychain or file.\n');
+    return 2;
+  }
+  const secrets = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: backend || undefined, env: process.env });
+  if (!secrets.ok) {
+    process.stderr.write(`${secrets.error.message}\n`);
+    return 1;
+  }
+  process.stdout.write(`Electron is not available (${electron.missing}): starting browser mode…\n`);
+  const app = await startBrowserMode({
+    dataDir,
+    clock: systemClock,
+    log,
+    secrets: secrets.value,
+    stripeApiBase,
+    port,
+    localRedirector: { port: localPort },
+  });
+  const local = app.host.localRedirector;
+  process.stdout.write(
+    [
+      '',
+      `Revtrail is running in browser mode, on this machine only. Open:`,
+      '',
+      `  ${app.url}`,
+      '',
+      `Data: ${dataDir}`,
+      local ? `Local redirector (for trying links before you deploy one): ${local.url}` : 'Local redirector: not started (every workspace has a deployed one).',
+      'Stop with Ctrl+C.',
+      '',
+    ].join('\n'),
+  );
+  if (!values['no-open'] && !process.env.CI) openInBrowser(app.url);
+
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  process.stdout.write('Stopping…\n');
+  await app.close();
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

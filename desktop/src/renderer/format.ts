@@ -1,0 +1,32 @@
+import { currencyExponent } from '@revtrail/shared/money';
+
+/** Money at the edge only: integer minor units in, the user's locale out. */
+export function formatMoney(amountMinor: number, currency: string): string {
+  const exponent = currencyExponent(currency);
+  const major = amountMinor / 10 ** exponent;
+  try {
+    return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency.toUpperCase(), minimumFractionDigits: exponent, maximumFractionDigits: exponent }).format(major);
+  } catch {
+    return `${major.toFixed(exponent)} ${currency.toUpperCase()}`;
+  }
+}
+
+export const formatCount = (n: number): string => new Intl.NumberFormat().format(n);
+
+export const formatPercent = (ratio: number): string => new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
+
+export function formatTime(at: number | null | undefined): string {
+  if (at === null || at === undefined) return 'never';
+  return new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(at));
+}
+
+/** "3 minutes ago"; the exact time is in the element's title. */
+export function formatAgo(at: number | null | undefined, now = Date.now()): string {
+  if (at === null || at === undefined) return 'never';
+  const s = Math.round((now - at) / 1000);
+  const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+  if (Math.abs(s) < 60) return rtf.format(-s, 'second');
+  if (Math.abs(s) < 3600) return rtf.format(-Math.round(s / 60), 'minute');
+  if (Math.abs(s) < 86_400) return rtf.format(-Math.round(s / 3600), 'hour');
+  return rtf.format(-Math.round(s / 86_400), 'day');
+}

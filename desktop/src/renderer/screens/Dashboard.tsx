@@ -1,0 +1,166 @@
+import { useEffect, useMemo, useState } from 'react';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { currencyExponent } from '@revtrail/shared/money';
+import type { ChannelRow } from '../../core/attribution/reports';
+import { useApp, useWorkspace } from '../app-context';
+import { ErrorNote, Loading } from '../components/Notice';
+import { ReportControls, type ReportChoice } from '../components/ReportControls';
+import { UnconvertedNote } from '../components/UnconvertedNote';
+import { formatAgo, formatCount, formatMoney, formatPercent } from '../format';
+import { useResult } from '../hooks';
+import { DATA_RENDERED_MARK } from '../marks';
+import { lastDays } from '../report-range';
+
+const PALETTE = ['#3a5ccc', '#e8793a', '#2f9e6e', '#c2417a', '#8a63d2', '#c9a227', '#2b9bb3', '#7a7f8c', '#d65151', '#5c8a2e'];
+
+/** Which channel pays: net revenue per channel and day (stacked), and the top channels of the last 30 days. */
+export function Dashboard() {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const [settings] = useResult(() => rpc.call('settings.get', { workspace: ws.id }), [ws.id]);
+  // null: the workspace's own model, currency, zone and last 30 days, which the reports apply by
+  // themselves, so the first reports need not wait for the settings.
+  const [choice, setChoice] = useState<ReportChoice | null>(null);
+  const shown = choice ?? (settings.state === 'ok' ? { model: settings.value.model, currency: settings.value.currency, days: 30 } : null);
+  return (
+    <section>
+      <div className="row spread">
+        <h1>{ws.name}</h1>
+        {shown && <ReportControls value={shown} onChange={setChoice} />}
+      </div>
+      {settings.state === 'error' && <ErrorNote error={settings.error} />}
+      <Status />
+      <Reports choice={choice} timeZone={settings.state === 'ok' ? settings.value.timeZone : null} />
+    </section>
+  );
+}
+
+function Status() {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const [status] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id]);
+  if (status.state !== 'ok') return null;
+  const here = status.value.workspaces[0];
+  if (!here) return null;
+  if (!here.redirector.connected || !here.stripe.connected) {
+    return (
+      <p className="warning">
+        {!here.redirector.connected ? 'No redirector connected: clicks are not counted.' : 'Stripe is not connected: there is no revenue to show.'}{' '}
+        <a href="#/onboarding">Set up</a>
+      </p>
+    );
+  }
+  return (
+    <p className="muted">
+      Clicks pulled {formatAgo(here.redirector.lastPullAt)}, payments {formatAgo(here.stripe.lastPullAt)}. <a href="#/sync">Sync</a>
+    </p>
+  );
+}
+
+function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: string | null }) {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const picked = choice && timeZone ? { model: choice.model, currency: choice.currency } : {};
+  const chartRange = choice && timeZone ? lastDays(choice.days, timeZone) : {};
+  const tableRange = choice && timeZone ? lastDays(30, timeZone) : {};
+  const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null];
+  const [daily] = useResult(() => rpc.call('reports.daily', { workspace: ws.id, ...chartRange, ...picked }), key);
+  const [channels] = useResult(() => rpc.call('reports.channels', { workspace: ws.id, ...tableRange, ...picked }), key);
+  const days = daily.state === 'ok' ? daily.value.days.length : (choice?.days ?? 30);
+  const currency = daily.state === 'ok' ? daily.value.currency : (choice?.currency ?? '');
+
+  const chart = useMemo(() => {
+    if (daily.state !== 'ok') return null;
+    const byDay = new Map<string, Record<string, number | string>>(daily.value.days.map((d) => [d, { day: d }]));
+    const scale = 10 ** currencyExponent(daily.value.currency);
+    for (const r of daily.value.rows) {
+      const row = byDay.get(r.day);
+      if (row) row[r.channel] = ((row[r.channel] as number | undefined) ?? 0) + r.netMinor / scale;
+    }
+    return { data: [...byDay.values()], channels: daily.value.channels, currency: daily.value.currency, scale };
+  }, [daily]);
+
+  const ready = daily.state === 'ok' && channels.state === 'ok';
+  useEffect(() => {
+    if (!ready) return;
+    // After the browser has painted the data, not merely when React committed it.
+    const id = requestAnimationFrame(() => setTimeout(() => performance.mark(DATA_RENDERED_MARK), 0));
+    return () => cancelAnimationFrame(id);
+  }, [ready]);
+
+  return (
+    <>
+      <div className="card">
+        <h2>
+          Net revenue per channel, last {days} days{currency ? ` (${currency})` : ''}
+        </h2>
+        {daily.state === 'loading' && <Loading what="revenue" />}
+        {daily.state === 'error' && <ErrorNote error={daily.error} />}
+        {chart && (chart.channels.length === 0 ? (
+          <p className="muted">No revenue in these days yet.</p>
+        ) : (
+          <div className="chart" data-chart="daily">
+            <ResponsiveContainer width="100%" height="100%">
+              <BarChart data={chart.data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+                <CartesianGrid strokeDasharray="3 3" vertical={false} />
+                <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} minTickGap={16} />
+                <YAxis tickFormatter={(v: number) => formatMoney(Math.round(v * chart.scale), chart.currency)} width={90} />
+                <Tooltip formatter={(v) => formatMoney(Math.round(Number(v) * chart.scale), chart.currency)} />
+                <Legend />
+                {chart.channels.map((c, i) => (
+                  <Bar key={c} dataKey={c} stackId="net" fill={PALETTE[i % PALETTE.length]} isAnimationActive={false} />
+                ))}
+              </BarChart>
+            </ResponsiveContainer>
+          </div>
+        ))}
+        {daily.state === 'ok' && <UnconvertedNote unconverted={daily.value.unconverted} currency={daily.value.currency} />}
+      </div>
+      <div className="card">
+        <h2>Top channels, last 30 days</h2>
+        {channels.state === 'loading' && <Loading what="channels" />}
+        {channels.state === 'error' && <ErrorNote error={channels.error} />}
+        {channels.state === 'ok' && <ChannelTable rows={channels.value.rows} />}
+        {channels.state === 'ok' && <UnconvertedNote unconverted={channels.value.unconverted} currency={channels.value.currency} />}
+      </div>
+    </>
+  );
+}
+
+function ChannelTable({ rows }: { rows: ChannelRow[] }) {
+  if (rows.length === 0) return <p className="muted">Nothing in the last 30 days yet: share a link, then sync.</p>;
+  return (
+    <table className="table" aria-label="Top channels">
+      <thead>
+        <tr>
+          <th>Channel</th>
+          <th className="num">Clicks</th>
+          <th className="num">Visitors</th>
+          <th className="num">Customers</th>
+          <th className="num">Conversion</th>
+          <th className="num">Gross</th>
+          <th className="num">Refunds</th>
+          <th className="num">Net</th>
+          <th className="num">Per click</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={r.channel} data-channel={r.channel}>
+            <td>{r.channel}</td>
+            <td className="num">{formatCount(r.clicks)}</td>
+            <td className="num">{formatCount(r.uniqueVisitors)}</td>
+            <td className="num">{formatCount(r.customers)}</td>
+            <td className="num">{r.conversionRate === null ? '—' : formatPercent(r.conversionRate)}</td>
+            <td className="num">{formatMoney(r.grossMinor, r.currency)}</td>
+            <td className="num">{formatMoney(r.refundsMinor, r.currency)}</td>
+            <td className="num" data-cell="net">
+              {formatMoney(r.netMinor, r.currency)}
+            </td>
+            <td className="num">{r.revenuePerClickMinor === null ? '—' : formatMoney(r.revenuePerClickMinor, r.currency)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

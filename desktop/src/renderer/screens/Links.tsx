@@ -1,0 +1,266 @@
+import { useState, type FormEvent } from 'react';
+import type { LinkInput } from '@revtrail/shared/wire/link';
+import { UTM_KEYS, type Utm, type UtmKey } from '@revtrail/shared/tracking-params';
+import type { LocalLink } from '../../core/api';
+import type { LinkRow as LinkStats } from '../../core/attribution/reports';
+import { useApp, useWorkspace } from '../app-context';
+import { CopyButton } from '../components/CopyButton';
+import { ErrorNote, Loading } from '../components/Notice';
+import { QrCode } from '../components/QrCode';
+import { formatCount, formatMoney } from '../format';
+import { useAction, useResult } from '../hooks';
+
+interface Draft {
+  slug: string;
+  destination: string;
+  channel: string;
+  campaign: string;
+  partnerId: string;
+  utm: Record<UtmKey, string>;
+  enabled: boolean;
+}
+
+const emptyUtm = (): Record<UtmKey, string> => ({ utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '' });
+const EMPTY: Draft = { slug: '', destination: '', channel: '', campaign: '', partnerId: '', utm: emptyUtm(), enabled: true };
+
+function draftOf(l: LocalLink): Draft {
+  const shown = l.pending ?? l.link;
+  return {
+    slug: l.slug,
+    destination: shown?.destination ?? '',
+    channel: shown?.channel ?? '',
+    campaign: shown?.campaign ?? '',
+    partnerId: shown?.partnerId ?? '',
+    utm: { ...emptyUtm(), ...(shown?.utm ?? {}) },
+    enabled: shown?.enabled ?? true,
+  };
+}
+
+function inputOf(d: Draft): LinkInput {
+  const utm: Utm = {};
+  for (const k of UTM_KEYS) if (d.utm[k].trim()) utm[k] = d.utm[k].trim();
+  return {
+    destination: d.destination.trim(),
+    channel: d.channel.trim(),
+    campaign: d.campaign.trim() || null,
+    partnerId: d.partnerId.trim() || null,
+    utm,
+    enabled: d.enabled,
+  };
+}
+
+export const shortUrl = (redirectorUrl: string | null, slug: string) => (redirectorUrl ? `${redirectorUrl}/${slug}` : null);
+export const pixelSnippet = (redirectorUrl: string) => `<script async src="${redirectorUrl}/p.js" data-auto-identify></script>`;
+
+/** Tracking links: create, edit, disable; copy the link, its pixel snippet and a QR code. */
+export function Links() {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const [links, reload] = useResult(() => rpc.call('links.list', { workspace: ws.id }), [ws.id]);
+  // Per-link stats of the last 30 days, in the workspace's model and currency.
+  const [stats] = useResult(() => rpc.call('reports.links', { workspace: ws.id }), [ws.id]);
+  const statsOf = (slug: string) => (stats.state === 'ok' ? (stats.value.rows.find((r) => r.slug === slug) ?? null) : undefined);
+  const [editing, setEditing] = useState<Draft | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [shown, setShown] = useState<string | null>(null);
+  const save = useAction((slug: string, link: LinkInput) => rpc.call('links.save', { workspace: ws.id, slug, link }));
+
+  const submit = async (d: Draft) => {
+    const r = await save.act(d.slug.trim(), inputOf(d));
+    if (!r.ok) return;
+    setNotice(`${r.value.slug}: ${r.value.message}`);
+    setEditing(null);
+    setShown(r.value.slug);
+    reload();
+  };
+  const toggle = async (l: LocalLink) => {
+    const d = draftOf(l);
+    const r = await save.act(l.slug, inputOf({ ...d, enabled: !d.enabled }));
+    if (r.ok) setNotice(`${l.slug}: ${d.enabled ? 'disabled' : 'enabled'}. ${r.value.message}`);
+    reload();
+  };
+
+  return (
+    <section>
+      <div className="row spread">
+        <h1>Links</h1>
+        {!editing && (
+          <button type="button" onClick={() => setEditing({ ...EMPTY, utm: emptyUtm() })}>
+            New link
+          </button>
+        )}
+      </div>
+      {!ws.redirectorUrl && (
+        <p className="warning">
+          No redirector yet: links are saved here and go live once one is connected (<a href="#/onboarding">Set up</a>).
+        </p>
+      )}
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {editing && <LinkForm draft={editing} isNew={editing.slug === ''} busy={save.busy} onSubmit={(d) => void submit(d)} onCancel={() => setEditing(null)} />}
+      <ErrorNote error={save.error} />
+      {links.state === 'loading' && <Loading what="links" />}
+      {links.state === 'error' && <ErrorNote error={links.error} />}
+      {links.state === 'ok' && links.value.length === 0 && !editing && <p className="muted">No links yet. Create one, open it, and watch the click arrive.</p>}
+      {links.state === 'ok' && links.value.length > 0 && (
+        <table className="table" aria-label="Links">
+          <thead>
+            <tr>
+              <th>Slug</th>
+              <th>Channel</th>
+              <th>Campaign</th>
+              <th>Partner</th>
+              <th>Destination</th>
+              <th>State</th>
+              <th className="num" title="Last 30 days">Clicks</th>
+              <th className="num" title="Last 30 days">Customers</th>
+              <th className="num" title="Last 30 days, net of refunds and disputes">Net revenue</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {links.value.map((l) => {
+              const s = l.pending ?? l.link;
+              const url = shortUrl(ws.redirectorUrl, l.slug);
+              return (
+                <LinkRow
+                  key={l.slug}
+                  link={l}
+                  open={shown === l.slug}
+                  onOpen={() => setShown(shown === l.slug ? null : l.slug)}
+                  onEdit={() => setEditing(draftOf(l))}
+                  onToggle={() => void toggle(l)}
+                  url={url}
+                  stats={statsOf(l.slug)}
+                  cells={[s?.channel ?? '', s?.campaign ?? '', s?.partnerId ?? '', s?.destination ?? '']}
+                />
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function LinkRow(props: { link: LocalLink; url: string | null; stats: LinkStats | null | undefined; cells: string[]; open: boolean; onOpen(): void; onEdit(): void; onToggle(): void }) {
+  const st = props.stats;
+  const { link: l, url } = props;
+  const ws = useWorkspace();
+  const enabled = (l.pending ?? l.link)?.enabled ?? true;
+  const state = l.pending ? 'not yet on the redirector' : enabled ? 'live' : 'disabled';
+  return (
+    <>
+      <tr data-slug={l.slug}>
+        <td>
+          <button type="button" className="link" onClick={props.onOpen} aria-expanded={props.open}>
+            {l.slug}
+          </button>
+        </td>
+        {props.cells.map((c, i) => (
+          <td key={i} className={i === 3 ? 'truncate' : undefined} title={c}>
+            {c}
+          </td>
+        ))}
+        <td>
+          <span className={`badge ${l.pending ? 'pending' : enabled ? 'live' : 'off'}`}>{state}</span>
+        </td>
+        <td className="num" data-cell="clicks">
+          {st === undefined ? '…' : formatCount(st?.clicks ?? 0)}
+        </td>
+        <td className="num" data-cell="customers">
+          {st === undefined ? '…' : formatCount(st?.customers ?? 0)}
+        </td>
+        <td className="num" data-cell="net">
+          {st === undefined ? '…' : st ? formatMoney(st.netMinor, st.currency) : '—'}
+        </td>
+        <td className="actions">
+          {url && <CopyButton text={url} label="Copy link" />}
+          <button type="button" className="small secondary" onClick={props.onEdit}>
+            Edit
+          </button>
+          <button type="button" className="small secondary" onClick={props.onToggle}>
+            {enabled ? 'Disable' : 'Enable'}
+          </button>
+        </td>
+      </tr>
+      {props.open && (
+        <tr className="details">
+          <td colSpan={10}>
+            {url ? (
+              <div className="link-details">
+                <QrCode text={url} />
+                <div>
+                  <p>
+                    Link: <a href={url} target="_blank" rel="noreferrer"><code className="short-url">{url}</code></a> <CopyButton text={url} label="Copy link" />
+                  </p>
+                  <p>Put the pixel on every page of your site (before &lt;/head&gt;); it records pageviews and the email people sign up with:</p>
+                  <pre className="snippet">{pixelSnippet(ws.redirectorUrl!)}</pre>
+                  <CopyButton text={pixelSnippet(ws.redirectorUrl!)} label="Copy pixel snippet" />
+                </div>
+              </div>
+            ) : (
+              <p className="muted">Connect a redirector to get this link's address.</p>
+            )}
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}
+
+function LinkForm({ draft, isNew, busy, onSubmit, onCancel }: { draft: Draft; isNew: boolean; busy: boolean; onSubmit(d: Draft): void; onCancel(): void }) {
+  const [d, setD] = useState<Draft>(draft);
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => setD((prev) => ({ ...prev, [k]: v }));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onSubmit(d);
+  };
+  return (
+    <form className="card link-form" onSubmit={submit} aria-label={isNew ? 'New link' : `Edit ${d.slug}`}>
+      <h2>{isNew ? 'New link' : `Edit ${d.slug}`}</h2>
+      <div className="grid">
+        <label>
+          Slug (the part after the domain)
+          <input name="slug" value={d.slug} onChange={(e) => set('slug', e.target.value)} readOnly={!isNew} placeholder="spring-sale" pattern="[A-Za-z0-9][A-Za-z0-9_\-]{0,63}" required />
+        </label>
+        <label>
+          Destination
+          <input name="destination" type="url" value={d.destination} onChange={(e) => set('destination', e.target.value)} placeholder="https://brand.com/pricing" required />
+        </label>
+        <label>
+          Channel
+          <input name="channel" value={d.channel} onChange={(e) => set('channel', e.target.value)} placeholder="Newsletter" maxLength={64} required />
+        </label>
+        <label>
+          Campaign
+          <input name="campaign" value={d.campaign} onChange={(e) => set('campaign', e.target.value)} placeholder="spring" maxLength={128} />
+        </label>
+        <label>
+          Partner id
+          <input name="partnerId" value={d.partnerId} onChange={(e) => set('partnerId', e.target.value)} placeholder="(affiliate links only)" />
+        </label>
+        {UTM_KEYS.map((k) => (
+          <label key={k}>
+            {k}
+            <input name={k} value={d.utm[k]} onChange={(e) => set('utm', { ...d.utm, [k]: e.target.value })} />
+          </label>
+        ))}
+        <label className="inline">
+          <input name="enabled" type="checkbox" checked={d.enabled} onChange={(e) => set('enabled', e.target.checked)} /> Enabled
+        </label>
+      </div>
+      <div className="row">
+        <button type="submit" disabled={busy}>
+          {isNew ? 'Create link' : 'Save'}
+        </button>
+        <button type="button" className="secondary" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}

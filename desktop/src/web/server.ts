@@ -1,0 +1,240 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+import type { CoreLogger } from '../core/context';
+import type { Core } from '../core/core';
+import { CORE_EVENTS, createDispatch, isMethodName, type ShellHandlers } from '../transport/contract';
+import { CONTENT_SECURITY_POLICY } from '../transport/csp';
+
+export interface WebServerOptions {
+  core: Pick<Core, 'call' | 'on'>;
+  /** Always 127.0.0.1: the server refuses any other address. */
+  host: '127.0.0.1';
+  /** 0: any free port. */
+  port: number;
+  /** The secret carried by the URL the user opens; every request must prove it (header or cookie). */
+  token: string;
+  /** The built renderer (index.html + assets). */
+  staticDir: string;
+  shell?: ShellHandlers;
+  log?: CoreLogger;
+}
+
+export interface WebServer {
+  /** The address to open: it carries the token once; the page then holds it in a cookie. */
+  url: string;
+  origin: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export const TOKEN_HEADER = 'x-revtrail-token';
+const BODY_LIMIT = 1_048_576;
+const HEARTBEAT_MS = 25_000;
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+};
+
+const MEDIA_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+const silent: CoreLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Browser mode: the built renderer and the core's RPC on 127.0.0.1. What a web page elsewhere cannot do
+ * to it: read or call it without the token (cookie is SameSite=Strict and per port), reach it through a
+ * DNS name it rebinds to 127.0.0.1 (the Host header must be 127.0.0.1:port or localhost:port), or post
+ * to it cross-origin (Origin, when sent, must be this server).
+ */
+export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
+  if (opts.host !== '127.0.0.1') throw new Error('The web server listens on 127.0.0.1 only.');
+  if (opts.token.length < 16) throw new Error('The web server token must be at least 16 characters.');
+  const log = opts.log ?? silent;
+  const dispatch = createDispatch(opts.core, opts.shell ?? {}, log);
+  const tokenDigest = digest(opts.token);
+  const staticRoot = resolve(opts.staticDir);
+  const streams = new Set<ServerResponse>();
+  let port = 0;
+  const cookieName = () => `revtrail_token_${port}`;
+
+  const tokenMatches = (candidate: string | undefined) => candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
+  const cookieToken = (req: IncomingMessage) => {
+    for (const part of (req.headers.cookie ?? '').split(';')) {
+      const eq = part.indexOf('=');
+      if (eq > 0 && part.slice(0, eq).trim() === cookieName()) return decodeURIComponent(part.slice(eq + 1).trim());
+    }
+    return undefined;
+  };
+  const headerToken = (req: IncomingMessage) => {
+    const v = req.headers[TOKEN_HEADER];
+    return typeof v === 'string' ? v : undefined;
+  };
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
+  const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
+
+  const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, {
+      ...SECURITY_HEADERS,
+      'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+      'cache-control': 'no-store',
+      'content-length': String(Buffer.byteLength(text)),
+      ...headers,
+    });
+    res.end(text);
+  };
+  const failure = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { ok: false, error: { code, message } });
+
+  const readBody = (req: IncomingMessage) =>
+    new Promise<string | null>((done, fail) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > BODY_LIMIT) {
+          done(null);
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', fail);
+    });
+
+  const rpc = async (req: IncomingMessage, res: ServerResponse, method: string) => {
+    if (req.method !== 'POST') return failure(res, 405, 'invalid_input', 'Call methods with POST /rpc/<method> and a JSON body.');
+    if (!isMethodName(method)) return failure(res, 404, 'not_found', `No method "${String(method).slice(0, 60)}".`);
+    const type = req.headers['content-type'] ?? '';
+    if (!/^application\/json\b/i.test(type)) return failure(res, 415, 'invalid_input', 'Send the arguments as JSON (Content-Type: application/json).');
+    const raw = await readBody(req);
+    if (raw === null) return failure(res, 413, 'invalid_input', `The request body is over ${BODY_LIMIT} bytes.`);
+    let args: unknown = {};
+    if (raw.trim() !== '') {
+      try {
+        args = JSON.parse(raw);
+      } catch (e) {
+        return failure(res, 400, 'invalid_input', `The request body is not valid JSON (${(e as Error).message}); send one JSON object with the method's arguments.`);
+      }
+    }
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+      return failure(res, 400, 'invalid_input', `${method} takes one JSON object as its arguments.`);
+    }
+    // Expected failures are Results in the body (200); HTTP statuses are for the transport's own refusals.
+    send(res, 200, await dispatch(method, args));
+  };
+
+  const events = (req: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    const offs = CORE_EVENTS.map((name) => opts.core.on(name, (payload) => res.write(`event: ${name}\ndata: ${JSON.stringify(payload)}\n\n`)));
+    const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
+    beat.unref();
+    streams.add(res);
+    const stop = () => {
+      clearInterval(beat);
+      for (const off of offs) off();
+      streams.delete(res);
+    };
+    req.on('close', stop);
+    res.on('close', stop);
+  };
+
+  const serveStatic = (req: IncomingMessage, res: ServerResponse, pathname: string) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return failure(res, 405, 'invalid_input', 'Only GET here.');
+    const index = join(staticRoot, 'index.html');
+    if (!existsSync(index)) return send(res, 503, `The app is not built yet (${index} is missing): run \`npm run build --workspace desktop\`, or \`npm start\`, which builds it.`);
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(pathname);
+    } catch {
+      return send(res, 400, 'Bad path.');
+    }
+    const file = decoded === '/' ? index : normalize(join(staticRoot, decoded));
+    if (file !== index && !file.startsWith(staticRoot + sep)) return send(res, 404, 'Not found.');
+    if (!existsSync(file) || !statSync(file).isFile()) return send(res, 404, 'Not found.');
+    const hashed = file.startsWith(join(staticRoot, 'assets') + sep);
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': MEDIA_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'content-length': String(statSync(file).size),
+      // Vite names built assets by content hash; the page itself must always be fresh.
+      'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!allowedHosts().has(req.headers.host ?? '')) {
+      return send(res, 403, 'This server answers only at 127.0.0.1 or localhost, on its own port.');
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins().has(origin)) return failure(res, 403, 'forbidden', 'Requests from other sites are refused.');
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+    const fromQuery = url.searchParams.get('token') ?? undefined;
+    if (req.method === 'GET' && url.pathname === '/' && fromQuery !== undefined) {
+      if (!tokenMatches(fromQuery)) return send(res, 401, 'This link is out of date: open the address printed by `npm start` again.');
+      // The token moves from the address bar into a cookie, then disappears from the URL (and history).
+      return send(res, 303, 'Signed in.', {
+        location: '/',
+        'set-cookie': `${cookieName()}=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`,
+      });
+    }
+    if (!tokenMatches(headerToken(req) ?? cookieToken(req))) {
+      return url.pathname.startsWith('/rpc/') || url.pathname === '/events'
+        ? failure(res, 401, 'unauthorized', 'Missing or wrong token: open the address printed by `npm start`.')
+        : send(res, 401, 'Open the address printed by `npm start`: it carries the key to this app.');
+    }
+    if (url.pathname.startsWith('/rpc/')) return rpc(req, res, url.pathname.slice('/rpc/'.length));
+    if (url.pathname === '/events') {
+      if (req.method !== 'GET') return failure(res, 405, 'invalid_input', 'Subscribe with GET /events.');
+      return events(req, res);
+    }
+    return serveStatic(req, res, url.pathname);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      log.error({ err: (e as Error).message, path: req.url?.split('?')[0] }, 'web request failed');
+      if (!res.headersSent) failure(res, 500, 'internal', 'Something went wrong inside Revtrail; it has been logged.');
+      else res.end();
+    });
+  });
+  await new Promise<void>((ready, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port, opts.host, () => ready());
+  });
+  port = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    url: `${origin}/?token=${encodeURIComponent(opts.token)}`,
+    origin,
+    port,
+    close: () =>
+      new Promise<void>((done, fail) => {
+        for (const s of streams) s.end();
+        server.close((e) => (e ? fail(e) : done()));
+        server.closeAllConnections();
+      }),
+  };
+}
