@@ -252,12 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const dataDir = values['data-dir'] ?? defaultDataDir(process.env);
-  const backend = process.env.REVTRAIL_SECRETS;
-  if (backend !== undefined && backend !== '' && backend !== 'keychain' && backend !== 'file') {
-    process.stderr.write('REVTRAIL_SECRETS must be keychain or file.\n');
-    return 2;
-  }
-  const chosen = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: backend || undefined, env: process.env });
+  const chosen = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: process.env.REVTRAIL_SECRETS, env: process.env });
   if (!chosen.ok) {
     process.stderr.write(`${chosen.error.message}\n`);
     return EXIT[chosen.error.code];

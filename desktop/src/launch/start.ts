@@ -79,15 +79,10 @@ async function main(argv: string[]): Promise<number> {
   const stripeApiBase = process.env.REVTRAIL_STRIPE_API_BASE || undefined;
   mkdirSync(dataDir, { recursive: true });
   // The same store the CLI picks for this data directory, so both see the same connections.
-  const backend = process.env.REVTRAIL_SECRETS;
-  if (backend !== undefined && backend !== '' && backend !== 'keychain' && backend !== 'file') {
-    process.stderr.write('REVTRAIL_SECRETS must be keychain or file.\n');
-    return 2;
-  }
-  const secrets = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: backend || undefined, env: process.env });
+  const secrets = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: process.env.REVTRAIL_SECRETS, env: process.env });
   if (!secrets.ok) {
     process.stderr.write(`${secrets.error.message}\n`);
-    return 1;
+    return secrets.error.code === 'invalid_input' ? 2 : 1;
   }
   process.stdout.write(`Electron is not available (${electron.missing}): starting browser mode…\n`);
   const app = await startBrowserMode({

@@ -18,11 +18,15 @@ const MARKER = 'secrets-backend';
 export async function chooseSecretStore(opts: {
   dataDir: string;
   keyFile: string;
-  prefer?: SecretBackend;
+  /** REVTRAIL_SECRETS as given: keychain, file, or empty/absent for the default. */
+  prefer?: string;
   platform?: NodeJS.Platform;
   env?: NodeJS.ProcessEnv;
   run?: Runner;
 }): Promise<Result<SecretStore>> {
+  if (opts.prefer !== undefined && opts.prefer !== '' && opts.prefer !== 'keychain' && opts.prefer !== 'file') {
+    return err('invalid_input', 'REVTRAIL_SECRETS must be keychain or file.');
+  }
   const file = () => new EncryptedFileSecretStore(join(opts.dataDir, 'secrets.enc'), opts.keyFile);
   const markerPath = join(opts.dataDir, MARKER);
   const recorded = existsSync(markerPath) ? readFileSync(markerPath, 'utf8').trim() : null;

@@ -93,5 +93,7 @@ describe('chooseSecretStore', () => {
     expect(existsSync(join(dir, 'none', 'secrets-backend'))).toBe(true);
     const forced = await chooseSecretStore({ dataDir: join(dir, 'forced'), keyFile, platform: 'linux', env: { PATH: '/nonexistent' }, prefer: 'keychain' });
     expect(forced).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+    const typo = await chooseSecretStore({ dataDir: join(dir, 'typo'), keyFile, platform: 'linux', env, prefer: 'keyring' });
+    expect(typo).toMatchObject({ ok: false, error: { code: 'invalid_input', message: 'REVTRAIL_SECRETS must be keychain or file.' } });
   });
 });
