@@ -107,7 +107,7 @@ export function createCore(deps: CoreDeps): Core {
   };
 
   const handlers: CoreApi = {
-    ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch }),
+    ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(d, deps.clock) }),
     ...createAttributionHandlers(ctx),
     ...createAffiliateHandlers(ctx),
 

@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore, type Core } from '../core';
@@ -39,6 +40,17 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** Attribution rebuilds recorded in the workspace's database. */
+function builds(): number {
+  const ws = readdirSync(join(dir, 'workspaces'))[0]!;
+  const db = new Database(join(dir, 'workspaces', ws, 'workspace.sqlite'), { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM attribution_build`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
 describe('fx handlers', () => {
   it('reports the bundled history before any refresh', async () => {
     expect(await core.call('fx.status', {})).toEqual({
@@ -65,7 +77,10 @@ describe('fx handlers', () => {
 
   it('refreshes from the ECB once a day, and again when forced', async () => {
     served = async () => new Response(zip);
+    expect(builds()).toBe(0);
     expect(await core.call('fx.refresh', {})).toEqual({ ok: true, value: { refreshed: true, newestDay: '2026-04-14', written: 29 } });
+    // New rates: the ledger is rebuilt, so rows converted provisionally take the day's own rate.
+    expect(builds()).toBe(1);
     expect(await core.call('fx.status', {})).toEqual({
       ok: true,
       value: { newestDay: '2026-04-14', source: 'ecb', currencies: 29, days: 6984, lastAttemptAt: now, lastSuccessAt: now, lastError: null },

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '@revtrail/shared';
 import type { CoreContext } from '../context';
+import type { Db } from '../db/open';
 import { loadBundledRates, refreshRates, type RefreshOutcome } from './rates';
 import { newestRates, rateDayCount, refreshLog, type RateRowSource } from './repo';
 
@@ -27,6 +28,8 @@ export interface FxDeps {
   fetch: typeof fetch;
   /** Where the ECB history zip is; the ECB's own address when absent. */
   url?: string;
+  /** Called after a refresh that added or changed rates: provisional ledger rows are converted again. */
+  onRatesChanged?: (db: Db) => void;
 }
 
 export function createFxHandlers(ctx: CoreContext, deps: FxDeps): FxHandlers {
@@ -57,8 +60,10 @@ export function createFxHandlers(ctx: CoreContext, deps: FxDeps): FxHandlers {
       // The snapshot first, so a workspace that cannot reach the ECB still converts with the bundled history.
       loadBundledRates(db);
       const r = await refreshRates(db, { fetch: deps.fetch, clock: ctx.clock, url: deps.url, force: force === true });
-      if (r.ok) ctx.log.info({ workspace: ws.id, ...r.value }, 'ecb rates refresh');
-      else ctx.log.warn({ workspace: ws.id, error: r.error.message }, 'ecb rates refresh failed');
+      if (r.ok) {
+        ctx.log.info({ workspace: ws.id, ...r.value }, 'ecb rates refresh');
+        if (r.value.written > 0) deps.onRatesChanged?.(db);
+      } else ctx.log.warn({ workspace: ws.id, error: r.error.message }, 'ecb rates refresh failed');
       return r;
     },
   };
