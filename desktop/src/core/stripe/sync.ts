@@ -53,7 +53,10 @@ export interface StripePullOptions {
   onProgress?: (p: StripeProgress) => void;
   /** 1..100 (Stripe's limit). */
   pageSize?: number;
-  /** Charges, refunds and disputes created this recently are read again on every pull (30 days). */
+  /**
+   * When events cannot say what changed (no Events permission, or away too long): charges, refunds and
+   * disputes created this recently (30 days), and back from the last pull, are listed again.
+   */
   reReadMs?: number;
   /** Retries of a 429, 5xx or network failure per request, with exponential backoff and jitter. */
   retries?: number;
@@ -284,9 +287,13 @@ async function chargeRow(c: Stripe.Charge, hash: Hash): Promise<ChargeRow> {
  * (the newest `created` on its first page) and the last id written, so a killed pull resumes after the
  * last committed page. Only when the pass reaches its end does `gte` move up to that top; objects created
  * meanwhile are at or above it and come in the next pass. `gte` (not `gt`) re-reads the top second,
- * which the upserts make harmless. Charges, refunds and disputes are also read from `now - reReadMs` on
- * every pass: a refund or dispute changes an old charge without creating one (refunds and disputes are
- * listed by their own `created` too), a refund can fail and a dispute close after they were read.
+ * which the upserts make harmless.
+ *
+ * Changes to objects already read (a refund on an old charge, a failed refund, a closed dispute, a
+ * canceled subscription) come from events: each names its object, which is read again by id (hints).
+ * Refunds and disputes are also listed by their own `created`, and a new one asks for its charge again.
+ * Where events cannot cover the time since the last pull, charges, refunds and disputes from `reReadMs`
+ * before it are listed again and everything still open is read again by id.
  *
  * Throws a Stripe error when it cannot go on: 401 (key invalid or revoked) at once, without retries; a
  * 429, 5xx or network failure after its retries. Whatever was committed stays.
@@ -315,7 +322,11 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
   // Events first: a change made while the lists below are read is then at or after the events checkpoint.
   const events = perms.events.ok ? await pullEvents(db, stripe, { ...opts, limit, retry, now, lastPullAt }) : { covered: false, read: 0 };
   result.hints.events = events.read;
-  if (!events.covered && lastPullAt !== null) {
+  if (events.covered && lastPullAt !== null) {
+    // Events name every object that changed since the last pull, and refunds and disputes come by their own
+    // `created`: nothing needs listing again.
+    ctx.reReadFrom = now;
+  } else if (!events.covered && lastPullAt !== null) {
     // Events cannot say what changed since the last pull: read again whatever may still change, and
     // re-list charges back to 30 days before the last pull (at most a year).
     result.eventsCovered = false;
