@@ -5,6 +5,7 @@ import { openDatabase, type Db } from './db/open';
 import { createAffiliateHandlers } from './affiliates/handlers';
 import { syncAffiliateLedger } from './affiliates/ledger';
 import { createAttributionHandlers, rebuildWorkspaceAttribution } from './attribution/handlers';
+import { lastBuild } from './attribution/ledger-repo';
 import { createFxHandlers } from './fx/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
@@ -106,6 +107,15 @@ export function createCore(deps: CoreDeps): Core {
     emit,
   };
 
+  /**
+   * After a sync the attribution ledger is rebuilt from the facts, unless the sync brought nothing new; the
+   * commission ledger always follows, since holding periods end with time alone.
+   */
+  const afterSync = async (ws: Workspace, changed: boolean) => {
+    if (changed || lastBuild(db(ws)) === null) rebuildWorkspaceAttribution(db(ws), deps.clock);
+    await syncAffiliateLedger(ctx, ws);
+  };
+
   const handlers: CoreApi = {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(d, deps.clock) }),
     ...createAttributionHandlers(ctx),
@@ -188,8 +198,7 @@ export function createCore(deps: CoreDeps): Core {
           clock: deps.clock,
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'redirector', progress }),
         });
-        rebuildWorkspaceAttribution(db(ws), deps.clock);
-        await syncAffiliateLedger(ctx, ws);
+        await afterSync(ws, result.clicks + result.pageviews + result.identities + result.erased + result.pushed > 0);
         return ok(result);
       } catch (e) {
         return fromRedirectorError(e);
@@ -246,8 +255,8 @@ export function createCore(deps: CoreDeps): Core {
           clock: deps.clock,
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
         });
-        rebuildWorkspaceAttribution(db(ws), deps.clock);
-        await syncAffiliateLedger(ctx, ws);
+        const changed = result.hints.reread > 0 || Object.values(result.counts).some((c) => c.added + c.updated > 0);
+        await afterSync(ws, changed);
         return ok(result);
       } catch (e) {
         return fromStripeError(e);

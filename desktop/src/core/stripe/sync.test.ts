@@ -270,6 +270,20 @@ describe('core: stripe.connect', () => {
       expect(perms.ok && perms.value.checks.find((c) => c.label === 'Balance')).toEqual({ label: 'Balance', permission: 'rak_balance_read', ok: false });
       const synced = await core.call('sync.stripe', {});
       expect(synced.ok && synced.value.counts.charges.added).toBe(fake.state.platform.charges.size);
+      // The ledger is rebuilt after a sync that brought something, and left alone after one that did not.
+      const builtAt = async () => {
+        const s = await core.call('settings.get', {});
+        return s.ok ? s.value.lastBuild?.builtAt : undefined;
+      };
+      const first = await builtAt();
+      expect(first).toEqual(expect.any(Number));
+      await new Promise((r) => setTimeout(r, 5));
+      expect((await core.call('sync.stripe', {})).ok).toBe(true);
+      expect(await builtAt()).toBe(first);
+      fake.state.refund(seed.charges.kwd.id, 1_000);
+      await new Promise((r) => setTimeout(r, 5));
+      expect((await core.call('sync.stripe', {})).ok).toBe(true);
+      expect(await builtAt()).toBeGreaterThan(first!);
       const status = await core.call('status.get', {});
       expect(status.ok && status.value.workspaces[0]).toMatchObject({ stripe: { connected: true }, counts: { charges: fake.state.platform.charges.size } });
       expect(JSON.stringify([connected, synced, status])).not.toContain(fake.keys.withoutBalance);
