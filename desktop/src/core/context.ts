@@ -27,6 +27,8 @@ export interface CoreContext {
   db(ws: Workspace): Db;
   secret(ws: Workspace, kind: SecretKind): Promise<string | null>;
   emit<E extends keyof CoreEvents>(event: E, payload: CoreEvents[E]): void;
+  /** The bundled ECB history (a packaged app keeps it among its resources); the source tree's copy when absent. */
+  ratesSnapshotPath?: string;
 }
 
 export const notFound = (message: string): Result<never> => err('not_found', message);

@@ -30,6 +30,8 @@ export interface CoreDeps {
   fetch?: typeof fetch;
   /** Where the Stripe API lives (a fake in tests, REVTRAIL_STRIPE_API_BASE in the CLI); Stripe when absent. */
   stripeApiBase?: string;
+  /** The bundled ECB history's path where it is not beside the sources (a packaged app's resources). */
+  ratesSnapshotPath?: string;
 }
 
 export interface Core {
@@ -105,6 +107,7 @@ export function createCore(deps: CoreDeps): Core {
     db,
     secret: (ws, kind) => deps.secrets.get(secretName(ws, kind)),
     emit,
+    ratesSnapshotPath: deps.ratesSnapshotPath,
   };
 
   /**
@@ -112,12 +115,12 @@ export function createCore(deps: CoreDeps): Core {
    * commission ledger always follows, since holding periods end with time alone.
    */
   const afterSync = async (ws: Workspace, changed: boolean) => {
-    if (changed || lastBuild(db(ws)) === null) rebuildWorkspaceAttribution(db(ws), deps.clock);
+    if (changed || lastBuild(db(ws)) === null) rebuildWorkspaceAttribution(ctx, db(ws));
     await syncAffiliateLedger(ctx, ws);
   };
 
   const handlers: CoreApi = {
-    ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(d, deps.clock) }),
+    ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(ctx, d) }),
     ...createAttributionHandlers(ctx),
     ...createAffiliateHandlers(ctx),
 

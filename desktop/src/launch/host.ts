@@ -18,6 +18,8 @@ export interface HostOptions {
   secrets: SecretStore;
   stripeApiBase?: string;
   fetch?: typeof fetch;
+  /** The bundled ECB history where it is not beside the sources (the packaged app's resources). */
+  ratesSnapshotPath?: string;
   /**
    * The embedded redirector for newcomers: started unless every workspace already has a deployed one.
    * `false` never starts it. `port` 8787 by default (its links carry the port, so it stays put).
@@ -49,7 +51,7 @@ export function wantsLocalRedirector(workspaces: readonly Workspace[]): boolean 
  * nothing else is set up, the sync schedule, and the shell methods the UI calls beside the core's.
  */
 export async function startHost(opts: HostOptions): Promise<Host> {
-  const core = createCore({ dataDir: opts.dataDir, clock: opts.clock, log: opts.log, secrets: opts.secrets, fetch: opts.fetch, stripeApiBase: opts.stripeApiBase });
+  const core = createCore({ dataDir: opts.dataDir, clock: opts.clock, log: opts.log, secrets: opts.secrets, fetch: opts.fetch, stripeApiBase: opts.stripeApiBase, ratesSnapshotPath: opts.ratesSnapshotPath });
   let local: LocalRedirector | null = null;
   let localProblem: string | null = null;
   const listed = await core.call('workspaces.list', {});

@@ -1,4 +1,4 @@
-import { err, isCurrencyCode, isPlainObject, ok, type Clock, type Result } from '@revtrail/shared';
+import { err, isCurrencyCode, isPlainObject, ok, type Result } from '@revtrail/shared';
 import {
   DEFAULT_CHANNEL_RULES,
   addDays,
@@ -82,8 +82,8 @@ const MAX_RANGE_DAYS = 3660;
 const DEFAULT_RANGE_DAYS = 30;
 
 /** Rebuilds a workspace's ledger with the ECB rates it holds (the bundled snapshot at least). */
-export function rebuildWorkspaceAttribution(db: Db, clock: Clock, settings?: AttributionSettings): RebuildResult {
-  return rebuildAttribution(db, createFxConverter(db), settings, { clock });
+export function rebuildWorkspaceAttribution(ctx: Pick<CoreContext, 'clock' | 'ratesSnapshotPath'>, db: Db, settings?: AttributionSettings): RebuildResult {
+  return rebuildAttribution(db, createFxConverter(db, { snapshotPath: ctx.ratesSnapshotPath }), settings, { clock: ctx.clock });
 }
 
 function readRange(args: RangeArgs, s: AttributionSettings, now: number): Result<ReportRange> {
@@ -138,12 +138,12 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
     const found = ctx.resolve(ref);
     if (!found.ok) return found;
     const settings = getSettings(found.db);
-    if (lastBuild(found.db) === null) rebuildWorkspaceAttribution(found.db, ctx.clock, settings);
+    if (lastBuild(found.db) === null) rebuildWorkspaceAttribution(ctx, found.db, settings);
     return { ok: true, db: found.db, settings };
   };
   const source = (db: Db): ReportSource => {
     let fx: ReturnType<typeof createFxConverter> | null = null;
-    return { db, ledgerCurrency: lastBuild(db)?.currency ?? getSettings(db).currency, fx: () => (fx ??= createFxConverter(db)) };
+    return { db, ledgerCurrency: lastBuild(db)?.currency ?? getSettings(db).currency, fx: () => (fx ??= createFxConverter(db, { snapshotPath: ctx.ratesSnapshotPath })) };
   };
   const report =
     <T>(run: (src: ReportSource, range: ReportRange) => T) =>
@@ -173,7 +173,7 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
       const changesLedger =
         settings.windowDays !== current.windowDays || settings.currency !== current.currency || JSON.stringify(settings.channelRules) !== JSON.stringify(current.channelRules);
       // Model and time zone only choose how the ledger is read: every model is in it already.
-      const rebuilt = changesLedger || lastBuild(found.db) === null ? rebuildWorkspaceAttribution(found.db, ctx.clock, settings) : null;
+      const rebuilt = changesLedger || lastBuild(found.db) === null ? rebuildWorkspaceAttribution(ctx, found.db, settings) : null;
       if (rebuilt) ctx.log.info({ workspace: found.workspace.id, rows: rebuilt.rows, tookMs: rebuilt.tookMs }, 'attribution rebuilt');
       return ok({ settings, rebuilt });
     },
@@ -181,7 +181,7 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
     'attribution.rebuild': async ({ workspace }) => {
       const found = ctx.resolve(workspace);
       if (!found.ok) return found.error;
-      const r = rebuildWorkspaceAttribution(found.db, ctx.clock);
+      const r = rebuildWorkspaceAttribution(ctx, found.db);
       ctx.log.info({ workspace: found.workspace.id, rows: r.rows, tookMs: r.tookMs }, 'attribution rebuilt');
       return ok(r);
     },

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -95,5 +95,20 @@ describe('fx handlers', () => {
   it('refuses bad arguments and unknown workspaces', async () => {
     expect(await core.call('fx.refresh', { force: 'yes' as unknown as boolean })).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
     expect(await core.call('fx.status', { workspace: 'Other' })).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
+
+describe('a snapshot kept elsewhere (the packaged app\'s resources)', () => {
+  it('is the history a new workspace starts from', async () => {
+    const elsewhere = join(dir, 'resources', 'eurofxref-hist.csv');
+    mkdirSync(join(dir, 'resources'));
+    writeFileSync(elsewhere, `${header}\n${day14}\n`);
+    const packaged = createCore({ dataDir: join(dir, 'packaged'), clock: { now: () => now }, log, secrets, ratesSnapshotPath: elsewhere });
+    try {
+      expect((await packaged.call('workspaces.add', { name: 'Packaged' })).ok).toBe(true);
+      expect(await packaged.call('fx.status', {})).toMatchObject({ ok: true, value: { newestDay: '2026-04-14', source: 'snapshot', days: 1 } });
+    } finally {
+      packaged.close();
+    }
   });
 });

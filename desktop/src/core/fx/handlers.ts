@@ -38,7 +38,7 @@ export function createFxHandlers(ctx: CoreContext, deps: FxDeps): FxHandlers {
       const found = ctx.resolve(workspace);
       if (!found.ok) return found.error;
       const { db } = found;
-      loadBundledRates(db);
+      loadBundledRates(db, { path: ctx.ratesSnapshotPath });
       const newest = newestRates(db);
       const log = refreshLog(db);
       return ok({
@@ -58,7 +58,7 @@ export function createFxHandlers(ctx: CoreContext, deps: FxDeps): FxHandlers {
       if (!found.ok) return found.error;
       const { db, workspace: ws } = found;
       // The snapshot first, so a workspace that cannot reach the ECB still converts with the bundled history.
-      loadBundledRates(db);
+      loadBundledRates(db, { path: ctx.ratesSnapshotPath });
       const r = await refreshRates(db, { fetch: deps.fetch, clock: ctx.clock, url: deps.url, force: force === true });
       if (r.ok) {
         ctx.log.info({ workspace: ws.id, ...r.value }, 'ecb rates refresh');
