@@ -64,13 +64,22 @@ export async function pullRedirector(db: Db, client: RedirectorClient, opts: Pul
   result.links = links.length;
   opts.onProgress?.({ feed: 'links', received: links.length, changed: links.length, done: true });
 
+  const fetchPage = (feed: RedirectorFeed, cursor: string | null) => withRetry(() => client.feed(feed, cursor, pageSize), opts);
   for (const feed of FEEDS) {
     let received = 0;
     let changed = 0;
+    opts.signal?.throwIfAborted();
+    let next = fetchPage(feed, getCursor(db, feed));
     for (;;) {
+      const page = await next;
       opts.signal?.throwIfAborted();
-      const cursor = getCursor(db, feed);
-      const page = await withRetry(() => client.feed(feed, cursor, pageSize), opts);
+      // The next page is asked for before this one is written, so the redirector reads while SQLite writes.
+      // It starts from this page's cursor and lives only in memory: if the write fails or the process dies,
+      // the next pull resumes from the cursor last committed, as before.
+      if (page.hasMore) {
+        next = fetchPage(feed, page.cursor);
+        next.catch(() => undefined); // awaited on the next turn; not left unhandled if this write throws
+      }
       const added = db.transaction(() => {
         const n = writePage(db, feed, page.items);
         setCursor(db, feed, page.cursor, opts.clock.now());
