@@ -41,16 +41,21 @@ export function normalizeEmail(raw: string): string | null {
 
 const encoder = new TextEncoder();
 
+// The last key imported: a sync hashes thousands of emails under one key, and importing it each time
+// doubled the cost of a hash.
+type HmacKey = ReturnType<typeof globalThis.crypto.subtle.importKey>;
+let lastKey: { raw: string; key: HmacKey } | null = null;
+function hmacKey(raw: string): HmacKey {
+  if (lastKey?.raw !== raw) {
+    lastKey = { raw, key: globalThis.crypto.subtle.importKey('raw', encoder.encode(raw), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
+  }
+  return lastKey.key;
+}
+
 /** HMAC-SHA256 of the normalised email under the deployment's email-hash key, as lowercase hex. */
 export async function hashEmail(normalizedEmail: string, key: string): Promise<string> {
   if (key.length < 16) throw new RangeError('email-hash key is too short');
-  const cryptoKey = await globalThis.crypto.subtle.importKey(
-    'raw',
-    encoder.encode(key),
-    { name: 'HMAC', hash: 'SHA-256' },
-    false,
-    ['sign'],
-  );
+  const cryptoKey = await hmacKey(key);
   const mac = new Uint8Array(await globalThis.crypto.subtle.sign('HMAC', cryptoKey, encoder.encode(normalizedEmail)));
   let hex = '';
   for (const b of mac) hex += b.toString(16).padStart(2, '0');
