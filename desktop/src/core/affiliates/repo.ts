@@ -582,27 +582,8 @@ export const boundCharges = (db: Db): BoundChargeRow[] => stmts(db).boundCharges
 
 // ---- ledger lines and transitions ----
 
-export interface NewLine {
-  id: string;
-  kind: LineKind;
-  cause: LineCause;
-  dedupeKey: string;
-  partnerId: string;
-  programId: string;
-  customerKey: string;
-  chargeId: string;
-  touchpointId: string | null;
-  sourceId: string;
-  commissionId: string | null;
-  terms: ProgramRules;
-  baseMinor: number;
-  amountMinor: number;
-  currency: string;
-  occurredAt: number;
-  availableAt: number;
-  selfReferral: string | null;
-  createdAt: number;
-}
+/** A line as written: the stored line's fields without its state and batch, plus the key that keeps it written once. */
+export type NewLine = Omit<LedgerLine, 'state' | 'batchId'> & { dedupeKey: string };
 
 const termsIds = new WeakMap<Db, Map<string, number>>();
 
