@@ -110,6 +110,13 @@ const CLICKS_BY_CHANNEL_SQL = `WITH RECURSIVE ch(c) AS (
     FROM ch WHERE c IS NOT NULL)
   SELECT key, clicks, visitors FROM counted WHERE clicks > 0`;
 
+// The days come as [[day, start, end], ...]: each day is one index range of the ledger. CROSS JOIN keeps
+// the days as the outer loop; left to itself SQLite walked every ledger row of the model once per day.
+const DAILY_SQL = `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
+  SELECT d.day AS day, l.channel AS k, ${AGG}
+  FROM d CROSS JOIN attribution_ledger l ON ${MODEL} AND l.at >= d.s AND l.at < d.e
+  GROUP BY d.day, l.channel`;
+
 const stmts = statementsPerDb((db: Db) => {
   const lazy = new Map<string, Statement>();
   const prepared = (sql: string) => {
@@ -125,13 +132,7 @@ const stmts = statementsPerDb((db: Db) => {
     rows: (scope: Scope) =>
       prepared(`SELECT ${ROW_COLUMNS} FROM attribution_ledger l LEFT JOIN stripe_charges ch ON ch.id = l.charge_id
         WHERE ${WHERE[scope]} ORDER BY l.at, l.id`) as Statement<[ScopeParams], LedgerFact>,
-    // The days come as [[day, start, end], ...]: each day is one index range of the ledger.
-    daily: db.prepare<{ model: string; days: string }, MoneyAgg & { day: string }>(
-      `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
-       SELECT d.day AS day, l.channel AS k, ${AGG}
-       FROM d JOIN attribution_ledger l ON ${MODEL} AND l.at >= d.s AND l.at < d.e
-       GROUP BY d.day, l.channel`,
-    ),
+    daily: db.prepare<{ model: string; days: string }, MoneyAgg & { day: string }>(DAILY_SQL),
     customers: (scope: 'range' | 'all') =>
       prepared(`SELECT l.customer_key AS k, max(l.customer_id) AS customer_id, min(CASE WHEN l.kind = 'charge' THEN l.at END) AS first_payment_at,
           count(DISTINCT CASE WHEN l.kind = 'charge' THEN l.charge_id END) AS payments, ${AGG}
@@ -212,4 +213,9 @@ export const identitiesOf = (db: Db, visitors: readonly string[], emails: readon
 export function channelsReportPlan(db: Db): string[] {
   const plan = (sql: string, params: object) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
   return [...plan(aggregateSql('range', 'channel'), { model: 'last_click', start: 0, end: 1 }), ...plan(CLICKS_BY_CHANNEL_SQL, { start: 0, end: 1 })];
+}
+
+/** The query plan of the daily report's ledger read. */
+export function dailyReportPlan(db: Db): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${DAILY_SQL}`).all({ model: 'last_click', days: '[["2026-01-01",0,1]]' }) as { detail: string }[]).map((r) => r.detail);
 }

@@ -7,7 +7,7 @@ import { openDatabase, type Db } from '../db/open';
 import type { SecretStore } from '../secrets/types';
 import { WorkspaceRegistry } from '../workspaces/registry';
 import { campaignsReport, channelsReport, customersReport, dailyReport, linksReport, ltvReport, modelsReport, type ReportRange, type ReportSource } from './reports';
-import { channelsReportPlan } from './reports-repo';
+import { channelsReportPlan, dailyReportPlan } from './reports-repo';
 import { fixedRates } from './testing/fx';
 import { addCharge, addClick, addCustomer, addDispute, addIdentity, addInvoice, addRefund, addSubscription, t } from './testing/facts';
 
@@ -198,6 +198,8 @@ describe('reports', () => {
     expect(plan).toMatch(/SEARCH l USING INDEX attribution_ledger_model_at \(model=\? AND at>\? AND at<\?\)/);
     expect(plan).toMatch(/SEARCH clicks USING COVERING INDEX clicks_report \(channel=\? AND at>\? AND at<\?\)/);
     expect(plan).not.toMatch(/SCAN clicks/);
+    // Each day one range of the ledger's index, not every row of the model once per day.
+    expect(dailyReportPlan(db).join('\n')).toMatch(/SCAN json_each[\s\S]*SEARCH l USING INDEX attribution_ledger_model_at \(model=\? AND at>\? AND at<\?\)/);
   });
 });
 
