@@ -470,6 +470,14 @@ export function findProgram(db: Db, ref: string): Program | null {
   return row ? programOf(row) : null;
 }
 
+/** A partner's Wise details as the partner and batch-item tables store them (a snapshot at payout). */
+const wiseColumns = (wise: Partner['wise']) => ({
+  wiseEmail: wise?.email ?? null,
+  wiseName: wise?.name ?? null,
+  wiseReceiverType: wise?.receiverType ?? null,
+  wiseCurrency: wise?.currency ?? null,
+});
+
 function partnerParams(p: Partner, at: number) {
   return {
     id: p.id,
@@ -477,10 +485,7 @@ function partnerParams(p: Partner, at: number) {
     name: p.name,
     email: p.email,
     paypalEmail: p.paypalEmail,
-    wiseEmail: p.wise?.email ?? null,
-    wiseName: p.wise?.name ?? null,
-    wiseReceiverType: p.wise?.receiverType ?? null,
-    wiseCurrency: p.wise?.currency ?? null,
+    ...wiseColumns(p.wise),
     payoutMethod: p.payoutMethod,
     country: p.country,
     status: p.status,
@@ -694,10 +699,7 @@ export function insertBatch(db: Db, b: BatchSummary, items: PayoutItem[]): void 
       name: i.name,
       email: i.email,
       paypalEmail: i.paypalEmail,
-      wiseEmail: i.wise?.email ?? null,
-      wiseName: i.wise?.name ?? null,
-      wiseReceiverType: i.wise?.receiverType ?? null,
-      wiseCurrency: i.wise?.currency ?? null,
+      ...wiseColumns(i.wise),
       country: i.country,
       amountMinor: i.amountMinor,
       commissionMinor: i.commissionMinor,
