@@ -37,16 +37,23 @@ interface ProgramRow {
   created_at: number;
 }
 
-interface PartnerRow {
+/** The Wise columns the partner and batch-item tables share. */
+interface WiseRow {
+  wise_email: string | null;
+  wise_name: string | null;
+  wise_receiver_type: 'PERSON' | 'INSTITUTION' | null;
+  wise_currency: string | null;
+}
+
+const wiseOf = (r: WiseRow): Partner['wise'] =>
+  r.wise_email === null ? null : { email: r.wise_email, name: r.wise_name, receiverType: r.wise_receiver_type ?? 'PERSON', currency: r.wise_currency };
+
+interface PartnerRow extends WiseRow {
   id: string;
   program_id: string;
   name: string;
   email: string;
   paypal_email: string | null;
-  wise_email: string | null;
-  wise_name: string | null;
-  wise_receiver_type: 'PERSON' | 'INSTITUTION' | null;
-  wise_currency: string | null;
   payout_method: PayoutMethod;
   country: string | null;
   status: PartnerStatus;
@@ -131,7 +138,7 @@ function partnerOf(r: PartnerRow): Partner {
     name: r.name,
     email: r.email,
     paypalEmail: r.paypal_email,
-    wise: r.wise_email === null ? null : { email: r.wise_email, name: r.wise_name, receiverType: r.wise_receiver_type ?? 'PERSON', currency: r.wise_currency },
+    wise: wiseOf(r),
     payoutMethod: r.payout_method,
     country: r.country,
     status: r.status,
@@ -422,16 +429,12 @@ interface BalanceRow {
   commission_count: number;
 }
 
-interface ItemRow {
+interface ItemRow extends WiseRow {
   batch_id: string;
   partner_id: string;
   name: string;
   email: string;
   paypal_email: string | null;
-  wise_email: string | null;
-  wise_name: string | null;
-  wise_receiver_type: 'PERSON' | 'INSTITUTION' | null;
-  wise_currency: string | null;
   country: string | null;
   amount_minor: number;
   commission_minor: number;
@@ -741,7 +744,7 @@ export function batchItems(db: Db, batchId: string): PayoutItem[] {
       name: r.name,
       email: r.email,
       paypalEmail: r.paypal_email,
-      wise: r.wise_email === null ? null : { email: r.wise_email, name: r.wise_name, receiverType: r.wise_receiver_type ?? 'PERSON', currency: r.wise_currency },
+      wise: wiseOf(r),
       country: r.country,
       amountMinor: r.amount_minor,
       commissionMinor: r.commission_minor,
