@@ -13,6 +13,7 @@
  * Refunds as one row; other integrations ask for a separate rak_refund_read. The fake accepts either
  * and names rak_charge_read when both are missing.
  */
+import { STRIPE_READ_PERMISSIONS } from '@revtrail/shared/stripe-permissions';
 
 export type Resource =
   | 'charges'
@@ -47,16 +48,7 @@ const ALSO_READ: Partial<Record<Resource, readonly string[]>> = {
 };
 
 /** Every read permission the product asks for (REFERENCE.md), as one list for full-access test keys. */
-export const READ_PERMISSIONS: readonly string[] = [
-  'rak_charge_read',
-  'rak_customer_read',
-  'rak_payment_intent_read',
-  'rak_subscription_read',
-  'rak_invoice_read',
-  'rak_dispute_read',
-  'rak_event_read',
-  'rak_balance_read',
-];
+export const READ_PERMISSIONS: readonly string[] = STRIPE_READ_PERMISSIONS;
 
 export function requiredPermission(resource: Resource, access: 'read' | 'write'): string {
   return NAMED[resource][access];
