@@ -4,6 +4,7 @@ export * from './ids';
 export * from './tracking-params';
 export * from './email';
 export * from './url';
+export * from './destination';
 export * from './wire/link';
 export * from './wire/events';
 export * from './csv';

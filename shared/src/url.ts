@@ -4,21 +4,6 @@ export const DESTINATION_MAX_LENGTH = 2048;
 /** The query parameter that carries the visitor id to a landing page outside the cookie domain. */
 export const VISITOR_PARAM = 'rt_vid';
 
-/** Why a URL may not be a link's destination, or null when it may. */
-export function destinationProblem(raw: string): string | null {
-  if (raw.length > DESTINATION_MAX_LENGTH) return `destination is longer than ${DESTINATION_MAX_LENGTH} characters`;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return 'destination is not an absolute URL';
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'destination must be an http or https URL';
-  if (!url.hostname) return 'destination has no host';
-  if (url.username || url.password) return 'destination must not carry credentials';
-  return null;
-}
-
 /** True when `host` is the cookie domain or one of its subdomains (so the first-party cookie reaches it). */
 export function hostInDomain(host: string, domain: string): boolean {
   const h = host.toLowerCase().replace(/\.$/, '');

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import type { DestinationRules } from '../destination';
 import { parseLinkInput, slugProblem } from './link';
+
+const RULES: DestinationRules = { self: ['https://go.brand.com'], allowPrivate: false };
 
 describe('parseLinkInput', () => {
   it('accepts a full link and trims its names', () => {
     expect(
-      parseLinkInput({ destination: 'https://brand.com/a', channel: ' Newsletter ', campaign: 'c', partnerId: 'p_1', utm: { utm_source: 'nl' }, enabled: false }),
+      parseLinkInput({ destination: 'https://brand.com/a', channel: ' Newsletter ', campaign: 'c', partnerId: 'p_1', utm: { utm_source: 'nl' }, enabled: false }, RULES),
     ).toEqual({ ok: true, value: { destination: 'https://brand.com/a', channel: 'Newsletter', campaign: 'c', partnerId: 'p_1', utm: { utm_source: 'nl' }, enabled: false } });
-    expect(parseLinkInput({ destination: 'https://brand.com/', channel: 'X', campaign: null })).toEqual({
+    expect(parseLinkInput({ destination: 'https://brand.com/', channel: 'X', campaign: null }, RULES)).toEqual({
       ok: true,
       value: { destination: 'https://brand.com/', channel: 'X', campaign: null },
     });
@@ -16,7 +19,7 @@ describe('parseLinkInput', () => {
     [null, 'body must be a JSON object'],
     [[], 'body must be a JSON object'],
     [{ channel: 'X' }, 'destination: required'],
-    [{ destination: 'ftp://x.io/', channel: 'X' }, 'destination: destination must be an http or https URL'],
+    [{ destination: 'ftp://x.io/', channel: 'X' }, 'destination refused by the scheme rule'],
     [{ destination: 'https://b.co/', channel: '   ' }, 'channel: must not be empty'],
     [{ destination: 'https://b.co/', channel: 'x'.repeat(65) }, 'channel: at most 64 characters'],
     [{ destination: 'https://b.co/', channel: 7 }, 'channel: must be a string'],
@@ -26,14 +29,29 @@ describe('parseLinkInput', () => {
     [{ destination: 'https://b.co/', channel: 'X', utm: { utm_source: '' } }, 'utm_source: must not be empty'],
     [{ destination: 'https://b.co/', channel: 'X', owner: 'me' }, 'owner: unknown field'],
   ])('refuses %j: %s', (body, problem) => {
-    const r = parseLinkInput(body);
+    const r = parseLinkInput(body, RULES);
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.problems.join('; ')).toContain(problem);
   });
 
   it('lists every problem at once', () => {
-    const r = parseLinkInput({ destination: 'nope', channel: '', enabled: 1 });
+    const r = parseLinkInput({ destination: 'nope', channel: '', enabled: 1 }, RULES);
     expect(r.ok === false && r.problems).toHaveLength(3);
+  });
+
+  it('answers the destination as it resolves, so that is what is stored and shown', () => {
+    const r = parseLinkInput({ destination: 'https://Brand.COM./a b?x=1', channel: 'X' }, RULES);
+    expect(r.ok && r.value.destination).toBe('https://brand.com./a%20b?x=1');
+  });
+
+  it.each([
+    ['https://example.com\t.evil.com/', 'control-characters'],
+    ['https://evil.com\\@example.com/', 'backslash'],
+    ['https://go.brand.com%2E/x', 'self'],
+    ['http://[::1]/', 'private-network'],
+  ])('names the rule that refuses %j', (destination, rule) => {
+    const r = parseLinkInput({ destination, channel: 'X' }, RULES);
+    expect(r.ok === false && r.problems).toEqual([expect.stringMatching(new RegExp(`^destination refused by the ${rule} rule: `))]);
   });
 });
 

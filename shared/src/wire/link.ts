@@ -1,6 +1,6 @@
 import { SLUG_MAX_LENGTH, isSlug } from '../ids';
 import { TRACKING_VALUE_MAX, UTM_KEYS, type Utm } from '../tracking-params';
-import { destinationProblem } from '../url';
+import { checkDestination, type DestinationRules } from '../destination';
 import { parsed, readBoolean, readObject, readString, type Parsed } from '../validate';
 
 export const CHANNEL_MAX_LENGTH = 64;
@@ -19,10 +19,19 @@ export interface LinkInput {
 
 const LINK_FIELDS = ['destination', 'channel', 'campaign', 'partnerId', 'utm', 'enabled'] as const;
 
-export function parseLinkInput(body: unknown): Parsed<LinkInput> {
+/**
+ * A link as sent, checked against where its redirector is (`destinations`). The destination comes back
+ * in its serialised form: the address the redirect really goes to, which is what is stored and shown.
+ */
+export function parseLinkInput(body: unknown, destinations: DestinationRules): Parsed<LinkInput> {
   const problems: string[] = [];
   const obj = readObject(body, LINK_FIELDS, problems);
-  const destination = readString(obj, 'destination', { required: true, max: Number.MAX_SAFE_INTEGER, check: destinationProblem }, problems);
+  let destination = readString(obj, 'destination', { required: true, max: Number.MAX_SAFE_INTEGER }, problems);
+  if (typeof destination === 'string') {
+    const verdict = checkDestination(destination, destinations);
+    if (verdict.ok) destination = verdict.url;
+    else problems.push(`destination ${verdict.message}`);
+  }
   const channel = readString(obj, 'channel', { required: true, trim: true, min: 1, max: CHANNEL_MAX_LENGTH }, problems);
   const campaign = readString(obj, 'campaign', { nullable: true, trim: true, min: 1, max: CAMPAIGN_MAX_LENGTH }, problems);
   const partnerId = readString(
