@@ -6,6 +6,7 @@ import { SLUG_MAX_LENGTH, type Clock } from '@revtrail/shared';
 import type { Config } from './config';
 import type { AppContext } from './context';
 import { sendError, STATUS_OF } from './http-errors';
+import { destinationRules } from './destinations';
 import { LinkCache } from './link-cache';
 import { loadPixelAsset, type PixelAsset } from './pixel/asset';
 import { EventRecorder } from './recorder';
@@ -55,7 +56,14 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     store,
     clock,
     log,
-    links: new LinkCache({ store, clock, log, ttlMs: config.linkCacheTtlMs, lookupBudgetMs: Math.max(200, config.clickWriteBudgetMs * 2) }),
+    links: new LinkCache({
+      store,
+      clock,
+      log,
+      ttlMs: config.linkCacheTtlMs,
+      lookupBudgetMs: Math.max(200, config.clickWriteBudgetMs * 2),
+      destinations: () => destinationRules(config),
+    }),
     recorder: new EventRecorder({ store, log, budgetMs: config.clickWriteBudgetMs, ...deps.events }),
     duplicates: new DuplicateDetector(config.duplicateWindowMs),
     pixel: deps.pixel ?? loadPixelAsset(),

@@ -1,4 +1,4 @@
-import { hostInDomain, readIntText } from '@revtrail/shared';
+import { ALLOW_PRIVATE_SETTING, checkDestination, hostInDomain, readIntText } from '@revtrail/shared';
 
 /**
  * Everything the redirector can be configured with. This file is the only reader of process.env and of
@@ -35,6 +35,8 @@ export interface Config {
   feedSettleMs: number;
   /** True behind a proxy or Lambda URL/CloudFront: client IP and protocol come from X-Forwarded-*. */
   trustProxy: boolean;
+  /** Links may point at loopback and private-network addresses: only for a local redirector trying a site on this machine. */
+  allowPrivateDestinations: boolean;
   /** SQS queue of clicks that could not be written in time (Lambda); null locally. */
   spillQueueUrl: string | null;
 }
@@ -91,8 +93,11 @@ export function parseConfig(env: Env): ConfigResult {
   const int = (name: string, min: number, max: number, fallback: number) => readIntText(env[name], name, min, max, fallback, problems);
   const tableName = env.REVTRAIL_TABLE ?? '';
   if (!TABLE_RE.test(tableName)) problems.push('REVTRAIL_TABLE must be a DynamoDB table name');
-  const trust = env.REVTRAIL_TRUST_PROXY;
-  if (trust !== undefined && trust !== 'true' && trust !== 'false') problems.push(`REVTRAIL_TRUST_PROXY must be true or false, got "${trust}"`);
+  const flag = (name: string) => {
+    const raw = env[name];
+    if (raw !== undefined && raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false, got "${raw}"`);
+    return raw === 'true';
+  };
   const config: Config = {
     tableName,
     syncToken: secret(env, 'REVTRAIL_SYNC_TOKEN', problems),
@@ -108,11 +113,19 @@ export function parseConfig(env: Env): ConfigResult {
     clickWriteBudgetMs: int('REVTRAIL_CLICK_WRITE_BUDGET_MS', 5, 5000, 150),
     linkCacheTtlMs: int('REVTRAIL_LINK_CACHE_TTL_MS', 0, 3_600_000, 30_000),
     feedSettleMs: int('REVTRAIL_FEED_SETTLE_MS', 0, 600_000, 5000),
-    trustProxy: trust === 'true',
+    trustProxy: flag('REVTRAIL_TRUST_PROXY'),
+    allowPrivateDestinations: flag(ALLOW_PRIVATE_SETTING),
     spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
   };
   if (config.publicUrl && config.cookieDomain && !hostInDomain(new URL(config.publicUrl).hostname, config.cookieDomain)) {
     problems.push(`REVTRAIL_COOKIE_DOMAIN (${config.cookieDomain}) must contain the tracking host of REVTRAIL_PUBLIC_URL (${config.publicUrl})`);
+  }
+  if (config.fallbackUrl) {
+    // The fallback is a destination too: checked as typed, since the parser drops tabs and line breaks.
+    const rules = { self: config.publicUrl ? [config.publicUrl] : [], allowPrivate: config.allowPrivateDestinations };
+    const verdict = checkDestination(env.REVTRAIL_FALLBACK_URL?.trim() ?? '', rules);
+    if (verdict.ok) config.fallbackUrl = verdict.url;
+    else problems.push(`REVTRAIL_FALLBACK_URL ${verdict.message}`);
   }
   const secrets = [config.syncToken, config.emailHashKey, config.ipSaltSeed];
   if (secrets.every(Boolean) && new Set(secrets).size < 3) {

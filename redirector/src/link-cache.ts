@@ -1,10 +1,12 @@
-import type { Clock, Link } from '@revtrail/shared';
+import { checkDestination, type Clock, type DestinationRules, type Link } from '@revtrail/shared';
 import type { Logger } from './log';
 import type { Store } from './store/types';
 
 interface Entry {
   link: Link | null;
   fetchedAt: number;
+  /** Whether the link's destination passes today's rules: checked once per fetch, not per redirect. */
+  passes?: boolean;
 }
 
 export type LinkLookup = { status: 'found'; link: Link } | { status: 'missing' } | { status: 'unavailable' };
@@ -15,14 +17,16 @@ const MAX_ENTRIES = 50_000;
 
 /**
  * Links in memory, so a redirect needs no database round trip: loaded at start, served while fresh,
- * served stale while a background refresh runs, and kept when the store is down.
+ * served stale while a background refresh runs, and kept when the store is down. A link stored before
+ * the destination rules refused its destination is answered as missing (the fallback or the 404 page):
+ * the redirector never sends a visitor where it would not let a link be saved.
  */
 export class LinkCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<string, Promise<Entry>>();
 
   constructor(
-    private readonly opts: { store: Store; clock: Clock; log: Logger; ttlMs: number; lookupBudgetMs: number },
+    private readonly opts: { store: Store; clock: Clock; log: Logger; ttlMs: number; lookupBudgetMs: number; destinations: () => DestinationRules },
   ) {}
 
   /** Loads every link (in the background at start; a failure only means lookups go to the store). */
@@ -45,15 +49,25 @@ export class LinkCache {
       if (now - entry.fetchedAt > ttl) {
         void this.fetch(slug).catch((e: unknown) => this.opts.log.warn({ slug, err: (e as Error).message }, 'link refresh failed; serving the cached link'));
       }
-      return entry.link ? { status: 'found', link: entry.link } : { status: 'missing' };
+      return this.answer(entry);
     }
     try {
-      const fresh = await this.fetch(slug, this.opts.lookupBudgetMs);
-      return fresh.link ? { status: 'found', link: fresh.link } : { status: 'missing' };
+      return this.answer(await this.fetch(slug, this.opts.lookupBudgetMs));
     } catch (e) {
       this.opts.log.warn({ slug, err: (e as Error).message }, 'link lookup failed');
       return { status: 'unavailable' };
     }
+  }
+
+  private answer(entry: Entry): LinkLookup {
+    const link = entry.link;
+    if (!link) return { status: 'missing' };
+    if (entry.passes === undefined) {
+      const verdict = checkDestination(link.destination, this.opts.destinations());
+      entry.passes = verdict.ok;
+      if (!verdict.ok) this.opts.log.warn({ slug: link.slug, rule: verdict.rule }, 'stored link not followed: its destination is refused; save it again with an allowed one');
+    }
+    return entry.passes ? { status: 'found', link } : { status: 'missing' };
   }
 
   private fetch(slug: string, budgetMs?: number): Promise<Entry> {

@@ -43,7 +43,7 @@ export function checkDestination(raw: string, rules: DestinationRules): Destinat
   }
   const url = URL.canParse(raw) ? new URL(raw) : null;
   if (!url) return refuse('not-a-url', 'this is not a full web address; write it like https://brand.com/pricing.');
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse('scheme', 'only http:// and https:// addresses can be a destination.');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return refuse('scheme', 'a destination must be an http or https address, like https://brand.com/pricing.');
   const authority = rawAuthority(raw);
   if (authority.includes('\\')) {
     return refuse('backslash', 'a \\ before the path is read as / by browsers, so the address goes to a different host than it shows; write / instead.');

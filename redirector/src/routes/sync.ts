@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   EMAIL_HASH_RE,
   buildRedirectUrl,
+  checkDestination,
   isEventId,
   isVisitorId,
   linkFromInput,
@@ -18,6 +19,7 @@ import {
   type Parsed,
 } from '@revtrail/shared';
 import { API_VERSION, type AppContext } from '../context';
+import { destinationRules } from '../destinations';
 import { sendError } from '../http-errors';
 import type { FeedKind } from '../store/types';
 
@@ -87,7 +89,17 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
     // The desktop hashes Stripe customers' emails with the same key, so both sides join on the hash.
     api.get('/keys', limited, async (_req, reply) => reply.header('cache-control', 'no-store').send({ emailHashKey: ctx.config.emailHashKey }));
 
-    api.get('/links', limited, async () => ({ items: sortLinks(await ctx.store.listLinks()) }));
+    // Links saved before a rule refused their destination stay listed (with their clicks) and are flagged:
+    // the redirect answers them as missing until they are saved again with an allowed destination.
+    api.get('/links', limited, async () => {
+      const items = sortLinks(await ctx.store.listLinks());
+      const rules = destinationRules(ctx.config);
+      const refused = items.flatMap((l) => {
+        const verdict = checkDestination(l.destination, rules);
+        return verdict.ok ? [] : [{ slug: l.slug, rule: verdict.rule, message: verdict.message }];
+      });
+      return { items, refused };
+    });
 
     api.get<{ Querystring: { format?: string } }>('/links/export', limited, async (req, reply) => {
       const format = req.query.format ?? 'json';
@@ -108,19 +120,17 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
 
     api.get<{ Params: { slug: string } }>('/links/:slug', limited, async (req, reply) => {
       const link = await ctx.store.getLink(req.params.slug);
-      return link ? { link } : sendError(reply, 'not_found', `No link named "${req.params.slug}".`);
+      if (!link) return sendError(reply, 'not_found', `No link named "${req.params.slug}".`);
+      const verdict = checkDestination(link.destination, destinationRules(ctx.config));
+      return { link, refused: verdict.ok ? null : { rule: verdict.rule, message: verdict.message } };
     });
 
     api.put<{ Params: { slug: string } }>('/links/:slug', { ...limited, bodyLimit: 8192 }, async (req, reply) => {
       const slug = req.params.slug;
       const badSlug = slugProblem(slug);
       if (badSlug) return sendError(reply, 'invalid_input', badSlug);
-      const input = parseLinkInput(req.body);
+      const input = parseLinkInput(req.body, destinationRules(ctx.config, `${req.protocol}://${req.host}`));
       if (!input.ok) return sendError(reply, 'invalid_input', input.problems.join('; '));
-      const ownHost = ctx.config.publicUrl ? new URL(ctx.config.publicUrl).hostname : req.hostname.replace(/:\d+$/, '');
-      if (new URL(input.value.destination).hostname === ownHost) {
-        return sendError(reply, 'invalid_input', 'A link cannot point back at the tracking domain itself.');
-      }
       const previous = await ctx.store.getLink(slug);
       const link = linkFromInput(slug, input.value, ctx.clock.now(), previous ?? undefined);
       await ctx.store.putLink(link);
