@@ -6,13 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file';
-import { startWebServer, TOKEN_HEADER, type WebServer } from './server';
+import { RPC_BODY_LIMIT, startWebServer, TOKEN_HEADER, type WebServer } from './server';
 
 const TOKEN = 'web-test-token-0123456789abcdef';
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-/** Raw HTTP so the Host header and body are exactly what a test says (fetch would fix them up). */
-function http(port: number, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+/**
+ * Raw HTTP so the Host header and body are exactly what a test says (fetch would fix them up). A body in
+ * `chunks` goes out with chunked transfer encoding, so the server cannot know its size in advance.
+ */
+function http(port: number, path: string, init: { method?: string; headers?: Record<string, string>; body?: string; chunks?: string[] } = {}) {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>((done, fail) => {
     const req = request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: { host: `127.0.0.1:${port}`, ...init.headers } }, (res) => {
       const chunks: Buffer[] = [];
@@ -20,6 +23,7 @@ function http(port: number, path: string, init: { method?: string; headers?: Rec
       res.on('end', () => done({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
     });
     req.on('error', fail);
+    for (const c of init.chunks ?? []) req.write(c);
     req.end(init.body);
   });
 }
@@ -114,6 +118,27 @@ describe('web server (browser mode)', () => {
     expect(JSON.parse(viaCookie.body).ok).toBe(true);
     // Another port's cookie is not this server's.
     expect((await http(web.port, '/', { headers: { cookie: `revtrail_token_1=${TOKEN}` } })).status).toBe(401);
+  });
+
+  it('answers an RPC body over the limit with 413 and the error shape, whether its size is declared or not', async () => {
+    const padded = (size: number) => `{}${' '.repeat(size - 2)}`;
+    const atLimit = await rpc('workspaces.list', padded(RPC_BODY_LIMIT));
+    expect(atLimit.status).toBe(200);
+    expect(JSON.parse(atLimit.body).ok).toBe(true);
+
+    const declared = await rpc('workspaces.list', padded(RPC_BODY_LIMIT + 1));
+    const chunk = ' '.repeat(64 * 1024);
+    const streamed = await http(web.port, '/rpc/workspaces.list', {
+      method: 'POST',
+      headers: { [TOKEN_HEADER]: TOKEN, 'content-type': 'application/json' },
+      chunks: ['{}', ...Array.from({ length: (3 * RPC_BODY_LIMIT) / chunk.length }, () => chunk)],
+    });
+    for (const r of [declared, streamed]) {
+      expect(r.status).toBe(413);
+      expect(JSON.parse(r.body)).toEqual({ ok: false, error: { code: 'invalid_input', message: 'This request is larger than Revtrail accepts (1 MiB): send it in smaller parts.' } });
+    }
+    // The server is still answering afterwards.
+    expect((await rpc('workspaces.list', '{}')).status).toBe(200);
   });
 
   it('refuses other Host headers (DNS rebinding) even with the token', async () => {

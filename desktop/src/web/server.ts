@@ -31,7 +31,8 @@ export interface WebServer {
 }
 
 export const TOKEN_HEADER = 'x-revtrail-token';
-const BODY_LIMIT = 1_048_576;
+/** The largest RPC body accepted; a larger one is answered 413. */
+export const RPC_BODY_LIMIT = 1_048_576;
 const HEARTBEAT_MS = 25_000;
 
 const SECURITY_HEADERS: Record<string, string> = {
@@ -102,20 +103,25 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
     res.end(text);
   };
-  const failure = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, { ok: false, error: { code, message } });
+  const failure = (res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+    send(res, status, { ok: false, error: { code, message } }, headers);
 
+  /**
+   * The body, or null as soon as it passes the limit. The rest of an oversized body is read and dropped,
+   * never cut off: closing the socket while the client still sends makes it see a reset, not the 413.
+   */
   const readBody = (req: IncomingMessage) =>
     new Promise<string | null>((done, fail) => {
+      if (Number(req.headers['content-length'] ?? 0) > RPC_BODY_LIMIT) return done(null);
       const chunks: Buffer[] = [];
       let size = 0;
       req.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > BODY_LIMIT) {
+        if (size <= RPC_BODY_LIMIT) chunks.push(c);
+        else {
+          chunks.length = 0;
           done(null);
-          req.destroy();
-          return;
         }
-        chunks.push(c);
       });
       req.on('end', () => done(Buffer.concat(chunks).toString('utf8')));
       req.on('error', fail);
@@ -127,7 +133,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const type = req.headers['content-type'] ?? '';
     if (!/^application\/json\b/i.test(type)) return failure(res, 415, 'invalid_input', 'Send the arguments as JSON (Content-Type: application/json).');
     const raw = await readBody(req);
-    if (raw === null) return failure(res, 413, 'invalid_input', `The request body is over ${BODY_LIMIT} bytes.`);
+    if (raw === null) {
+      return failure(res, 413, 'invalid_input', `This request is larger than Revtrail accepts (${RPC_BODY_LIMIT / 1_048_576} MiB): send it in smaller parts.`, { connection: 'close' });
+    }
     let args: unknown = {};
     if (raw.trim() !== '') {
       try {
