@@ -17,7 +17,7 @@ import { registerTrackRoutes } from './routes/track';
 import type { FileSpill } from './spill/file';
 import type { Spill } from './spill/types';
 import type { Store } from './store/types';
-import { DuplicateDetector, IpHasher, clientIp } from './visitor';
+import { DuplicateDetector, IpHasher, vetForwarding } from './visitor';
 
 export interface AppDeps {
   store: Store;
@@ -43,7 +43,8 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     logController: new LogController({ disableRequestLogging: true }),
     // A child logger per request costs more than the rest of a redirect; errors are logged with context.
     childLoggerFactory: (logger) => logger,
-    trustProxy: config.trustProxy,
+    // One hop: the X-Forwarded-* headers vetForwarding (below) left, which only this deployment could have set.
+    trustProxy: (_address: string, hop: number) => hop === 0,
     bodyLimit: 16 * 1024,
     routerOptions: { maxParamLength: SLUG_MAX_LENGTH + 1 },
     return503OnClosing: true,
@@ -67,22 +68,23 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     recorder: new EventRecorder({ store, log, budgetMs: config.clickWriteBudgetMs, ...deps.events }),
     duplicates: new DuplicateDetector(config.duplicateWindowMs),
     pixel: deps.pixel ?? loadPixelAsset(),
-    ipOf: (req) => clientIp(req.headers, req.socket.remoteAddress, config.trustProxy),
     ipHashOf: (req) => {
       let hash = ipHashes.get(req);
       if (hash === undefined) {
-        hash = ipHasher.hash(ctx.ipOf(req), req.hostname, req.headers['user-agent'], clock.now());
+        hash = ipHasher.hash(req.ip, req.hostname, req.headers['user-agent'], clock.now());
         ipHashes.set(req, hash);
       }
       return hash;
     },
   };
   app.decorate('revtrail', ctx);
+  // First of all hooks, before any rate limit or route reads who the client is.
+  app.addHook('onRequest', async (req) => vetForwarding(req.raw.headers, config.originSecret, config.httpsOnly));
 
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (req) => ctx.ipOf(req) ?? 'unknown',
+    keyGenerator: (req) => req.ip,
     errorResponseBuilder: (_req, context) => ({
       statusCode: 429,
       error: { code: 'rate_limited', message: `Too many requests: try again in ${Math.ceil(context.ttl / 1000)} s.` },

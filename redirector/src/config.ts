@@ -33,8 +33,13 @@ export interface Config {
   linkCacheTtlMs: number;
   /** Feed reads stop this far behind now, so writes still in flight are never skipped by a cursor. */
   feedSettleMs: number;
-  /** True behind a proxy or Lambda URL/CloudFront: client IP and protocol come from X-Forwarded-*. */
-  trustProxy: boolean;
+  /**
+   * The value this deployment's CloudFront puts in the origin-proof header; only a request carrying it has
+   * CloudFront's viewer address, country and host believed (visitor.ts vetForwarding). null: never.
+   */
+  originSecret: string | null;
+  /** Every request reached the app over HTTPS: true on Lambda, whose function URL takes HTTPS only. */
+  httpsOnly: boolean;
   /** Links may point at loopback and private-network addresses: only for a local redirector trying a site on this machine. */
   allowPrivateDestinations: boolean;
   /** SQS queue of clicks that could not be written in time (Lambda); null locally. */
@@ -113,7 +118,8 @@ export function parseConfig(env: Env): ConfigResult {
     clickWriteBudgetMs: int('REVTRAIL_CLICK_WRITE_BUDGET_MS', 5, 5000, 150),
     linkCacheTtlMs: int('REVTRAIL_LINK_CACHE_TTL_MS', 0, 3_600_000, 30_000),
     feedSettleMs: int('REVTRAIL_FEED_SETTLE_MS', 0, 600_000, 5000),
-    trustProxy: flag('REVTRAIL_TRUST_PROXY'),
+    originSecret: env.REVTRAIL_ORIGIN_SECRET ? secret(env, 'REVTRAIL_ORIGIN_SECRET', problems) : null,
+    httpsOnly: false,
     allowPrivateDestinations: flag(ALLOW_PRIVATE_SETTING),
     spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
   };
@@ -128,6 +134,9 @@ export function parseConfig(env: Env): ConfigResult {
     else problems.push(`REVTRAIL_FALLBACK_URL ${verdict.message}`);
   }
   const secrets = [config.syncToken, config.emailHashKey, config.ipSaltSeed];
+  if (config.originSecret && secrets.includes(config.originSecret)) {
+    problems.push('REVTRAIL_ORIGIN_SECRET must differ from the other secrets: CloudFront holds it in its configuration');
+  }
   if (secrets.every(Boolean) && new Set(secrets).size < 3) {
     problems.push('REVTRAIL_SYNC_TOKEN, REVTRAIL_EMAIL_HASH_KEY and REVTRAIL_IP_SALT_SEED must be three different secrets');
   }
@@ -150,7 +159,7 @@ export function configOrThrow(env: Record<string, string | undefined>): Config {
 
 /** Local mode: process.env plus the values the local server generated or chose. */
 export function loadLocalConfig(overrides: Record<string, string>): Config {
-  return configOrThrow({ REVTRAIL_TRUST_PROXY: 'false', ...process.env, ...overrides });
+  return configOrThrow({ ...process.env, ...overrides });
 }
 
 interface SstLinked {
@@ -159,6 +168,7 @@ interface SstLinked {
   SyncToken?: { value?: string };
   EmailHashKey?: { value?: string };
   IpSaltSeed?: { value?: string };
+  OriginSecret?: { value?: string };
 }
 
 /** On Lambda: SST's linked resources (table, queue, secrets) plus the REVTRAIL_* environment. */
@@ -172,13 +182,16 @@ export async function loadLambdaConfig(): Promise<Config> {
       return undefined;
     }
   };
-  return configOrThrow({
-    REVTRAIL_TRUST_PROXY: 'true',
+  const config = configOrThrow({
     ...process.env,
     REVTRAIL_TABLE: linked('Table')?.name,
     REVTRAIL_SPILL_QUEUE_URL: linked('Spill')?.url,
     REVTRAIL_SYNC_TOKEN: linked('SyncToken')?.value,
     REVTRAIL_EMAIL_HASH_KEY: linked('EmailHashKey')?.value,
     REVTRAIL_IP_SALT_SEED: linked('IpSaltSeed')?.value,
+    REVTRAIL_ORIGIN_SECRET: linked('OriginSecret')?.value,
   });
+  // Function URLs are HTTPS endpoints (AWS: "Lambda Function URLs: Built-in HTTPS Endpoints"), and SST's
+  // Router redirects viewers to HTTPS and reaches the URL over HTTPS only.
+  return { ...config, httpsOnly: true };
 }

@@ -18,8 +18,6 @@ export interface AppContext {
   recorder: EventRecorder;
   duplicates: DuplicateDetector;
   pixel: PixelAsset;
-  /** The visitor's IP as far as it can be trusted (see clientIp); only ever hashed. */
-  ipOf(req: FastifyRequest): string | undefined;
   /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
   ipHashOf(req: FastifyRequest): string | null;
 }

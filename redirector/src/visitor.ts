@@ -1,7 +1,10 @@
 import { createHmac } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { isIP } from 'node:net';
 import { UAParser } from 'ua-parser-js';
 import { isbot } from 'isbot';
 import { utcDay, type BotReason, type DeviceType } from '@revtrail/shared';
+import { secretMatches } from './secret-match';
 
 /** Fetchers that unfurl a pasted link into a preview card: a preview is not a visit. */
 const LINK_PREVIEW_RE =
@@ -86,18 +89,40 @@ export function parseReferrer(raw: string | undefined): { referrerHost: string |
   }
 }
 
+/** The header this deployment's CloudFront adds to every request it forwards (sst.config.ts sets it). */
+export const ORIGIN_PROOF_HEADER = 'x-revtrail-origin-proof';
+
+/** Headers that say who the viewer is; only this deployment's CloudFront or AWS's own front door may set them. */
+const FORWARDING_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'cloudfront-viewer-address', 'cloudfront-viewer-country'];
+const COUNTRY_RE = /^[A-Z]{2}$/;
+
+/** CloudFront-Viewer-Address is "ip:port" (IPv6 unbracketed: "2001:db8::7:51234"). */
+function viewerAddress(value: string | string[] | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const ip = value.slice(0, value.lastIndexOf(':'));
+  return isIP(ip) ? ip : undefined;
+}
+
 /**
- * The visitor's IP, from what the client cannot forge: CloudFront's viewer address when CloudFront is in
- * front, else (behind a trusted proxy such as a Lambda function URL) the last X-Forwarded-For hop, the one
- * AWS appended, else the socket. Never the leftmost X-Forwarded-For entry, which the client writes.
+ * Leaves on a request only the forwarding headers this deployment can vouch for, so that Fastify's
+ * req.ip, req.host and req.protocol, and the viewer country, are nothing a client can choose. CloudFront's
+ * viewer address, country and X-Forwarded-Host (SST's Router copies the viewer's Host there) are believed
+ * only when the request carries the origin proof, compared in constant time; otherwise the request speaks
+ * for itself: the socket's address, its Host header, no country. The proof header is removed once read.
+ * `httpsOnly`: every request reached us over HTTPS (on Lambda), so the protocol is https without asking.
  */
-export function clientIp(headers: Record<string, string | string[] | undefined>, socketIp: string | undefined, trustProxy: boolean): string | undefined {
-  if (!trustProxy) return socketIp;
-  const viewer = headers['cloudfront-viewer-address'];
-  if (typeof viewer === 'string' && viewer.includes(':')) return viewer.slice(0, viewer.lastIndexOf(':'));
-  const forwarded = headers['x-forwarded-for'];
-  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded ?? '').split(',').map((h) => h.trim()).filter(Boolean);
-  return hops.at(-1) ?? socketIp;
+export function vetForwarding(headers: IncomingHttpHeaders, originSecret: string | null, httpsOnly: boolean): void {
+  const presented = headers[ORIGIN_PROOF_HEADER];
+  const proven = originSecret !== null && typeof presented === 'string' && secretMatches(presented, originSecret);
+  const ip = proven ? viewerAddress(headers['cloudfront-viewer-address']) : undefined;
+  const country = proven ? headers['cloudfront-viewer-country'] : undefined;
+  const host = proven ? headers['x-forwarded-host'] : undefined;
+  delete headers[ORIGIN_PROOF_HEADER];
+  for (const name of FORWARDING_HEADERS) delete headers[name];
+  if (ip) headers['x-forwarded-for'] = ip;
+  if (typeof country === 'string' && COUNTRY_RE.test(country)) headers['cloudfront-viewer-country'] = country;
+  if (typeof host === 'string' && host) headers['x-forwarded-host'] = host;
+  if (proven || httpsOnly) headers['x-forwarded-proto'] = 'https';
 }
 
 /** Same visitor, same link, within the window: remembered per instance (bounded), see docs/table.md. */

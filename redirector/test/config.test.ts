@@ -18,8 +18,14 @@ describe('parseConfig', () => {
       allowedOrigins: [],
       fallbackUrl: null,
       duplicateWindowMs: 1_800_000,
-      trustProxy: false,
+      originSecret: null,
+      httpsOnly: false,
     });
+  });
+
+  it('takes an origin secret of 32+ characters, different from the other secrets', () => {
+    const r = parseConfig({ ...base, REVTRAIL_ORIGIN_SECRET: 'd'.repeat(40) });
+    expect(r.ok && r.config.originSecret).toBe('d'.repeat(40));
   });
 
   it('normalises the cookie domain and the origins', () => {
@@ -39,6 +45,8 @@ describe('parseConfig', () => {
     [{ REVTRAIL_COOKIE_DOMAIN: 'not a domain' }, /REVTRAIL_COOKIE_DOMAIN must be a domain/],
     [{ REVTRAIL_COOKIE_DOMAIN: 'brand.com', REVTRAIL_PUBLIC_URL: 'https://go.other.io' }, /must contain the tracking host/],
     [{ REVTRAIL_EMAIL_HASH_KEY: 'a'.repeat(40) }, /three different secrets/],
+    [{ REVTRAIL_ORIGIN_SECRET: 'short' }, /REVTRAIL_ORIGIN_SECRET must be at least 32 characters/],
+    [{ REVTRAIL_ORIGIN_SECRET: 'c'.repeat(40) }, /REVTRAIL_ORIGIN_SECRET must differ from the other secrets/],
   ])('rejects %j with a clear message', (over, message) => {
     const r = parseConfig({ ...base, ...over });
     expect(r.ok).toBe(false);

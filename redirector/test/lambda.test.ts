@@ -9,6 +9,7 @@ import { CHROME_UA } from './support';
 // them), DynamoDB through the SDK's default client pointed at dynalite by AWS_ENDPOINT_URL_DYNAMODB.
 const TOKEN = 'lambda-sync-token-0123456789abcdefghijklmn';
 const TABLE = 'revtrail-lambda-test';
+const ORIGIN_SECRET = 'lambda-origin-secret-0123456789abcdefghij';
 let dynamo: EmbeddedDynamo;
 let handler: (event: unknown, context: Context) => Promise<LambdaResponse>;
 
@@ -76,6 +77,7 @@ beforeAll(async () => {
     SST_RESOURCE_SyncToken: JSON.stringify({ value: TOKEN, type: 'sst.sst.Secret' }),
     SST_RESOURCE_EmailHashKey: JSON.stringify({ value: 'lambda-email-key-0123456789abcdefghijklmn', type: 'sst.sst.Secret' }),
     SST_RESOURCE_IpSaltSeed: JSON.stringify({ value: 'lambda-ip-seed-0123456789abcdefghijklmnop', type: 'sst.sst.Secret' }),
+    SST_RESOURCE_OriginSecret: JSON.stringify({ value: ORIGIN_SECRET, type: 'sst.sst.Linkable' }),
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -106,7 +108,7 @@ describe('Lambda handler', () => {
     expect(put.statusCode).toBe(201);
 
     const res = await handler(
-      httpApiEvent({ path: '/spring', query: 'gclid=G-1&utm_campaign=spring,sale', cookies: ['other=1'], headers: { 'cloudfront-viewer-country': 'FR' } }),
+      httpApiEvent({ path: '/spring', query: 'gclid=G-1&utm_campaign=spring,sale', cookies: ['other=1'], headers: { 'x-revtrail-origin-proof': ORIGIN_SECRET, 'cloudfront-viewer-country': 'FR' } }),
       context,
     );
     expect(res.statusCode).toBe(302);
@@ -134,6 +136,38 @@ describe('Lambda handler', () => {
     const cookies = (res as unknown as { cookies?: string[] }).cookies ?? [];
     expect(cookies[0]).toContain(`rt_vid=${vid};`);
     expect(new URL(res.headers.location as string).searchParams.has('rt_vid')).toBe(false);
+  });
+
+  it('believes CloudFront\'s viewer headers on a function URL event only with the origin proof', async () => {
+    const vid = 'CloudFrontVisitor01234';
+    const cloudFront = {
+      'x-forwarded-host': 'go.brand.com',
+      'cloudfront-viewer-address': '203.0.113.77:40000',
+      'cloudfront-viewer-country': 'JP',
+      'user-agent': `${CHROME_UA} proof-test`,
+    };
+    const since = (await handler(httpApiEvent({ path: '/api/v1/clicks', headers: { authorization: `Bearer ${TOKEN}` } }), context)).body;
+    const proven = await handler(functionUrlEvent({ path: '/spring', cookies: [`rt_vid=${vid}`], headers: { ...cloudFront, 'x-revtrail-origin-proof': ORIGIN_SECRET } }), context);
+    const forged = await handler(functionUrlEvent({ path: '/spring', cookies: [`rt_vid=${vid}`], headers: cloudFront }), context);
+    const plain = await handler(functionUrlEvent({ path: '/spring', cookies: [`rt_vid=${vid}`], headers: { 'user-agent': cloudFront['user-agent'] } }), context);
+    expect(plain.statusCode).toBe(302);
+    expect(proven.statusCode).toBe(302);
+    expect(forged.statusCode).toBe(302);
+    // With the proof the cookie is for the viewer's host (go.brand.com, inside brand.com); without it the
+    // request is for the function URL's own host, outside the cookie domain: a host-only cookie.
+    const cookie = (res: LambdaResponse) => ((res as unknown as { cookies?: string[] }).cookies ?? [])[0] ?? '';
+    expect(cookie(proven)).toMatch(/Domain=brand\.com.*Secure/);
+    expect(cookie(forged)).not.toContain('Domain=');
+    expect(cookie(forged)).toContain('Secure'); // a function URL is HTTPS only
+
+    await new Promise((r) => setTimeout(r, 2));
+    const cursor = JSON.parse(since).cursor as string;
+    const feed = await handler(httpApiEvent({ path: '/api/v1/clicks', query: `cursor=${cursor}`, headers: { authorization: `Bearer ${TOKEN}` } }), context);
+    const items = (JSON.parse(feed.body).items as { visitorId: string; country: string | null; ipHash: string }[]).filter((c) => c.visitorId === vid);
+    expect(items.map((c) => c.country)).toEqual(['JP', null, null]);
+    // Without the proof the forged headers changed nothing: hashed like a plain request from its sourceIp.
+    expect(items[1]!.ipHash).toBe(items[2]!.ipHash);
+    expect(items[0]!.ipHash).not.toBe(items[1]!.ipHash);
   });
 
   it('accepts the pixel collect post with a base64 body, and answers the pixel itself gzip-encoded in base64', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Click, Link } from '@revtrail/shared';
-import { tokenMatches } from '../src/routes/sync';
+import { secretMatches } from '../src/secret-match';
 import { CHROME_UA, TOKEN, closeSharedDynamo, makeTestApp, type TestApp } from './support';
 
 afterAll(closeSharedDynamo);
@@ -31,9 +31,9 @@ describe('sync API authentication', () => {
   });
 
   it('compares tokens in constant time, by digest, whatever their lengths', () => {
-    expect(tokenMatches(TOKEN, TOKEN)).toBe(true);
-    expect(tokenMatches('', TOKEN)).toBe(false);
-    expect(tokenMatches(`${TOKEN}${TOKEN}`, TOKEN)).toBe(false);
+    expect(secretMatches(TOKEN, TOKEN)).toBe(true);
+    expect(secretMatches('', TOKEN)).toBe(false);
+    expect(secretMatches(`${TOKEN}${TOKEN}`, TOKEN)).toBe(false);
   });
 
   it('rate-limits the API per client, guesses included', async () => {

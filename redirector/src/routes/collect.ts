@@ -83,7 +83,9 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
         rateLimit: {
           max: 120,
           timeWindow: 60_000,
-          keyGenerator: (req: FastifyRequest) => ctx.ipHashOf(req) ?? 'unknown',
+          // The client's IP alone (vetted, see vetForwarding): a new User-Agent must not buy a new bucket.
+          // The limiter keeps it in memory only.
+          keyGenerator: (req: FastifyRequest) => req.ip,
         },
       },
     },

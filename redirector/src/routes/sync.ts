@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   EMAIL_HASH_RE,
@@ -21,6 +20,7 @@ import {
 import { API_VERSION, type AppContext } from '../context';
 import { destinationRules } from '../destinations';
 import { sendError } from '../http-errors';
+import { secretMatches } from '../secret-match';
 import type { FeedKind } from '../store/types';
 
 const FEEDS: FeedKind[] = ['clicks', 'pageviews', 'identities', 'erasures'];
@@ -48,20 +48,13 @@ function parseErase(body: unknown): Parsed<{ visitorId: string } | { emailHash: 
 /** Per client IP; the auth check runs after it, so guessing tokens is throttled too. */
 const limited = { config: { rateLimit: { max: 1200, timeWindow: 60_000 } } };
 
-/** Constant-time comparison of a presented bearer token with the configured one. */
-export function tokenMatches(presented: string, expected: string): boolean {
-  const a = createHash('sha256').update(presented).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b);
-}
-
 /** The desktop's API: links in, events out, erasure. Every route needs the sync token. */
 export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void {
   app.register(async (api) => {
     api.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
       const header = req.headers.authorization;
       const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
-      if (!token || !tokenMatches(token, ctx.config.syncToken)) {
+      if (!token || !secretMatches(token, ctx.config.syncToken)) {
         return sendError(reply.header('www-authenticate', 'Bearer realm="revtrail"'), 'unauthorized', 'A valid sync token is required (Authorization: Bearer <token>).');
       }
     });

@@ -50,6 +50,7 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     const cookieVid = req.cookies[VISITOR_COOKIE];
     const returning = isVisitorId(cookieVid);
     const visitorId = returning ? cookieVid : newVisitorId();
+    // Only ever CloudFront's, proven: vetForwarding drops a country the client sent.
     const country = req.headers['cloudfront-viewer-country'];
     const requestHost = req.hostname.replace(/:\d+$/, '');
     const click: Click = {
