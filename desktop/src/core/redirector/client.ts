@@ -1,4 +1,5 @@
 import type { Click, Erasure, FeedPage, Identity, Link, LinkInput, Pageview } from '@revtrail/shared';
+import { shownAddress } from './address';
 
 export type RedirectorFeed = 'clicks' | 'pageviews' | 'identities' | 'erasures';
 export interface FeedItems {
@@ -16,23 +17,40 @@ export interface RedirectorStatus {
   attributionWindowDays: number;
 }
 
-/** Why a call to the redirector failed, in the terms the sync acts on. Never carries the token. */
+/**
+ * Why a call to the redirector failed, in the terms the sync acts on:
+ * - unauthorized: the token was refused; stop and ask for the current one.
+ * - unavailable: no answer, a timeout, 429 or 5xx; try again later.
+ * - rejected: the redirector refused what was sent (its own JSON error, 400/409/413/422...); sending the
+ *   same again would be refused again.
+ * - missing: the redirector answered 404 with its own error: it lacks this endpoint (it is older).
+ * - foreign: the answer is not a Revtrail redirector's (a web page, a proxy's 403): a wrong address, or
+ *   something in the way.
+ * The message never carries the token, userinfo or a query string.
+ */
+export type RedirectorErrorKind = 'unauthorized' | 'unavailable' | 'rejected' | 'missing' | 'foreign';
+
 export class RedirectorError extends Error {
   constructor(
-    /** unauthorized: stop and ask for a new token; unavailable: retry later; rejected: a bug or bad input. */
-    readonly kind: 'unauthorized' | 'unavailable' | 'rejected',
+    readonly kind: RedirectorErrorKind,
     message: string,
     readonly status?: number,
     readonly retryAfterMs?: number,
+    /** The redirector's own words for a refusal, without our framing. */
+    readonly detail?: string,
   ) {
     super(message);
     this.name = 'RedirectorError';
   }
 }
 
+const CHECK_URL = 'Check the URL: it is your tracking domain, e.g. https://go.brand.com.';
+
 /** The redirector's sync API (README, "Sync API"), over HTTP with the bearer token. */
 export class RedirectorClient {
   private readonly base: string;
+  /** The address as messages show it: never with userinfo, a query or a fragment. */
+  private readonly shown: string;
 
   constructor(
     baseUrl: string,
@@ -40,32 +58,40 @@ export class RedirectorClient {
     private readonly opts: { fetch?: typeof fetch; timeoutMs?: number } = {},
   ) {
     this.base = baseUrl.replace(/\/+$/, '');
+    this.shown = shownAddress(this.base);
   }
 
   status(): Promise<RedirectorStatus> {
-    return this.call('GET', '/api/v1/status');
+    return this.call('GET', '/api/v1/status', undefined, (v) => typeof (v as Partial<RedirectorStatus>).apiVersion === 'number');
   }
 
   async emailHashKey(): Promise<string> {
-    return (await this.call<{ emailHashKey: string }>('GET', '/api/v1/keys')).emailHashKey;
+    return (await this.call<{ emailHashKey: string }>('GET', '/api/v1/keys', undefined, (v) => typeof (v as { emailHashKey?: unknown }).emailHashKey === 'string')).emailHashKey;
   }
 
   async links(): Promise<Link[]> {
-    return (await this.call<{ items: Link[] }>('GET', '/api/v1/links')).items;
+    return (await this.call<{ items: Link[] }>('GET', '/api/v1/links', undefined, (v) => Array.isArray((v as { items?: unknown }).items))).items;
   }
 
   async putLink(slug: string, input: LinkInput): Promise<Link> {
-    return (await this.call<{ link: Link }>('PUT', `/api/v1/links/${encodeURIComponent(slug)}`, input)).link;
+    const isLink = (v: unknown) => typeof (v as { link?: { slug?: unknown } }).link?.slug === 'string';
+    return (await this.call<{ link: Link }>('PUT', `/api/v1/links/${encodeURIComponent(slug)}`, input, isLink)).link;
   }
 
   feed<K extends RedirectorFeed>(feed: K, cursor: string | null, limit: number): Promise<FeedPage<FeedItems[K]>> {
     const q = new URLSearchParams({ limit: String(limit) });
     if (cursor) q.set('cursor', cursor);
-    return this.call('GET', `/api/v1/${feed}?${q}`);
+    const isPage = (v: unknown) => {
+      const p = v as Partial<FeedPage<unknown>>;
+      return Array.isArray(p.items) && typeof p.cursor === 'string' && typeof p.hasMore === 'boolean';
+    };
+    return this.call('GET', `/api/v1/${feed}?${q}`, undefined, isPage);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async call<T>(method: string, path: string, body: unknown, shaped: (v: unknown) => boolean): Promise<T> {
+    const what = `${method} ${path.split('?')[0]}`;
     let res: Response;
+    let text: string;
     try {
       res = await (this.opts.fetch ?? fetch)(`${this.base}${path}`, {
         method,
@@ -73,21 +99,69 @@ export class RedirectorClient {
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
       });
+      text = await res.text();
     } catch (e) {
-      throw new RedirectorError('unavailable', `The redirector at ${this.base} did not answer (${(e as Error).message}).`);
+      throw new RedirectorError('unavailable', `The redirector at ${this.shown} did not answer ${what} (${noAnswerReason(e)}).`);
     }
-    if (res.ok) return (await res.json()) as T;
-    const detail = await res.json().then(
-      (j: unknown) => (j as { error?: { message?: string } }).error?.message ?? '',
-      () => '',
-    );
+    const json = parseJson(text);
+    const detail = redirectorErrorMessage(json);
     if (res.status === 401) {
-      throw new RedirectorError('unauthorized', `The redirector at ${this.base} refused the sync token: paste the current one (revtrail connect redirector).`, 401);
+      throw new RedirectorError('unauthorized', `The redirector at ${this.shown} refused the sync token: paste the current one (revtrail connect redirector).`, 401);
     }
-    if (res.status === 429 || res.status >= 500) {
+    if (res.status === 408 || res.status === 429 || res.status >= 500) {
       const retryAfter = Number(res.headers.get('retry-after'));
-      throw new RedirectorError('unavailable', `The redirector answered ${res.status}${detail ? `: ${detail}` : ''}.`, res.status, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+      throw new RedirectorError(
+        'unavailable',
+        `The redirector at ${this.shown} answered ${what} with ${res.status}${detail ? `: ${detail}` : ''}.`,
+        res.status,
+        Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      );
     }
-    throw new RedirectorError('rejected', `The redirector refused ${method} ${path.split('?')[0]}: ${res.status}${detail ? ` ${detail}` : ''}.`, res.status);
+    if (res.ok) {
+      if (json !== undefined && shaped(json)) return json as T;
+      throw new RedirectorError('foreign', `${this.shown} answered ${what} with ${describeBody(res, json)}: that address is not a Revtrail redirector. ${CHECK_URL}`, res.status);
+    }
+    // Only the redirector's own error shape counts as its answer; a 403 never comes from its sync API.
+    if (detail === null || res.status === 403) {
+      throw new RedirectorError(
+        'foreign',
+        `${this.shown} answered ${what} with ${res.status} and ${describeBody(res, json)}: that address is not a Revtrail redirector, or something in front of it (a proxy or firewall) blocks this request. ${CHECK_URL}`,
+        res.status,
+      );
+    }
+    if (res.status === 404) {
+      throw new RedirectorError('missing', `The redirector at ${this.shown} has no ${path.split('?')[0]} (it answered 404): it is older than this Revtrail. Update the redirector (deploy the current version) to sync this.`, 404);
+    }
+    throw new RedirectorError('rejected', `The redirector refused ${what}: ${res.status} ${detail}`, res.status, undefined, detail);
   }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message of the redirector's error shape `{ error: { code, message } }`, or null for anything else. */
+function redirectorErrorMessage(json: unknown): string | null {
+  const error = (json as { error?: { code?: unknown; message?: unknown } } | null | undefined)?.error;
+  return typeof error?.code === 'string' && typeof error.message === 'string' ? error.message : null;
+}
+
+/** What came back, in words; never the body itself (it may be anyone's page). */
+function describeBody(res: Response, json: unknown): string {
+  const type = res.headers.get('content-type') ?? '';
+  if (/html/i.test(type)) return 'a web page';
+  if (json !== undefined) return 'JSON that is not a Revtrail redirector\'s';
+  return type ? `${type.split(';')[0]} that is not JSON` : 'an answer that is not JSON';
+}
+
+/** Why no answer came, without the fetch error's own text (it may quote the address it was given). */
+function noAnswerReason(e: unknown): string {
+  const err = e as { name?: string; cause?: { code?: unknown } };
+  if (err.name === 'TimeoutError') return 'no answer in time';
+  if (err.name === 'AbortError') return 'stopped';
+  return typeof err.cause?.code === 'string' ? err.cause.code : 'no connection';
 }

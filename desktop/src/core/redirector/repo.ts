@@ -44,10 +44,16 @@ function statements(db: Db) {
     ),
     queuePush: db.prepare(
       `INSERT INTO link_pushes (slug, input_json, queued_at) VALUES (?, ?, ?)
-       ON CONFLICT (slug) DO UPDATE SET input_json = excluded.input_json, queued_at = excluded.queued_at`,
+       ON CONFLICT (slug) DO UPDATE SET input_json = excluded.input_json, queued_at = excluded.queued_at,
+         state = 'queued', attempted_at = NULL, status_code = NULL, reason = NULL`,
     ),
-    pendingPushes: db.prepare(`SELECT slug, input_json, queued_at FROM link_pushes ORDER BY queued_at, slug`),
+    pushes: db.prepare(`SELECT slug, input_json, queued_at, state, attempted_at, status_code, reason FROM link_pushes ORDER BY queued_at, slug`),
     clearPush: db.prepare(`DELETE FROM link_pushes WHERE slug = ? AND queued_at = ?`),
+    notePush: db.prepare<{ slug: string; queuedAt: number; state: LinkPushState; at: number; status: number | null; reason: string }>(
+      `UPDATE link_pushes SET state = @state, attempted_at = @at, status_code = @status, reason = @reason WHERE slug = @slug AND queued_at = @queuedAt`,
+    ),
+    requeuePush: db.prepare(`UPDATE link_pushes SET state = 'queued' WHERE slug = ?`),
+    discardPush: db.prepare(`DELETE FROM link_pushes WHERE slug = ?`),
     links: db.prepare(`SELECT * FROM links ORDER BY slug`),
     getCursor: db.prepare(`SELECT cursor FROM sync_cursors WHERE feed = ?`),
     setCursor: db.prepare(
@@ -121,28 +127,69 @@ export function setCursor(db: Db, feed: string, cursor: string, at: number): voi
   stmts(db).setCursor.run(feed, cursor, at);
 }
 
+export type LinkPushState = 'queued' | 'refused';
+
 export interface QueuedLinkPush {
   slug: string;
   input: LinkInput;
   queuedAt: number;
 }
 
-/** Queues a local link change for the redirector; a later edit of the same slug replaces it. */
+/** A local link change not (yet) on the redirector, and why, once a try has failed. */
+export interface LinkPush extends QueuedLinkPush {
+  /** queued: goes at the next sync; refused: the redirector said no, it waits for the user to retry or discard. */
+  state: LinkPushState;
+  attemptedAt: number | null;
+  /** The HTTP status of the last failed try, when there was an answer. */
+  status: number | null;
+  reason: string | null;
+}
+
+/** Queues a local link change for the redirector; a later edit of the same slug replaces it, refused or not. */
 export function queueLinkPush(db: Db, slug: string, input: LinkInput, at: number): void {
   stmts(db).queuePush.run(slug, JSON.stringify(input), at);
 }
 
-export function pendingLinkPushes(db: Db): QueuedLinkPush[] {
-  return (stmts(db).pendingPushes.all() as { slug: string; input_json: string; queued_at: number }[]).map((r) => ({
+/** Every local change not on the redirector, queued or refused, oldest first. */
+export function listLinkPushes(db: Db): LinkPush[] {
+  const rows = stmts(db).pushes.all() as { slug: string; input_json: string; queued_at: number; state: LinkPushState; attempted_at: number | null; status_code: number | null; reason: string | null }[];
+  return rows.map((r) => ({
     slug: r.slug,
     input: JSON.parse(r.input_json) as LinkInput,
     queuedAt: r.queued_at,
+    state: r.state,
+    attemptedAt: r.attempted_at,
+    status: r.status_code,
+    reason: r.reason,
   }));
+}
+
+/** The changes a sync sends: the queued ones; a refused one waits for the user. */
+export function pendingLinkPushes(db: Db): LinkPush[] {
+  return listLinkPushes(db).filter((p) => p.state === 'queued');
 }
 
 /** Removes a push once done, unless the link was edited again meanwhile (then the newer edit stays). */
 export function clearLinkPush(db: Db, push: QueuedLinkPush): void {
   stmts(db).clearPush.run(push.slug, push.queuedAt);
+}
+
+/**
+ * Records how a try of this push ended without it going through: `refused` (kept for the user) or still
+ * `queued` (for the next sync). A newer edit of the slug made meanwhile is left as it is.
+ */
+export function notePushAttempt(db: Db, push: QueuedLinkPush, outcome: { state: LinkPushState; at: number; status: number | null; reason: string }): void {
+  stmts(db).notePush.run({ slug: push.slug, queuedAt: push.queuedAt, ...outcome });
+}
+
+/** The user asks for a refused (or waiting) change to be sent again; false when there is none for the slug. */
+export function requeueLinkPush(db: Db, slug: string): boolean {
+  return stmts(db).requeuePush.run(slug).changes > 0;
+}
+
+/** The user gives up a local change; the link stays as the redirector has it. False when there is none. */
+export function discardLinkPush(db: Db, slug: string): boolean {
+  return stmts(db).discardPush.run(slug).changes > 0;
 }
 
 interface LinkRow {

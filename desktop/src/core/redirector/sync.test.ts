@@ -9,9 +9,11 @@ import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
 import { DatabaseTooNewError, loadMigrations, migrate } from '../db/migrate';
 import { openDatabase, type Db } from '../db/open';
+import { listResourceStates } from '../sync-state/repo';
 import { RedirectorClient, RedirectorError } from './client';
-import { pendingLinkPushes, queueLinkPush } from './repo';
+import { discardLinkPush, listLinkPushes, pendingLinkPushes, queueLinkPush, requeueLinkPush } from './repo';
 import { pullRedirector, pushLinks } from './sync';
+import { htmlPage, redirectorError, startProxy } from './testing/proxy';
 
 // The desktop's pull against a real local redirector (embedded DynamoDB), into SQLite on disk.
 const TOKEN = 'desktop-sync-token-0123456789abcdefghijkl';
@@ -110,24 +112,151 @@ describe('pullRedirector', () => {
     expect(db.prepare(`SELECT count(*) AS n FROM clicks WHERE visitor_id = 'EraseMeAAAAAAAAAAAAAAA'`).get()).toEqual({ n: 0 });
   });
 
-  it('pushes link changes made here, keeps them while the redirector is down, and drops what it refuses', async () => {
+  it('pushes link changes made here, keeps them while the redirector is down, and keeps what it refuses for the user', async () => {
     const db = newDb();
     queueLinkPush(db, 'local-made', { destination: 'https://brand.com/new', channel: 'Podcast' }, 1000);
     queueLinkPush(db, 'loops', { destination: `${r.url}/spring`, channel: 'X' }, 1001);
     const down = new RedirectorClient('http://127.0.0.1:9', TOKEN);
     await expect(pushLinks(db, down, { clock: systemClock, retries: 0 })).rejects.toThrow(RedirectorError);
     expect(pendingLinkPushes(db).map((p) => p.slug)).toEqual(['local-made', 'loops']);
+    expect(listLinkPushes(db)[0]).toMatchObject({ state: 'queued', status: null, reason: expect.stringContaining('did not answer') });
 
     queueLinkPush(db, 'local-made', { destination: 'https://brand.com/newer', channel: 'Podcast' }, 1002);
     const result = await pullRedirector(db, new RedirectorClient(r.url, TOKEN), { clock: systemClock });
     expect(result.pushed).toBe(1);
-    expect(result.rejected).toEqual([{ slug: 'loops', message: expect.stringContaining('tracking domain') }]);
+    expect(result.rejected).toEqual([{ slug: 'loops', status: 400, message: expect.stringMatching(/tracking domain|self/) }]);
+    expect(result.skipped).toEqual([]);
     expect(pendingLinkPushes(db)).toEqual([]);
+    expect(listLinkPushes(db)).toEqual([
+      { slug: 'loops', input: { destination: `${r.url}/spring`, channel: 'X' }, queuedAt: 1001, state: 'refused', attemptedAt: expect.any(Number), status: 400, reason: result.rejected[0]!.message },
+    ]);
     const live = (await api('GET', '/api/v1/links/local-made')) as { link: { destination: string } };
     expect(live.link.destination).toBe('https://brand.com/newer');
     expect(db.prepare(`SELECT destination FROM links WHERE slug = 'local-made'`).get()).toEqual({ destination: 'https://brand.com/newer' });
     const redirect = await fetch(`${r.url}/local-made`, { redirect: 'manual', headers: { 'user-agent': UA } });
     expect(new URL(redirect.headers.get('location')!).pathname).toBe('/newer');
+
+    // A refused change is not sent again by itself; the user retries (refused again here) or discards it.
+    const proxy = await startProxy(r.url);
+    try {
+      await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
+      expect(proxy.seen.filter((x) => x.startsWith('PUT'))).toEqual([]);
+      expect(requeueLinkPush(db, 'loops')).toBe(true);
+      const again = await pushLinks(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
+      expect(again.rejected.map((x) => x.slug)).toEqual(['loops']);
+      expect(proxy.seen.filter((x) => x.startsWith('PUT'))).toEqual(['PUT /api/v1/links/loops']);
+      expect(listLinkPushes(db).map((p) => p.state)).toEqual(['refused']);
+      // An edit of the slug replaces the refused change and goes at the next push.
+      queueLinkPush(db, 'loops', { destination: 'https://brand.com/fixed', channel: 'X' }, 1003);
+      expect(pendingLinkPushes(db)).toMatchObject([{ slug: 'loops', state: 'queued', reason: null, status: null }]);
+      expect(discardLinkPush(db, 'loops')).toBe(true);
+      expect(discardLinkPush(db, 'loops')).toBe(false);
+      expect(listLinkPushes(db)).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('keeps a change the redirector refuses with 422 as refused, with its reason', async () => {
+    const db = newDb();
+    const proxy = await startProxy(r.url);
+    proxy.rules = [(m, path) => (m === 'PUT' && path === '/api/v1/links/strict' ? redirectorError(422, 'invalid_input', 'destination is not on the allowed list') : undefined)];
+    try {
+      queueLinkPush(db, 'strict', { destination: 'https://brand.com/strict', channel: 'X' }, 1000);
+      const result = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
+      expect(result.rejected).toEqual([{ slug: 'strict', status: 422, message: 'destination is not on the allowed list' }]);
+      expect(result.skipped).toEqual([]);
+      expect(listLinkPushes(db)).toMatchObject([{ slug: 'strict', state: 'refused', status: 422, reason: 'destination is not on the allowed list' }]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("keeps a change queued when a proxy answers the link's PUT with 403, and pulls everything else", async () => {
+    const db = newDb();
+    const proxy = await startProxy(r.url);
+    proxy.rules = [(m) => (m === 'PUT' ? htmlPage(403, '403 Forbidden') : undefined)];
+    try {
+      queueLinkPush(db, 'behind-proxy', { destination: 'https://brand.com/p', channel: 'X' }, 1000);
+      const result = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
+      expect(result.rejected).toEqual([]);
+      expect(result.links).toBeGreaterThanOrEqual(2);
+      expect(result.skipped).toEqual([{ source: 'redirector', resource: 'link-pushes', code: 'blocked', message: expect.stringContaining('proxy or firewall') }]);
+      expect(result.skipped[0]!.message).toContain('not a Revtrail redirector');
+      expect(pendingLinkPushes(db)).toMatchObject([{ slug: 'behind-proxy', state: 'queued', status: 403, reason: result.skipped[0]!.message }]);
+
+      proxy.rules = [];
+      const next = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
+      expect([next.pushed, next.skipped]).toEqual([1, []]);
+      expect(listLinkPushes(db)).toEqual([]);
+      expect(listResourceStates(db, 'redirector').find((s) => s.resource === 'link-pushes')).toMatchObject({ error: null, lastPullAt: expect.any(Number) });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('skips a feed the redirector lacks (404), completes the others, and records only their success', async () => {
+    await click('spring', 2, ['OlderAAAAAAAAAAAAAAAAA']);
+    const db = newDb();
+    const proxy = await startProxy(r.url);
+    // An older redirector: its not-found answer, for the pageviews feed only.
+    proxy.rules = [(_m, path) => (path === '/api/v1/pageviews' ? redirectorError(404, 'not_found', 'Nothing here.') : undefined)];
+    try {
+      const result = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: { now: () => 5_000 } });
+      expect(result.clicks).toBe(count(db, 'clicks'));
+      expect(result.clicks).toBeGreaterThan(0);
+      expect(result.skipped).toEqual([{ source: 'redirector', resource: 'pageviews', code: 'not_found', message: expect.stringContaining('older than this Revtrail') }]);
+      const states = Object.fromEntries(listResourceStates(db, 'redirector').map((s) => [s.resource, s]));
+      expect(Object.keys(states).sort()).toEqual(['clicks', 'erasures', 'identities', 'link-pushes', 'links', 'pageviews']);
+      expect(states.pageviews).toMatchObject({ lastPullAt: null, lastAttemptAt: 5_000, error: { code: 'not_found', message: result.skipped[0]!.message } });
+      expect(states.clicks).toMatchObject({ lastPullAt: 5_000, error: null });
+
+      proxy.rules = [];
+      const later = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: { now: () => 9_000 } });
+      expect(later.skipped).toEqual([]);
+      expect(listResourceStates(db, 'redirector').find((s) => s.resource === 'pageviews')).toMatchObject({ lastPullAt: 9_000, error: null });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('applies erasures even when a feed before them fails, and skips a feed that times out', async () => {
+    const db = newDb();
+    await click('spring', 2, ['ForgetMeAAAAAAAAAAAAAA']);
+    await pullRedirector(db, new RedirectorClient(r.url, TOKEN), { clock: systemClock });
+    expect(db.prepare(`SELECT count(*) AS n FROM clicks WHERE visitor_id = 'ForgetMeAAAAAAAAAAAAAA'`).get()).toEqual({ n: 2 });
+    await api('POST', '/api/v1/erase', { visitorId: 'ForgetMeAAAAAAAAAAAAAA' });
+    const proxy = await startProxy(r.url);
+    proxy.rules = [(_m, path) => (path === '/api/v1/clicks' ? { status: 503, type: 'text/html', body: '<h1>Down</h1>' } : path === '/api/v1/identities' ? 'hang' : undefined)];
+    try {
+      const client = new RedirectorClient(proxy.url, TOKEN, { timeoutMs: 300 });
+      const result = await pullRedirector(db, client, { clock: systemClock, retries: 1, retryBaseMs: 5 });
+      expect(result.skipped.map((f) => [f.resource, f.code])).toEqual([['clicks', 'unavailable'], ['identities', 'unavailable']]);
+      expect(result.skipped[1]!.message).toContain('no answer in time');
+      expect(result.erased).toBe(2);
+      expect(db.prepare(`SELECT count(*) AS n FROM clicks WHERE visitor_id = 'ForgetMeAAAAAAAAAAAAAA'`).get()).toEqual({ n: 0 });
+      // clicks: a try and a retry; identities: once, since the redirector already looked unavailable.
+      expect(proxy.seen.filter((x) => x === 'GET /api/v1/clicks')).toHaveLength(2);
+      expect(proxy.seen.filter((x) => x === 'GET /api/v1/identities')).toHaveLength(1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('says "not a Revtrail redirector" to an address that answers a web page, and throws when nothing could be read', async () => {
+    const site = await startProxy(null);
+    try {
+      const client = new RedirectorClient(`${site.url}/`, TOKEN);
+      const status = await client.status().catch((e: unknown) => e);
+      expect(status).toMatchObject({ kind: 'foreign', message: expect.stringContaining('that address is not a Revtrail redirector') });
+      expect((status as Error).message).toContain('e.g. https://go.brand.com');
+      const db = newDb();
+      const pulled = await pullRedirector(db, client, { clock: systemClock }).catch((e: unknown) => e);
+      expect(pulled).toMatchObject({ kind: 'foreign' });
+      expect(listResourceStates(db).every((s) => s.error?.code === 'blocked' || s.resource === 'link-pushes')).toBe(true);
+    } finally {
+      await site.close();
+    }
   });
 
   it('stops at once on a refused token: one request, no retry storm, and a message without the token', async () => {
@@ -144,7 +273,7 @@ describe('pullRedirector', () => {
     expect(calls).toBe(1);
   });
 
-  it('retries an unreachable redirector with backoff, then says so', async () => {
+  it('retries an unreachable redirector with backoff on the first read, tries the rest once, then says so', async () => {
     let calls = 0;
     const counting: typeof fetch = (input, init) => {
       calls += 1;
@@ -152,9 +281,13 @@ describe('pullRedirector', () => {
     };
     const client = new RedirectorClient('http://127.0.0.1:9', TOKEN, { fetch: counting });
     const started = Date.now();
-    const err = await pullRedirector(newDb(), client, { clock: systemClock, retries: 3, retryBaseMs: 20 }).catch((e: unknown) => e);
+    const db = newDb();
+    const err = await pullRedirector(db, client, { clock: systemClock, retries: 3, retryBaseMs: 20 }).catch((e: unknown) => e);
     expect((err as RedirectorError).kind).toBe('unavailable');
-    expect(calls).toBe(4);
+    expect(calls).toBe(4 + 4);
+    expect(listResourceStates(db).filter((s) => s.error).map((s) => [s.resource, s.error!.code, s.lastPullAt])).toEqual(
+      ['clicks', 'erasures', 'identities', 'links', 'pageviews'].map((f) => [f, 'unavailable', null]),
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(10 + 20 + 40);
   });
 

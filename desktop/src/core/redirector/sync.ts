@@ -1,6 +1,7 @@
 import type { Clock } from '@revtrail/shared';
 import type { Db } from '../db/open';
-import { RedirectorError, type RedirectorClient, type RedirectorFeed } from './client';
+import { recordResourceFailure, recordResourceSuccess, type ResourceFailure } from '../sync-state/repo';
+import { RedirectorError, type RedirectorClient, type RedirectorErrorKind, type RedirectorFeed } from './client';
 import {
   applyErasures,
   clearLinkPush,
@@ -8,10 +9,14 @@ import {
   insertClicks,
   insertIdentities,
   insertPageviews,
+  notePushAttempt,
   pendingLinkPushes,
   setCursor,
   upsertLinks,
 } from './repo';
+
+/** What a redirector sync reads or sends, each on its own: one failing does not stop the others. */
+export type RedirectorResource = 'link-pushes' | 'links' | RedirectorFeed;
 
 export interface PullProgress {
   feed: RedirectorFeed | 'links';
@@ -24,8 +29,8 @@ export interface PullProgress {
 
 export interface PushResult {
   pushed: number;
-  /** Changes the redirector refused (they are dropped, with its reason). */
-  rejected: { slug: string; message: string }[];
+  /** Changes the redirector refused, with its reason: kept until the user retries or discards them. */
+  rejected: { slug: string; status: number | null; message: string }[];
 }
 
 export interface PullResult extends PushResult {
@@ -34,6 +39,8 @@ export interface PullResult extends PushResult {
   pageviews: number;
   identities: number;
   erased: number;
+  /** What could not be read or sent this time, and why; everything else was. */
+  skipped: ResourceFailure[];
 }
 
 export interface PullOptions {
@@ -46,60 +53,110 @@ export interface PullOptions {
   retryBaseMs?: number;
 }
 
-// Erasures last: what they name may arrive in the other feeds of the same pull.
+// Erasures last: what they name may arrive in the other feeds of the same pull. They run even when a feed
+// before them failed: an erasure is a promise to a visitor, and the inserts refuse what was erased already.
 const FEEDS: RedirectorFeed[] = ['clicks', 'pageviews', 'identities', 'erasures'];
 
+const CODE_OF: Record<RedirectorErrorKind, string> = {
+  unauthorized: 'unauthorized',
+  unavailable: 'unavailable',
+  rejected: 'refused',
+  missing: 'not_found',
+  foreign: 'blocked',
+};
+
 /**
- * Pulls links and every event feed from the redirector into the workspace database. Each page is written
- * in one transaction together with the feed's cursor, so a pull killed at any point resumes where the
- * last committed page ended, and a page received twice adds nothing twice.
+ * Sends queued link changes, then pulls links and every event feed into the workspace database. Each of
+ * these runs on its own: one that fails (a feed an older redirector lacks, a proxy's 403, a timeout after
+ * the retries) is recorded in the sync state with its reason and listed in `skipped`, while the others
+ * complete. A refused token stops everything at once, and when nothing at all could be read the first
+ * failure is thrown. Each page is written in one transaction with its feed's cursor, so a pull killed at
+ * any point resumes where the last committed page ended, and a page received twice adds nothing twice.
  */
 export async function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
   const pageSize = opts.pageSize ?? 1000;
-  const pushed = await pushLinks(db, client, opts);
-  const result: PullResult = { ...pushed, links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0 };
+  const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, skipped: [] };
+  const failures: RedirectorError[] = [];
+  let read = 0;
+  // Once one resource used up its retries on an unreachable redirector, the rest try once each: they would
+  // most likely wait out the same outage, and a sync should end in seconds, not minutes.
+  let retries = opts.retries;
 
-  const links = await withRetry(() => client.links(), opts);
-  db.transaction(() => upsertLinks(db, links))();
-  result.links = links.length;
-  opts.onProgress?.({ feed: 'links', received: links.length, changed: links.length, done: true });
-
-  const fetchPage = (feed: RedirectorFeed, cursor: string | null) => withRetry(() => client.feed(feed, cursor, pageSize), opts);
-  for (const feed of FEEDS) {
-    let received = 0;
-    let changed = 0;
+  const attempt = async (resource: RedirectorResource, work: (o: PullOptions) => Promise<void>) => {
     opts.signal?.throwIfAborted();
-    let next = fetchPage(feed, getCursor(db, feed));
-    for (;;) {
-      const page = await next;
-      opts.signal?.throwIfAborted();
-      // The next page is asked for before this one is written, so the redirector reads while SQLite writes.
-      // It starts from this page's cursor and lives only in memory: if the write fails or the process dies,
-      // the next pull resumes from the cursor last committed, as before.
-      if (page.hasMore) {
-        next = fetchPage(feed, page.cursor);
-        next.catch(() => undefined); // awaited on the next turn; not left unhandled if this write throws
-      }
-      const added = db.transaction(() => {
-        const n = writePage(db, feed, page.items);
-        setCursor(db, feed, page.cursor, opts.clock.now());
-        return n;
-      })();
-      received += page.items.length;
-      changed += added;
-      opts.onProgress?.({ feed, received, changed, done: !page.hasMore });
-      if (!page.hasMore) break;
+    try {
+      await work({ ...opts, retries });
+      recordResourceSuccess(db, 'redirector', resource, opts.clock.now());
+      if (resource !== 'link-pushes') read += 1;
+    } catch (e) {
+      if (!(e instanceof RedirectorError)) throw e;
+      const failure: ResourceFailure = { source: 'redirector', resource, code: CODE_OF[e.kind], message: e.message };
+      recordResourceFailure(db, failure, opts.clock.now());
+      if (e.kind === 'unauthorized') throw e;
+      if (e.kind === 'unavailable') retries = 0;
+      failures.push(e);
+      result.skipped.push(failure);
     }
-    if (feed === 'erasures') result.erased = changed;
-    else result[feed] = changed;
+  };
+
+  await attempt('link-pushes', async (o) => {
+    const pushed = await pushLinks(db, client, o);
+    result.pushed = pushed.pushed;
+    result.rejected = pushed.rejected;
+  });
+
+  await attempt('links', async (o) => {
+    const links = await withRetry(() => client.links(), o);
+    db.transaction(() => upsertLinks(db, links))();
+    result.links = links.length;
+    opts.onProgress?.({ feed: 'links', received: links.length, changed: links.length, done: true });
+  });
+
+  for (const feed of FEEDS) {
+    await attempt(feed, async (o) => {
+      const changed = await pullFeed(db, client, feed, pageSize, o);
+      if (feed === 'erasures') result.erased = changed;
+      else result[feed] = changed;
+    });
   }
+  if (read === 0 && failures[0]) throw failures[0];
   return result;
 }
 
+/** Pulls one feed from its cursor to its end; returns the rows it added (or deleted, for erasures). */
+async function pullFeed(db: Db, client: RedirectorClient, feed: RedirectorFeed, pageSize: number, opts: PullOptions): Promise<number> {
+  const fetchPage = (cursor: string | null) => withRetry(() => client.feed(feed, cursor, pageSize), opts);
+  let received = 0;
+  let changed = 0;
+  let next = fetchPage(getCursor(db, feed));
+  for (;;) {
+    const page = await next;
+    opts.signal?.throwIfAborted();
+    // The next page is asked for before this one is written, so the redirector reads while SQLite writes.
+    // It starts from this page's cursor and lives only in memory: if the write fails or the process dies,
+    // the next pull resumes from the cursor last committed, as before.
+    if (page.hasMore) {
+      next = fetchPage(page.cursor);
+      next.catch(() => undefined); // awaited on the next turn; not left unhandled if this write throws
+    }
+    const added = db.transaction(() => {
+      const n = writePage(db, feed, page.items);
+      setCursor(db, feed, page.cursor, opts.clock.now());
+      return n;
+    })();
+    received += page.items.length;
+    changed += added;
+    opts.onProgress?.({ feed, received, changed, done: !page.hasMore });
+    if (!page.hasMore) return changed;
+  }
+}
+
 /**
- * Sends the link changes made here to the redirector, oldest first. A pushed link is stored as the
- * redirector answered it. Throws when the redirector is unavailable or refuses the token: the changes
- * stay queued for the next sync.
+ * Sends the queued link changes to the redirector, oldest first. A pushed link is stored as the redirector
+ * answered it. A change the redirector refuses is kept as refused with its reason: it is not sent again by
+ * itself (it would be refused again), and only the user retries or discards it. When the redirector cannot
+ * be reached, refuses the token or something is in the way, the change stays queued with that reason, and
+ * the error is thrown: the changes after it would meet the same.
  */
 export async function pushLinks(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PushResult> {
   const result: PushResult = { pushed: 0, rejected: [] };
@@ -112,9 +169,12 @@ export async function pushLinks(db: Db, client: RedirectorClient, opts: PullOpti
       })();
       result.pushed += 1;
     } catch (e) {
-      if (!(e instanceof RedirectorError) || e.kind !== 'rejected') throw e;
-      clearLinkPush(db, push);
-      result.rejected.push({ slug: push.slug, message: e.message });
+      if (!(e instanceof RedirectorError)) throw e;
+      const refused = e.kind === 'rejected';
+      const reason = refused ? (e.detail ?? e.message) : e.message;
+      notePushAttempt(db, push, { state: refused ? 'refused' : 'queued', at: opts.clock.now(), status: e.status ?? null, reason });
+      if (!refused) throw e;
+      result.rejected.push({ slug: push.slug, status: e.status ?? null, message: reason });
     }
   }
   return result;
