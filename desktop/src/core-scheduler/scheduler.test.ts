@@ -138,4 +138,26 @@ describe('appJobs', () => {
     expect(await ecb!.run()).toMatchObject({ ok: true });
     expect(calls).toEqual(['status.get', 'sync.redirector w1', 'sync.redirector w2', 'status.get', 'sync.stripe w2', 'status.get', 'fx.refresh w2']);
   });
+
+  it("keeps what a sync skipped or the redirector refused: the run succeeds and logs a warning for each", async () => {
+    const core = {
+      call: async (method: string) => {
+        if (method === 'status.get') return status([{ id: 'w1', name: 'Shop', redirector: true, stripe: false }]);
+        return ok({
+          pushed: 0,
+          rejected: [{ slug: 'spring', status: 400, message: 'A link cannot point back at the tracking domain itself.' }],
+          skipped: [{ source: 'redirector', resource: 'pageviews', code: 'not_found', message: 'The redirector is older than this Revtrail.' }],
+        });
+      },
+    };
+    const warned: string[] = [];
+    const t = manualTime();
+    const s = createScheduler({ clock: t.clock, timers: t.timers, log: { ...quiet, warn: (_o, m) => void warned.push(m) }, jobs: appJobs(core as never).slice(0, 1) });
+    await s.runNow('redirector');
+    expect(s.status()[0]).toMatchObject({ lastError: null, lastOkAt: t.clock.now() });
+    expect(warned).toEqual([
+      'Shop: pageviews skipped: The redirector is older than this Revtrail.',
+      'Shop: link spring refused by the redirector (kept until retried or discarded): A link cannot point back at the tracking domain itself.',
+    ]);
+  });
 });

@@ -22,7 +22,11 @@ export interface Job {
   id: string;
   label: string;
   everyMs: number;
-  /** A failure is a value: its message is shown as the job's state until the next success. */
+  /**
+   * A failure is a value: its message is shown as the job's state until the next success. A run that did
+   * its work but left some of it undone answers `warnings`; they are logged (the details stay where the
+   * job keeps them, e.g. the sync state each status shows).
+   */
   run(): Promise<Result<unknown>>;
 }
 
@@ -92,6 +96,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         if (r.ok) {
           s.lastOkAt = opts.clock.now();
           s.lastError = null;
+          for (const w of warningsOf(r.value)) opts.log.warn({ job: job.id }, w);
         } else {
           s.lastError = r.error.message;
           opts.log.warn({ job: job.id, code: r.error.code }, 'scheduled job failed');
@@ -136,23 +141,39 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   };
 }
 
+function warningsOf(value: unknown): string[] {
+  const w = (value as { warnings?: unknown } | null)?.warnings;
+  return Array.isArray(w) ? w.filter((x): x is string => typeof x === 'string') : [];
+}
+
 export const REDIRECTOR_EVERY_MS = 5 * MINUTE_MS;
 export const STRIPE_EVERY_MS = HOUR_MS;
 export const ECB_EVERY_MS = DAY_MS;
 
 type Caller = Pick<Core, 'call'>;
 
-/** Runs `sync` for every workspace where `connected` says so; one workspace failing does not stop the others. */
-async function eachConnected(core: Caller, connected: (s: { redirector: { connected: boolean }; stripe: { connected: boolean } }) => boolean, sync: (id: string) => Promise<Result<unknown>>): Promise<Result<unknown>> {
+/**
+ * Runs `sync` for every workspace where `connected` says so; one workspace failing does not stop the others.
+ * What a sync skipped (`skipped`) or the redirector refused (`rejected`) is kept by the core and shown in
+ * status; here it becomes the run's warnings, so it is not lost from the log either.
+ */
+async function eachConnected(core: Caller, connected: (s: { redirector: { connected: boolean }; stripe: { connected: boolean } }) => boolean, sync: (id: string) => Promise<Result<unknown>>): Promise<Result<{ warnings: string[] }>> {
   const status = await core.call('status.get', {});
   if (!status.ok) return status;
   const problems: string[] = [];
+  const warnings: string[] = [];
   for (const ws of status.value.workspaces) {
     if (!connected(ws)) continue;
     const r = await sync(ws.workspace.id);
-    if (!r.ok) problems.push(`${ws.workspace.name}: ${r.error.message}`);
+    if (!r.ok) {
+      problems.push(`${ws.workspace.name}: ${r.error.message}`);
+      continue;
+    }
+    const v = r.value as { skipped?: { resource: string; message: string }[]; rejected?: { slug: string; message: string }[] } | null;
+    for (const f of v?.skipped ?? []) warnings.push(`${ws.workspace.name}: ${f.resource} skipped: ${f.message}`);
+    for (const x of v?.rejected ?? []) warnings.push(`${ws.workspace.name}: link ${x.slug} refused by the redirector (kept until retried or discarded): ${x.message}`);
   }
-  return problems.length === 0 ? { ok: true, value: null } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
+  return problems.length === 0 ? { ok: true, value: { warnings } } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
 }
 
 /** The desktop's schedule: clicks every 5 minutes, Stripe hourly, the ECB's exchange rates daily. */

@@ -2,10 +2,12 @@ import type { Link, LinkInput, Result } from '@revtrail/shared';
 import type { AffiliateHandlers } from './affiliates/handlers';
 import type { AttributionHandlers } from './attribution/handlers';
 import type { FxHandlers } from './fx/handlers';
+import type { LinkPush } from './redirector/repo';
 import type { PullProgress, PullResult } from './redirector/sync';
 import type { PermissionCheck } from './stripe/permissions';
 import type { StripeObjectType } from './stripe/repo';
 import type { StripeProgress, StripePullResult } from './stripe/sync';
+import type { ResourceState } from './sync-state/repo';
 import type { Workspace } from './workspaces/registry';
 
 /** A link as this machine knows it; `pending` while a local change has not reached the redirector. */
@@ -13,6 +15,8 @@ export interface LocalLink {
   slug: string;
   link: Link | null;
   pending: LinkInput | null;
+  /** The redirector's reason when it refused the pending change (it waits for a retry or a discard). */
+  refused: string | null;
 }
 
 export interface WorkspaceStatus {
@@ -20,6 +24,10 @@ export interface WorkspaceStatus {
   redirector: { connected: boolean; lastPullAt: number | null };
   stripe: { connected: boolean; lastPullAt: number | null };
   counts: { links: number; clicks: number; pageviews: number; identities: number } & Record<StripeObjectType, number>;
+  /** Each redirector feed and Stripe resource: its last good pull, and why its last attempt failed. */
+  resources: ResourceState[];
+  /** Link changes not on the redirector yet: queued (with the last try's problem) or refused (with its reason). */
+  linkPushes: LinkPush[];
 }
 
 /** What a Stripe key may read: the checklist shown on connect. */
@@ -35,6 +43,11 @@ export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandl
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;
   'links.list': (args: { workspace?: string }) => Promise<Result<LocalLink[]>>;
   'links.save': (args: { workspace?: string; slug: string; link: unknown }) => Promise<Result<{ slug: string; pushed: boolean; message: string }>>;
+  'links.pushes': (args: { workspace?: string }) => Promise<Result<LinkPush[]>>;
+  /** Sends a refused or waiting link change again, now. */
+  'links.retryPush': (args: { workspace?: string; slug: string }) => Promise<Result<{ slug: string; pushed: boolean; message: string }>>;
+  /** Drops a local link change that is not on the redirector; the link stays as the redirector has it. */
+  'links.discardPush': (args: { workspace?: string; slug: string }) => Promise<Result<{ slug: string; message: string }>>;
   'sync.redirector': (args: { workspace?: string }) => Promise<Result<PullResult>>;
   /** `account`: read this Stripe Connect account (Stripe-Account header) instead of the key's own. */
   'stripe.connect': (args: { workspace?: string; key: string; account?: string | null }) => Promise<Result<StripePermissions & { workspace: Workspace }>>;

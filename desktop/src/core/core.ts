@@ -9,8 +9,10 @@ import { lastBuild } from './attribution/ledger-repo';
 import { createFxHandlers } from './fx/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
-import { listLinks, pendingLinkPushes, queueLinkPush } from './redirector/repo';
+import { checkRedirectorAddress } from './redirector/address';
+import { discardLinkPush, listLinkPushes, listLinks, queueLinkPush, requeueLinkPush } from './redirector/repo';
 import { pullRedirector, pushLinks } from './redirector/sync';
+import { listResourceStates } from './sync-state/repo';
 import type { SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
 import { createStripeClient } from './stripe/client';
@@ -92,8 +94,30 @@ export function createCore(deps: CoreDeps): Core {
   };
   const fromRedirectorError = (e: unknown) => {
     if (!(e instanceof RedirectorError)) throw e;
-    return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : 'invalid_input', e.message);
+    return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : e.kind === 'missing' ? 'not_found' : 'invalid_input', e.message);
   };
+  /**
+   * Sends the queued link changes now (a save, a retry) and says where `slug` stands. An unreachable
+   * redirector, or something in the way, leaves the change queued for the next sync: that is not a failure.
+   */
+  const pushNow = async (ws: Workspace, slug: string) => {
+    const client = await redirectorClient(ws);
+    if (!client) return ok({ slug, pushed: false, message: 'Saved here; it goes to the redirector once one is connected.' });
+    try {
+      const pushed = await pushLinks(db(ws), client, { clock: deps.clock, retries: 0 });
+      const refused = pushed.rejected.find((r) => r.slug === slug);
+      if (refused) {
+        return err('invalid_input', `The redirector refused ${slug}: ${refused.message} The change is kept on the Sync screen: edit the link, or retry or discard it there.`);
+      }
+      return ok({ slug, pushed: true, message: 'Saved and live on the redirector.' });
+    } catch (e) {
+      if (e instanceof RedirectorError && e.kind !== 'unauthorized' && e.kind !== 'rejected') {
+        return ok({ slug, pushed: false, message: `Saved here; it goes at the next sync, since the redirector could not take it now: ${e.message}` });
+      }
+      return fromRedirectorError(e);
+    }
+  };
+  const slugArg = (slug: unknown) => (typeof slug === 'string' ? slugProblem(slug) : 'slug: required');
 
   const ctx: CoreContext = {
     clock: deps.clock,
@@ -138,11 +162,10 @@ export function createCore(deps: CoreDeps): Core {
     'redirector.connect': async ({ workspace: ref, url, token }) => {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
-      if (typeof url !== 'string' || !URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
-        return err('invalid_input', 'The redirector URL must be an http(s) address, e.g. https://go.brand.com.');
-      }
+      const address = checkRedirectorAddress(url);
+      if (!address.ok) return err('invalid_input', address.message);
       if (typeof token !== 'string' || token.trim().length < 16) return err('invalid_input', 'The sync token looks too short: paste the whole token.');
-      const client = new RedirectorClient(url, token.trim(), { fetch: deps.fetch });
+      const client = new RedirectorClient(address.url, token.trim(), { fetch: deps.fetch });
       try {
         const status = await client.status();
         if (status.apiVersion !== SUPPORTED_REDIRECTOR_API_VERSION) {
@@ -151,7 +174,7 @@ export function createCore(deps: CoreDeps): Core {
         const emailHashKey = await client.emailHashKey();
         await deps.secrets.set(secretName(ws, 'redirector_token'), token.trim());
         await deps.secrets.set(secretName(ws, 'email_hash_key'), emailHashKey);
-        const updated = registry.update(ws.id, { redirectorUrl: new URL(url).toString().replace(/\/$/, '') });
+        const updated = registry.update(ws.id, { redirectorUrl: address.url });
         deps.log.info({ workspace: ws.id }, 'redirector connected');
         return ok({ workspace: updated, apiVersion: status.apiVersion });
       } catch (e) {
@@ -162,33 +185,51 @@ export function createCore(deps: CoreDeps): Core {
     'links.list': async ({ workspace: ref }) => {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
-      const pending = new Map(pendingLinkPushes(db(ws)).map((p) => [p.slug, p.input]));
+      const pending = new Map(listLinkPushes(db(ws)).map((p) => [p.slug, p]));
       const links = new Map(listLinks(db(ws)).map((l) => [l.slug, l]));
       const slugs = [...new Set([...links.keys(), ...pending.keys()])].sort();
-      return ok(slugs.map((slug) => ({ slug, link: links.get(slug) ?? null, pending: pending.get(slug) ?? null })));
+      return ok(
+        slugs.map((slug) => {
+          const p = pending.get(slug);
+          return { slug, link: links.get(slug) ?? null, pending: p?.input ?? null, refused: p?.state === 'refused' ? (p.reason ?? '') : null };
+        }),
+      );
     },
 
     'links.save': async ({ workspace: ref, slug, link }) => {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
-      const badSlug = typeof slug === 'string' ? slugProblem(slug) : 'slug: required';
+      const badSlug = slugArg(slug);
       if (badSlug) return err('invalid_input', badSlug);
       const input = parseLinkInput(link);
       if (!input.ok) return err('invalid_input', input.problems.join('; '));
       queueLinkPush(db(ws), slug, input.value, deps.clock.now());
-      const client = await redirectorClient(ws);
-      if (!client) return ok({ slug, pushed: false, message: 'Saved here; it goes to the redirector once one is connected.' });
-      try {
-        const pushed = await pushLinks(db(ws), client, { clock: deps.clock, retries: 0 });
-        const refused = pushed.rejected.find((r) => r.slug === slug);
-        if (refused) return err('invalid_input', refused.message);
-        return ok({ slug, pushed: true, message: 'Saved and live on the redirector.' });
-      } catch (e) {
-        if (e instanceof RedirectorError && e.kind === 'unavailable') {
-          return ok({ slug, pushed: false, message: `Saved here; the redirector is unreachable, so it goes at the next sync (${e.message})` });
-        }
-        return fromRedirectorError(e);
-      }
+      return pushNow(ws, slug);
+    },
+
+    'links.pushes': async ({ workspace: ref }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      return ok(listLinkPushes(db(ws)));
+    },
+
+    'links.retryPush': async ({ workspace: ref, slug }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const badSlug = slugArg(slug);
+      if (badSlug) return err('invalid_input', badSlug);
+      if (!requeueLinkPush(db(ws), slug)) return err('not_found', `No change of ${slug} is waiting for the redirector.`);
+      return pushNow(ws, slug);
+    },
+
+    'links.discardPush': async ({ workspace: ref, slug }) => {
+      const ws = workspace(ref);
+      if (!ws) return missing(ref);
+      const badSlug = slugArg(slug);
+      if (badSlug) return err('invalid_input', badSlug);
+      if (!discardLinkPush(db(ws), slug)) return err('not_found', `No change of ${slug} is waiting for the redirector.`);
+      deps.log.info({ workspace: ws.id, slug }, 'link change discarded');
+      return ok({ slug, message: `The change of ${slug} is discarded; the link stays as the redirector has it.` });
     },
 
     'sync.redirector': async ({ workspace: ref }) => {
@@ -273,12 +314,16 @@ export function createCore(deps: CoreDeps): Core {
       for (const ws of list) {
         const d = db(ws);
         const n = (table: string) => (d.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
-        const last = d.prepare(`SELECT max(updated_at) AS at FROM sync_cursors`).get() as { at: number | null };
+        const resources = listResourceStates(d);
+        // Only a pull that succeeded counts: a cursor moves with each page, even of a feed that then failed.
+        const pulled = resources.filter((r) => r.source === 'redirector' && r.lastPullAt !== null).map((r) => r.lastPullAt!);
         workspaces.push({
           workspace: ws,
-          redirector: { connected: (await redirectorClient(ws)) !== null, lastPullAt: last.at },
+          redirector: { connected: (await redirectorClient(ws)) !== null, lastPullAt: pulled.length ? Math.max(...pulled) : null },
           stripe: { connected: (await stripeKey(ws)) !== null, lastPullAt: lastStripePullAt(d) },
           counts: { links: n('links'), clicks: n('clicks'), pageviews: n('pageviews'), identities: n('identities'), ...stripeCounts(d) },
+          resources,
+          linkPushes: listLinkPushes(d),
         });
       }
       return ok({ secrets: deps.secrets.description, workspaces });
