@@ -113,3 +113,36 @@ export class RequestLog {
     this.entries.length = 0;
   }
 }
+
+/**
+ * Endpoints as a given Stripe-compatible server offers them: one it lacks (an older API, another
+ * implementation) answers as Stripe answers a URL it does not know; a slow one answers only after a delay,
+ * so a client's timeout can be reached on that endpoint alone.
+ */
+export class EndpointControl<R extends string = string> {
+  private readonly lacking = new Set<R>();
+  private readonly delays = new Map<R, number>();
+
+  /** Answers requests for `resource` (list and retrieve) with Stripe's 404 for an unrecognized URL. */
+  remove(resource: R): void {
+    this.lacking.add(resource);
+  }
+
+  restore(resource: R): void {
+    this.lacking.delete(resource);
+  }
+
+  lacks(resource: R): boolean {
+    return this.lacking.has(resource);
+  }
+
+  /** Holds every answer for `resource` this long; 0 answers at once again. */
+  delay(resource: R, ms: number): void {
+    if (ms > 0) this.delays.set(resource, ms);
+    else this.delays.delete(resource);
+  }
+
+  delayOf(resource: R): number {
+    return this.delays.get(resource) ?? 0;
+  }
+}

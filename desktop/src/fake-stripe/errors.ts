@@ -73,6 +73,9 @@ export const stripeErrors = {
       message: `The provided key '${maskKey(key)}' does not have access to account '${account}' (or that account does not exist). Application access may have been revoked.`,
     }),
 
+  // Stripe's answer to a path it does not serve: no code, no param, e.g. (devgpt-labs/devgpt#70)
+  // {"error":{"message":"Unrecognized request URL (GET: /v1/payment_pages/cs_live_.../confirm). Please see
+  // https://stripe.com/docs or we can help at https://support.stripe.com/.","type":"invalid_request_error"}}
   unrecognizedUrl: (method: string, path: string): Reply =>
     fail(404, {
       type: 'invalid_request_error',

@@ -585,3 +585,52 @@ describe('fake Stripe: bulk seed', () => {
     }
   }, 60_000);
 });
+
+describe('fake Stripe: endpoints a server lacks or serves slowly', () => {
+  it('answers a lacking endpoint as Stripe answers an unrecognized URL, list and retrieve, until restored', async () => {
+    const { fake } = await startDefault();
+    try {
+      const lacking = await startFakeStripe({ seed: 'default', lacking: ['invoice_payments'] });
+      try {
+        const raw = await fetch(`${lacking.url}/v1/invoice_payments?limit=1`, { headers: { Authorization: `Bearer ${lacking.keys.restricted}` } });
+        expect(raw.status).toBe(404);
+        expect(await raw.json()).toEqual({
+          error: {
+            type: 'invalid_request_error',
+            message: 'Unrecognized request URL (GET: /v1/invoice_payments). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.',
+          },
+        });
+      } finally {
+        await lacking.close();
+      }
+      const stripe = client(fake, fake.keys.restricted);
+      const id = fake.state.platform.invoicePayments.newestFirst()[0]!.id;
+      fake.state.endpoints.remove('invoice_payments');
+      const listed = await rejection(stripe.invoicePayments.list({ limit: 1 }));
+      expect(listed).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+      expect([listed.statusCode, listed.code]).toEqual([404, undefined]);
+      expect((await rejection(stripe.invoicePayments.retrieve(id))).message).toContain(`Unrecognized request URL (GET: /v1/invoice_payments/${id})`);
+      expect((await stripe.invoices.list({ limit: 1 })).data).toHaveLength(1);
+      fake.state.endpoints.restore('invoice_payments');
+      expect((await stripe.invoicePayments.retrieve(id)).id).toBe(id);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('holds a slow endpoint past a client timeout while others answer at once', async () => {
+    const { fake } = await startDefault();
+    try {
+      fake.state.endpoints.delay('disputes', 1_000);
+      const stripe = new Stripe(fake.keys.restricted, { host: '127.0.0.1', port: fake.port, protocol: 'http', apiVersion: Stripe.API_VERSION, maxNetworkRetries: 0, timeout: 200 });
+      const slow = await rejection(stripe.disputes.list({ limit: 1 }));
+      expect(slow).toBeInstanceOf(Stripe.errors.StripeConnectionError);
+      expect(slow.message).toContain('timeout');
+      expect((await stripe.charges.list({ limit: 1 })).data).toHaveLength(1);
+      fake.state.endpoints.delay('disputes', 0);
+      expect((await stripe.disputes.list({ limit: 1 })).data).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
+});

@@ -7,7 +7,7 @@
  *
  * Each request goes: record it, take an injected fault if one is queued, authenticate the Bearer key (401
  * unknown, 401 api_key_expired when revoked), pick the account from `Stripe-Account` (403 when the key
- * cannot reach it), match the route (404 otherwise), check the key's permission (403 naming the rak_
+ * cannot reach it), match the route (404 otherwise, and for an endpoint made absent), check the key's permission (403 naming the rak_
  * permission), then answer in the `Stripe-Version` the request pins (the account's default otherwise).
  *
  * Reads only. A write (POST/DELETE) answers what Stripe answers a read-only restricted key: 403 naming
@@ -31,6 +31,8 @@ export interface FakeStripeOptions {
   seed?: FakeStripeSeed | 'default';
   /** Epoch milliseconds; Date.now when absent. */
   clock?: () => number;
+  /** Endpoints this server lacks, as an older API or another Stripe-compatible server may (see EndpointControl). */
+  lacking?: Resource[];
 }
 
 /** Keys every fake server accepts (the state can issue more). */
@@ -59,9 +61,18 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const keys = standardKeys(state);
   const seed = options.seed === 'default' ? defaultSeed : options.seed;
   if (seed) seed(state);
+  for (const resource of options.lacking ?? []) state.endpoints.remove(resource);
+  const pending = new Set<NodeJS.Timeout>();
 
   const server = createServer((req, res) => {
-    answer(state, req, res);
+    const resource = matchRoute(new URL(req.url ?? '/', 'http://127.0.0.1').pathname)?.resource;
+    const delayMs = resource ? state.endpoints.delayOf(resource) : 0;
+    if (delayMs === 0) return answer(state, req, res);
+    const timer = setTimeout(() => {
+      pending.delete(timer);
+      if (!res.destroyed) answer(state, req, res);
+    }, delayMs);
+    pending.add(timer);
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -76,6 +87,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     keys,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of pending) clearTimeout(timer);
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
@@ -157,7 +169,7 @@ function decide(
   if (!account) return stripeErrors.noAccessToAccount(key, accountHeader ?? '');
 
   const route = matchRoute(url.pathname);
-  if (!route) return stripeErrors.unrecognizedUrl(method, url.pathname);
+  if (!route || state.endpoints.lacks(route.resource)) return stripeErrors.unrecognizedUrl(method, url.pathname);
 
   if (method !== 'GET') {
     if (!can(record, route.resource, 'write')) {

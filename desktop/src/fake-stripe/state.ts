@@ -6,7 +6,8 @@
  */
 import Stripe from 'stripe';
 import { AccountData } from './account';
-import { FaultQueue, KeyRing, RequestLog, type FaultOptions } from './control';
+import { EndpointControl, FaultQueue, KeyRing, RequestLog, type FaultOptions } from './control';
+import type { Resource } from './permissions';
 import { convertMinor, referenceRate } from './money';
 import {
   cancelSubscription,
@@ -102,6 +103,7 @@ export class FakeStripeState {
   readonly platform: AccountData;
   readonly keyRing = new KeyRing();
   readonly faults = new FaultQueue();
+  readonly endpoints = new EndpointControl<Resource>();
   readonly log = new RequestLog();
   private readonly connected = new Map<string, AccountData>();
   private readonly clock: () => number;
