@@ -11,6 +11,8 @@ export interface StripeClientOptions {
   apiBase?: string;
   /** Connect: read a connected account (Stripe-Account header). */
   stripeAccount?: string;
+  /** How long one request may take before it counts as failed (and is retried by the sync); 30 s when absent. */
+  timeoutMs?: number;
 }
 
 /**
@@ -23,7 +25,7 @@ export function createStripeClient(key: string, opts: StripeClientOptions = {}):
   return new Stripe(key, {
     apiVersion: STRIPE_API_VERSION,
     maxNetworkRetries: 0,
-    timeout: 30_000,
+    timeout: opts.timeoutMs ?? 30_000,
     telemetry: false,
     ...(base ? { host: base.hostname, port: Number(base.port || (protocol === 'http' ? 80 : 443)), protocol } : {}),
     ...(opts.stripeAccount ? { stripeAccount: opts.stripeAccount } : {}),

@@ -1,4 +1,5 @@
 import Stripe from 'stripe';
+import { stopsEverything } from './failures';
 
 /** One row of the checklist the user ticks in Stripe's "Create restricted key" page. */
 export interface PermissionCheck {
@@ -34,10 +35,16 @@ export function missingPermissionOf(error: unknown): string | null {
 
 /**
  * Probes each endpoint the sync reads with limit=1, one after the other. A 401 (invalid or revoked key)
- * throws at the first request, so a dead key costs one request, not nine. Other failures (429, 5xx) throw
- * too: the caller retries or reports them; only a 403 means "missing".
+ * throws at the first request, so a dead key costs one request, not nine. Other failures (429, 5xx, a
+ * timeout, a 404) throw too: the caller retries or reports them; only a 403 means "missing". With
+ * `unanswered`, those other failures are collected there instead (the check then says ok: false), so a
+ * sync can go on with what did answer; a 401 and account_invalid still throw.
  */
-export async function checkPermissions(stripe: Stripe, withRetry: <T>(call: () => Promise<T>) => Promise<T> = (c) => c()): Promise<Record<Permission, PermissionCheck>> {
+export async function checkPermissions(
+  stripe: Stripe,
+  withRetry: <T>(call: () => Promise<T>) => Promise<T> = (c) => c(),
+  unanswered?: Map<Permission, Stripe.errors.StripeError>,
+): Promise<Record<Permission, PermissionCheck>> {
   const result = {} as Record<Permission, PermissionCheck>;
   for (const { key, label, permission, probe } of PROBES) {
     try {
@@ -45,6 +52,11 @@ export async function checkPermissions(stripe: Stripe, withRetry: <T>(call: () =
       result[key] = { label, permission, ok: true };
     } catch (e) {
       // A 403 for the connected account itself (account_invalid) is not a missing permission.
+      if (unanswered && e instanceof Stripe.errors.StripeError && !stopsEverything(e) && !(e instanceof Stripe.errors.StripePermissionError)) {
+        unanswered.set(key, e);
+        result[key] = { label, permission, ok: false };
+        continue;
+      }
       if (!(e instanceof Stripe.errors.StripePermissionError) || e.code === 'account_invalid') throw e;
       result[key] = { label, permission: missingPermissionOf(e) ?? permission, ok: false };
     }

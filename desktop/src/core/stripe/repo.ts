@@ -1,6 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/open';
 import { flag, statementsPerDb } from '../db/statements';
+import { listResourceStates } from '../sync-state/repo';
 
 // SQL for what is read from Stripe. Every write is an upsert by Stripe id: a page read twice adds nothing,
 // and a charge read again takes its new refund and dispute state.
@@ -180,8 +181,11 @@ function statements(db: Db) {
     addHint: db.prepare(
       `INSERT INTO stripe_hints (object_type, id, since) VALUES (?, ?, ?) ON CONFLICT (object_type, id) DO NOTHING`,
     ),
-    hints: db.prepare<[number], { object_type: StripeObjectType; id: string }>(`SELECT object_type, id FROM stripe_hints ORDER BY since, object_type, id LIMIT ?`),
+    hints: db.prepare<[string, number], { object_type: StripeObjectType; id: string }>(
+      `SELECT object_type, id FROM stripe_hints WHERE object_type NOT IN (SELECT value FROM json_each(?)) ORDER BY since, object_type, id LIMIT ?`,
+    ),
     dropHint: db.prepare(`DELETE FROM stripe_hints WHERE object_type = ? AND id = ?`),
+    dropHintsBefore: db.prepare(`DELETE FROM stripe_hints WHERE object_type = ? AND since < ?`),
     // What may still change, for when events are out of reach (see sync.ts).
     unsettled: db.prepare<[], { object_type: StripeObjectType; id: string }>(
       `SELECT 'charges' AS object_type, id FROM stripe_charges WHERE status = 'pending'
@@ -197,7 +201,6 @@ function statements(db: Db) {
        ON CONFLICT (object_type) DO UPDATE SET created_gte = excluded.created_gte, pass_top = excluded.pass_top,
          pass_after = excluded.pass_after, api_version = excluded.api_version, updated_at = excluded.updated_at`,
     ),
-    lastPull: db.prepare(`SELECT max(updated_at) AS at FROM stripe_checkpoints`),
   };
 }
 
@@ -258,9 +261,13 @@ export function addHints(db: Db, hints: { type: StripeObjectType; id: string }[]
   for (const h of hints) add.run(h.type, h.id, at);
 }
 
-export const nextHints = (db: Db, limit: number) => stmts(db).hints.all(limit).map((h) => ({ type: h.object_type, id: h.id }));
+/** The oldest hints, leaving out those of types that wait for a later pull. */
+export const nextHints = (db: Db, limit: number, except: readonly StripeObjectType[] = []) =>
+  stmts(db).hints.all(JSON.stringify(except), limit).map((h) => ({ type: h.object_type, id: h.id }));
 
 export const dropHint = (db: Db, type: StripeObjectType, id: string): void => void stmts(db).dropHint.run(type, id);
+
+export const dropHintsBefore = (db: Db, type: StripeObjectType, before: number): void => void stmts(db).dropHintsBefore.run(type, before);
 
 /** Objects whose state may still change: pending charges and refunds, open disputes and invoices, live subscriptions. */
 export const unsettledObjects = (db: Db) => stmts(db).unsettled.all().map((h) => ({ type: h.object_type, id: h.id }));
@@ -280,6 +287,15 @@ export function stripeCounts(db: Db): Record<StripeObjectType, number> {
   return Object.fromEntries((Object.keys(TABLE) as StripeObjectType[]).map((t) => [t, n(t)])) as Record<StripeObjectType, number>;
 }
 
-export function lastStripePullAt(db: Db): number | null {
-  return (stmts(db).lastPull.get() as { at: number | null }).at;
+/**
+ * The time up to which the Stripe data here is complete: the oldest last good pull among the resources
+ * (those named, when given) that have had one. A failed pull of a resource leaves its time where it was,
+ * so a pull that failed moves nothing; a resource never read whole yet (nothing of it to be stale) does not
+ * count. Null before any resource was pulled whole.
+ */
+export function lastStripePullAt(db: Db, resources?: readonly string[]): number | null {
+  const times = listResourceStates(db, 'stripe')
+    .filter((s) => resources === undefined || resources.includes(s.resource))
+    .flatMap((s) => (s.lastPullAt === null ? [] : [s.lastPullAt]));
+  return times.length === 0 ? null : Math.min(...times);
 }

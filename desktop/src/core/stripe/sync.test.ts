@@ -12,7 +12,10 @@ import { seedDefault, SEED_VISITOR_ID, type DefaultSeed } from '../../fake-strip
 import { createStripeClient, STRIPE_API_VERSION } from './client';
 import { classifyStripeKey } from './keys';
 import { checkPermissions } from './permissions';
-import { stripeCounts } from './repo';
+import { listResourceStates } from '../sync-state/repo';
+import { READ_PERMISSIONS } from '../../fake-stripe/permissions';
+import { stripeFailure } from './failures';
+import { lastStripePullAt, stripeCounts, type StripeObjectType } from './repo';
 import { pullStripe } from './sync';
 
 const EMAIL_KEY = 'test-email-hash-key-0123456789abcdef';
@@ -194,6 +197,8 @@ describe('pullStripe', () => {
     await expect(pull(fake.keys.revoked)).rejects.toBeInstanceOf(Stripe.errors.StripeAuthenticationError);
     expect(fake.state.requestCount() - before).toBe(1);
     expect(stripeCounts(db).charges).toBe(0);
+    expect(listResourceStates(db, 'stripe')).toEqual([]);
+    expect(lastStripePullAt(db)).toBeNull();
   });
 
   it('without Balance it pulls charges, leaves fee and net empty and says why', async () => {
@@ -213,7 +218,10 @@ describe('pullStripe', () => {
         if (p.feed === 'charges' && p.received === 6) fake.state.failNext(1, 500, { path: '/v1/charges' });
       },
     });
-    await expect(cut).rejects.toBeInstanceOf(Stripe.errors.StripeAPIError);
+    // Charges wait for the next pull; everything else is read.
+    const cutShort = await cut;
+    expect(cutShort.skipped.map((f) => [f.resource, f.code])).toEqual([['charges', 'unavailable']]);
+    expect(cutShort.counts.refunds.added).toBe(fake.state.platform.refunds.size);
     expect(stripeCounts(db).charges).toBe(6);
     const checkpoint = db.prepare(`SELECT pass_after FROM stripe_checkpoints WHERE object_type = 'charges'`).get() as { pass_after: string };
     expect(checkpoint.pass_after).toBe(fake.state.platform.charges.newestFirst()[5]!.id);
@@ -224,6 +232,8 @@ describe('pullStripe', () => {
     expect(resumed.counts.charges.added).toBe(fake.state.platform.charges.size - 6);
     expect(stripeCounts(db).charges).toBe(fake.state.platform.charges.size);
     expect(stripeCounts(db).refunds).toBe(fake.state.platform.refunds.size);
+    expect(resumed.skipped).toEqual([]);
+    expect(listResourceStates(db, 'stripe').find((s) => s.resource === 'charges')).toMatchObject({ lastPullAt: expect.any(Number), error: null });
   });
 
   it('keeps emails only as hashes in the database file', async () => {
@@ -234,6 +244,126 @@ describe('pullStripe', () => {
     for (const email of ['alice@example.com', 'kenji@example.jp', 'guest@example.org', 'bruno@example.de']) expect(bytes.includes(email)).toBe(false);
     expect(bytes.includes(await hashOf('alice@example.com'))).toBe(true);
     db = openDatabase(dbPath);
+  });
+});
+
+describe('pullStripe: each resource on its own', () => {
+  const LISTS: StripeObjectType[] = ['customers', 'charges', 'refunds', 'disputes', 'subscriptions', 'invoices', 'invoice_payments'];
+  const stateOf = (resource: string) => listResourceStates(db, 'stripe').find((s) => s.resource === resource);
+
+  it('finishes against a server lacking /v1/invoice_payments, says which, and fills it in once the endpoint is back', async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    const at = () => pullStripe(db, client(), { emailHashKey: EMAIL_KEY, clock, pageSize: 3, retryBaseMs: 5 });
+    fake.state.endpoints.remove('invoice_payments');
+    const p = fake.state.platform;
+    const lacking = await at();
+    expect(lacking.skipped).toEqual([
+      {
+        source: 'stripe',
+        resource: 'invoice_payments',
+        code: 'not_found',
+        message: expect.stringContaining('GET /v1/invoice_payments answered 404'),
+      },
+    ]);
+    expect(lacking.skipped[0]!.message).toContain('counts as a new sale');
+    expect(lacking.pulled).toEqual(['events', ...LISTS.filter((t) => t !== 'invoice_payments')]);
+    for (const type of ['customers', 'charges', 'refunds', 'disputes', 'subscriptions', 'invoices'] as const) expect(lacking.counts[type].added, type).toBe(p[type].size);
+    expect(stripeCounts(db).invoice_payments).toBe(0);
+    expect(stateOf('invoice_payments')).toEqual({
+      source: 'stripe',
+      resource: 'invoice_payments',
+      lastPullAt: null,
+      lastAttemptAt: now,
+      error: { code: 'not_found', message: lacking.skipped[0]!.message },
+    });
+    for (const resource of ['events', ...LISTS.filter((t) => t !== 'invoice_payments')]) expect(stateOf(resource), resource).toMatchObject({ lastPullAt: now, error: null });
+    const paid = p.invoicePayments.newestFirst().filter((ip) => ip.status === 'paid');
+    const invoiceOf = (ip: (typeof paid)[number]) => db.prepare(`SELECT invoice_id FROM stripe_charges WHERE payment_intent_id = ?`).get(ip.payment.payment_intent as string);
+    // Basil charges do not name their invoice: unlinked until invoice payments are read.
+    expect(paid.map(invoiceOf)).toEqual(paid.map(() => ({ invoice_id: null })));
+
+    fake.state.endpoints.restore('invoice_payments');
+    now += 60_000;
+    const back = await at();
+    expect(back.skipped).toEqual([]);
+    expect(back.counts.invoice_payments.added).toBe(p.invoicePayments.size);
+    expect(paid.map(invoiceOf)).toEqual(paid.map((ip) => ({ invoice_id: ip.invoice })));
+    expect(stateOf('invoice_payments')).toMatchObject({ lastPullAt: now, error: null });
+    expect(lastStripePullAt(db)).toBe(now);
+  });
+
+  it('keeps the last pull time of a resource that fails later, so a failed pull moves nothing', async () => {
+    let now = Date.now();
+    const clock = { now: () => now };
+    const at = () => pullStripe(db, client(), { emailHashKey: EMAIL_KEY, clock, pageSize: 50, retryBaseMs: 5 });
+    const firstAt = now;
+    await at();
+    fake.state.endpoints.remove('invoice_payments');
+    fake.state.refund(seed.charges.kwd.id, 1_000);
+    now += 3_600_000;
+    const second = await at();
+    expect(second.skipped.map((f) => f.resource)).toEqual(['invoice_payments']);
+    expect(second.counts.refunds.added).toBe(1);
+    expect(stateOf('invoice_payments')).toMatchObject({ lastPullAt: firstAt, lastAttemptAt: now, error: { code: 'not_found' } });
+    expect(stateOf('charges')).toMatchObject({ lastPullAt: now });
+    expect(lastStripePullAt(db)).toBe(firstAt);
+    // An invoice payment's event waits as a hint for the pull where the endpoint is back.
+    const ip = fake.state.platform.invoicePayments.newestFirst()[0]!;
+    db.prepare(`INSERT INTO stripe_hints (object_type, id, since) VALUES ('invoice_payments', ?, ?)`).run(ip.id, now);
+    now += 60_000;
+    await at();
+    expect(db.prepare(`SELECT count(*) AS n FROM stripe_hints WHERE object_type = 'invoice_payments'`).get()).toEqual({ n: 1 });
+    fake.state.endpoints.restore('invoice_payments');
+    fake.state.log.clear();
+    now += 60_000;
+    expect((await at()).skipped).toEqual([]);
+    expect(fake.state.requestCount(`/v1/invoice_payments/${ip.id}`)).toBe(1);
+    expect(lastStripePullAt(db)).toBe(now);
+  });
+
+  it('reports a resource the key may not read in the same list, and reads the rest', async () => {
+    const noInvoices = fake.state.addRestrictedKey(READ_PERMISSIONS.filter((p) => p !== 'rak_invoice_read'));
+    const r = await pull(noInvoices);
+    expect(r.missing.map((m) => m.permission)).toEqual(['rak_invoice_read']);
+    expect(r.skipped.map((f) => [f.resource, f.code])).toEqual([
+      ['invoices', 'permission_missing'],
+      ['invoice_payments', 'permission_missing'],
+    ]);
+    expect(r.skipped[0]!.message).toContain('lacks Read on Invoices (rak_invoice_read)');
+    expect(r.skipped[0]!.message).toContain('Developers → API keys');
+    expect(r.counts.charges.added).toBe(fake.state.platform.charges.size);
+    expect(r.counts.subscriptions.added).toBe(fake.state.platform.subscriptions.size);
+    expect(stateOf('invoices')).toMatchObject({ lastPullAt: null, error: { code: 'permission_missing' } });
+    expect(stateOf('charges')).toMatchObject({ lastPullAt: expect.any(Number), error: null });
+    // Neither the key nor Stripe's masked form of it reaches a message.
+    const told = JSON.stringify([r, listResourceStates(db)]);
+    expect(told).not.toContain(noInvoices);
+    expect(told).not.toMatch(/rk_test_/);
+  });
+
+  it('goes on past a resource that times out, and says so', async () => {
+    fake.state.endpoints.delay('disputes', 2_000);
+    const slow = createStripeClient(fake.keys.restricted, { apiBase: fake.url, timeoutMs: 250 });
+    const r = await pullStripe(db, slow, { emailHashKey: EMAIL_KEY, clock: systemClock, pageSize: 50, retries: 1, retryBaseMs: 5 });
+    expect(r.skipped.map((f) => [f.resource, f.code])).toEqual([['disputes', 'unavailable']]);
+    expect(r.skipped[0]!.message).toContain('did not answer in time while reading disputes (2 tries)');
+    expect(stripeCounts(db)).toMatchObject({ charges: fake.state.platform.charges.size, refunds: fake.state.platform.refunds.size, disputes: 0 });
+    expect(stateOf('disputes')).toMatchObject({ lastPullAt: null, error: { code: 'unavailable' } });
+
+    fake.state.endpoints.delay('disputes', 0);
+    const next = await pull();
+    expect(next.skipped).toEqual([]);
+    expect(stripeCounts(db).disputes).toBe(fake.state.platform.disputes.size);
+  });
+
+  it('never passes a key on in a message, even where Stripe quotes one unmasked', () => {
+    const key = 'rk_live_51AbCdEfGhIjKlMnOp';
+    const echoed = new Stripe.errors.StripeInvalidRequestError({ message: `Invalid request for ${key}`, statusCode: 400, type: 'invalid_request_error' });
+    const failure = stripeFailure('charges', echoed, 1);
+    expect(failure.code).toBe('rejected');
+    expect(failure.message).toContain('Stripe refused the request for charges (400: Invalid request for [key])');
+    expect(failure.message).not.toContain('51AbCdEf');
   });
 });
 
@@ -287,6 +417,48 @@ describe('core: stripe.connect', () => {
       const status = await core.call('status.get', {});
       expect(status.ok && status.value.workspaces[0]).toMatchObject({ stripe: { connected: true }, counts: { charges: fake.state.platform.charges.size } });
       expect(JSON.stringify([connected, synced, status])).not.toContain(fake.keys.withoutBalance);
+    } finally {
+      core.close();
+    }
+  });
+});
+
+describe('core: sync.stripe', () => {
+  it('is a sync that worked when some resources were read, with the skipped ones named; an error when nothing was', async () => {
+    const secrets = new Map<string, string>();
+    const store: SecretStore = {
+      description: 'memory',
+      get: async (k) => secrets.get(k) ?? null,
+      set: async (k, v) => void secrets.set(k, v),
+      delete: async (k) => void secrets.delete(k),
+    };
+    const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+    const core = createCore({ dataDir: join(dir, `core-${++n}`), clock: systemClock, log, secrets: store, stripeApiBase: fake.url });
+    try {
+      const ws = await core.call('workspaces.add', { name: 'Shop' });
+      const id = ws.ok ? ws.value.id : '';
+      secrets.set(`ws_${id}.email_hash_key`, EMAIL_KEY);
+      expect((await core.call('stripe.connect', { key: fake.keys.restricted })).ok).toBe(true);
+
+      fake.state.endpoints.remove('invoice_payments');
+      const partial = await core.call('sync.stripe', {});
+      expect(partial.ok).toBe(true);
+      if (!partial.ok) return;
+      expect(partial.value.skipped.map((f) => [f.resource, f.code])).toEqual([['invoice_payments', 'not_found']]);
+      expect(partial.value.skipped[0]!.message).toContain('does not offer invoice payments');
+      expect(partial.value.counts.charges.added).toBe(fake.state.platform.charges.size);
+
+      // A key that may read nothing: nothing could be read, one error carrying every resource's message.
+      const nothing = fake.state.addRestrictedKey([]);
+      secrets.set(`ws_${id}.stripe_key`, nothing);
+      const none = await core.call('sync.stripe', {});
+      expect(none).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/^Nothing could be read from Stripe\. /) } });
+      expect(!none.ok && (none.error.details as { skipped: unknown[] }).skipped).toHaveLength(8);
+
+      secrets.set(`ws_${id}.stripe_key`, fake.keys.revoked);
+      const revoked = await core.call('sync.stripe', {});
+      expect(revoked).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      expect(JSON.stringify([partial, none, revoked])).not.toMatch(/rk_test_/);
     } finally {
       core.close();
     }

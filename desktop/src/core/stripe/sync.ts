@@ -1,12 +1,15 @@
 import { hashEmail, normalizeEmail, type Clock } from '@revtrail/shared';
 import Stripe from 'stripe';
 import type { Db } from '../db/open';
+import { recordResourceFailure, recordResourceSuccess, type ResourceFailure } from '../sync-state/repo';
 import { STRIPE_API_VERSION } from './client';
+import { isGone, permissionFailure, stopsEverything, stripeFailure, type StripeResource } from './failures';
 import { checkPermissions, type Permission, type PermissionCheck } from './permissions';
 import {
   addHints,
   chargeCreatedAt,
   dropHint,
+  dropHintsBefore,
   getCheckpoint,
   lastStripePullAt,
   nextHints,
@@ -45,6 +48,10 @@ export interface StripePullResult {
   eventsCovered: boolean;
   /** Permissions the key lacks, and what that leaves out (e.g. fee and net without Balance). */
   missing: (PermissionCheck & { effect: string })[];
+  /** Resources read whole this time (their last pull time moved). */
+  pulled: StripeResource[];
+  /** Resources that could not be read this time, each with what happened and what to do; the rest went on. */
+  skipped: ResourceFailure[];
 }
 
 export interface StripePullOptions {
@@ -65,6 +72,7 @@ export interface StripePullOptions {
 }
 
 const DAY_MS = 86_400_000;
+const DEFAULT_RETRIES = 6;
 /** How far back Stripe lists events. */
 const EVENTS_KEPT_MS = 30 * DAY_MS;
 /** Types whose objects change after they are created in ways a later pull must see (refunds, disputes). */
@@ -90,6 +98,8 @@ interface WriteContext {
 interface TypeSpec {
   type: StripeObjectType;
   needs: Permission;
+  /** Read with this permission's data when the key has it; a probe Stripe did not answer holds the type back. */
+  expands?: Permission;
   list(stripe: Stripe, params: ListParams, perms: Record<Permission, PermissionCheck>): Promise<{ data: unknown[]; has_more: boolean }>;
   retrieve(stripe: Stripe, id: string, perms: Record<Permission, PermissionCheck>): Promise<unknown>;
   write(db: Db, items: unknown[], ctx: WriteContext): Promise<() => UpsertCounts>;
@@ -118,6 +128,8 @@ const TYPES: TypeSpec[] = [
   {
     type: 'charges',
     needs: 'charges',
+    // Without a fee a charge read now would keep it empty: it is not read again unless it changes.
+    expands: 'balance',
     list: (s, p, perms) => s.charges.list({ ...p, ...(perms.balance.ok ? { expand: ['data.balance_transaction'] } : {}) }),
     retrieve: (s, id, perms) => s.charges.retrieve(id, perms.balance.ok ? { expand: ['balance_transaction'] } : {}),
     async write(db, items, { hash }) {
@@ -295,13 +307,30 @@ async function chargeRow(c: Stripe.Charge, hash: Hash): Promise<ChargeRow> {
  * Where events cannot cover the time since the last pull, charges, refunds and disputes from `reReadMs`
  * before it are listed again and everything still open is read again by id.
  *
- * Throws a Stripe error when it cannot go on: 401 (key invalid or revoked) at once, without retries; a
- * 429, 5xx or network failure after its retries. Whatever was committed stays.
+ * Each resource (events, each object type with the re-reads its hints ask for) is read on its own. One that
+ * fails (an endpoint the server lacks, a permission the key lacks, a timeout, 429 or 5xx after the retries)
+ * is recorded in sync_resources with what to do and returned in `skipped`, and the pull goes on with the
+ * next; its hints stay for the pull where it comes back. A resource read whole gets its last pull time: the
+ * start of this pull, taken before the events are read, because a change made after that may have been
+ * missed by the lists (they read newest first from where they started) and is named by the next events,
+ * read from the cursor this pull left. A failed pull of a resource moves nothing.
+ *
+ * Dependencies. Events failing: this pull falls back to re-reading what may still change, as without the
+ * Events permission. invoice_payments failing: charges stay unlinked from their invoices (unless the charge
+ * names its invoice) until invoice payments are read, whose upsert then links the charges already here.
+ * customers failing: a charge of a customer not read yet keeps its billing or receipt email only.
+ * charges failing: hints for old charges (from refunds and disputes) wait for the next pull.
+ *
+ * Throws only when nothing else can be read: 401 (key invalid or revoked) at once, without retries, or a key
+ * that may not read the connected account. Whatever was committed stays.
  */
 export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions): Promise<StripePullResult> {
   const limit = opts.pageSize ?? 100;
+  const attempts = (opts.retries ?? DEFAULT_RETRIES) + 1;
   const retry = <T>(call: () => Promise<T>) => withStripeRetry(call, opts);
-  const perms = await checkPermissions(stripe, retry);
+  const now = opts.clock.now();
+  const unanswered = new Map<Permission, Stripe.errors.StripeError>();
+  const perms = await checkPermissions(stripe, retry, unanswered);
   const hash: Hash = async (email) => {
     const normal = email ? normalizeEmail(email) : null;
     return normal ? hashEmail(normal, opts.emailHashKey) : null;
@@ -312,15 +341,40 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
     counts: { customers: empty(), charges: empty(), refunds: empty(), disputes: empty(), subscriptions: empty(), invoices: empty(), invoice_payments: empty() },
     hints: { events: 0, reread: 0 },
     eventsCovered: true,
-    missing: (Object.keys(perms) as Permission[]).filter((p) => !perms[p].ok).map((p) => ({ ...perms[p], effect: EFFECT[p] })),
+    missing: (Object.keys(perms) as Permission[]).filter((p) => !perms[p].ok && !unanswered.has(p)).map((p) => ({ ...perms[p], effect: EFFECT[p] })),
+    pulled: [],
+    skipped: [],
   };
-  const now = opts.clock.now();
+  const failed = new Map<StripeResource, ResourceFailure>();
+  const fail = (failure: ResourceFailure) => {
+    failed.set(failure.resource as StripeResource, failure);
+    recordResourceFailure(db, failure, now);
+  };
+  const failWith = (resource: StripeResource, e: unknown) => {
+    if (!(e instanceof Stripe.errors.StripeError) || stopsEverything(e)) throw e;
+    fail(stripeFailure(resource, e, attempts));
+  };
+  // Resources the probes already rule out: a permission the key lacks, or a probe Stripe did not answer.
+  const needs: [StripeResource, Permission[]][] = [['events', ['events']], ...TYPES.map((t): [StripeResource, Permission[]] => [t.type, [t.needs, ...(t.expands ? [t.expands] : [])]])];
+  for (const [resource, permissions] of needs) {
+    const silent = permissions.find((p) => unanswered.has(p));
+    if (silent) failWith(resource, unanswered.get(silent));
+    else if (!perms[permissions[0]!].ok) fail(permissionFailure(resource, perms[permissions[0]!]));
+  }
   const reReadMs = opts.reReadMs ?? 30 * DAY_MS;
-  const lastPullAt = lastStripePullAt(db);
+  // The oldest data among what this pull reads decides whether events reach back far enough.
+  const lastPullAt = lastStripePullAt(db, needs.map(([r]) => r).filter((r) => !failed.has(r)));
   const ctx: WriteContext = { hash, reReadFrom: now - reReadMs, now, hintOldCharges: getCheckpoint(db, 'charges').createdGte > 0 };
 
   // Events first: a change made while the lists below are read is then at or after the events checkpoint.
-  const events = perms.events.ok ? await pullEvents(db, stripe, { ...opts, limit, retry, now, lastPullAt }) : { covered: false, read: 0 };
+  let events = { covered: false, read: 0 };
+  if (!failed.has('events')) {
+    try {
+      events = await pullEvents(db, stripe, { ...opts, limit, retry, now, lastPullAt });
+    } catch (e) {
+      failWith('events', e);
+    }
+  }
   result.hints.events = events.read;
   if (events.covered && lastPullAt !== null) {
     // Events name every object that changed since the last pull, and refunds and disputes come by their own
@@ -335,45 +389,70 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
   }
 
   for (const spec of TYPES) {
-    if (!perms[spec.needs].ok) continue;
-    const counts = result.counts[spec.type];
-    let received = 0;
-    for (;;) {
-      opts.signal?.throwIfAborted();
-      const cp = getCheckpoint(db, spec.type);
-      const gte = RE_READ.has(spec.type) ? Math.min(cp.createdGte, sec(ctx.reReadFrom)) : cp.createdGte;
-      const params: ListParams = { limit, created: { gte }, ...(cp.passAfter ? { starting_after: cp.passAfter } : {}) };
-      let page: { data: unknown[]; has_more: boolean };
-      try {
-        page = await retry(() => spec.list(stripe, params, perms));
-      } catch (e) {
-        // The object the pass stopped at is gone (a deleted customer): start the pass again from the top.
-        if (cp.passAfter && e instanceof Stripe.errors.StripeInvalidRequestError && e.param === 'starting_after') {
-          setCheckpoint(db, spec.type, { ...cp, passTop: null, passAfter: null }, STRIPE_API_VERSION, opts.clock.now());
-          continue;
-        }
-        throw e;
-      }
-      const items = page.data as { id: string; created: number }[];
-      const write = await spec.write(db, items, ctx);
-      db.transaction(() => {
-        const n = write();
-        counts.added += n.added;
-        counts.updated += n.updated;
-        const top = cp.passTop ?? items[0]?.created ?? null;
-        const next = page.has_more
-          ? { createdGte: cp.createdGte, passTop: top, passAfter: items.at(-1)!.id }
-          : { createdGte: Math.max(cp.createdGte, top ?? 0), passTop: null, passAfter: null };
-        setCheckpoint(db, spec.type, next, STRIPE_API_VERSION, opts.clock.now());
-      })();
-      received += items.length;
-      opts.onProgress?.({ feed: spec.type, received, changed: counts.added + counts.updated, done: !page.has_more });
-      if (!page.has_more) break;
+    if (failed.has(spec.type)) continue;
+    try {
+      await listType(db, stripe, spec, perms, ctx, result, { ...opts, limit, retry });
+    } catch (e) {
+      failWith(spec.type, e);
     }
   }
 
-  result.hints.reread = await readHinted(db, stripe, perms, ctx, result, opts, retry);
+  result.hints.reread = await readHinted(db, stripe, perms, ctx, result, opts, retry, failed, failWith);
+  for (const [resource] of needs) {
+    const failure = failed.get(resource);
+    if (failure) result.skipped.push(failure);
+    else {
+      recordResourceSuccess(db, 'stripe', resource, now);
+      result.pulled.push(resource);
+    }
+  }
   return result;
+}
+
+/** One object type's list pass, from its checkpoint; each page written in one transaction with it. */
+async function listType(
+  db: Db,
+  stripe: Stripe,
+  spec: TypeSpec,
+  perms: Record<Permission, PermissionCheck>,
+  ctx: WriteContext,
+  result: StripePullResult,
+  opts: StripePullOptions & { limit: number; retry: <T>(call: () => Promise<T>) => Promise<T> },
+): Promise<void> {
+  const counts = result.counts[spec.type];
+  let received = 0;
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const cp = getCheckpoint(db, spec.type);
+    const gte = RE_READ.has(spec.type) ? Math.min(cp.createdGte, sec(ctx.reReadFrom)) : cp.createdGte;
+    const params: ListParams = { limit: opts.limit, created: { gte }, ...(cp.passAfter ? { starting_after: cp.passAfter } : {}) };
+    let page: { data: unknown[]; has_more: boolean };
+    try {
+      page = await opts.retry(() => spec.list(stripe, params, perms));
+    } catch (e) {
+      // The object the pass stopped at is gone (a deleted customer): start the pass again from the top.
+      if (cp.passAfter && e instanceof Stripe.errors.StripeInvalidRequestError && e.param === 'starting_after') {
+        setCheckpoint(db, spec.type, { ...cp, passTop: null, passAfter: null }, STRIPE_API_VERSION, opts.clock.now());
+        continue;
+      }
+      throw e;
+    }
+    const items = page.data as { id: string; created: number }[];
+    const write = await spec.write(db, items, ctx);
+    db.transaction(() => {
+      const n = write();
+      counts.added += n.added;
+      counts.updated += n.updated;
+      const top = cp.passTop ?? items[0]?.created ?? null;
+      const next = page.has_more
+        ? { createdGte: cp.createdGte, passTop: top, passAfter: items.at(-1)!.id }
+        : { createdGte: Math.max(cp.createdGte, top ?? 0), passTop: null, passAfter: null };
+      setCheckpoint(db, spec.type, next, STRIPE_API_VERSION, opts.clock.now());
+    })();
+    received += items.length;
+    opts.onProgress?.({ feed: spec.type, received, changed: counts.added + counts.updated, done: !page.has_more });
+    if (!page.has_more) return;
+  }
 }
 
 /**
@@ -445,7 +524,12 @@ async function pullEvents(
   }
 }
 
-/** Reads again, by id, every object a hint names; each write and the hint's removal in one transaction. */
+/**
+ * Reads again, by id, every object a hint names; each write and the hint's removal in one transaction. A
+ * type that cannot be read this pull keeps its hints for the pull where it comes back, except where nothing
+ * of it was read yet (its first list reads everything as it is) and hints older than the events Stripe
+ * keeps (a type away that long gets the re-read of everything still open instead: see lastStripePullAt).
+ */
 async function readHinted(
   db: Db,
   stripe: Stripe,
@@ -454,15 +538,23 @@ async function readHinted(
   result: StripePullResult,
   opts: StripePullOptions,
   retry: <T>(call: () => Promise<T>) => Promise<T>,
+  failed: ReadonlyMap<StripeResource, ResourceFailure>,
+  failWith: (resource: StripeResource, e: unknown) => void,
 ): Promise<number> {
+  const waiting = () => TYPES.map((t) => t.type).filter((t) => failed.has(t));
+  for (const type of waiting()) {
+    const cp = getCheckpoint(db, type);
+    dropHintsBefore(db, type, cp.createdGte === 0 && cp.passAfter === null ? Infinity : ctx.now - EVENTS_KEPT_MS);
+  }
   let reread = 0;
   // A re-read refund hints its charge again; once per pull is enough (both are read as of now).
   const done = new Set<string>();
   for (;;) {
-    const batch = nextHints(db, 100);
+    const batch = nextHints(db, 100, waiting());
     if (batch.length === 0) return reread;
     for (const hint of batch) {
       opts.signal?.throwIfAborted();
+      if (failed.has(hint.type)) continue;
       const spec = SPEC[hint.type];
       let obj: unknown = null;
       const key = `${hint.type}/${hint.id}`;
@@ -473,7 +565,10 @@ async function readHinted(
           obj = await retry(() => spec.retrieve(stripe, hint.id, perms));
         } catch (e) {
           // Gone (a deleted customer, an object of another account): nothing left to read.
-          if (!(e instanceof Stripe.errors.StripeInvalidRequestError && e.statusCode === 404)) throw e;
+          if (!isGone(e)) {
+            failWith(hint.type, e);
+            continue;
+          }
         }
       }
       const live = obj !== null && !(obj as { deleted?: boolean }).deleted;
@@ -503,7 +598,7 @@ function transient(e: unknown): e is Stripe.errors.StripeError {
  * `Stripe-Should-Retry: true`. Exponential with jitter over its upper half; a Retry-After sets the least wait.
  */
 export async function withStripeRetry<T>(call: () => Promise<T>, opts: Pick<StripePullOptions, 'retries' | 'retryBaseMs' | 'signal'>): Promise<T> {
-  const retries = opts.retries ?? 6;
+  const retries = opts.retries ?? DEFAULT_RETRIES;
   const base = opts.retryBaseMs ?? 1000;
   for (let attempt = 0; ; attempt++) {
     try {
