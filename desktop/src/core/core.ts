@@ -16,6 +16,7 @@ import { listResourceStates } from './sync-state/repo';
 import type { SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
 import { createStripeClient } from './stripe/client';
+import { nothingRead } from './stripe/failures';
 import { classifyStripeKey } from './stripe/keys';
 import { checkPermissions } from './stripe/permissions';
 import { lastStripePullAt, stripeCounts } from './stripe/repo';
@@ -300,8 +301,10 @@ export function createCore(deps: CoreDeps): Core {
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
         });
         const changed = result.hints.reread > 0 || Object.values(result.counts).some((c) => c.added + c.updated > 0);
+        // Pages of a resource that failed later are committed: the ledger takes them even then.
         await afterSync(ws, changed);
-        return ok(result);
+        // Some resources read is a sync that worked, with `skipped` saying what to do about the rest.
+        return result.pulled.length === 0 ? nothingRead(result.skipped) : ok(result);
       } catch (e) {
         return fromStripeError(e);
       }
