@@ -58,6 +58,18 @@ export function trackingOutputs(base: string) {
   };
 }
 
+/** The header redirector/src/visitor.ts (ORIGIN_PROOF_HEADER) requires before it believes CloudFront's viewer headers. */
+export const ORIGIN_PROOF_HEADER = 'x-revtrail-origin-proof';
+
+/**
+ * CloudFront Functions code that sets the origin proof on a request, replacing any the viewer sent. SST
+ * puts it first in the Router's viewer-request function; the function's headers reach the function URL
+ * through the Router's origin request policy, as SST's own x-forwarded-host does.
+ */
+export function originProofInjection(secret: string): string {
+  return `event.request.headers[${JSON.stringify(ORIGIN_PROOF_HEADER)}] = { value: ${JSON.stringify(secret)} };`;
+}
+
 // Both functions: Graviton costs ~20% less per GB-second, and a minified bundle without a source map
 // (none is generated, so none lands in the zip) keeps cold starts short.
 const lambda = {
@@ -75,6 +87,8 @@ export default $config({
       removal: prod ? 'retain' : 'remove',
       // `sst remove --stage prod` would take every tracking link offline; REVTRAIL_ALLOW_REMOVE=1 means it.
       protect: prod && process.env.REVTRAIL_ALLOW_REMOVE !== '1',
+      // For the generated origin secret; the version SST's own components use (Function's encryption key).
+      providers: { random: '4.16.6' },
     };
   },
   async run() {
@@ -118,9 +132,17 @@ export default $config({
     // CloudFront in front of the function URL. SST routes a function URL with CloudFront's managed
     // AllViewerExceptHostHeader policy, which passes the viewer location headers (CloudFront-Viewer-Country).
     // DNS and certificate in Route 53 by default; DNS elsewhere needs a us-east-1 ACM cert, REVTRAIL_CERT_ARN.
-    const router = domain
-      ? new sst.aws.Router('Router', { domain: certArn ? { name: domain, dns: false, cert: certArn } : domain })
-      : undefined;
+    // The function URL is public too, so CloudFront's viewer headers are believed only with the origin
+    // proof: a value generated once per stage that only the Router and the function hold.
+    const originSecret = domain ? new random.RandomPassword('OriginSecretValue', { length: 48, special: false }) : undefined;
+    const router =
+      domain && originSecret
+        ? new sst.aws.Router('Router', {
+            domain: certArn ? { name: domain, dns: false, cert: certArn } : domain,
+            edge: { viewerRequest: { injection: originSecret.result.apply(originProofInjection) } },
+          })
+        : undefined;
+    const originLink = originSecret && new sst.Linkable('OriginSecret', { properties: { value: originSecret.result } });
 
     const redirector = new sst.aws.Function('Redirector', {
       ...lambda,
@@ -131,7 +153,7 @@ export default $config({
       timeout: '5 seconds',
       // The app answers CORS itself (credentialed, allowed origins only); the URL's own CORS would override it.
       url: router ? { cors: false, router: { instance: router } } : { cors: false },
-      link: [table, spill, ...secrets],
+      link: [table, spill, ...secrets, ...(originLink ? [originLink] : [])],
       copyFiles: [{ from: 'redirector/src/pixel/pixel.js', to: 'pixel.js' }],
       environment,
     });

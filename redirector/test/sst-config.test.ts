@@ -8,7 +8,10 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runInNewContext } from 'node:vm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../src/config';
+import { ORIGIN_PROOF_HEADER } from '../src/visitor';
 
 const root = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
 const FUNCTION_URL = 'https://abc123xyz.lambda-url.eu-west-1.on.aws/';
@@ -36,6 +39,13 @@ const ARG_KEYS: Record<string, readonly string[]> = {
   'Queue.subscribe.batch': ['size', 'window', 'partialResponses'],
   Router: ['domain', 'routes', 'edge', 'invalidation', 'protection', 'waf', 'transform'],
   'Router.domain': ['name', 'aliases', 'redirects', 'dns', 'cert'],
+  'Router.edge': ['viewerRequest', 'viewerResponse'],
+  'Router.edge.viewerRequest': ['injection', 'kvStore', 'kvStores'],
+  Linkable: ['properties', 'include'],
+  // @pulumi/random 4.16.6, RandomPasswordArgs
+  RandomPassword: [
+    'keepers', 'length', 'lower', 'minLower', 'minNumeric', 'minSpecial', 'minUpper', 'number', 'numeric', 'overrideSpecial', 'special', 'upper',
+  ],
   'Dynamo.index': ['hashKey', 'rangeKey', 'projection'],
 };
 
@@ -120,6 +130,8 @@ class Router {
   constructor(readonly component: string, args: Args = {}) {
     checkKeys(`Router ${component}`, args, 'Router');
     if (typeof args.domain === 'object') checkKeys(`Router ${component}.domain`, args.domain, 'Router.domain');
+    checkKeys(`Router ${component}.edge`, args.edge, 'Router.edge');
+    checkKeys(`Router ${component}.edge.viewerRequest`, (args.edge as Args | undefined)?.viewerRequest, 'Router.edge.viewerRequest');
     record('Router', component, args, this);
   }
 }
@@ -144,9 +156,28 @@ class Secret {
   }
 }
 
+class Linkable {
+  constructor(readonly component: string, args: Args) {
+    checkKeys(`Linkable ${component}`, args, 'Linkable');
+    record('Linkable', component, args, this);
+  }
+}
+
+const GENERATED = 'Generated0123456789abcdefghijklmnopqrstuvwxyzAB'; // what the provider would make, 48 chars
+
+class RandomPassword {
+  readonly result: FakeOutput;
+  constructor(readonly component: string, args: Args) {
+    checkKeys(`RandomPassword ${component}`, args, 'RandomPassword');
+    this.result = output(GENERATED.slice(0, Number(args.length)));
+    record('RandomPassword', component, args, this);
+  }
+}
+
 interface SstConfigModule {
   default: { app(input: { stage: string }): Args; run(): Promise<Record<string, unknown>> };
   apexDomain(host: string): string;
+  ORIGIN_PROOF_HEADER: string;
 }
 
 let config: SstConfigModule;
@@ -155,7 +186,8 @@ beforeAll(async () => {
   Object.assign(globalThis, {
     $config: (c: unknown) => c,
     $output: output,
-    sst: { aws: { Dynamo, Function: SstFunction, Queue, Router }, Secret },
+    sst: { aws: { Dynamo, Function: SstFunction, Queue, Router }, Secret, Linkable },
+    random: { RandomPassword },
   });
   // A computed specifier keeps tsc (npm run typecheck) from following it: the file needs SST's globals.
   config = (await import(pathToFileURL(join(root, 'sst.config.ts')).href)) as SstConfigModule;
@@ -227,7 +259,7 @@ describe('sst.config.ts app()', () => {
     for (const stage of ['prod', 'dev']) {
       const app = config.default.app({ stage });
       expect(JSON.stringify(app)).not.toMatch(/\b(us|eu|ap|sa|ca|me|af|il|mx)-[a-z]+-\d\b/);
-      expect(app.providers).toBeUndefined();
+      expect(app.providers).toEqual({ random: '4.16.6' }); // the generated origin secret; aws left to SST's default
     }
   });
 });
@@ -336,6 +368,12 @@ describe('sst.config.ts without REVTRAIL_DOMAIN', () => {
     expect(outputs.cname).toBeUndefined();
   });
 
+  it('makes no origin secret: nothing stands in front of the URL to prove', async () => {
+    const { recorded, one } = await deploy();
+    expect(recorded.filter((r) => r.kind === 'RandomPassword' || r.kind === 'Linkable')).toEqual([]);
+    expect(one('Redirector').args.link).toHaveLength(5);
+  });
+
   it('leaves the domain-derived settings unset and applies the day defaults', async () => {
     const { one } = await deploy();
     expect(one('Redirector').args.environment).toEqual({ REVTRAIL_RETENTION_DAYS: '90', REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '30' });
@@ -386,10 +424,41 @@ describe('sst.config.ts with REVTRAIL_DOMAIN', () => {
     for (const value of Object.values(environment)) expect(value).toBeTypeOf('string'); // Lambda takes strings only
   });
 
+  it('proves CloudFront to the function: the Router sets a generated secret header that only the function also holds', async () => {
+    const { one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' });
+    const password = one('OriginSecretValue');
+    expect(password.kind).toBe('RandomPassword');
+    expect(password.args).toMatchObject({ special: false }); // a plain header value
+    const secret = resolve((password.self as RandomPassword).result) as string;
+    const accepted = parseConfig({
+      REVTRAIL_TABLE: 'revtrail',
+      REVTRAIL_SYNC_TOKEN: 'a'.repeat(40),
+      REVTRAIL_EMAIL_HASH_KEY: 'b'.repeat(40),
+      REVTRAIL_IP_SALT_SEED: 'c'.repeat(40),
+      REVTRAIL_ORIGIN_SECRET: secret,
+    });
+    expect(accepted.ok && accepted.config.originSecret).toBe(secret); // long enough for config.ts
+
+    const link = one('OriginSecret');
+    expect(link.kind).toBe('Linkable');
+    expect(resolve(link.args)).toEqual({ properties: { value: secret } }); // Resource.OriginSecret.value in config.ts
+    expect(one('Redirector').args.link).toContain(link.self);
+
+    // The injection run as CloudFront would, on a viewer request that brings its own forged proof.
+    expect(config.ORIGIN_PROOF_HEADER).toBe(ORIGIN_PROOF_HEADER);
+    const injection = resolve((one('Router').args.edge as { viewerRequest: { injection: unknown } }).viewerRequest.injection);
+    const event = {
+      request: { headers: { host: { value: 'go.brand.com' }, [ORIGIN_PROOF_HEADER]: { value: 'forged', multiValue: [{ value: 'forged' }, { value: 'x' }] } } },
+    };
+    runInNewContext(String(injection), { event });
+    expect(event.request.headers).toEqual({ host: { value: 'go.brand.com' }, [ORIGIN_PROOF_HEADER]: { value: secret } });
+  });
+
   it('with REVTRAIL_CERT_ARN: DNS stays with the deployer, who gets the CNAME target as an output', async () => {
     const cert = 'arn:aws:acm:us-east-1:111111111111:certificate/0f0f0f0f-1111-2222-3333-444444444444';
     const { outputs, one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_CERT_ARN: cert });
     expect(one('Router').args.domain).toEqual({ name: 'go.brand.com', dns: false, cert });
+    expect(resolve(one('Router').args.edge)).toEqual({ viewerRequest: { injection: expect.stringContaining(ORIGIN_PROOF_HEADER) } });
     expect(outputs.cname).toBe('d111111abcdef8.cloudfront.net');
   });
 
