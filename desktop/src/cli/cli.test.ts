@@ -61,6 +61,10 @@ describe('revtrail CLI', () => {
     expect(add).toMatchObject({ code: 0 });
     expect(add.out).toMatch(/Created workspace "My Shop"/);
     expect((await cli(['workspace', 'add', 'my shop'])).code).toBe(2);
+    // No redirector yet, so nothing would reach one: the desktop itself refuses, naming the rule.
+    const intranet = await cli(['links', 'set', 'intranet', '--url', 'http://10.0.0.5/', '--channel', 'X']);
+    expect([intranet.code, intranet.err]).toEqual([2, expect.stringContaining('destination refused by the private-network rule')]);
+    expect((await cli(['links', 'list'])).out).not.toContain('intranet');
 
     const connect = await cli(['connect', 'redirector', '--url', r.url], { stdin: `${TOKEN}\n` });
     expect(connect.err).toBe('');
@@ -73,6 +77,11 @@ describe('revtrail CLI', () => {
     expect(live.headers.get('location')).toMatch(/^https:\/\/brand\.com\/listen/);
     expect((await cli(['links', 'set', 'bad slug', '--url', 'https://brand.com/', '--channel', 'X'])).code).toBe(2);
     expect((await cli(['links', 'set', 'x1', '--url', 'javascript:alert(1)', '--channel', 'X'])).err).toContain('http or https');
+    // The redirector itself in another spelling: refused here with the redirector's words, before anything is queued.
+    const loop = await cli(['links', 'set', 'loop', '--url', `http://LOCALHOST.:${r.port}/podcast`, '--channel', 'X']);
+    expect(loop.code).not.toBe(0);
+    expect(loop.err).toContain('destination refused by the self rule');
+    expect((await cli(['links', 'list'])).out).not.toContain('loop');
 
     const sync = await cli(['sync']);
     expect(sync.code).toBe(0);

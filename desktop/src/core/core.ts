@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
+import { destinationRulesFor, err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
 import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
 import { openDatabase, type Db } from './db/open';
 import { createAffiliateHandlers } from './affiliates/handlers';
@@ -202,7 +202,9 @@ export function createCore(deps: CoreDeps): Core {
       if (!ws) return missing(ref);
       const badSlug = slugArg(slug);
       if (badSlug) return err('invalid_input', badSlug);
-      const input = parseLinkInput(link);
+      // Refused here as the redirector would, before queuing; it stays the authority (a local one allows
+      // private destinations only with its setting, which this side cannot see).
+      const input = parseLinkInput(link, destinationRulesFor(ws.redirectorUrl));
       if (!input.ok) return err('invalid_input', input.problems.join('; '));
       queueLinkPush(db(ws), slug, input.value, deps.clock.now());
       return pushNow(ws, slug);
