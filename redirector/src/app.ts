@@ -79,7 +79,10 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   };
   app.decorate('revtrail', ctx);
   // First of all hooks, before any rate limit or route reads who the client is.
-  app.addHook('onRequest', async (req) => vetForwarding(req.raw.headers, config.originSecret, config.httpsOnly));
+  app.addHook('onRequest', (req, _reply, done) => {
+    vetForwarding(req.raw.headers, config.originSecret, config.httpsOnly);
+    done();
+  });
 
   await app.register(cookie);
   await app.register(rateLimit, {
