@@ -1,62 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { killRedirectorProcesses, startRedirectorProcess } from './redirector-process';
 
 // `npm run redirector` as a user runs it, from the repository root, as a real process.
-const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'revtrail-server-'));
-const children: ChildProcess[] = [];
 afterAll(() => {
-  for (const c of children) {
-    try {
-      process.kill(-c.pid!, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  killRedirectorProcesses();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: string[], env: Record<string, string> = {}) {
-  const child = spawn('npm', ['run', '--silent', 'redirector', '--', ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, REVTRAIL_SYNC_TOKEN: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group: npm, tsx and node get the signal, as from a terminal's Ctrl-C
-  });
-  children.push(child);
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  // npm re-raises a signal its script stopped on, so a clean stop reads as code 0 or that signal.
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
-  const listening = async (): Promise<string> => {
-    for (let i = 0; i < 300; i++) {
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) return m[1]!;
-      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(`did not start: ${out}`);
-  };
-  /** Signals the whole group and resolves once every process of it is gone (the data dir is free). */
-  const stop = async (signal: NodeJS.Signals) => {
-    process.kill(-child.pid!, signal);
-    const result = await exited;
-    for (let i = 0; i < 100; i++) {
-      try {
-        process.kill(-child.pid!, 0);
-      } catch {
-        return result;
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error('the redirector did not stop');
-  };
-  return { child, output: () => out, exited, listening, stop };
-}
+const start = (args: string[], env: Record<string, string> = {}) =>
+  startRedirectorProcess(args, { via: 'npm', env: { ...env, REVTRAIL_SYNC_TOKEN: '' } });
 
 describe('npm run redirector', () => {
   it('starts on the embedded store, prints the token once, keeps data across restarts, stops cleanly', async () => {
