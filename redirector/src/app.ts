@@ -14,7 +14,7 @@ import { registerCollectRoutes } from './routes/collect';
 import { registerPublicRoutes } from './routes/public';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTrackRoutes } from './routes/track';
-import type { FileSpill } from './spill/file';
+import type { Journal } from './journal/journal';
 import type { Spill } from './spill/types';
 import type { Store } from './store/types';
 import { DuplicateDetector, IpHasher, vetForwarding } from './visitor';
@@ -25,10 +25,11 @@ export interface AppDeps {
   log: pino.Logger;
   clock: Clock;
   /**
-   * How events are written: `inline` with a spill for what the store does not take in time (Lambda,
-   * where nothing runs after a response); `journal` to the local journal file, ingested in the background.
+   * How events are kept: `inline` with a spill for what the store does not take in time (Lambda, where
+   * nothing runs after a response; null: no queue, the log is the last resort); `journal` to the local
+   * journal file, ingested in the background.
    */
-  events: { mode: 'inline'; spill: Spill } | { mode: 'journal'; spill: FileSpill };
+  events: { mode: 'inline'; spill: Spill | null } | { mode: 'journal'; journal: Journal };
   pixel?: PixelAsset;
 }
 

@@ -4,27 +4,23 @@ import { buildApp } from './app';
 import { loadLambdaConfig } from './config';
 import { createLogger } from './log';
 import { SqsSpill } from './spill/sqs';
-import type { Spill } from './spill/types';
 import { DynamoStore } from './store/dynamo';
 
 import type { Context } from 'aws-lambda';
+import type pino from 'pino';
 import type { LambdaResponse, PromiseHandler } from '@fastify/aws-lambda';
 
 type Proxy = PromiseHandler<unknown, LambdaResponse>;
 let proxy: Promise<Proxy> | null = null;
 
-/** Builds the app once per Lambda instance; config errors surface in the log of the first request. */
-export async function createProxy(): Promise<Proxy> {
-  const log = createLogger();
+/**
+ * Builds the app once per Lambda instance; config errors surface in the log of the first request. A
+ * click is answered once it is in the table, else in the spill queue, else in this function's log.
+ */
+export async function createProxy(log: pino.Logger = createLogger()): Promise<Proxy> {
   const config = await loadLambdaConfig();
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, clientConfig: { maxAttempts: 2 } });
-  const spill: Spill = config.spillQueueUrl
-    ? new SqsSpill(config.spillQueueUrl, log)
-    : {
-        put: async (records) => {
-          log.error({ spill: records }, 'no spill queue configured: events kept in this log line');
-        },
-      };
+  const spill = config.spillQueueUrl ? new SqsSpill(config.spillQueueUrl) : null;
   const app = await buildApp({ store, config, log, clock: systemClock, events: { mode: 'inline', spill } });
   // Comma-splitting of query values would cut UTM values such as "spring,sale" apart.
   const proxy = awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false }) as Proxy;

@@ -6,7 +6,7 @@ import type pino from 'pino';
 import { buildApp, type RevtrailApp } from './app';
 import { loadLocalConfig, type Config } from './config';
 import { createLogger } from './log';
-import { FileSpill } from './spill/file';
+import { Journal } from './journal/journal';
 import { DynamoStore } from './store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded';
 
@@ -39,7 +39,7 @@ export interface LocalRedirectorOptions {
   dynamo?: EmbeddedDynamo;
   clock?: Clock;
   log?: pino.Logger;
-  /** Replay the spill and purge expired items on timers (on by default). */
+  /** Ingest the journal and purge expired items on timers (on by default). */
   maintenance?: boolean;
 }
 
@@ -50,9 +50,11 @@ export interface LocalRedirector {
   app: RevtrailApp;
   store: DynamoStore;
   dynamo: EmbeddedDynamo;
-  spill: FileSpill;
+  /** The journal (`<data-dir>/journal/`, see docs/table.md): every event is in it before its request is answered. */
+  spill: Journal;
   /** True when this start generated the sync token (it is printed once). */
   tokenCreated: boolean;
+  /** Moves the journal into the store now; resolves with how many events it stored. */
   replaySpill(): Promise<number>;
   close(): Promise<void>;
 }
@@ -60,7 +62,7 @@ export interface LocalRedirector {
 /** The redirector on this machine: embedded DynamoDB (dynalite) on disk, listening on 127.0.0.1 only. */
 export async function startLocalRedirector(opts: LocalRedirectorOptions): Promise<LocalRedirector> {
   const dataDir = resolve(opts.dataDir);
-  mkdirSync(join(dataDir, 'spill'), { recursive: true });
+  mkdirSync(dataDir, { recursive: true });
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
   const { secrets, created } = loadOrCreateSecrets(dataDir);
@@ -76,8 +78,8 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const dynamo = opts.dynamo ?? (await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') }));
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
   await store.ensureTable(clock.now());
-  const spill = new FileSpill(join(dataDir, 'spill'), log);
-  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', spill } });
+  const spill = await Journal.open({ dir: join(dataDir, 'journal'), legacyDir: join(dataDir, 'spill'), log, now: () => clock.now() });
+  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill } });
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
   const port = (app.server.address() as { port: number }).port;
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;
@@ -87,7 +89,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
     (replaying ??= (async () => {
       try {
         if ((await spill.pending()).length === 0) return 0;
-        return await app.revtrail.recorder.ingest(clock.now());
+        return await app.revtrail.recorder.ingest();
       } finally {
         replaying = null;
       }
@@ -123,6 +125,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
       for (const t of timers) clearInterval(t);
       await app.close();
       if (replaying) await replaying.catch(() => 0);
+      await spill.close();
       if (!opts.dynamo) await dynamo.close();
     },
   };

@@ -1,87 +1,133 @@
+import type { Journal, JournalStats } from './journal/journal';
 import type { Logger } from './log';
-import type { FileSpill } from './spill/file';
 import type { Spill } from './spill/types';
 import type { EventRecord, Store } from './store/types';
 
 export interface RecorderStats {
-  /** Events written into the store. */
+  /** Events written into the store (inline) or moved there from the journal. */
   stored: number;
-  /** Events written to the spill (inline mode) or the journal (journal mode). */
+  /** Events written to the spill queue (inline) or to the journal (journal mode). */
   spilled: number;
   /** Events in the journal not yet moved into the store (journal mode). */
   queued: number;
+  /** Inline: events neither the store nor the spill took, kept in the log for `npm run replay-log`. */
+  logged: number;
 }
 
+export interface RecorderHealth {
+  status: 'ok' | 'degraded';
+  /** What is wrong, in words an operator can act on. */
+  reasons: string[];
+}
+
+/** The log line the last resort writes; `npm run replay-log` reads its `spill` field. */
+export const SPILL_LOG_MESSAGE = 'events kept in this log line: replay them with npm run replay-log';
+/** A failure this recent still makes the recorder say it is degraded. */
+const DEGRADED_FOR_MS = 60_000;
 const WARN_EVERY_MS = 10_000;
 
+type Options =
+  | { mode: 'inline'; store: Store; spill: Spill | null; log: Logger; budgetMs: number }
+  | { mode: 'journal'; store: Store; journal: Journal; log: Logger; budgetMs: number };
+
 /**
- * Writes clicks, pageviews and identities without ever holding a visitor back.
- * - `inline` (Lambda, where nothing may run after the response): the write gets `budgetMs`; past that,
- *   or on an error, the events go to the spill (SQS), to be replayed into the table.
- * - `journal` (the long-running local server): each event is appended to the journal file (once per
- *   event-loop turn, on disk before the store sees it), and `ingest` moves the journal into the store in
- *   the background, yielding to redirects while they are coming in. A crash loses no journaled click.
+ * Writes clicks, pageviews and identities; a request is answered once its events are kept.
+ * - `inline` (Lambda, where nothing may run after the response), step by step: the table within
+ *   `budgetMs`; else the spill queue (SQS) within `budgetMs`, replayed into the table by replay.ts; else
+ *   one error line in the function's log holding the events, which `npm run replay-log` puts in the table.
+ * - `journal` (the long-running local server): the events are written to the journal file (one write
+ *   for all requests waiting at that moment) before the request is answered, and `ingest` moves the
+ *   journal into the store in the background, yielding to redirects while they are coming in.
  */
 export class EventRecorder {
-  private readonly counts = { stored: 0, spilled: 0 };
+  private readonly counts = { stored: 0, spilled: 0, logged: 0 };
   private recent = 0;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
+  private storeFailedAt = Number.NEGATIVE_INFINITY;
+  private spillFailedAt = Number.NEGATIVE_INFINITY;
+  private ingestError: string | null = null;
 
-  constructor(
-    private readonly opts:
-      | { mode: 'inline'; store: Store; spill: Spill; log: Logger; budgetMs: number }
-      | { mode: 'journal'; store: Store; spill: FileSpill; log: Logger; budgetMs: number },
-  ) {}
+  constructor(private readonly opts: Options) {}
 
   get stats(): RecorderStats {
-    return { ...this.counts, queued: Math.max(0, this.opts.mode === 'journal' ? this.counts.spilled - this.counts.stored : 0) };
+    if (this.opts.mode === 'journal') {
+      const j = this.opts.journal.stats;
+      return { stored: j.ingested, spilled: j.appended, queued: j.queued, logged: 0 };
+    }
+    return { ...this.counts, queued: 0 };
+  }
+
+  /** The journal's counts (local server), null on Lambda. */
+  get journal(): JournalStats | null {
+    return this.opts.mode === 'journal' ? this.opts.journal.stats : null;
+  }
+
+  health(now = Date.now()): RecorderHealth {
+    const reasons: string[] = [];
+    if (this.opts.mode === 'journal') {
+      const j = this.opts.journal.stats;
+      if (j.degraded) reasons.push(`${j.degraded}: ${j.buffered} events wait in memory, ${j.dropped} dropped`);
+      if (this.ingestError) reasons.push(`the store does not take events (${this.ingestError}): ${j.queued} wait in the journal`);
+    } else {
+      if (now - this.spillFailedAt < DEGRADED_FOR_MS) reasons.push('the table and the spill queue failed: events were kept in the log only');
+      else if (now - this.storeFailedAt < DEGRADED_FOR_MS) reasons.push('the table is slow or down: events go to the spill queue');
+    }
+    return { status: reasons.length > 0 ? 'degraded' : 'ok', reasons };
   }
 
   async record(records: EventRecord[]): Promise<void> {
     this.recent += records.length;
-    if (this.opts.mode === 'journal') {
-      this.counts.spilled += records.length;
-      this.opts.spill.put(records).catch((e: unknown) => this.lost(records, e as Error));
-      return;
-    }
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new Error(`store write took over ${this.opts.budgetMs} ms`)), this.opts.budgetMs);
+    if (this.opts.mode === 'journal') return this.opts.journal.append(records);
+    const { store, spill } = this.opts;
     try {
-      await this.opts.store.putEvents(records, { signal: abort.signal });
+      await withBudget(this.opts.budgetMs, 'store write', (signal) => store.putEvents(records, { signal }));
       this.counts.stored += records.length;
+      return;
     } catch (e) {
-      this.warn(records.length, abort.signal.aborted ? (abort.signal.reason as Error) : (e as Error));
-      try {
-        await this.opts.spill.put(records);
-        this.counts.spilled += records.length;
-      } catch (spillError) {
-        this.lost(records, spillError as Error);
-      }
-    } finally {
-      clearTimeout(timer);
+      this.storeFailedAt = Date.now();
+      this.warn(records.length, e as Error);
     }
+    if (spill) {
+      try {
+        await withBudget(this.opts.budgetMs, 'spill write', (signal) => spill.put(records, { signal }));
+        this.counts.spilled += records.length;
+        return;
+      } catch (e) {
+        this.spillFailedAt = Date.now();
+        this.opts.log.error({ spill: records, err: (e as Error).message }, SPILL_LOG_MESSAGE);
+      }
+    } else {
+      this.spillFailedAt = Date.now();
+      this.opts.log.error({ spill: records, err: 'no spill queue configured' }, SPILL_LOG_MESSAGE);
+    }
+    this.counts.logged += records.length;
   }
 
-  /** Resolves once everything recorded so far is stored (inline) or on disk (journal). */
+  /** Resolves once everything recorded so far is stored (inline) or in the journal file (journal mode). */
   async flush(): Promise<void> {
-    if (this.opts.mode === 'journal') await this.opts.spill.written();
+    if (this.opts.mode === 'journal') await this.opts.journal.flushed();
   }
 
   /**
-   * Journal mode: moves the journal into the store. While redirects keep coming, it writes one batch per
+   * Journal mode: moves the journal into the store. While redirects keep coming, it writes one chunk per
    * quarter second so they keep the CPU (and their latency); when they stop it runs flat out. Throws when
-   * the store is down.
+   * the store is down (the journal keeps the events and where it stopped).
    */
-  async ingest(now: number): Promise<number> {
+  async ingest(): Promise<number> {
     if (this.opts.mode !== 'journal') return 0;
     this.recent = 0;
-    const stored = await this.opts.spill.replay(this.opts.store, now, async () => {
-      const busy = this.recent;
-      this.recent = 0;
-      await new Promise((resolve) => (busy > 0 ? setTimeout(resolve, busy > 50 ? 250 : 10) : setImmediate(resolve)));
-    });
-    this.counts.stored += stored;
-    return stored;
+    try {
+      const stored = await this.opts.journal.ingest(this.opts.store, async () => {
+        const busy = this.recent;
+        this.recent = 0;
+        await new Promise((resolve) => (busy > 0 ? setTimeout(resolve, busy > 50 ? 250 : 10) : setImmediate(resolve)));
+      });
+      this.ingestError = null;
+      return stored;
+    } catch (e) {
+      this.ingestError = (e as Error).message;
+      throw e;
+    }
   }
 
   private warn(events: number, cause: Error): void {
@@ -90,8 +136,23 @@ export class EventRecorder {
     this.lastWarnAt = now;
     this.opts.log.warn({ events, cause: cause.message }, 'store unavailable or slow: events spilled, to be replayed');
   }
+}
 
-  private lost(records: EventRecord[], err: Error): void {
-    this.opts.log.error({ spill: records, err: err.message }, 'spill failed: events kept in this log line');
+/** Runs `write` with an abort signal that fires after `ms`; a write past it counts as failed (it may still land). */
+async function withBudget(ms: number, what: string, write: (signal: AbortSignal) => Promise<void>): Promise<void> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  // Raced as well as signalled: a client that ignores the signal still cannot hold the visitor.
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`${what} took over ${ms} ms`);
+      abort.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    await Promise.race([write(abort.signal), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

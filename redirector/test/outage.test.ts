@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { startLocalRedirector, type LocalRedirector } from '../src/local';
 import { DynamoStore } from '../src/store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded';
 import { buildApp } from '../src/app';
+import { Journal } from '../src/journal/journal';
 import { CHROME_UA, MemorySpill, ManualClock, TOKEN, testConfig } from './support';
 import type pino from 'pino';
 
@@ -75,14 +76,28 @@ describe('the store goes down under load', () => {
     await r.app.revtrail.recorder.flush();
     expect(r.app.revtrail.recorder.stats.spilled).toBeGreaterThan(0);
     expect((await r.spill.pending()).length).toBeGreaterThan(0);
+    await expect(r.replaySpill()).rejects.toThrow();
+    // Still redirecting, so still healthy for a load balancer (200), but it says what is wrong.
+    const health = await fetch(`${r.url}/health`);
+    expect(health.status).toBe(200);
+    const body = (await health.json()) as { status: string; reasons: string[]; journal: { queued: number } };
+    expect(body.status).toBe('degraded');
+    expect(body.reasons[0]).toMatch(/^the store does not take events/);
+    expect(body.journal.queued).toBeGreaterThan(0);
 
     dynamo = await startEmbeddedDynamo({ path: join(dir, 'dynamodb'), port });
     cleanups.push(() => dynamo.close());
     const after = await load(`${r.url}/spring`, 300, 25);
     await r.app.revtrail.recorder.flush();
     const replayed = await r.replaySpill();
-    expect(replayed).toBe(r.app.revtrail.recorder.stats.spilled);
+    expect(r.app.revtrail.recorder.stats.stored).toBe(r.app.revtrail.recorder.stats.spilled);
+    expect(replayed).toBeGreaterThan(0);
     expect(await r.spill.pending()).toEqual([]);
+    const status = await fetch(`${r.url}/api/v1/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const { journal, health: healthAfter } = (await status.json()) as { journal: Record<string, unknown>; health: { status: string } };
+    expect(healthAfter.status).toBe('ok');
+    expect(journal).toMatchObject({ degraded: null, queued: 0, buffered: 0, dropped: 0, writeFailures: 0, quarantined: 0, lost: 0 });
+    expect(journal.appended).toBe(journal.ingested);
 
     const statuses = [...during, ...down, ...after];
     expect(statuses.filter((s) => s !== 302)).toEqual([]);
@@ -92,6 +107,38 @@ describe('the store goes down under load', () => {
     const contents = new Set(clicks.map((c) => c.utm.utm_content));
     expect(contents.size).toBe(600); // the three loads reuse utm_content 0..599
   }, 120_000);
+});
+
+describe('answered means kept (local server)', () => {
+  it('has every click answered with a 302 in the journal files at the moment of the answer, as a kill would leave them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-kept-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const r = await startLocalRedirector({
+      dataDir: dir,
+      port: 0,
+      maintenance: false,
+      log: silentLogger as pino.Logger,
+      settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' },
+    });
+    cleanups.push(() => r.close());
+    const put = await fetch(`${r.url}/api/v1/links/spring`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ destination: 'https://brand.com/pricing', channel: 'Newsletter' }),
+    });
+    expect(put.status).toBe(201);
+    const statuses = await load(`${r.url}/spring`, 500, 25);
+    // No flush, no close: the files as they are now are what a SIGKILL would leave behind.
+    cpSync(join(dir, 'journal'), join(dir, 'after-kill'), { recursive: true });
+    const survivor = await Journal.open({ dir: join(dir, 'after-kill'), log: silentLogger });
+    cleanups.push(() => survivor.close());
+    const store = new DynamoStore({ tableName: 'after_kill', retentionDays: 90, client: r.dynamo.client() });
+    await store.ensureTable(Date.now());
+    await survivor.ingest(store, async () => undefined);
+    const kept = await store.readFeed('clicks', null, 1000, Date.now() + 60_000);
+    expect(kept.items).toHaveLength(statuses.filter((s) => s === 302).length);
+    expect(statuses.filter((s) => s !== 302)).toEqual([]);
+  }, 60_000);
 });
 
 /** A TCP proxy in front of dynalite that can add latency to every chunk, or refuse connections. */

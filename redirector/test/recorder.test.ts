@@ -1,81 +1,100 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { newEventId, newVisitorId } from '@revtrail/shared';
+import { Journal } from '../src/journal/journal';
 import { silentLogger } from '../src/log';
 import { EventRecorder } from '../src/recorder';
-import { FileSpill } from '../src/spill/file';
+import { DynamoStore } from '../src/store/dynamo';
 import type { EventRecord, Store } from '../src/store/types';
+import { closeSharedDynamo, sharedDynamo } from './support';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
 });
+afterAll(closeSharedDynamo);
 
-/** A store that takes `delayMs` per batch and remembers what it took; only putEvents is used here. */
-function slowStore(delayMs: number) {
-  const stored: EventRecord[] = [];
-  const state = { down: false };
-  const store = {
-    async putEvents(records: EventRecord[]) {
-      await new Promise((r) => setTimeout(r, delayMs));
-      if (state.down) throw new Error('store down');
-      stored.push(...records);
-    },
-  } as unknown as Store;
-  return { store, stored, state };
-}
+const pageview = (i: number): EventRecord => {
+  const at = Date.now();
+  return {
+    kind: 'pageviews',
+    item: { id: newEventId(at), at, visitorId: newVisitorId(), url: `https://brand.com/p/${i}`, referrerHost: null, referrerUrl: null, clickIds: {}, utm: {}, ipHash: null },
+  };
+};
 
-const click = (i: number): EventRecord => ({ kind: 'clicks', item: { id: String(i) } as never });
-
-function journal(store: Store) {
-  const dir = mkdtempSync(join(tmpdir(), 'revtrail-journal-'));
-  dirs.push(dir);
-  const spill = new FileSpill(dir, silentLogger);
-  return { dir, spill, recorder: new EventRecorder({ mode: 'journal', store, spill, log: silentLogger, budgetMs: 150 }) };
+async function journalRecorder(over: { store?: Store; dir?: string } = {}) {
+  const dir = over.dir ?? mkdtempSync(join(tmpdir(), 'revtrail-recorder-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const dynamo = await sharedDynamo();
+  const table = new DynamoStore({ tableName: `r_${Math.random().toString(36).slice(2, 10)}`, retentionDays: 90, client: dynamo.client() });
+  await table.ensureTable(Date.now());
+  const journal = await Journal.open({ dir, log: silentLogger, retryMs: 20 });
+  cleanups.push(() => journal.close());
+  const store = over.store ?? table;
+  return { dir, table, journal, recorder: new EventRecorder({ mode: 'journal', store, journal, log: silentLogger, budgetMs: 150 }) };
 }
 
 describe('EventRecorder in journal mode', () => {
-  it('answers at once, puts every event on disk in a few appends, and ingests them all in order', async () => {
-    const s = slowStore(5);
-    const { recorder, dir } = journal(s.store);
-    const started = performance.now();
-    for (let i = 0; i < 1000; i++) await recorder.record([click(i)]);
-    expect(performance.now() - started).toBeLessThan(100);
-    expect(s.stored).toEqual([]);
-    await recorder.flush();
-    expect(readdirSync(dir)).toEqual(['spill.jsonl']);
-    expect(recorder.stats).toEqual({ stored: 0, spilled: 1000, queued: 1000 });
-    expect(await recorder.ingest(Date.now())).toBe(1000);
-    expect(s.stored.map((e) => e.item.id)).toEqual(Array.from({ length: 1000 }, (_, i) => String(i)));
-    expect(readdirSync(dir)).toEqual([]);
-    expect(recorder.stats).toEqual({ stored: 1000, spilled: 1000, queued: 0 });
+  it('answers a request once its event is in the journal file, never before', async () => {
+    const { recorder, dir } = await journalRecorder();
+    const records = Array.from({ length: 200 }, (_, i) => pageview(i));
+    const onDisk = await Promise.all(
+      records.map((r) =>
+        recorder.record([r]).then(() => readdirSync(dir).some((n) => n.startsWith('journal-') && readFileSync(join(dir, n), 'utf8').includes(r.item.id))),
+      ),
+    );
+    expect(onDisk.filter((x) => !x)).toEqual([]);
+    expect(recorder.stats).toEqual({ stored: 0, spilled: 200, queued: 200, logged: 0 });
+    expect(recorder.journal).toMatchObject({ appended: 200, queued: 200, buffered: 0 });
   });
 
-  it('keeps the journal while the store is down, takes new events meanwhile, and loses none', async () => {
-    const s = slowStore(1);
-    const { recorder } = journal(s.store);
-    for (let i = 0; i < 100; i++) await recorder.record([click(i)]);
-    s.state.down = true;
-    await expect(recorder.ingest(Date.now())).rejects.toThrow('store down');
-    for (let i = 100; i < 150; i++) await recorder.record([click(i)]);
-    s.state.down = false;
-    await recorder.flush();
-    await recorder.ingest(Date.now() + 1);
-    expect(new Set(s.stored.map((e) => e.item.id)).size).toBe(150);
+  it('ingests the journal into the store, and counts it', async () => {
+    const { recorder, table } = await journalRecorder();
+    for (let i = 0; i < 250; i++) await recorder.record([pageview(i)]);
+    expect(await recorder.ingest()).toBe(250);
+    expect(recorder.stats).toEqual({ stored: 250, spilled: 250, queued: 0, logged: 0 });
+    expect((await table.readFeed('pageviews', null, 1000, Date.now() + 60_000)).items).toHaveLength(250);
   });
 
-  it('yields to redirects: while events keep arriving it ingests slowly', async () => {
-    const s = slowStore(0);
-    const { recorder } = journal(s.store);
-    for (let i = 0; i < 200; i++) await recorder.record([click(i)]);
-    await recorder.flush();
-    const busy = setInterval(() => void recorder.record(Array.from({ length: 60 }, (_, i) => click(1000 + i))), 5);
-    busy.unref();
+  it('says it is degraded while the store refuses the journal, with how many events wait, and recovers', async () => {
+    let down = true;
+    const { recorder, table } = await journalRecorder({
+      store: new Proxy({} as Store, {
+        get: (_t, prop) => (...args: unknown[]) => {
+          if (down) return Promise.reject(new Error('connect ECONNREFUSED'));
+          return (table[prop as keyof DynamoStore] as (...a: unknown[]) => unknown).apply(table, args);
+        },
+      }),
+    });
+    for (let i = 0; i < 30; i++) await recorder.record([pageview(i)]);
+    await expect(recorder.ingest()).rejects.toThrow('ECONNREFUSED');
+    expect(recorder.health()).toEqual({ status: 'degraded', reasons: ['the store does not take events (connect ECONNREFUSED): 30 wait in the journal'] });
+    down = false;
+    expect(await recorder.ingest()).toBe(30);
+    expect(recorder.health()).toEqual({ status: 'ok', reasons: [] });
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('says it is degraded while the disk refuses journal writes, and still answers', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-recorder-'));
+    symlinkSync('/dev/full', join(dir, 'journal-0000000000000001.jsonl'));
+    const { recorder } = await journalRecorder({ dir });
+    await recorder.record([pageview(0)]);
+    const health = recorder.health();
+    expect(health.status).toBe('degraded');
+    expect(health.reasons[0]).toMatch(/^journal writes failing: ENOSPC.*: 1 events wait in memory, 0 dropped$/);
+  });
+
+  it('yields to redirects: while events keep arriving it ingests one chunk per quarter second', async () => {
+    const { recorder } = await journalRecorder();
+    for (let i = 0; i < 600; i++) await recorder.record([pageview(i)]);
+    const busy = setInterval(() => void recorder.record(Array.from({ length: 60 }, (_, i) => pageview(1000 + i))), 5);
     const started = performance.now();
-    await recorder.ingest(Date.now());
+    await recorder.ingest();
     const took = performance.now() - started;
     clearInterval(busy);
-    expect(took).toBeGreaterThan(1000); // 8 batches of 25, ~250 ms apart while busy
+    await recorder.flush();
+    expect(took).toBeGreaterThan(1000); // 6 chunks of 100, ~250 ms apart while busy
   });
 });

@@ -24,7 +24,14 @@ export function registerPublicRoutes(app: FastifyInstance, ctx: AppContext): voi
     return reply.send(pixel.body);
   });
 
-  app.get('/health', async () => ({ status: 'ok' }));
+  // 200 even when degraded: redirects still work then, and a load balancer reading 503 as down would stop
+  // them too. The body says what is wrong; monitors alert on `status`, the sync API's /status has the counts.
+  app.get('/health', async (_req, reply) => {
+    const health = ctx.recorder.health();
+    const j = ctx.recorder.journal;
+    const journal = j && { buffered: j.buffered, dropped: j.dropped, writeFailures: j.writeFailures, queued: j.queued, quarantined: j.quarantined, lost: j.lost };
+    return reply.header('cache-control', 'no-store').send({ ...health, ...(journal ? { journal } : {}) });
+  });
 
   // A tracking domain has nothing to index; crawlers that follow links are still redirected (and marked).
   app.get('/robots.txt', (_req, reply) => reply.type('text/plain; charset=utf-8').send('User-agent: *\nDisallow: /\n'));

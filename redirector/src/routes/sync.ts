@@ -71,6 +71,9 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
         now: ctx.clock.now(),
         store,
         recorder: ctx.recorder.stats,
+        // The local journal's exact counts (null on Lambda), and whether events are being kept as promised.
+        journal: ctx.recorder.journal,
+        health: ctx.recorder.health(),
         retentionDays: ctx.config.retentionDays,
         attributionWindowDays: ctx.config.attributionWindowDays,
         cookieDomain: ctx.config.cookieDomain,

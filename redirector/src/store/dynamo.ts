@@ -37,6 +37,8 @@ const BATCH_MAX = 25;
 /** The highest ULID random part: `${encodeTime(t)}${RANDOM_MAX}` is the last id of millisecond t. */
 const RANDOM_MAX = 'Z'.repeat(16);
 const RANDOM_MIN = '0'.repeat(16);
+/** How far the clock that stamped an event may run ahead of the one that appended it (two Lambda instances). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface DynamoStoreOptions {
   tableName: string;
@@ -105,6 +107,41 @@ export class DynamoStore implements Store {
       return;
     }
     await this.batchWrite(items.map((Item) => ({ PutRequest: { Item } })), opts?.signal);
+  }
+
+  async putEventsOnce(records: EventRecord[]): Promise<{ written: number; present: number }> {
+    const present = await this.storedEventIds(records);
+    const missing = records.filter((r) => !present.has(r.item.id));
+    await this.putEvents(missing);
+    return { written: missing.length, present: records.length - missing.length };
+  }
+
+  /**
+   * Which of these events the table holds, found through the visitor index: every event has a visitor,
+   * and it was appended at or after it happened, so one short query per visitor covers it. The index
+   * trails the table by a moment in AWS; a retry comes far later than that.
+   */
+  private async storedEventIds(records: EventRecord[]): Promise<Set<string>> {
+    const wanted = new Set(records.map((r) => r.item.id));
+    const since = new Map<string, number>();
+    for (const { item } of records) since.set(item.visitorId, Math.min(since.get(item.visitorId) ?? item.at, item.at));
+    const found = new Set<string>();
+    await Promise.all(
+      [...since].map(async ([visitorId, at]) => {
+        const rows = await this.queryAll({
+          TableName: this.table,
+          IndexName: 'byVisitor',
+          KeyConditionExpression: 'gsi1pk = :v AND gsi1sk >= :from',
+          ExpressionAttributeValues: { ':v': `V#${visitorId}`, ':from': encodeTime(Math.max(0, at - CLOCK_SKEW_MS), 10) },
+          ProjectionExpression: 'e.id',
+        });
+        for (const row of rows) {
+          const id = (row.e as { id?: string } | undefined)?.id;
+          if (id !== undefined && wanted.has(id)) found.add(id);
+        }
+      }),
+    );
+    return found;
   }
 
   private feedItem(r: EventRecord | { kind: 'erasures'; item: Erasure }, now: number): Record<string, unknown> {

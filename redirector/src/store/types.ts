@@ -29,8 +29,13 @@ export interface Store {
   getLink(slug: string, opts?: WriteOptions): Promise<Link | null>;
   listLinks(): Promise<Link[]>;
   putLink(link: Link): Promise<void>;
-  /** Appends events to their feeds. At-least-once: a replay may append an event again (same id). */
+  /**
+   * Appends events to their feeds. Each call appends anew (a fresh append id), so a second call with the
+   * same event stores a second copy: retries of what may have landed go through putEventsOnce.
+   */
   putEvents(records: EventRecord[], opts?: WriteOptions): Promise<void>;
+  /** Appends the events whose id is not in the table yet; says how many were written and how many were there. */
+  putEventsOnce(records: EventRecord[]): Promise<{ written: number; present: number }>;
   /** Events appended after `cursor` (null: from the start), in append order, up to `until`. */
   readFeed<K extends FeedKind>(kind: K, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedItemOf[K]>>;
   eraseVisitor(visitorId: string, at: number): Promise<EraseResult>;
