@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { systemClock, type AppErrorCode, type Result } from '@revtrail/shared';
+import { systemClock, type AppErrorCode } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
 import { AFFILIATE_OPTIONS, AFFILIATE_USAGE, affiliatesCommand, type AffiliateFlags } from './commands/affiliates';
 import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
+import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
 import { defaultDataDir, defaultSecretKeyFile } from './paths';
 
 const USAGE = `Usage: revtrail <command> [options]
@@ -14,6 +15,7 @@ Commands:
   workspace list                       list workspaces
   connect redirector --url URL         connect a redirector; the sync token is read from
                                        REVTRAIL_SYNC_TOKEN or standard input, never from arguments
+                                       (nor from the URL: no user:token@, no ?query)
   connect stripe [--account acct_..]   connect Stripe with a restricted key (rk_live_/rk_test_), read from
                                        REVTRAIL_STRIPE_KEY or standard input, never from arguments;
                                        needs the redirector connected first (for its email-hash key);
@@ -21,10 +23,14 @@ Commands:
   links list                           links, and local changes not yet on the redirector
   links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
                                        create or change a tracking link (pushed to the redirector)
+  links retry <slug>                   send a change the redirector refused (or that waits) again
+  links discard <slug>                 drop a change not on the redirector; the link stays as it is there
   sync [--redirector] [--stripe]       push link changes; pull links, clicks, pageviews, identities
                                        (--redirector) and charges, refunds, disputes, customers,
-                                       subscriptions, invoices (--stripe); no flag: whatever is connected
-  status                               what is connected, how much is here, when it last synced
+                                       subscriptions, invoices (--stripe); no flag: whatever is connected.
+                                       What cannot be read is skipped with a warning, the rest completes
+  status                               what is connected, how much is here, when it last synced,
+                                       what failed and which link changes wait or were refused
   rates status                         the currency rates here: newest ECB day, last refresh and its error
   rates refresh                        download the ECB's reference rates now (until the first
                                        refresh, the history bundled with Revtrail is used)
@@ -46,7 +52,7 @@ Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a
   keychain where one answers, else an encrypted file).
   -h, --help         this help
 
-Exit codes: 0 done, 1 unexpected failure, 2 bad usage or input, 3 not found or not set up,
+Exit codes: 0 done (sync: also when some resources were skipped, with a warning each), 1 unexpected failure, 2 bad usage or input, 3 not found or not set up,
 4 refused credentials, 5 service unreachable.`;
 
 /** The one place result codes become exit codes. */
@@ -99,7 +105,7 @@ interface Flags {
   account?: string;
 }
 
-async function run(core: Core, positionals: string[], flags: Flags): Promise<Result<unknown> & { text?: string }> {
+async function run(core: Core, positionals: string[], flags: Flags): Promise<CommandOutput> {
   const [command, sub] = positionals;
   const ws = flags.workspace;
   if (['partners', 'programs', 'commissions', 'payouts'].includes(command ?? '')) return affiliatesCommand(core, positionals, flags as AffiliateFlags);
@@ -119,7 +125,7 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
       if (!r.ok) return r;
       const lines = r.value.map((l) => {
         const shown = l.pending ?? l.link;
-        const state = l.pending ? 'not yet pushed' : l.link?.enabled ? 'live' : 'disabled';
+        const state = l.refused !== null ? `refused: ${l.refused}` : l.pending ? 'not yet pushed' : l.link?.enabled ? 'live' : 'disabled';
         return `${l.slug}\t${shown?.channel ?? ''}\t${shown?.destination ?? ''}\t${state}`;
       });
       return { ...r, text: lines.length ? lines.join('\n') : 'No links yet: revtrail links set <slug> --url URL --channel NAME' };
@@ -154,55 +160,21 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Res
       const account = r.value.workspace.stripeAccount ? `, account ${r.value.workspace.stripeAccount}` : '';
       return { ...r, text: [`Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode${account}). Permissions:`, ...lines].join('\n') };
     }
-    case 'sync': {
-      const status = await core.call('status.get', { workspace: ws });
-      if (!status.ok) return status;
-      const here = status.value.workspaces[0];
-      const explicit = flags.redirector || flags.stripe;
-      const doRedirector = explicit ? !!flags.redirector : !here || here.redirector.connected || !here.stripe.connected;
-      const doStripe = explicit ? !!flags.stripe : !!here?.stripe.connected;
-      const print = progressPrinter();
-      const off = core.on('sync.progress', (e) => print(e.progress));
-      try {
-        const text: string[] = [];
-        const values: Record<string, unknown> = {};
-        if (doRedirector) {
-          const r = await core.call('sync.redirector', { workspace: ws });
-          if (!r.ok) return r;
-          values.redirector = r.value;
-          text.push(`Redirector: ${r.value.pushed} link changes pushed${r.value.rejected.map((x) => ` (${x.slug} refused: ${x.message})`).join('')}, ${r.value.links} links, ${r.value.clicks} new clicks, ${r.value.pageviews} new pageviews, ${r.value.identities} new identities, ${r.value.erased} rows erased.`);
-        }
-        if (doStripe) {
-          const r = await core.call('sync.stripe', { workspace: ws });
-          if (!r.ok) return r;
-          values.stripe = r.value;
-          const c = r.value.counts;
-          text.push(
-            `Stripe: ${c.charges.added} new charges (${c.charges.updated} changed), ${c.refunds.added} new refunds, ${c.disputes.added} new disputes, ` +
-              `${c.customers.added} new customers, ${c.subscriptions.added} new subscriptions, ${c.invoices.added} new invoices.`,
-            ...(r.value.hints.events + r.value.hints.reread > 0 ? [`  ${r.value.hints.events} events read; ${r.value.hints.reread} changed objects read again.`] : []),
-            ...(r.value.eventsCovered ? [] : ['  Events could not cover the time since the last sync, so everything still open was read again.']),
-            ...r.value.missing.map((m) => `  Missing ${m.label} (${m.permission}): ${m.effect}.`),
-          );
-        }
-        return { ok: true, value: values, text: text.join('\n') };
-      } finally {
-        off();
+    case 'links retry':
+    case 'links discard': {
+      const slug = positionals[2];
+      if (!slug || positionals.length > 3) throw new UsageError(`links ${sub} needs one slug: revtrail links ${sub} spring-sale`);
+      if (sub === 'retry') {
+        const r = await core.call('links.retryPush', { workspace: ws, slug });
+        return r.ok ? { ...r, text: `${slug}: ${r.value.message}` } : r;
       }
+      const r = await core.call('links.discardPush', { workspace: ws, slug });
+      return r.ok ? { ...r, text: r.value.message } : r;
     }
-    case 'status': {
-      const r = await core.call('status.get', { workspace: ws });
-      if (!r.ok) return r;
-      const lines = r.value.workspaces.map(
-        (s) =>
-          `${s.workspace.name}: redirector ${s.redirector.connected ? s.workspace.redirectorUrl : 'not connected'}` +
-          `, last pull ${s.redirector.lastPullAt ? new Date(s.redirector.lastPullAt).toISOString() : 'never'}` +
-          `; Stripe ${s.stripe.connected ? `connected, last pull ${s.stripe.lastPullAt ? new Date(s.stripe.lastPullAt).toISOString() : 'never'}` : 'not connected'}` +
-          `; ${s.counts.links} links, ${s.counts.clicks} clicks, ${s.counts.pageviews} pageviews, ${s.counts.identities} identities` +
-          `, ${s.counts.charges} charges, ${s.counts.refunds} refunds, ${s.counts.disputes} disputes, ${s.counts.customers} customers`,
-      );
-      return { ...r, text: [...(lines.length ? lines : ['No workspaces yet.']), `Secrets: ${r.value.secrets}`].join('\n') };
-    }
+    case 'sync':
+      return syncCommand(core, flags, progressPrinter());
+    case 'status':
+      return statusCommand(core, ws);
     case 'rates refresh': return ratesCommand(core, 'refresh', ws);
     case 'rates status': return ratesCommand(core, 'status', ws);
     default:
@@ -270,11 +242,12 @@ export async function main(argv: string[]): Promise<number> {
   }
   const core = createCore({ dataDir, clock: systemClock, log, secrets, stripeApiBase });
   try {
-    const r = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values);
+    const r: CommandOutput = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values);
     if (!r.ok) {
       process.stderr.write(`${r.error.message}\n`);
       return EXIT[r.error.code];
     }
+    for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${values.json ? JSON.stringify(r.value, null, 2) : r.text}\n`);
     return 0;
   } catch (e) {

@@ -1,7 +1,6 @@
 import type { Result } from '@revtrail/shared';
 import type { Core } from '../../core/core';
-
-const when = (at: number | null) => (at === null ? 'never' : new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+import { when } from '../format';
 
 /**
  * `revtrail rates refresh|status`. A refresh asked for by hand always downloads (force), unlike the
