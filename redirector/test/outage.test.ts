@@ -1,4 +1,9 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { promisify } from 'node:util';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,11 +13,15 @@ import { silentLogger } from '../src/log';
 import { startLocalRedirector, type LocalRedirector } from '../src/local';
 import { DynamoStore } from '../src/store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded';
-import { buildApp } from '../src/app';
+import { buildApp, type RevtrailApp } from '../src/app';
+import { spilledRecords } from '../src/replay';
+import { SqsSpill } from '../src/spill/sqs';
+import type { Spill } from '../src/spill/types';
 import { Journal } from '../src/journal/journal';
-import { CHROME_UA, MemorySpill, ManualClock, TOKEN, testConfig } from './support';
-import type pino from 'pino';
+import { CHROME_UA, ManualClock, TOKEN, testConfig } from './support';
+import pino from 'pino';
 
+const execFileAsync = promisify(execFile);
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
@@ -180,9 +189,41 @@ async function slowProxy(target: number): Promise<{ port: number; delayMs: numbe
   };
 }
 
-describe('on Lambda (inline writes), a slow or dead store', () => {
-  async function lambdaApp(endpointPort: number, budgetMs: number) {
-    const clock = new ManualClock();
+/** An SQS endpoint (AWS JSON 1.0 protocol, as the SDK speaks it) keeping every message body it is sent. */
+async function fakeSqs(): Promise<{ url: string; queueUrl: string; bodies: string[]; client: SQSClient; close(): Promise<void> }> {
+  const bodies: string[] = [];
+  const server = createHttpServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      const body = (JSON.parse(raw) as { MessageBody: string }).MessageBody;
+      bodies.push(body);
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ MessageId: String(bodies.length), MD5OfMessageBody: createHash('md5').update(body).digest('hex') }));
+    });
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const client = new SQSClient({ endpoint: url, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  return {
+    url,
+    queueUrl: `${url}/123456789012/spill`,
+    bodies,
+    client,
+    close: () => new Promise<void>((ok) => server.close(() => ok())),
+  };
+}
+
+/** A pino logger whose lines are kept, as CloudWatch keeps a function's output. */
+function capturedLog(): { log: pino.Logger; lines: string[] } {
+  const lines: string[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line.trimEnd()) });
+  return { log, lines };
+}
+
+describe('on Lambda (inline writes): answered means in the table, else in the spill queue, else in the log', () => {
+  async function lambdaApp(endpointPort: number, budgetMs: number, spill: Spill | null) {
+    const clock = new ManualClock(Date.now());
     const config = testConfig({ REVTRAIL_CLICK_WRITE_BUDGET_MS: String(budgetMs) });
     const store = new DynamoStore({
       tableName: config.tableName,
@@ -190,51 +231,98 @@ describe('on Lambda (inline writes), a slow or dead store', () => {
       clock,
       clientConfig: { endpoint: `http://127.0.0.1:${endpointPort}`, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 },
     });
-    const spill = new MemorySpill();
-    const app = await buildApp({ store, config, log: silentLogger as pino.Logger, clock, events: { mode: 'inline', spill } });
+    const { log, lines } = capturedLog();
+    const app = await buildApp({ store, config, log, clock, events: { mode: 'inline', spill } });
     cleanups.push(() => app.close());
-    return { app, store, spill, clock };
+    return { app, store, config, logLines: lines };
   }
 
-  it('answers within the write budget and spills the clicks a slow store did not take', async () => {
+  async function setUp(budgetMs: number, sqsUp = true) {
     const dynamo = await startEmbeddedDynamo();
     cleanups.push(() => dynamo.close());
     const proxy = await slowProxy(dynamo.port);
     cleanups.push(() => proxy.close());
-    const { app, store, spill } = await lambdaApp(proxy.port, 100);
-    await store.ensureTable(Date.now());
-    await app.inject({ method: 'PUT', url: '/api/v1/links/spring', headers: { authorization: `Bearer ${TOKEN}` }, payload: { destination: 'https://brand.com/', channel: 'Ads' } });
-    await app.inject({ url: '/spring' }); // warm the link cache and the connection
+    const sqs = await fakeSqs();
+    cleanups.push(() => sqs.close());
+    if (!sqsUp) await sqs.close();
+    const lambda = await lambdaApp(proxy.port, budgetMs, new SqsSpill(sqs.queueUrl, sqs.client));
+    await lambda.store.ensureTable(Date.now());
+    const put = await lambda.app.inject({ method: 'PUT', url: '/api/v1/links/spring', headers: { authorization: `Bearer ${TOKEN}` }, payload: { destination: 'https://brand.com/', channel: 'Ads' } });
+    expect(put.statusCode).toBe(201);
+    // The table as the desktop reads it, straight from dynalite (not through the proxy).
+    const table = new DynamoStore({ tableName: lambda.config.tableName, retentionDays: 90, client: dynamo.client() });
+    const clickIds = async () => (await table.readFeed('clicks', null, 1000, Date.now() + 60_000)).items.map((c) => c.id);
+    return { dynamo, proxy, sqs, table, clickIds, ...lambda };
+  }
 
+  const click = (app: RevtrailApp, i: number) => app.inject({ url: `/spring?utm_content=${i}`, headers: { 'user-agent': CHROME_UA } });
+
+  it('writes to the table when it answers in time: nothing spilled, nothing logged', async () => {
+    const { app, sqs, logLines, clickIds } = await setUp(1000);
+    for (let i = 0; i < 5; i++) expect((await click(app, i)).statusCode).toBe(302);
+    expect(await clickIds()).toHaveLength(5);
+    expect(sqs.bodies).toEqual([]);
+    expect(logLines.filter((l) => l.includes('"spill"'))).toEqual([]);
+    expect(app.revtrail.recorder.stats).toMatchObject({ stored: 5, spilled: 0, logged: 0 });
+  });
+
+  it('answers within the budget when the table is slow, and the spill queue has every click; its replay stores each once', async () => {
+    const { app, proxy, sqs, table, clickIds } = await setUp(100);
+    await click(app, -1); // warm the link cache and the connection
     proxy.delayMs = 400;
     const times: number[] = [];
     for (let i = 0; i < 10; i++) {
       const start = performance.now();
-      const res = await app.inject({ url: `/spring?utm_content=${i}`, headers: { 'user-agent': CHROME_UA } });
+      expect((await click(app, i)).statusCode).toBe(302);
       times.push(performance.now() - start);
-      expect(res.statusCode).toBe(302);
     }
     expect(Math.max(...times)).toBeLessThan(100 + 250); // the budget plus generous scheduling slack, far below 400
-    expect(spill.records.filter((r) => r.kind === 'clicks')).toHaveLength(10);
+    const spilled = sqs.bodies.flatMap((b) => spilledRecords(b));
+    expect(spilled.filter((r) => r.kind === 'clicks')).toHaveLength(10);
     expect(app.revtrail.recorder.stats).toMatchObject({ spilled: 10 });
+    expect(app.revtrail.recorder.health().status).toBe('degraded');
+
+    // A write past its budget may still land: say half did. The replay (replay.ts does this per message)
+    // must not add second copies of those.
+    await table.putEvents(spilled.filter((_, i) => i % 2 === 0));
+    for (const body of sqs.bodies) await table.putEventsOnce(spilledRecords(body));
+    const ids = await clickIds();
+    expect(ids).toHaveLength(11);
+    expect(new Set(ids).size).toBe(11);
   });
 
-  it('still redirects cached links when the store refuses connections, and spills every click', async () => {
-    const dynamo = await startEmbeddedDynamo();
-    const proxy = await slowProxy(dynamo.port);
-    const { app, store, spill } = await lambdaApp(proxy.port, 150);
-    await store.ensureTable(Date.now());
-    await app.inject({ method: 'PUT', url: '/api/v1/links/spring', headers: { authorization: `Bearer ${TOKEN}` }, payload: { destination: 'https://brand.com/', channel: 'Ads' } });
+  it('still redirects cached links when the table and the queue are down, keeps every click in a log line, and npm run replay-log stores them once', async () => {
+    const { app, proxy, dynamo, logLines, config, clickIds } = await setUp(150, false);
+    await click(app, -1);
     await proxy.close();
-    await dynamo.close();
     for (let i = 0; i < 20; i++) {
-      const res = await app.inject({ url: '/spring', headers: { 'user-agent': CHROME_UA } });
+      const res = await click(app, i);
       expect(res.statusCode).toBe(302);
       expect(new URL(res.headers.location as string).origin).toBe('https://brand.com');
     }
-    expect(spill.records).toHaveLength(20);
+    expect(app.revtrail.recorder.stats).toMatchObject({ logged: 20 });
+    expect(app.revtrail.recorder.health().reasons).toEqual(['the table and the spill queue failed: events were kept in the log only']);
     const unknown = await app.inject({ url: '/never-seen' });
     expect(unknown.statusCode).toBe(503);
     expect(unknown.headers['retry-after']).toBe('5');
-  });
+
+    // As `aws logs tail --format short` prints them: a timestamp, then the line the function wrote.
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-replay-log-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'spill.log');
+    writeFileSync(file, logLines.map((l) => `2026-12-04T18:00:00.000000+00:00 ${l}`).join('\n'));
+    const run = () =>
+      execFileAsync('npx', ['tsx', 'src/replay-log.ts', '--table', config.tableName, file], {
+        cwd: join(import.meta.dirname, '..'),
+        env: { ...process.env, AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint, AWS_REGION: 'local', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
+      });
+    const first = await run();
+    expect(first.stdout).toContain('20 events in 20 log lines: 20 written');
+    const again = await run();
+    expect(again.stdout).toContain('0 written to');
+    expect(again.stdout).toContain('20 were there already');
+    const ids = await clickIds();
+    expect(ids).toHaveLength(21);
+    expect(new Set(ids).size).toBe(21);
+  }, 60_000);
 });
