@@ -38,8 +38,7 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
       secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
       stripeApiBase: stripe.url,
       staticDir,
-      // The shop runs on this machine: a local redirector takes it as a destination only with this setting.
-      localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: shop.origin, REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } },
+      localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: shop.origin } },
       schedule: false,
     });
     browser = await launchChromium();
@@ -58,8 +57,9 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
 
   it('onboards: workspace, the local redirector, a restricted Stripe key with its checklist', async () => {
     await page.goto(app.url);
-    // The token left the address bar for a cookie.
-    expect(new URL(page.url()).search).toBe('');
+    // The token left the address bar for this tab's storage, and no cookie carries it to other ports.
+    expect(new URL(page.url()).hash).toBe('');
+    expect(await context.cookies()).toEqual([]);
     await page.getByRole('heading', { name: 'Welcome to Revtrail' }).waitFor();
     await shot('01-onboarding');
     await page.getByLabel('Workspace name').fill('Acme <Shop>');

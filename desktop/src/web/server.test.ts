@@ -6,9 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ok } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file';
-import { RPC_BODY_LIMIT, startWebServer, TOKEN_HEADER, type WebServer } from './server';
+import { httpTransport } from '../renderer/rpc';
+import { RPC_BODY_LIMIT, startWebServer, type WebServer } from './server';
 
 const TOKEN = 'web-test-token-0123456789abcdef';
+const AUTH = { authorization: `Bearer ${TOKEN}` };
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
 /**
@@ -33,7 +35,7 @@ describe('web server (browser mode)', () => {
   let core: Core;
   let web: WebServer;
   const rpc = (method: string, body: string, headers: Record<string, string> = {}) =>
-    http(web.port, `/rpc/${method}`, { method: 'POST', body, headers: { [TOKEN_HEADER]: TOKEN, 'content-type': 'application/json', ...headers } });
+    http(web.port, `/rpc/${method}`, { method: 'POST', body, headers: { ...AUTH, 'content-type': 'application/json', ...headers } });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-web-'));
@@ -59,8 +61,8 @@ describe('web server (browser mode)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('listens on 127.0.0.1 only and prints a URL carrying the token', () => {
-    expect(web.url).toBe(`http://127.0.0.1:${web.port}/?token=${TOKEN}`);
+  it('listens on 127.0.0.1 only and prints a URL carrying the token in its fragment, which no server receives', () => {
+    expect(web.url).toBe(`http://127.0.0.1:${web.port}/#token=${TOKEN}`);
   });
 
   it('calls core methods over POST /rpc/:method and returns their Result', async () => {
@@ -97,27 +99,48 @@ describe('web server (browser mode)', () => {
     expect(JSON.parse((await rpc('nothing.here', '{}')).body)).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringMatching(/Unknown method/) } });
   });
 
-  it('needs the token: wrong or missing is 401, compared whole', async () => {
-    expect((await rpc('workspaces.list', '{}', { [TOKEN_HEADER]: 'nope' })).status).toBe(401);
-    expect((await rpc('workspaces.list', '{}', { [TOKEN_HEADER]: TOKEN.slice(0, -1) })).status).toBe(401);
+  it('needs the token as a bearer credential: wrong, partial or missing is 401, compared whole', async () => {
+    for (const authorization of ['Bearer nope', `Bearer ${TOKEN.slice(0, -1)}`, `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, TOKEN, 'Bearer', `Bearer  `]) {
+      const r = await rpc('workspaces.list', '{}', { authorization });
+      expect(r.status, authorization).toBe(401);
+      expect(JSON.parse(r.body)).toMatchObject({ ok: false, error: { code: 'unauthorized', message: expect.stringMatching(/open the address Revtrail printed/) } });
+      expect(r.headers['www-authenticate']).toBe('Bearer realm="revtrail"');
+    }
     expect((await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status).toBe(401);
-    expect((await http(web.port, '/')).status).toBe(401);
-    expect((await http(web.port, '/?token=wrong')).status).toBe(401);
+    expect((await http(web.port, '/events')).status).toBe(401);
   });
 
-  it('moves the token from the first URL into a per-port HttpOnly SameSite=Strict cookie', async () => {
-    const first = await http(web.port, `/?token=${TOKEN}`);
-    expect(first.status).toBe(303);
-    expect(first.headers.location).toBe('/');
-    const cookie = String(first.headers['set-cookie']);
-    expect(cookie).toMatch(new RegExp(`^revtrail_token_${web.port}=${TOKEN}; HttpOnly; SameSite=Strict; Path=/`));
-    const page = await http(web.port, '/', { headers: { cookie: cookie.split(';')[0]! } });
-    expect(page.status).toBe(200);
-    expect(page.body).toContain('<title>Revtrail</title>');
-    const viaCookie = await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { cookie: cookie.split(';')[0]!, 'content-type': 'application/json' } });
-    expect(JSON.parse(viaCookie.body).ok).toBe(true);
-    // Another port's cookie is not this server's.
-    expect((await http(web.port, '/', { headers: { cookie: `revtrail_token_1=${TOKEN}` } })).status).toBe(401);
+  it('takes the auth scheme in any case (RFC 9110: it is case-insensitive)', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'beArer']) {
+      const r = await rpc('workspaces.list', '{}', { authorization: `${scheme} ${TOKEN}` });
+      expect(r.status, scheme).toBe(200);
+      expect(JSON.parse(r.body).ok).toBe(true);
+    }
+  });
+
+  it('refuses a request carrying the token only in a cookie: any cookie for 127.0.0.1 reaches every port', async () => {
+    for (const cookie of [`revtrail_token_${web.port}=${TOKEN}`, `token=${TOKEN}`]) {
+      const r = await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { cookie, 'content-type': 'application/json' } });
+      expect(r.status, cookie).toBe(401);
+      expect((await http(web.port, '/events', { headers: { cookie } })).status, cookie).toBe(401);
+    }
+  });
+
+  it('serves the page without the token, never embeds it and never sets a cookie', async () => {
+    const responses = await Promise.all([
+      http(web.port, '/'),
+      http(web.port, `/?token=${TOKEN}`),
+      http(web.port, '/assets/app-1234.js'),
+      http(web.port, '/missing.js'),
+      rpc('workspaces.list', '{}'),
+      rpc('workspaces.list', '{}', { authorization: 'Bearer wrong' }),
+    ]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 404, 200, 401]);
+    expect(responses[0]!.body).toContain('<title>Revtrail</title>');
+    for (const r of responses) {
+      expect(r.headers['set-cookie']).toBeUndefined();
+      expect(r.body).not.toContain(TOKEN);
+    }
   });
 
   it('answers an RPC body over the limit with 413 and the error shape, whether its size is declared or not', async () => {
@@ -130,7 +153,7 @@ describe('web server (browser mode)', () => {
     const chunk = ' '.repeat(64 * 1024);
     const streamed = await http(web.port, '/rpc/workspaces.list', {
       method: 'POST',
-      headers: { [TOKEN_HEADER]: TOKEN, 'content-type': 'application/json' },
+      headers: { ...AUTH, 'content-type': 'application/json' },
       chunks: ['{}', ...Array.from({ length: (3 * RPC_BODY_LIMIT) / chunk.length }, () => chunk)],
     });
     for (const r of [declared, streamed]) {
@@ -143,10 +166,10 @@ describe('web server (browser mode)', () => {
 
   it('refuses other Host headers (DNS rebinding) even with the token', async () => {
     for (const host of ['evil.example', `evil.example:${web.port}`, '127.0.0.1', `127.0.0.1:${web.port + 1}`, `localhost.evil.example:${web.port}`]) {
-      const r = await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { host, [TOKEN_HEADER]: TOKEN, 'content-type': 'application/json' } });
+      const r = await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { host, ...AUTH, 'content-type': 'application/json' } });
       expect(r.status, host).toBe(403);
     }
-    const local = await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { host: `localhost:${web.port}`, [TOKEN_HEADER]: TOKEN, 'content-type': 'application/json' } });
+    const local = await http(web.port, '/rpc/workspaces.list', { method: 'POST', body: '{}', headers: { host: `localhost:${web.port}`, ...AUTH, 'content-type': 'application/json' } });
     expect(local.status).toBe(200);
   });
 
@@ -154,16 +177,16 @@ describe('web server (browser mode)', () => {
     expect((await rpc('workspaces.list', '{}', { origin: 'https://evil.example' })).status).toBe(403);
     expect((await rpc('workspaces.list', '{}', { origin: `http://127.0.0.1:${web.port}` })).status).toBe(200);
     expect((await rpc('workspaces.list', '{}', { 'content-type': 'text/plain' })).status).toBe(415);
-    expect((await http(web.port, '/rpc/workspaces.list', { headers: { [TOKEN_HEADER]: TOKEN } })).status).toBe(405);
+    expect((await http(web.port, '/rpc/workspaces.list', { headers: AUTH })).status).toBe(405);
   });
 
   it('sends a strict CSP and nosniff everywhere, caches only hashed assets', async () => {
-    const page = await http(web.port, '/', { headers: { [TOKEN_HEADER]: TOKEN } });
+    const page = await http(web.port, '/');
     expect(page.headers['content-security-policy']).toMatch(/^default-src 'self'; script-src 'self'/);
     expect(page.headers['content-security-policy']).not.toMatch(/https?:|unsafe/);
     expect(page.headers['x-content-type-options']).toBe('nosniff');
     expect(page.headers['cache-control']).toBe('no-cache');
-    const asset = await http(web.port, '/assets/app-1234.js', { headers: { [TOKEN_HEADER]: TOKEN } });
+    const asset = await http(web.port, '/assets/app-1234.js');
     expect(asset.headers['content-type']).toMatch(/^text\/javascript/);
     expect(asset.headers['cache-control']).toMatch(/immutable/);
     expect((await rpc('workspaces.list', '{}')).headers['x-content-type-options']).toBe('nosniff');
@@ -171,7 +194,7 @@ describe('web server (browser mode)', () => {
 
   it('never serves files outside the built renderer', async () => {
     for (const path of ['/../outside.txt', '/%2e%2e/outside.txt', '/assets/%2e%2e/%2e%2e/outside.txt', '/missing.js']) {
-      const r = await http(web.port, path, { headers: { [TOKEN_HEADER]: TOKEN } });
+      const r = await http(web.port, path);
       expect(r.status, path).toBe(404);
       expect(r.body).not.toContain('secret');
     }
@@ -191,7 +214,7 @@ describe('web server (browser mode)', () => {
     const payload = { workspaceId: 'w1', source: 'redirector', progress: { feed: 'clicks', received: 3, changed: 3, done: false } };
     try {
       const text = await new Promise<string>((done, fail) => {
-        const req = request({ host: '127.0.0.1', port: sse.port, path: '/events', headers: { host: `127.0.0.1:${sse.port}`, [TOKEN_HEADER]: TOKEN } }, (res) => {
+        const req = request({ host: '127.0.0.1', port: sse.port, path: '/events', headers: { host: `127.0.0.1:${sse.port}`, ...AUTH } }, (res) => {
           expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
           let got = '';
           res.on('data', (c: Buffer) => {
@@ -211,6 +234,38 @@ describe('web server (browser mode)', () => {
       await expect.poll(() => listeners.size).toBe(0);
     } finally {
       await sse.close();
+    }
+  });
+
+  it("is what the renderer's transport speaks: calls with the key, events over a fetch stream, a refused key reported", async () => {
+    const listeners = new Set<(p: unknown) => void>();
+    const emitting = {
+      call: core.call.bind(core),
+      on: ((_event: string, l: (p: unknown) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      }) as Core['on'],
+    };
+    const other = await startWebServer({ core: emitting, host: '127.0.0.1', port: 0, token: TOKEN, staticDir: join(dir, 'renderer') });
+    try {
+      let refusals = 0;
+      const transport = httpTransport({ base: other.origin, token: TOKEN, onUnauthorized: () => refusals++ });
+      expect(await transport.call('workspaces.list', {})).toMatchObject({ ok: true });
+      const received: unknown[] = [];
+      transport.on('sync.progress', (p) => received.push(p));
+      await expect.poll(() => listeners.size).toBeGreaterThan(0);
+      const payload = { workspaceId: 'w1', source: 'stripe', progress: { feed: 'charges', received: 1, changed: 1, done: true } };
+      for (const l of listeners) l(payload);
+      await expect.poll(() => received).toEqual([payload]);
+      expect(refusals).toBe(0);
+
+      const stale = httpTransport({ base: other.origin, token: 'an-older-token-0123456789', onUnauthorized: () => refusals++ });
+      expect(await stale.call('workspaces.list', {})).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      expect(refusals).toBe(1);
+      stale.on('sync.progress', () => undefined);
+      await expect.poll(() => refusals).toBe(2);
+    } finally {
+      await other.close();
     }
   });
 });

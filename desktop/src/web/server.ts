@@ -14,7 +14,7 @@ export interface WebServerOptions {
   host: '127.0.0.1';
   /** 0: any free port. */
   port: number;
-  /** The secret carried by the URL the user opens; every request must prove it (header or cookie). */
+  /** The secret carried in the fragment of the URL the user opens; every RPC and event stream must present it. */
   token: string;
   /** The built renderer (index.html + assets). */
   staticDir: string;
@@ -23,14 +23,13 @@ export interface WebServerOptions {
 }
 
 export interface WebServer {
-  /** The address to open: it carries the token once; the page then holds it in a cookie. */
+  /** The address to open: the token rides in its fragment, which browsers never send to any server. */
   url: string;
   origin: string;
   port: number;
   close(): Promise<void>;
 }
 
-export const TOKEN_HEADER = 'x-revtrail-token';
 /** The largest RPC body accepted; a larger one is answered 413. */
 export const RPC_BODY_LIMIT = 1_048_576;
 const HEARTBEAT_MS = 25_000;
@@ -62,9 +61,11 @@ const silent: CoreLogger = { info: () => undefined, warn: () => undefined, error
 
 /**
  * Browser mode: the built renderer and the core's RPC on 127.0.0.1. What a web page elsewhere cannot do
- * to it: read or call it without the token (cookie is SameSite=Strict and per port), reach it through a
- * DNS name it rebinds to 127.0.0.1 (the Host header must be 127.0.0.1:port or localhost:port), or post
- * to it cross-origin (Origin, when sent, must be this server).
+ * to it: call it without the token, reach it through a DNS name it rebinds to 127.0.0.1 (the Host header
+ * must be 127.0.0.1:port or localhost:port), or post to it cross-origin (Origin, when sent, must be this
+ * server). The token travels only in `Authorization: Bearer`, never in a cookie: cookies are not isolated
+ * by port (RFC 6265 section 8.5), so one set here would reach every other service on 127.0.0.1, the
+ * embedded redirector included. The page and its assets hold no data and are served without it.
  */
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   if (opts.host !== '127.0.0.1') throw new Error('The web server listens on 127.0.0.1 only.');
@@ -75,20 +76,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const staticRoot = resolve(opts.staticDir);
   const streams = new Set<ServerResponse>();
   let port = 0;
-  const cookieName = () => `revtrail_token_${port}`;
 
+  // Digests of equal length, so the comparison takes the same time whatever the candidate's length.
   const tokenMatches = (candidate: string | undefined) => candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
-  const cookieToken = (req: IncomingMessage) => {
-    for (const part of (req.headers.cookie ?? '').split(';')) {
-      const eq = part.indexOf('=');
-      if (eq > 0 && part.slice(0, eq).trim() === cookieName()) return decodeURIComponent(part.slice(eq + 1).trim());
-    }
-    return undefined;
-  };
-  const headerToken = (req: IncomingMessage) => {
-    const v = req.headers[TOKEN_HEADER];
-    return typeof v === 'string' ? v : undefined;
-  };
+  // RFC 9110 section 11.1: the auth-scheme is case-insensitive.
+  const bearerToken = (req: IncomingMessage) => /^bearer +(\S+) *$/i.exec(req.headers.authorization ?? '')?.[1];
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
   const allowedOrigins = () => new Set([`http://127.0.0.1:${port}`, `http://localhost:${port}`]);
 
@@ -199,26 +191,16 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins().has(origin)) return failure(res, 403, 'forbidden', 'Requests from other sites are refused.');
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
-    const fromQuery = url.searchParams.get('token') ?? undefined;
-    if (req.method === 'GET' && url.pathname === '/' && fromQuery !== undefined) {
-      if (!tokenMatches(fromQuery)) return send(res, 401, 'This link is out of date: open the address printed by `npm start` again.');
-      // The token moves from the address bar into a cookie, then disappears from the URL (and history).
-      return send(res, 303, 'Signed in.', {
-        location: '/',
-        'set-cookie': `${cookieName()}=${encodeURIComponent(fromQuery)}; HttpOnly; SameSite=Strict; Path=/`,
+    const guarded = url.pathname.startsWith('/rpc/') || url.pathname === '/events';
+    if (!guarded) return serveStatic(req, res, url.pathname);
+    if (!tokenMatches(bearerToken(req))) {
+      return failure(res, 401, 'unauthorized', 'Missing or wrong access key: open the address Revtrail printed in the terminal (it carries the key).', {
+        'www-authenticate': 'Bearer realm="revtrail"',
       });
     }
-    if (!tokenMatches(headerToken(req) ?? cookieToken(req))) {
-      return url.pathname.startsWith('/rpc/') || url.pathname === '/events'
-        ? failure(res, 401, 'unauthorized', 'Missing or wrong token: open the address printed by `npm start`.')
-        : send(res, 401, 'Open the address printed by `npm start`: it carries the key to this app.');
-    }
     if (url.pathname.startsWith('/rpc/')) return rpc(req, res, url.pathname.slice('/rpc/'.length));
-    if (url.pathname === '/events') {
-      if (req.method !== 'GET') return failure(res, 405, 'invalid_input', 'Subscribe with GET /events.');
-      return events(req, res);
-    }
-    return serveStatic(req, res, url.pathname);
+    if (req.method !== 'GET') return failure(res, 405, 'invalid_input', 'Subscribe with GET /events.');
+    return events(req, res);
   };
 
   const server = createServer((req, res) => {
@@ -235,7 +217,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   port = (server.address() as AddressInfo).port;
   const origin = `http://127.0.0.1:${port}`;
   return {
-    url: `${origin}/?token=${encodeURIComponent(opts.token)}`,
+    url: `${origin}/#token=${encodeURIComponent(opts.token)}`,
     origin,
     port,
     close: () =>
