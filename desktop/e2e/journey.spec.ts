@@ -38,7 +38,8 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
       secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
       stripeApiBase: stripe.url,
       staticDir,
-      localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: shop.origin } },
+      // The shop runs on this machine: a local redirector takes it as a destination only with this setting.
+      localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: shop.origin, REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } },
       schedule: false,
     });
     browser = await launchChromium();
