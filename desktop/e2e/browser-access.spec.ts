@@ -21,6 +21,9 @@ describe.skipIf(chromiumMissing !== '')(`browser mode's access key${chromiumMiss
   const toApp: Request[] = [];
   const shot = (p: Page, name: string) => p.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
   const openPrintedAddress = (p: Page) => p.getByRole('heading', { name: 'Open the address Revtrail printed' });
+  // Strings: the page's globals are not Node's, which this file is typed against.
+  const storedKey = (p: Page) => p.evaluate<string | null>("sessionStorage.getItem('revtrail.accessKey')");
+  const printedToken = () => new URLSearchParams(new URL(app.url).hash.slice(1)).get('token')!;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-access-'));
@@ -62,8 +65,8 @@ describe.skipIf(chromiumMissing !== '')(`browser mode's access key${chromiumMiss
     await page.goto(app.url);
     await page.getByRole('heading', { name: 'Welcome to Revtrail' }).waitFor();
     expect(new URL(page.url()).hash).toBe('');
-    const token = new URLSearchParams(new URL(app.url).hash.slice(1)).get('token')!;
-    expect(await page.evaluate(() => sessionStorage.getItem('revtrail.accessKey'))).toBe(token);
+    const token = printedToken();
+    expect(await storedKey(page)).toBe(token);
 
     await page.getByRole('button', { name: 'Open a sample workspace' }).click();
     await page.locator('[data-chart="daily"] .recharts-bar-rectangle').first().waitFor({ timeout: 30_000 });
@@ -93,22 +96,25 @@ describe.skipIf(chromiumMissing !== '')(`browser mode's access key${chromiumMiss
   }, 30_000);
 
   it('an RPC body over the limit gets 413 with a message, not a broken connection', async () => {
-    const answer = await page.evaluate(async (size) => {
-      const res = await fetch('/rpc/workspaces.list', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${sessionStorage.getItem('revtrail.accessKey')}` },
-        body: `{}${' '.repeat(size)}`,
-      });
-      return { status: res.status, body: await res.json() };
-    }, 2 * RPC_BODY_LIMIT);
+    const answer = await page.evaluate(
+      async ({ size, token }) => {
+        const res = await fetch('/rpc/workspaces.list', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: `{}${' '.repeat(size)}`,
+        });
+        return { status: res.status, body: await res.json() };
+      },
+      { size: 2 * RPC_BODY_LIMIT, token: printedToken() },
+    );
     expect(answer).toEqual({ status: 413, body: { ok: false, error: { code: 'invalid_input', message: expect.stringMatching(/larger than Revtrail accepts \(1 MiB\)/) } } });
   }, 30_000);
 
   it('a key the server no longer takes sends the tab back to the printed address', async () => {
-    await page.evaluate(() => sessionStorage.setItem('revtrail.accessKey', 'a-key-from-an-earlier-start'));
+    await page.evaluate("sessionStorage.setItem('revtrail.accessKey', 'a-key-from-an-earlier-start')");
     await page.reload();
     await openPrintedAddress(page).waitFor();
     expect(await page.getByText(/no longer valid/).count()).toBe(1);
-    expect(await page.evaluate(() => sessionStorage.getItem('revtrail.accessKey'))).toBeNull();
+    expect(await storedKey(page)).toBeNull();
   }, 30_000);
 });
