@@ -102,6 +102,7 @@ async function main(argv: string[]): Promise<number> {
       '',
       `  ${app.url}`,
       '',
+      'The part after # is the access key: your browser keeps it in that tab and sends it to nothing else.',
       `Data: ${dataDir}`,
       local ? `Local redirector (for trying links before you deploy one): ${local.url}` : 'Local redirector: not started (every workspace has a deployed one).',
       'Stop with Ctrl+C.',
