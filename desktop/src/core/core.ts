@@ -11,7 +11,7 @@ import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
 import { checkRedirectorAddress } from './redirector/address';
 import { discardLinkPush, listLinkPushes, listLinks, queueLinkPush, requeueLinkPush } from './redirector/repo';
-import { pullRedirector, pushLinks } from './redirector/sync';
+import { pullRedirector, pushLinksNow } from './redirector/sync';
 import { listResourceStates } from './sync-state/repo';
 import type { SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
@@ -105,7 +105,7 @@ export function createCore(deps: CoreDeps): Core {
     const client = await redirectorClient(ws);
     if (!client) return ok({ slug, pushed: false, message: 'Saved here; it goes to the redirector once one is connected.' });
     try {
-      const pushed = await pushLinks(db(ws), client, { clock: deps.clock, retries: 0 });
+      const pushed = await pushLinksNow(db(ws), client, { clock: deps.clock, retries: 0 });
       const refused = pushed.rejected.find((r) => r.slug === slug);
       if (refused) {
         return err('invalid_input', `The redirector refused ${slug}: ${refused.message} The change is kept on the Sync screen: edit the link, or retry or discard it there.`);

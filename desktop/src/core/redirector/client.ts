@@ -132,7 +132,8 @@ export class RedirectorClient {
     if (res.status === 404) {
       throw new RedirectorError('missing', `The redirector at ${this.shown} has no ${path.split('?')[0]} (it answered 404): it is older than this Revtrail. Update the redirector (deploy the current version) to sync this.`, 404);
     }
-    throw new RedirectorError('rejected', `The redirector refused ${what}: ${res.status} ${detail}`, res.status, undefined, detail);
+    const reason = /[.!?]$/.test(detail) ? detail : `${detail}.`;
+    throw new RedirectorError('rejected', `The redirector refused ${what}: ${res.status} ${reason}`, res.status, undefined, reason);
   }
 }
 

@@ -164,9 +164,9 @@ describe('pullRedirector', () => {
     try {
       queueLinkPush(db, 'strict', { destination: 'https://brand.com/strict', channel: 'X' }, 1000);
       const result = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
-      expect(result.rejected).toEqual([{ slug: 'strict', status: 422, message: 'destination is not on the allowed list' }]);
+      expect(result.rejected).toEqual([{ slug: 'strict', status: 422, message: 'destination is not on the allowed list.' }]);
       expect(result.skipped).toEqual([]);
-      expect(listLinkPushes(db)).toMatchObject([{ slug: 'strict', state: 'refused', status: 422, reason: 'destination is not on the allowed list' }]);
+      expect(listLinkPushes(db)).toMatchObject([{ slug: 'strict', state: 'refused', status: 422, reason: 'destination is not on the allowed list.' }]);
     } finally {
       await proxy.close();
     }

@@ -90,7 +90,7 @@ export async function pullRedirector(db: Db, client: RedirectorClient, opts: Pul
       if (resource !== 'link-pushes') read += 1;
     } catch (e) {
       if (!(e instanceof RedirectorError)) throw e;
-      const failure: ResourceFailure = { source: 'redirector', resource, code: CODE_OF[e.kind], message: e.message };
+      const failure = failureOf(resource, e);
       recordResourceFailure(db, failure, opts.clock.now());
       if (e.kind === 'unauthorized') throw e;
       if (e.kind === 'unavailable') retries = 0;
@@ -121,6 +121,23 @@ export async function pullRedirector(db: Db, client: RedirectorClient, opts: Pul
   }
   if (read === 0 && failures[0]) throw failures[0];
   return result;
+}
+
+const failureOf = (resource: RedirectorResource, e: RedirectorError): ResourceFailure => ({ source: 'redirector', resource, code: CODE_OF[e.kind], message: e.message });
+
+/**
+ * The link push on its own (a save, a retry from the Sync screen), its outcome recorded as a sync records
+ * it: the state shown for link changes is the latest try's, whoever made it.
+ */
+export async function pushLinksNow(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PushResult> {
+  try {
+    const result = await pushLinks(db, client, opts);
+    recordResourceSuccess(db, 'redirector', 'link-pushes', opts.clock.now());
+    return result;
+  } catch (e) {
+    if (e instanceof RedirectorError) recordResourceFailure(db, failureOf('link-pushes', e), opts.clock.now());
+    throw e;
+  }
 }
 
 /** Pulls one feed from its cursor to its end; returns the rows it added (or deleted, for erasures). */

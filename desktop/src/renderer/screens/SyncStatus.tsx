@@ -1,13 +1,26 @@
 import { useEffect, useState } from 'react';
 import type { AppError } from '@revtrail/shared/result';
-import type { CoreEvents } from '../../core/api';
+import type { CoreEvents, WorkspaceStatus } from '../../core/api';
+import type { ResourceFailure } from '../../core/sync-state/repo';
 import type { ScheduleStatus } from '../../transport/contract';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { formatAgo, formatCount, formatTime } from '../format';
-import { useResult } from '../hooks';
+import { useAction, useResult } from '../hooks';
 
 type Progress = CoreEvents['sync.progress'];
+type Source = 'redirector' | 'stripe';
+
+/** A resource in the user's words: the link push is "link changes", a feed or Stripe resource its own name. */
+const resourceName = (resource: string) => (resource === 'link-pushes' ? 'link changes' : resource);
+
+const skippedText = (f: ResourceFailure) => `${resourceName(f.resource)} ${f.resource === 'link-pushes' ? 'were not sent' : 'were not read'}: ${f.message}`;
+
+/** The Stripe pull lists what it skipped once its resources are pulled on their own; before, nothing. */
+function skippedOf(value: object): ResourceFailure[] {
+  const skipped = (value as { skipped?: unknown }).skipped;
+  return Array.isArray(skipped) ? (skipped as ResourceFailure[]) : [];
+}
 interface Outcome {
   source: 'redirector' | 'stripe';
   at: number;
@@ -25,6 +38,8 @@ export function SyncStatus() {
   const [feeds, setFeeds] = useState<Record<string, Progress>>({});
   const [running, setRunning] = useState(false);
   const [outcomes, setOutcomes] = useState<Outcome[]>([]);
+  // Kept here, not in the list: after the last change is discarded the list is gone, the notice stays.
+  const [pushNotice, setPushNotice] = useState<string | null>(null);
 
   useEffect(
     () =>
@@ -59,7 +74,7 @@ export function SyncStatus() {
                 at: Date.now(),
                 summary: `${r.value.pushed} link changes pushed, ${formatCount(r.value.clicks)} new clicks, ${formatCount(r.value.pageviews)} pageviews, ${formatCount(r.value.identities)} identities${r.value.erased ? `, ${r.value.erased} erased` : ''}.`,
                 error: null,
-                missing: r.value.rejected.map((x) => `Link ${x.slug} was refused by the redirector: ${x.message}`),
+                missing: [...r.value.skipped.map(skippedText), ...r.value.rejected.map((x) => `Link ${x.slug} was refused by the redirector: ${x.message} It is kept below.`)],
               }
             : { source: 'redirector', at: Date.now(), summary: null, error: r.error, missing: [] },
         );
@@ -73,7 +88,7 @@ export function SyncStatus() {
                 at: Date.now(),
                 summary: `${r.value.counts.charges.added} new charges (${r.value.counts.charges.updated} changed), ${r.value.counts.refunds.added} refunds, ${r.value.counts.disputes.added} disputes, ${r.value.counts.customers.added} customers, ${r.value.counts.invoices.added} invoices.`,
                 error: null,
-                missing: r.value.missing.map((m) => `Missing ${m.label} (${m.permission}): ${m.effect}. Tick it (Read) on the key in Stripe.`),
+                missing: [...skippedOf(r.value).map(skippedText), ...r.value.missing.map((m) => `Missing ${m.label} (${m.permission}): ${m.effect}. Tick it (Read) on the key in Stripe.`)],
               }
             : { source: 'stripe', at: Date.now(), summary: null, error: r.error, missing: [] },
         );
@@ -112,6 +127,7 @@ export function SyncStatus() {
                 Not connected: <a href="#/onboarding">connect a redirector</a> to count clicks.
               </p>
             )}
+            <FailedResources status={here} source="redirector" />
             <dl className="counts">
               <dt>Links</dt>
               <dd data-count="links">{formatCount(here.counts.links)}</dd>
@@ -132,6 +148,7 @@ export function SyncStatus() {
                 Not connected: <a href="#/onboarding">add a read-only Stripe key</a> to see revenue.
               </p>
             )}
+            <FailedResources status={here} source="stripe" />
             <dl className="counts">
               <dt>Charges</dt>
               <dd data-count="charges">{formatCount(here.counts.charges)}</dd>
@@ -144,6 +161,20 @@ export function SyncStatus() {
             </dl>
           </div>
         </div>
+      )}
+      {pushNotice && (
+        <p className="notice" role="status">
+          {pushNotice}
+        </p>
+      )}
+      {here && here.linkPushes.length > 0 && (
+        <LinkChanges
+          status={here}
+          onDone={(message) => {
+            setPushNotice(message);
+            reload();
+          }}
+        />
       )}
       {Object.keys(feeds).length > 0 && (
         <div className="card" aria-label="Progress">
@@ -173,6 +204,79 @@ export function SyncStatus() {
       ))}
       <Schedule schedule={schedule.state === 'ok' ? schedule.value : null} />
     </section>
+  );
+}
+
+/** The resources of one source whose last attempt failed: what happened, what to do, the last good pull. */
+function FailedResources({ status, source }: { status: WorkspaceStatus; source: Source }) {
+  const failed = status.resources.filter((r) => r.source === source && r.error);
+  if (failed.length === 0) return null;
+  return (
+    <ul className="failed-resources" aria-label={`${source === 'stripe' ? 'Stripe' : 'Redirector'} resources not read`}>
+      {failed.map((r) => (
+        <li key={r.resource} className="warning" data-resource={r.resource}>
+          <strong>{resourceName(r.resource)}</strong> {r.resource === 'link-pushes' ? 'not sent' : 'not read'} {formatAgo(r.lastAttemptAt)} (last success:{' '}
+          <span title={formatTime(r.lastPullAt)}>{formatAgo(r.lastPullAt)}</span>): {r.error!.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * Link changes made here that are not on the redirector: refused ones wait for the user (Retry sends the
+ * same again, e.g. once the redirector's rules changed; Discard keeps the link as the redirector has it),
+ * queued ones go at the next sync and say why the last try did not get through.
+ */
+function LinkChanges({ status, onDone }: { status: WorkspaceStatus; onDone: (message: string | null) => void }) {
+  const { rpc } = useApp();
+  const retry = useAction((slug: string) => rpc.call('links.retryPush', { workspace: status.workspace.id, slug }));
+  const discard = useAction((slug: string) => rpc.call('links.discardPush', { workspace: status.workspace.id, slug }));
+  const done = (slug: string) => (r: { ok: true; value: { message: string } } | { ok: false }) => onDone(r.ok ? `${slug}: ${r.value.message}` : null);
+  return (
+    <div className="card" aria-label="Link changes not on the redirector">
+      <h2>Link changes not on the redirector</h2>
+      <ErrorNote error={retry.error ?? discard.error} />
+      <table className="table" aria-label="Link changes">
+        <thead>
+          <tr>
+            <th>Link</th>
+            <th>Change</th>
+            <th>State</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {status.linkPushes.map((p) => (
+            <tr key={p.slug} data-push={p.slug} data-state={p.state}>
+              <td>
+                <code>{p.slug}</code>
+              </td>
+              <td>
+                {p.input.channel} → <code>{p.input.destination}</code>
+              </td>
+              <td className={p.state === 'refused' ? 'error' : 'muted'}>
+                {p.state === 'refused'
+                  ? `Refused by the redirector${p.status ? ` (${p.status})` : ''}: ${p.reason ?? ''}`
+                  : p.reason
+                    ? `Goes at the next sync. Last try ${formatAgo(p.attemptedAt)}: ${p.reason}`
+                    : 'Goes at the next sync.'}
+              </td>
+              <td>
+                <div className="row">
+                  <button type="button" className="small" disabled={retry.busy || discard.busy} onClick={() => void retry.act(p.slug).then(done(p.slug))}>
+                    Retry
+                  </button>
+                  <button type="button" className="small secondary" disabled={retry.busy || discard.busy} onClick={() => void discard.act(p.slug).then(done(p.slug))}>
+                    Discard
+                  </button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
