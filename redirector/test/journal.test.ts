@@ -250,6 +250,24 @@ describe('the journal heals', () => {
     expect([...ids.entries()].filter(([, n]) => n > 1)).toEqual([]);
   });
 
+  it('after a restart, does not write into a segment cut shorter than where ingest stopped (new events would sit before it)', async () => {
+    const dir = tempDir();
+    const store = await newStore();
+    const journal = await openJournal(dir);
+    for (let i = 0; i < 250; i++) await journal.append([click(i)]);
+    await expect(journal.ingest(flakyStore(store, (call) => (call === 3 ? 'before' : null)), noPause)).rejects.toThrow();
+    await journal.close();
+    truncateSync(join(dir, segments(dir)[0]!), 0);
+    const restarted = await openJournal(dir);
+    const fresh = Array.from({ length: 10 }, (_, i) => click(1000 + i));
+    await restarted.append(fresh);
+    expect(await restarted.ingest(store, noPause)).toBe(10);
+    expect(restarted.stats).toMatchObject({ lost: 50, queued: 0 });
+    const ids = await storedIds(store);
+    expect(fresh.every((r) => ids.get(r.item.id) === 1)).toBe(true);
+    expect(ids.size).toBe(210);
+  });
+
   it('reads the journal of earlier versions (spill/*.jsonl without sequence numbers) once, then deletes it', async () => {
     const dataDir = tempDir();
     mkdirSync(join(dataDir, 'spill'));

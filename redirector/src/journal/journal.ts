@@ -123,6 +123,8 @@ export class Journal {
   private active: Active | null = null;
   private head: FileHandle | null = null;
   private writing = false;
+  /** The running (or last) write loop, for close to wait on. */
+  private writeLoop: Promise<void> = Promise.resolve();
   private scheduled = false;
   private failure: Error | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -201,39 +203,50 @@ export class Journal {
     // One turn of the event loop gathers every request parsed in it into the batch.
     setImmediate(() => {
       this.scheduled = false;
-      void this.drain();
+      this.drain();
     });
   }
 
-  private async drain(): Promise<void> {
+  private drain(): void {
     if (this.writing) return;
+    // Cleared at the loop's very end, not a promise turn later: an append arriving in between must start a new loop.
     this.writing = true;
+    this.writeLoop = this.writeAll().finally(() => undefined);
+  }
+
+  private async writeAll(): Promise<void> {
     try {
-      while (this.unwritten || this.queue.length > 0) {
-        const batch = this.unwritten ?? this.nextBatch();
-        const waiting = this.waiters.splice(0);
-        try {
-          await this.write(batch);
-        } catch (e) {
-          this.unwritten = batch;
-          this.writeFailed(e as Error);
-          for (const w of [...waiting, ...this.waiters.splice(0)]) w();
-          break;
-        }
-        this.unwritten = null;
-        this.written = batch.last;
-        this.counts.appended += batch.events;
-        if (this.failure) this.writesWorkAgain();
-        for (const w of waiting) w();
-      }
-      if (!this.unwritten && this.queue.length === 0) for (const w of this.waiters.splice(0)) w();
-      if (this.sealWaiters.length > 0) {
-        // Only a segment holding events is sealed: the next one then starts at a higher number, never on its name.
-        if (this.activeHasEvents()) await this.closeActive();
-        for (const w of this.sealWaiters.splice(0)) w();
-      }
+      await this.writeQueued();
     } finally {
       this.writing = false;
+      // Whatever arrived after the loop last looked (a flush, a seal, an append) starts the next loop.
+      if (this.sealWaiters.length > 0 || (!this.failure && (this.queue.length > 0 || this.waiters.length > 0))) this.schedule();
+    }
+  }
+
+  private async writeQueued(): Promise<void> {
+    while (this.unwritten || this.queue.length > 0) {
+      const batch = this.unwritten ?? this.nextBatch();
+      const waiting = this.waiters.splice(0);
+      try {
+        await this.write(batch);
+      } catch (e) {
+        this.unwritten = batch;
+        this.writeFailed(e as Error);
+        for (const w of [...waiting, ...this.waiters.splice(0)]) w();
+        break;
+      }
+      this.unwritten = null;
+      this.written = batch.last;
+      this.counts.appended += batch.events;
+      if (this.failure) this.writesWorkAgain();
+      for (const w of waiting) w();
+    }
+    if (!this.unwritten && this.queue.length === 0) for (const w of this.waiters.splice(0)) w();
+    if (this.sealWaiters.length > 0) {
+      // Only a segment holding events is sealed: the next one then starts at a higher number, never on its name.
+      if (this.activeHasEvents()) await this.closeActive();
+      for (const w of this.sealWaiters.splice(0)) w();
     }
   }
 
@@ -320,8 +333,9 @@ export class Journal {
    * `npm run replay-log` reads, and counted as dropped.
    */
   async close(): Promise<void> {
-    await this.flushed();
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    await this.flushed();
+    await this.writeLoop;
     const left = [...(this.unwritten?.text.split('\n').filter(Boolean) ?? []), ...this.queue].map((l) => {
       const { seq: _seq, ...record } = JSON.parse(l) as EventRecord & { seq?: number };
       return record as EventRecord;
@@ -368,8 +382,10 @@ export class Journal {
     const last = (await this.sealedSegments()).filter((s) => !s.legacy).at(-1);
     const tail = last ? await lastSeqIn(last.path) : 0;
     this.seq = this.written = Math.max(head, tail, last ? last.first - 1 : 0, this.progress.seq);
-    if (last) {
+    const cutBelowProgress = last !== undefined && this.progress.segment === last.name && (await stat(last.path)).size < this.progress.offset;
+    if (last && !cutBelowProgress) {
       // The previous run's last segment goes on taking events: a new one would start on its name when it holds none.
+      // (Not one cut shorter than the progress: new lines there would sit before where ingest resumes.)
       const size = (await stat(last.path)).size;
       const torn = size > 0 && !(await endsWithNewline(last.path, size));
       this.active = { name: last.name, path: last.path, first: last.first, fh: null, size, torn };
