@@ -14,12 +14,6 @@ const skippedLine = (f: ResourceFailure) => `${f.source === 'stripe' ? 'Stripe' 
 const refusedLine = (p: { slug: string; status: number | null; message: string }) =>
   `link ${p.slug} refused by the redirector${p.status ? ` (${p.status})` : ''}: ${p.message} Kept: edit it, or run \`revtrail links retry ${p.slug}\` or \`revtrail links discard ${p.slug}\`.`;
 
-/** The Stripe pull lists what it skipped once its resources are pulled on their own; before, nothing. */
-function skippedOf(value: object): ResourceFailure[] {
-  const skipped = (value as { skipped?: unknown }).skipped;
-  return Array.isArray(skipped) ? (skipped as ResourceFailure[]) : [];
-}
-
 /**
  * `revtrail sync`: each source asked for (or each connected one) is synced even when another fails. Exit 0
  * with a warning per resource skipped, per link change refused and per source that failed, as long as
@@ -64,7 +58,7 @@ export async function syncCommand(core: Core, flags: { workspace?: string; redir
           ...(r.value.eventsCovered ? [] : ['  Events could not cover the time since the last sync, so everything still open was read again.']),
           ...r.value.missing.map((m) => `  Missing ${m.label} (${m.permission}): ${m.effect}.`),
         );
-        warnings.push(...skippedOf(r.value).map(skippedLine));
+        warnings.push(...r.value.skipped.map(skippedLine));
       } else {
         values.stripe = { error: r.error };
         failures.push(r.error);

@@ -16,11 +16,6 @@ const resourceName = (resource: string) => (resource === 'link-pushes' ? 'link c
 
 const skippedText = (f: ResourceFailure) => `${resourceName(f.resource)} ${f.resource === 'link-pushes' ? 'were not sent' : 'were not read'}: ${f.message}`;
 
-/** The Stripe pull lists what it skipped once its resources are pulled on their own; before, nothing. */
-function skippedOf(value: object): ResourceFailure[] {
-  const skipped = (value as { skipped?: unknown }).skipped;
-  return Array.isArray(skipped) ? (skipped as ResourceFailure[]) : [];
-}
 interface Outcome {
   source: 'redirector' | 'stripe';
   at: number;
@@ -88,7 +83,7 @@ export function SyncStatus() {
                 at: Date.now(),
                 summary: `${r.value.counts.charges.added} new charges (${r.value.counts.charges.updated} changed), ${r.value.counts.refunds.added} refunds, ${r.value.counts.disputes.added} disputes, ${r.value.counts.customers.added} customers, ${r.value.counts.invoices.added} invoices.`,
                 error: null,
-                missing: [...skippedOf(r.value).map(skippedText), ...r.value.missing.map((m) => `Missing ${m.label} (${m.permission}): ${m.effect}. Tick it (Read) on the key in Stripe.`)],
+                missing: [...r.value.skipped.map(skippedText), ...r.value.missing.map((m) => `Missing ${m.label} (${m.permission}): ${m.effect}. Tick it (Read) on the key in Stripe.`)],
               }
             : { source: 'stripe', at: Date.now(), summary: null, error: r.error, missing: [] },
         );
