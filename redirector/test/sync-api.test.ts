@@ -30,6 +30,11 @@ describe('sync API authentication', () => {
     expect(await t.store.getLink('x1')).toBeNull();
   });
 
+  it.each(['bearer', 'BEARER', 'beArer'])('takes the auth scheme in any case (%s), as RFC 9110 says', async (scheme) => {
+    const res = await t.app.inject({ url: '/api/v1/status', headers: { authorization: `${scheme} ${TOKEN}` } });
+    expect(res.statusCode).toBe(200);
+  });
+
   it('compares tokens in constant time, by digest, whatever their lengths', () => {
     expect(secretMatches(TOKEN, TOKEN)).toBe(true);
     expect(secretMatches('', TOKEN)).toBe(false);

@@ -45,6 +45,8 @@ function parseErase(body: unknown): Parsed<{ visitorId: string } | { emailHash: 
   return parsed(visitorId ? { visitorId } : { emailHash: emailHash ?? '' }, problems);
 }
 
+const BEARER_RE = /^bearer +(\S+) *$/i;
+
 /** Per client IP; the auth check runs after it, so guessing tokens is throttled too. */
 const limited = { config: { rateLimit: { max: 1200, timeWindow: 60_000 } } };
 
@@ -53,7 +55,8 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
   app.register(async (api) => {
     api.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
       const header = req.headers.authorization;
-      const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : null;
+      // The auth scheme is case-insensitive (RFC 9110, section 11.1).
+      const token = typeof header === 'string' ? (BEARER_RE.exec(header)?.[1] ?? null) : null;
       if (!token || !secretMatches(token, ctx.config.syncToken)) {
         return sendError(reply.header('www-authenticate', 'Bearer realm="revtrail"'), 'unauthorized', 'A valid sync token is required (Authorization: Bearer <token>).');
       }
