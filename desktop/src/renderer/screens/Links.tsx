@@ -151,7 +151,7 @@ function LinkRow(props: { link: LocalLink; url: string | null; stats: LinkStats 
   const { link: l, url } = props;
   const ws = useWorkspace();
   const enabled = (l.pending ?? l.link)?.enabled ?? true;
-  const state = l.pending ? 'not yet on the redirector' : enabled ? 'live' : 'disabled';
+  const state = l.refused ? 'refused by the redirector' : l.pending ? 'not yet on the redirector' : enabled ? 'live' : 'disabled';
   return (
     <>
       <tr data-slug={l.slug}>
@@ -166,7 +166,12 @@ function LinkRow(props: { link: LocalLink; url: string | null; stats: LinkStats 
           </td>
         ))}
         <td>
-          <span className={`badge ${l.pending ? 'pending' : enabled ? 'live' : 'off'}`}>{state}</span>
+          <span
+            className={`badge ${l.refused ? 'refused' : l.pending ? 'pending' : enabled ? 'live' : 'off'}`}
+            title={l.refused ? `${l.refused} Retry or discard it on the Sync screen.` : undefined}
+          >
+            {state}
+          </span>
         </td>
         <td className="num" data-cell="clicks">
           {st === undefined ? '…' : formatCount(st?.clicks ?? 0)}
