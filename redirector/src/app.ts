@@ -17,7 +17,7 @@ import { registerTrackRoutes } from './routes/track';
 import type { Journal } from './journal/journal';
 import type { Spill } from './spill/types';
 import type { Store } from './store/types';
-import { DuplicateDetector, IpHasher, vetForwarding } from './visitor';
+import { DuplicateDetector, IpHasher, rateLimitKey, vetForwarding } from './visitor';
 
 export interface AppDeps {
   store: Store;
@@ -88,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
-    keyGenerator: (req) => req.ip,
+    keyGenerator: (req) => rateLimitKey(req.ip),
     errorResponseBuilder: (_req, context) => ({
       statusCode: 429,
       error: { code: 'rate_limited', message: `Too many requests: try again in ${Math.ceil(context.ttl / 1000)} s.` },

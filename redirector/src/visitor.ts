@@ -147,3 +147,20 @@ export class DuplicateDetector {
     return last !== undefined && at - last < this.windowMs;
   }
 }
+
+/**
+ * The rate-limit bucket of a client address: an IPv4 address alone, an IPv6 address by its /64 prefix (one
+ * subscriber is handed a whole /64 and could rotate through it), an IPv4-mapped IPv6 address as its IPv4.
+ * Only ever an in-memory key; never stored or logged.
+ */
+export function rateLimitKey(ip: string | undefined): string {
+  if (!ip) return 'unknown';
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1]!;
+  if (isIP(ip) !== 6) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}

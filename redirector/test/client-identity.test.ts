@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Click } from '@revtrail/shared';
+import { rateLimitKey } from '../src/visitor';
 import { CHROME_UA, closeSharedDynamo, cookieOf, makeTestApp, type TestApp } from './support';
 
 afterAll(closeSharedDynamo);
@@ -74,6 +75,13 @@ describe('with an origin secret configured (behind CloudFront)', () => {
     expect(other.statusCode).toBe(200);
   });
 
+  it('with the proof, one IPv6 /64 is one bucket: rotating through the subscriber\'s prefix gets 429', async () => {
+    const answered = await guessesUntilLimited(t, EDGE, (i) => viaCloudFront(`2001:db8:1:2:${(i + 1).toString(16)}::7`, 'FR'));
+    expect(answered).toBe(SYNC_LIMIT);
+    const neighbour = await t.app.inject({ url: '/api/v1/status', remoteAddress: EDGE, headers: { ...viaCloudFront('2001:db8:1:3::7', 'FR'), ...t.auth } });
+    expect(neighbour.statusCode).toBe(200);
+  });
+
   it('records CloudFront\'s country and hashes its viewer address only with the right proof', async () => {
     await t.app.inject({ url: '/spring', remoteAddress: EDGE, headers: viaCloudFront('203.0.113.9', 'FR') });
     t.clock.advance(1);
@@ -138,5 +146,20 @@ describe('without an origin secret (a local redirector)', () => {
     const [spoofed, plain] = await clicks(t);
     expect(spoofed!.country).toBeNull();
     expect(spoofed!.ipHash).toBe(plain!.ipHash);
+  });
+});
+
+describe('rate-limit buckets', () => {
+  it.each([
+    ['198.51.100.7', '198.51.100.7'],
+    ['::ffff:198.51.100.7', '198.51.100.7'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['2001:0db8:0001:0002::1', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+    [undefined, 'unknown'],
+  ])('%s -> %s', (ip, key) => {
+    expect(rateLimitKey(ip)).toBe(key);
   });
 });

@@ -15,7 +15,7 @@ import {
 } from '@revtrail/shared';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError } from '../http-errors';
-import { parseReferrer } from '../visitor';
+import { parseReferrer, rateLimitKey } from '../visitor';
 import { setVisitorCookie } from '../visitor-cookie';
 import type { EventRecord } from '../store/types';
 
@@ -85,7 +85,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
           timeWindow: 60_000,
           // The client's IP alone (vetted, see vetForwarding): a new User-Agent must not buy a new bucket.
           // The limiter keeps it in memory only.
-          keyGenerator: (req: FastifyRequest) => req.ip,
+          keyGenerator: (req: FastifyRequest) => rateLimitKey(req.ip),
         },
       },
     },
