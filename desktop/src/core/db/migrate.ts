@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
+import { MIGRATIONS } from './migrations';
 
 export interface Migration {
   version: number;
@@ -8,19 +7,12 @@ export interface Migration {
   sql: string;
 }
 
-const MIGRATION_FILE = /^(\d{4})-([a-z0-9-]+)\.sql$/;
-
-/** The numbered migrations shipped beside this file (migrations/NNNN-name.sql), in order. */
-export function loadMigrations(dir: string = fileURLToPath(new URL('./migrations/', import.meta.url))): Migration[] {
-  const migrations = readdirSync(dir)
-    .map((file) => MIGRATION_FILE.exec(file))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ version: Number(m[1]), name: m[2]!, sql: readFileSync(`${dir}/${m[0]}`, 'utf8') }))
-    .sort((a, b) => a.version - b.version);
+/** The numbered migrations (migrations/index.ts), in order, refusing a list with a gap or out of order. */
+export function loadMigrations(migrations: readonly Migration[] = MIGRATIONS): Migration[] {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migrations must be numbered 0001, 0002, ... without gaps; found ${String(m.version).padStart(4, '0')}-${m.name}`);
   });
-  return migrations;
+  return [...migrations];
 }
 
 export class DatabaseTooNewError extends Error {

@@ -1,4 +1,4 @@
--- Events pulled from the user's redirector. Rows are immutable facts keyed by the redirector's ids, so
+export default `-- Events pulled from the user's redirector. Rows are immutable facts keyed by the redirector's ids, so
 -- every pull is an idempotent insert; erasure deletes them.
 CREATE TABLE links (
   slug TEXT PRIMARY KEY,
@@ -74,3 +74,4 @@ CREATE TABLE sync_cursors (
   cursor TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+`;

@@ -1,4 +1,4 @@
--- Read from the workspace's Stripe account. Keyed by Stripe's own ids so every pull is an upsert; money in
+export default `-- Read from the workspace's Stripe account. Keyed by Stripe's own ids so every pull is an upsert; money in
 -- the integer minor units Stripe gives, currencies uppercase, times in epoch ms. Emails only as keyed hashes.
 CREATE TABLE stripe_customers (
   id TEXT PRIMARY KEY,
@@ -92,3 +92,4 @@ CREATE TABLE stripe_checkpoints (
   api_version TEXT NOT NULL,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+`;

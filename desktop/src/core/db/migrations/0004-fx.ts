@@ -1,4 +1,4 @@
--- Currency reference rates (ECB daily history and the refresh log).
+export default `-- Currency reference rates (ECB daily history and the refresh log).
 -- One row per publication day and quoted currency (the ECB's N/A cells are simply absent). The rate is an
 -- integer, units of the currency per 1 EUR times 1,000,000: the ECB publishes at most six decimals, so the
 -- stored value is exactly the published one and conversions can round exactly. Keyed by day first, so the
@@ -23,3 +23,4 @@ CREATE TABLE fx_refresh (
   error TEXT
 );
 INSERT INTO fx_refresh (id) VALUES (1);
+`;

@@ -1,4 +1,4 @@
--- The attribution ledger.
+export default `-- The attribution ledger.
 -- Settings of one workspace: a single row, so a read never has to pick between several.
 CREATE TABLE attribution_settings (
   id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -91,3 +91,4 @@ CREATE TABLE attribution_dispute_seen (
 -- The channels report counts clicks and unique visitors of each channel over a range: one range of this
 -- index per channel, answered without touching the click rows and without sorting them by channel.
 CREATE INDEX clicks_report ON clicks (channel, at, visitor_id) WHERE bot = 0 AND duplicate = 0;
+`;

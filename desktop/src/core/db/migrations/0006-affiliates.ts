@@ -1,4 +1,4 @@
--- The affiliate program.
+export default `-- The affiliate program.
 -- Programs and partners are settings; bindings, ledger lines and transitions are derived from the Stripe
 -- facts by affiliates/ledger.ts and are append-only: a refund or chargeback is a new line, a state change
 -- is a new transition, and the money of a line is never edited (the triggers below refuse it).
@@ -205,3 +205,4 @@ CREATE TABLE affiliate_batch_lines (
   amount_minor INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX affiliate_batch_lines_batch ON affiliate_batch_lines (batch_id, partner_id, amount_minor);
+`;

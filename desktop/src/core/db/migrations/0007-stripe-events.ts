@@ -1,4 +1,4 @@
--- Invoice payments: since API version 2025-03-31 (basil) a charge no longer names its invoice; the invoice's
+export default `-- Invoice payments: since API version 2025-03-31 (basil) a charge no longer names its invoice; the invoice's
 -- payments do (by PaymentIntent). The charge's invoice_id is filled from here, whichever arrives first.
 CREATE TABLE stripe_invoice_payments (
   id TEXT PRIMARY KEY,
@@ -23,3 +23,4 @@ CREATE TABLE stripe_hints (
   since INTEGER NOT NULL,
   PRIMARY KEY (object_type, id)
 ) WITHOUT ROWID;
+`;

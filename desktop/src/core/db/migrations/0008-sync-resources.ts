@@ -1,4 +1,4 @@
--- Each redirector feed and each Stripe resource is pulled and checkpointed on its own. A resource that fails
+export default `-- Each redirector feed and each Stripe resource is pulled and checkpointed on its own. A resource that fails
 -- (an endpoint the server lacks, a permission missing, a timeout) keeps its last good pull time and says why it
 -- failed, while the others complete: last_pull_at is set only by a pull of that resource that succeeded.
 CREATE TABLE sync_resources (
@@ -10,3 +10,4 @@ CREATE TABLE sync_resources (
   error_message TEXT,
   PRIMARY KEY (source, resource)
 ) WITHOUT ROWID;
+`;

@@ -1,0 +1,32 @@
+import type { Migration } from '../migrate';
+import events from './0001-events';
+import linkPushes from './0002-link-pushes';
+import stripe from './0003-stripe';
+import fx from './0004-fx';
+import attribution from './0005-attribution';
+import affiliates from './0006-affiliates';
+import stripeEvents from './0007-stripe-events';
+import syncResources from './0008-sync-resources';
+import linkPushRefusals from './0009-link-push-refusals';
+
+/**
+ * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
+ * the CLI's, the built core under plain Node) carries them: a file found beside a source file at run time is
+ * not there once bundled.
+ *
+ * To add one: create NNNN-name.ts beside this file exporting the SQL as its default export, import it here and
+ * append `{ version: N, name: 'name', sql }`. A migration once released is never edited (databases already at
+ * its version would not see the change): write a new one. migrations.test.ts fails if a file here is missing
+ * from this list or its number or name differ.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: 'events', sql: events },
+  { version: 2, name: 'link-pushes', sql: linkPushes },
+  { version: 3, name: 'stripe', sql: stripe },
+  { version: 4, name: 'fx', sql: fx },
+  { version: 5, name: 'attribution', sql: attribution },
+  { version: 6, name: 'affiliates', sql: affiliates },
+  { version: 7, name: 'stripe-events', sql: stripeEvents },
+  { version: 8, name: 'sync-resources', sql: syncResources },
+  { version: 9, name: 'link-push-refusals', sql: linkPushRefusals },
+];
