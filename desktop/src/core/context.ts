@@ -27,7 +27,7 @@ export interface CoreContext {
   db(ws: Workspace): Db;
   secret(ws: Workspace, kind: SecretKind): Promise<string | null>;
   emit<E extends keyof CoreEvents>(event: E, payload: CoreEvents[E]): void;
-  /** The bundled ECB history (a packaged app keeps it among its resources); the source tree's copy when absent. */
+  /** A CSV file of ECB history to start from instead of the one bundled in the core (fx/ecb-history.ts). */
   ratesSnapshotPath?: string;
 }
 

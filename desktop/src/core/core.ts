@@ -33,7 +33,7 @@ export interface CoreDeps {
   fetch?: typeof fetch;
   /** Where the Stripe API lives (a fake in tests, REVTRAIL_STRIPE_API_BASE in the CLI); Stripe when absent. */
   stripeApiBase?: string;
-  /** The bundled ECB history's path where it is not beside the sources (a packaged app's resources). */
+  /** A CSV file of ECB history to start new workspaces from instead of the one bundled in the core (fx/ecb-history.ts). */
   ratesSnapshotPath?: string;
 }
 

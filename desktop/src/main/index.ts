@@ -82,8 +82,6 @@ async function start(): Promise<void> {
     log,
     secrets: secretStore(dataDir),
     stripeApiBase: process.env.REVTRAIL_STRIPE_API_BASE || undefined,
-    // electron-builder.yml copies the ECB history to resources/ecb.
-    ratesSnapshotPath: app.isPackaged ? join(process.resourcesPath, 'ecb', 'eurofxref-hist.csv') : undefined,
     localRedirector: { port: Number(process.env.REVTRAIL_LOCAL_REDIRECTOR_PORT ?? 8787) },
   });
   const dispose = registerCoreIpc(ipcMain, host.core, {

@@ -98,7 +98,7 @@ describe('fx handlers', () => {
   });
 });
 
-describe('a snapshot kept elsewhere (the packaged app\'s resources)', () => {
+describe('a snapshot file the host names instead of the bundled history', () => {
   it('is the history a new workspace starts from', async () => {
     const elsewhere = join(dir, 'resources', 'eurofxref-hist.csv');
     mkdirSync(join(dir, 'resources'));

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,7 +8,8 @@ import { DAY_MS, type Clock } from '@revtrail/shared';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type Db } from '../db/open';
-import { BUNDLED_RATES_PATH, createFxConverter, loadBundledRates, refreshRates, type RatesConverter } from './rates';
+import ECB_HISTORY from './ecb-history';
+import { createFxConverter, loadBundledRates, refreshRates, type RatesConverter } from './rates';
 import { newestRates, rateDayCount, refreshLog } from './repo';
 import type { ConvertInput, Converted, Unconverted } from './types';
 
@@ -19,6 +21,10 @@ const at = (iso: string) => Date.parse(iso);
 const rowCount = (db: Db) => (db.prepare(`SELECT count(*) AS n FROM fx_rates`).get() as { n: number }).n;
 
 describe('loadBundledRates', () => {
+  it('bundles the ECB file byte for byte, as ecb-history.md records it', () => {
+    expect(createHash('sha256').update(ECB_HISTORY).digest('hex')).toBe('729e74c341288f4b07251fddcd8e5b604964e7b2d775920e442ba4dcf2e4ce4c');
+  });
+
   it('loads the whole snapshot once, in one go, and then only checks', () => {
     const db = freshDb();
     const t0 = performance.now();
@@ -40,7 +46,7 @@ describe('loadBundledRates', () => {
 
   it('throws on a broken bundled file instead of loading part of it', () => {
     const db = freshDb();
-    const good = readFileSync(BUNDLED_RATES_PATH, 'utf8').split('\n').slice(0, 40);
+    const good = ECB_HISTORY.split('\n').slice(0, 40);
     good[30] = good[30]!.replace(/^(\d{4}-\d{2}-\d{2}),[^,]+/, '$1,oops');
     const path = join(dir, 'broken.csv');
     writeFileSync(path, good.join('\n'));

@@ -1,5 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import { err, isCurrencyCode, ok, utcDay, type Clock, type Result } from '@revtrail/shared';
 import {
@@ -15,27 +14,18 @@ import {
   type RateTable,
 } from '@revtrail/shared/fx/ecb';
 import type { Db } from '../db/open';
+import ECB_HISTORY from './ecb-history';
 import { ratesByDay, newestRates, recordRefreshFailure, recordRefreshSuccess, refreshLog, writeRates } from './repo';
 import type { ConvertInput, Converted, FxConverter, Unconverted } from './types';
 
 export const ECB_HISTORY_URL = 'https://www.ecb.europa.eu/stats/eurofxref/eurofxref-hist.zip';
 
-/** The snapshot shipped with the app (see desktop/resources/ecb/SOURCE.md). */
-export const BUNDLED_RATES_PATH = fileURLToPath(new URL('../../../resources/ecb/eurofxref-hist.csv', import.meta.url));
-
 /** The ECB's CSV is about 2 MB; anything far bigger in the archive is not it. */
 const MAX_CSV_BYTES = 64 * 1024 * 1024;
 
-/** The file is newest first, so its first data line, in the first few bytes, tells whether it holds anything new. */
-function peekNewestDay(path: string): string | undefined {
-  const fd = openSync(path, 'r');
-  try {
-    const head = Buffer.alloc(4096);
-    const n = readSync(fd, head, 0, head.length, 0);
-    return /\n\s*(\d{4}-\d{2}-\d{2}),/.exec(head.toString('utf8', 0, n))?.[1];
-  } finally {
-    closeSync(fd);
-  }
+/** The history is newest first, so its first data line tells whether it holds anything new, before any parsing. */
+function peekNewestDay(csv: string): string | undefined {
+  return /\n\s*(\d{4}-\d{2}-\d{2}),/.exec(csv.slice(0, 4096))?.[1];
 }
 
 export interface BundledLoad {
@@ -47,17 +37,17 @@ export interface BundledLoad {
 }
 
 /**
- * Puts the bundled snapshot into the workspace database unless rates as new as it are already there (so
- * every later call is one file read and one indexed query). One transaction: all of it or nothing.
- * The snapshot ships with the app, so a file that will not parse is a bug and throws.
+ * Puts the bundled snapshot (./ecb-history.ts, or the CSV file at `path` instead) into the workspace
+ * database unless rates as new as it are already there (so every later call is one indexed query). One
+ * transaction: all of it or nothing. The snapshot ships with the app, so one that will not parse is a bug and throws.
  */
 export function loadBundledRates(db: Db, opts: { path?: string } = {}): BundledLoad {
-  const path = opts.path ?? BUNDLED_RATES_PATH;
-  const peeked = peekNewestDay(path);
+  const csv = opts.path === undefined ? ECB_HISTORY : readFileSync(opts.path, 'utf8');
+  const peeked = peekNewestDay(csv);
   const here = newestRates(db)?.day;
   if (peeked !== undefined && here !== undefined && here >= peeked) return { loaded: false, newestDay: peeked, written: 0 };
-  const parsed = parseEcbHistory(readFileSync(path, 'utf8'));
-  if (!parsed.ok) throw new Error(`The bundled ECB snapshot ${path} is broken: ${parsed.error.message}`);
+  const parsed = parseEcbHistory(csv);
+  if (!parsed.ok) throw new Error(`The bundled ECB snapshot ${opts.path ?? '(ecb-history.ts)'} is broken: ${parsed.error.message}`);
   const written = db.transaction(() => writeRates(db, parsed.value, 'snapshot'))();
   return { loaded: true, newestDay: parsed.value.days.at(-1)!, written };
 }
