@@ -32,7 +32,14 @@ export type PixelAsset = {
 export type ContentEncoding = 'br' | 'gzip' | 'identity';
 
 /**
- * Where pixel.js is looked for, in order:
+ * pixel.js's text where a bundler put it into the bundle (desktop/electron.vite.config.ts `define`s it for the
+ * desktop app, whose bundle has no pixel.js beside it); not defined in the source tree or the Lambda, which read
+ * the file.
+ */
+declare const REVTRAIL_PIXEL_JS: string | undefined;
+
+/**
+ * Where pixel.js is looked for when no bundler embedded it, in order:
  * 1. beside this module: the source tree under tsx or vitest, and an ESM bundle with pixel.js copied
  *    beside it (import.meta.url is then the bundle's own URL);
  * 2. beside the entry script, process.argv[1]: a CommonJS bundle, where import.meta.url is empty;
@@ -62,7 +69,8 @@ export function findPixel(candidates: readonly string[] = pixelCandidates()): st
 }
 
 export function loadPixelAsset(opts: { path?: string } = {}): PixelAsset {
-  const body = readFileSync(opts.path ?? findPixel());
+  const embedded = opts.path === undefined && typeof REVTRAIL_PIXEL_JS === 'string' ? REVTRAIL_PIXEL_JS : undefined;
+  const body = embedded === undefined ? readFileSync(opts.path ?? findPixel()) : Buffer.from(embedded, 'utf8');
   return {
     body,
     gzip: gzipSync(body, { level: zlib.Z_BEST_COMPRESSION }),
