@@ -54,7 +54,7 @@ export function trackingOutputs(base: string) {
   return {
     url: base,
     pixel: `<script async src="${base}/p.js" data-auto-identify></script>`,
-    connect: `revtrail connect redirector --url ${base}   (reads the SyncToken secret on stdin)`,
+    connect: `revtrail connect redirector --url ${base}   (npm run deploy does it; the token comes on stdin)`,
   };
 }
 
@@ -73,7 +73,7 @@ export function originProofInjection(secret: string): string {
 // Both functions: Graviton costs ~20% less per GB-second, and a minified bundle without a source map
 // (none is generated, so none lands in the zip) keeps cold starts short.
 const lambda = {
-  runtime: 'nodejs22.x',
+  runtime: 'nodejs24.x', // the Node of .nvmrc, which the tests and the desktop's Electron run too
   architecture: 'arm64',
   nodejs: { minify: true, esbuild: { sourcemap: false } },
 } as const;
@@ -87,7 +87,7 @@ export default $config({
       removal: prod ? 'retain' : 'remove',
       // `sst remove --stage prod` would take every tracking link offline; REVTRAIL_ALLOW_REMOVE=1 means it.
       protect: prod && process.env.REVTRAIL_ALLOW_REMOVE !== '1',
-      // For the generated origin secret; the version SST's own components use (Function's encryption key).
+      // For the generated secrets; the version SST's own components use (Function's encryption key).
       providers: { random: '4.16.6' },
     };
   },
@@ -106,8 +106,12 @@ export default $config({
       ttl: 'expiresAt',
     });
 
-    // Set per stage with `sst secret set`. redirector/src/config.ts loads all three in both functions.
-    const secrets = [new sst.Secret('SyncToken'), new sst.Secret('EmailHashKey'), new sst.Secret('IpSaltSeed')];
+    // Generated on a stage's first deploy and kept in its state, in the deployer's AWS account; a value set
+    // with `sst secret set` wins (stages deployed before these were generated keep theirs). config.ts loads
+    // all three in both functions; redirector/scripts/deploy.ts hands the sync token to the desktop.
+    const secrets = ['SyncToken', 'EmailHashKey', 'IpSaltSeed'].map(
+      (name) => new sst.Secret(name, new random.RandomPassword(`${name}Value`, { length: 48, special: false }).result),
+    );
 
     // Clicks the redirector could not write in time wait here; what fails 5 replays is kept 14 days.
     const spillDeadLetter = new sst.aws.Queue('SpillDeadLetter', {

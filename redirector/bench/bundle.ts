@@ -41,7 +41,7 @@ function largestPackages(meta: Metafile, n: number): { name: string; bytes: numb
 
 /**
  * src/lambda.ts bundled as `sst deploy` does with sst.config.ts's settings (ESM .mjs, minified, no source
- * map, keepNames), target node22 for the nodejs22.x runtime, with pixel.js copied beside it.
+ * map, keepNames), target node24 for the nodejs24.x runtime, with pixel.js copied beside it.
  */
 export async function bundleLambda(outDir: string, opts: { externalSdk: boolean }): Promise<BundleFigures> {
   const file = join(outDir, 'lambda.mjs');
@@ -49,7 +49,7 @@ export async function bundleLambda(outDir: string, opts: { externalSdk: boolean 
     entryPoints: [join(REDIRECTOR, 'src/lambda.ts')],
     outfile: file,
     platform: 'node',
-    target: 'node22',
+    target: 'node24',
     format: 'esm',
     bundle: true,
     minify: true,

@@ -57,7 +57,7 @@ export function printReport(res: Results, resultsPath: string): void {
       `  recorder after drain: journaled ${int(clicks.recorder.spilled)}, ingested into the store ${int(clicks.recorder.stored)}, waiting ${clicks.recorder.queued}; ` +
         `ingested after the load ${int(clicks.replayed)}; drain ${ms(clicks.drainMs)}, feed count ${ms(clicks.countMs)}`,
       '',
-      'Lambda bundle of src/lambda.ts (esbuild as SST builds it: ESM, node22, minified, keepNames; pixel.js beside it)',
+      'Lambda bundle of src/lambda.ts (esbuild as SST builds it: ESM, node24, minified, keepNames; pixel.js beside it)',
       `  full (judged; 1 MB = 1,048,576 B):  ${kb(bundle.full.bytes)} ${verdict(targets.bundle)}`,
       `  with @aws-sdk/* external:          ${kb(bundle.sdkExternal.bytes)}`,
       `  largest in full: ${bundle.full.largest.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}`,

@@ -3,14 +3,18 @@
  * SST's globals. The stand-in knows SST's argument names (sst@4.17 platform sources, see allowed keys
  * below) and refuses any other, so a misspelt option fails here as it would in `npm run typecheck:infra`.
  */
-import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { runInNewContext } from 'node:vm';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config';
+import { startLocalRedirector } from '../src/local';
+import { silentLogger } from '../src/log';
+import type pino from 'pino';
 import { ORIGIN_PROOF_HEADER } from '../src/visitor';
 
 const root = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
@@ -148,10 +152,13 @@ class SstFunction {
   }
 }
 
+/** As sst@4.17's Secret: the value set with `sst secret set` (SST_SECRET_<name>), else the placeholder. */
 class Secret {
   readonly value: FakeOutput;
-  constructor(readonly component: string, placeholder?: string) {
-    this.value = output(`secret value of ${component}`);
+  constructor(readonly component: string, placeholder?: unknown) {
+    const value = process.env[`SST_SECRET_${component}`] ?? resolve(placeholder);
+    if (typeof value !== 'string') throw new Error(`Set a value for ${component} with \`sst secret set ${component} <value>\``);
+    this.value = output(value);
     record('Secret', component, { placeholder }, this);
   }
 }
@@ -163,13 +170,12 @@ class Linkable {
   }
 }
 
-const GENERATED = 'Generated0123456789abcdefghijklmnopqrstuvwxyzAB'; // what the provider would make, 48 chars
-
 class RandomPassword {
   readonly result: FakeOutput;
   constructor(readonly component: string, args: Args) {
     checkKeys(`RandomPassword ${component}`, args, 'RandomPassword');
-    this.result = output(GENERATED.slice(0, Number(args.length)));
+    // What the provider would make: `length` letters and digits, different for each resource.
+    this.result = output(createHash('sha512').update(component).digest('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, Number(args.length)));
     record('RandomPassword', component, args, this);
   }
 }
@@ -203,7 +209,7 @@ afterEach(() => {
 
 /** Runs the config's run() with exactly these deploy-time settings, and returns what it asked SST for. */
 async function deploy(env: Record<string, string> = {}) {
-  for (const key of Object.keys(process.env)) if (key.startsWith('REVTRAIL_') || key.startsWith('AWS_')) delete process.env[key];
+  for (const key of Object.keys(process.env)) if (/^(REVTRAIL_|AWS_|SST_SECRET_)/.test(key)) delete process.env[key];
   Object.assign(process.env, env);
   recorded = [];
   const outputs = resolve(await config.default.run()) as Record<string, string>;
@@ -284,9 +290,23 @@ describe('sst.config.ts run()', () => {
     for (const key of used) expect(Object.keys(fields)).toContain(key);
   });
 
-  it('declares the three secrets, set with `sst secret set`', async () => {
-    const { recorded } = await deploy();
+  it('generates the three secrets on a first deploy, different and long enough for config.ts', async () => {
+    const { recorded, one } = await deploy();
     expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'SyncToken']);
+    const value = (name: string) => resolve((one(name).self as Secret).value) as string;
+    for (const name of ['SyncToken', 'EmailHashKey', 'IpSaltSeed']) {
+      expect(one(`${name}Value`)).toMatchObject({ kind: 'RandomPassword', args: { length: 48, special: false } });
+      expect(value(name)).toBe(resolve((one(`${name}Value`).self as RandomPassword).result));
+    }
+    const parsed = parseConfig({ REVTRAIL_TABLE: 'revtrail', REVTRAIL_SYNC_TOKEN: value('SyncToken'), REVTRAIL_EMAIL_HASH_KEY: value('EmailHashKey'), REVTRAIL_IP_SALT_SEED: value('IpSaltSeed') });
+    expect(parsed.ok ? [] : parsed.errors).toEqual([]);
+  });
+
+  it('keeps a value set with `sst secret set` (stages deployed before the secrets were generated)', async () => {
+    const kept = 'set-with-sst-secret-set-0123456789abcdef';
+    const { one } = await deploy({ SST_SECRET_EmailHashKey: kept });
+    expect(resolve((one('EmailHashKey').self as Secret).value)).toBe(kept);
+    expect(resolve((one('SyncToken').self as Secret).value)).not.toBe(kept);
   });
 
   it('replays spilled clicks from a queue with a dead-letter queue, retries and partial batch failures', async () => {
@@ -309,13 +329,14 @@ describe('sst.config.ts run()', () => {
     expect(seconds(spill.args.visibilityTimeout)).toBeGreaterThanOrEqual(6 * seconds(subscriber.timeout));
   });
 
-  it('runs the redirector on Node 20+ / arm64 with a small memory size and a short timeout', async () => {
+  it('runs both functions on the Node of .nvmrc / arm64, the redirector with a small memory size and a short timeout', async () => {
     const { one } = await deploy();
     const fn = one('Redirector');
     expect(fn.kind).toBe('Function');
     expect(fn.args.handler).toBe('redirector/src/lambda.handler');
-    const node = /^nodejs(\d+)\.x$/.exec(String(fn.args.runtime));
-    expect(Number(node?.[1])).toBeGreaterThanOrEqual(20);
+    const nvmrc = readFileSync(join(root, '.nvmrc'), 'utf8').trim();
+    expect(fn.args.runtime).toBe(`nodejs${nvmrc}.x`);
+    expect((one('Spill').self as Queue).subscription?.subscriber.runtime).toBe(`nodejs${nvmrc}.x`);
     expect(fn.args.architecture).toBe('arm64');
     expect(megabytes(fn.args.memory)).toBeGreaterThanOrEqual(128);
     expect(megabytes(fn.args.memory)).toBeLessThanOrEqual(512);
@@ -370,7 +391,8 @@ describe('sst.config.ts without REVTRAIL_DOMAIN', () => {
 
   it('makes no origin secret: nothing stands in front of the URL to prove', async () => {
     const { recorded, one } = await deploy();
-    expect(recorded.filter((r) => r.kind === 'RandomPassword' || r.kind === 'Linkable')).toEqual([]);
+    expect(recorded.filter((r) => r.kind === 'RandomPassword').map((r) => r.name).sort()).toEqual(['EmailHashKeyValue', 'IpSaltSeedValue', 'SyncTokenValue']);
+    expect(recorded.some((r) => r.kind === 'Linkable')).toBe(false);
     expect(one('Redirector').args.link).toHaveLength(5);
   });
 
@@ -491,19 +513,26 @@ describe('apexDomain', () => {
 // ---- the npm scripts around sst ---------------------------------------------------------------------
 
 describe('deploy scripts', () => {
+  function fakeSst(dir: string, script: string): string {
+    const fake = join(dir, 'sst');
+    writeFileSync(fake, `#!/bin/sh\n${script}\n`);
+    chmodSync(fake, 0o755);
+    return fake;
+  }
+
   it('npm run deploy -- --stage prod, from the repo root, reaches `sst deploy --stage prod` at the root with telemetry off', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fake-sst-'));
     try {
-      const fake = join(dir, 'sst');
       const seen = join(dir, 'seen.txt');
-      writeFileSync(fake, `#!/bin/sh\nprintf '%s\\n' "$PWD" "$SST_TELEMETRY_DISABLED" "$@" > "${seen}"\n`);
-      chmodSync(fake, 0o755);
+      // A failed deploy: the wrapper stops there, before reading any outputs.
+      const fake = fakeSst(dir, `printf '%s\\n' "$PWD" "$SST_TELEMETRY_DISABLED" "$@" > "${seen}"; exit 3`);
       // node_modules/sst/bin/sst.mjs runs SST_BIN_PATH instead of the platform binary when it is set.
-      execFileSync('npm', ['run', 'deploy', '--', '--stage', 'prod'], {
+      const r = spawnSync('npm', ['run', 'deploy', '--', '--stage', 'prod'], {
         cwd: root,
         env: { ...process.env, SST_BIN_PATH: fake, npm_config_update_notifier: 'false' },
         stdio: 'pipe',
       });
+      expect(r.status).not.toBe(0);
       const [cwd, telemetry, ...args] = readFileSync(seen, 'utf8').trimEnd().split('\n');
       expect(realpathSync(cwd ?? '')).toBe(root.replace(/\/$/, ''));
       expect(telemetry).toBe('1');
@@ -513,13 +542,65 @@ describe('deploy scripts', () => {
     }
   });
 
+  it('connects the desktop with the generated token on the first deploy, shows the token that once, and never again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'deploy-'));
+    const token = 'generated-sync-token-0123456789abcdefghijklmn';
+    const local = await startLocalRedirector({ dataDir: join(dir, 'redirector'), port: 0, log: silentLogger as pino.Logger, settings: { REVTRAIL_SYNC_TOKEN: token } });
+    try {
+      const project = join(dir, 'project');
+      mkdirSync(project);
+      const calls = join(dir, 'calls.txt');
+      // sst deploy writes .sst/outputs.json as SST does; sst shell runs the command with the stage's linked values.
+      const fake = fakeSst(
+        dir,
+        `echo "$1 $3" >> "${calls}"\n` +
+          `case "$1" in\n` +
+          `  deploy) mkdir -p .sst && printf '{"url":"${local.url}","pixel":"<script>","connect":"revtrail connect"}' > .sst/outputs.json ;;\n` +
+          `  shell) while [ "$1" != "--" ]; do shift; done; shift; SST_RESOURCE_SyncToken='{"value":"${token}"}' exec "$@" ;;\n` +
+          `esac`,
+      );
+      const env = { ...process.env, SST_BIN_PATH: fake, REVTRAIL_HOME: join(dir, 'desktop'), REVTRAIL_SECRETS: 'file', REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' };
+      const script = pathToFileURL(join(root, 'redirector/scripts/deploy.ts')).href;
+      // Asynchronously: the redirector answering the desktop runs in this process.
+      const run = () =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+          const code = `import(${JSON.stringify(script)}).then((m) => { process.exitCode = m.deploy(['--stage', 'prod'], ${JSON.stringify(project)}); })`;
+          const child = spawn(process.execPath, ['--import', 'tsx', '-e', code], { cwd: root, env });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          child.on('close', (status) => done({ status, stdout, stderr }));
+        });
+
+      const first = await run();
+      expect(first.stderr).toBe('');
+      expect(first.status).toBe(0);
+      expect(first.stdout).toContain(`Connected "127.0.0.1" to ${local.url}`);
+      expect(first.stdout.split(token)).toHaveLength(2); // printed exactly once
+      expect(readFileSync(calls, 'utf8')).toBe('deploy prod\nshell prod\n');
+      const list = spawnSync(process.execPath, [join(root, 'desktop/bin/revtrail.mjs'), 'workspace', 'list'], { env, encoding: 'utf8' });
+      expect(list.stdout).toContain(local.url);
+
+      const again = await run();
+      expect(again.status).toBe(0);
+      expect(again.stdout).not.toContain(token);
+      expect(again.stdout).toContain("Stage prod's sync token went to the desktop on this machine");
+      expect(readFileSync(calls, 'utf8')).toBe('deploy prod\nshell prod\ndeploy prod\n'); // no second sst shell
+    } finally {
+      await local.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('every redirector script that runs sst turns its telemetry off', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'redirector/package.json'), 'utf8')) as { scripts: Record<string, string> };
     const runs = Object.entries(pkg.scripts).flatMap(([name, cmd]) =>
       // Each `sst` command with the variable assignments in front of it.
       [...cmd.matchAll(/(?:^|&&|\|\||;)\s*((?:\w+=\S*\s+)*)sst(?=\s|$)/g)].map((m) => ({ name, env: m[1] ?? '' })),
     );
-    expect(runs.map((r) => r.name)).toContain('deploy');
+    expect(runs.map((r) => r.name)).toContain('sst');
     for (const { name, env } of runs) expect(env, name).toMatch(/(^|\s)SST_TELEMETRY_DISABLED=1\s/);
+    expect(readFileSync(join(root, 'redirector/scripts/deploy.ts'), 'utf8')).toContain("SST_TELEMETRY_DISABLED: '1'");
   });
 });
