@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromiumMissing as whyNoChromium, chromiumPath } from '../../redirector/test/chromium';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const chromiumMissing = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+/** Why the browser journeys cannot run here ('' when they can): no Chromium, Chrome or Edge, and none installable. */
+export const chromiumMissing = whyNoChromium();
 /** Headless Chromium says "HeadlessChrome", rightly a bot to the redirector; a visitor's browser does not. */
 export const CHROME_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 export const SCREENSHOTS = join(fileURLToPath(new URL('..', import.meta.url)), '.test-results', 'screenshots');
@@ -14,7 +15,7 @@ export const quietLog = { info: () => undefined, warn: () => undefined, error: (
 export function launchChromium(): Promise<Browser> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
 }

@@ -1,9 +1,10 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
+import { chromiumMissing, chromiumPath } from './chromium';
 import { hashEmail, normalizeEmail, type Click, type Identity, type Pageview } from '@revtrail/shared';
 import { silentLogger } from '../src/log';
 import { startLocalRedirector, type LocalRedirector } from '../src/local';
@@ -13,8 +14,7 @@ import { CHROME_UA } from './support';
 // The whole first-party loop in a real browser: a link made through the API, clicked in Chromium, the
 // cookie set, the landing page on another host adopting the visitor id with the pixel, identify(), and
 // every event back through the sync API.
-const CHROMIUM = '/usr/bin/chromium';
-const missing = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const missing = chromiumMissing();
 const TOKEN = 'journey-sync-token-0123456789abcdefghijkl';
 
 describe.skipIf(missing !== '')(`link → browser → pixel → sync API${missing ? ` (skipped: ${missing})` : ''}`, () => {
@@ -46,7 +46,7 @@ describe.skipIf(missing !== '')(`link → browser → pixel → sync API${missin
       settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: siteOrigin, REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' },
     });
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath(),
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     });
   }, 60_000);

@@ -14,7 +14,7 @@ export function findElectronBinary(env: NodeJS.ProcessEnv = process.env): { path
     return { missing: 'the electron package is not installed' };
   }
   const pathFile = join(pkgDir, 'path.txt');
-  if (!existsSync(pathFile)) return { missing: 'the Electron binary was not downloaded (installed with ELECTRON_SKIP_BINARY_DOWNLOAD)' };
+  if (!existsSync(pathFile)) return { missing: 'the Electron binary is not downloaded: npx install-electron fetches it' };
   const dist = env.ELECTRON_OVERRIDE_DIST_PATH ?? join(pkgDir, 'dist');
   const binary = join(dist, readFileSync(pathFile, 'utf8').trim());
   return existsSync(binary) ? { path: binary } : { missing: `the Electron binary ${binary} is missing` };

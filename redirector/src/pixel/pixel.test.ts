@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumMissing, chromiumPath } from '../../test/chromium';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { findPixel, loadPixelAsset, pickEncoding, pixelCandidates } from './asset';
 
@@ -67,8 +68,7 @@ describe('pickEncoding', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-const noChromium = existsSync(CHROMIUM) ? '' : `${CHROMIUM} is not installed (apt-get install -y chromium)`;
+const noChromium = chromiumMissing();
 if (noChromium) console.warn(`pixel browser tests skipped: ${noChromium}`);
 
 // Visitor ids as the redirector makes them: 22 chars of base64url.
@@ -132,7 +132,7 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
     otherSite = `http://localhost:${b}`;
     sameSite = `http://localhost:${a}`;
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath: chromiumPath(),
       headless: true,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
     });
