@@ -11,6 +11,13 @@ export const STATUS_OF: Record<AppErrorCode, number> = {
   rate_limited: 429,
   unavailable: 503,
   internal: 500,
+  // The desktop's codes; the redirector never answers them, the map is total so none is forgotten.
+  database_too_new: 500,
+  secret_unreadable: 500,
+  key_revoked: 401,
+  permission_missing: 403,
+  unreachable: 503,
+  read_only: 500,
 };
 
 export function sendError(reply: FastifyReply, code: AppErrorCode, message: string): FastifyReply {

@@ -7,7 +7,14 @@ export type AppErrorCode =
   | 'conflict'
   | 'rate_limited'
   | 'unavailable'
-  | 'internal';
+  | 'internal'
+  // Failures a desktop user acts on, each with its own next step (the desktop's edges show the message).
+  | 'database_too_new'
+  | 'secret_unreadable'
+  | 'key_revoked'
+  | 'permission_missing'
+  | 'unreachable'
+  | 'read_only';
 
 export interface AppError {
   code: AppErrorCode;
@@ -22,3 +29,11 @@ export const err = (code: AppErrorCode, message: string, details?: unknown): Res
   ok: false,
   error: details === undefined ? { code, message } : { code, message, details },
 });
+
+/**
+ * A bug, as the user sees it: not something they did, and where the details are. Every edge (IPC, HTTP,
+ * CLI, the scheduler) turns a stray throw into this, so "Something went wrong" always names the log.
+ */
+export const internalMessage = (logFile?: string | null): string =>
+  `Something went wrong inside Revtrail (a bug, not something you did); the details are in ${logFile ?? 'its log'}.`;
+export const internalError = (logFile?: string | null): Result<never> => err('internal', internalMessage(logFile));

@@ -1,8 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EncryptedFileSecretStore } from './encrypted-file';
+import { SecretUnreadableError } from './types';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -36,7 +38,43 @@ describe('EncryptedFileSecretStore', () => {
     await store.set('x', 'hidden-value');
     writeFileSync(join(d, 'k2'), Buffer.alloc(32, 7), { mode: 0o600 });
     const other = new EncryptedFileSecretStore(join(d, 'secrets.enc'), join(d, 'k2'));
-    await expect(other.get('x')).rejects.toThrow(/cannot be decrypted.*Reconnect/);
+    await expect(other.get('x')).rejects.toThrow(SecretUnreadableError);
     await expect(other.get('x')).rejects.not.toThrow(/hidden-value/);
+  });
+
+  it('an entry the key cannot open is replaced on its own; every other entry is left as it was', async () => {
+    const d = tmp();
+    const file = join(d, 'secrets.enc');
+    await new EncryptedFileSecretStore(file, join(d, 'k1')).set('ws_1.stripe_key', 'rk_test_first-key-value');
+    const before = (JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> }).entries['ws_1.stripe_key'];
+    const other = new EncryptedFileSecretStore(file, join(d, 'k2'));
+    await other.set('ws_1.redirector_token', 'tok-under-the-second-key');
+    expect(await other.get('ws_1.redirector_token')).toBe('tok-under-the-second-key');
+    await expect(other.get('ws_1.stripe_key')).rejects.toMatchObject({ secretName: 'ws_1.stripe_key' });
+    expect((JSON.parse(readFileSync(file, 'utf8')) as { entries: Record<string, string> }).entries['ws_1.stripe_key']).toBe(before);
+    await other.set('ws_1.stripe_key', 'rk_test_reconnected');
+    expect(await other.get('ws_1.stripe_key')).toBe('rk_test_reconnected');
+  });
+
+  it('reads a version 1 file (one sealed blob) and rewrites it per entry; one it cannot open is kept aside', async () => {
+    const d = tmp();
+    const key = randomBytes(32);
+    writeFileSync(join(d, 'k'), key, { mode: 0o600 });
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify({ 'ws_1.stripe_key': 'rk_test_from-version-one' }), 'utf8'), cipher.final()]);
+    writeFileSync(join(d, 'secrets.enc'), Buffer.concat([iv, cipher.getAuthTag(), body]));
+    const store = new EncryptedFileSecretStore(join(d, 'secrets.enc'), join(d, 'k'));
+    expect(await store.get('ws_1.stripe_key')).toBe('rk_test_from-version-one');
+    await store.set('ws_1.redirector_token', 'tok-added-later');
+    expect(JSON.parse(readFileSync(join(d, 'secrets.enc'), 'utf8'))).toMatchObject({ v: 2 });
+    expect(await store.get('ws_1.stripe_key')).toBe('rk_test_from-version-one');
+
+    writeFileSync(join(d, 'secrets.enc'), Buffer.concat([iv, cipher.getAuthTag(), body]));
+    const stranger = new EncryptedFileSecretStore(join(d, 'secrets.enc'), join(d, 'other-key'));
+    await expect(stranger.get('ws_1.stripe_key')).rejects.toThrow(SecretUnreadableError);
+    await stranger.set('ws_1.stripe_key', 'rk_test_new');
+    expect(readdirSync(d).filter((f) => f.startsWith('secrets.enc.unreadable-'))).toHaveLength(1);
+    expect(existsSync(join(d, 'secrets.enc'))).toBe(true);
   });
 });

@@ -94,6 +94,6 @@ describe('chooseSecretStore', () => {
     const forced = await chooseSecretStore({ dataDir: join(dir, 'forced'), keyFile, platform: 'linux', env: { PATH: '/nonexistent' }, prefer: 'keychain' });
     expect(forced).toMatchObject({ ok: false, error: { code: 'unavailable' } });
     const typo = await chooseSecretStore({ dataDir: join(dir, 'typo'), keyFile, platform: 'linux', env, prefer: 'keyring' });
-    expect(typo).toMatchObject({ ok: false, error: { code: 'invalid_input', message: 'REVTRAIL_SECRETS must be keychain or file.' } });
+    expect(typo).toMatchObject({ ok: false, error: { code: 'invalid_input', message: 'REVTRAIL_SECRETS must be keychain, safe-storage or file.' } });
   });
 });

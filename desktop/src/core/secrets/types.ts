@@ -9,3 +9,18 @@ export interface SecretStore {
   set(name: string, value: string): Promise<void>;
   delete(name: string): Promise<void>;
 }
+
+/**
+ * A secret that is stored but cannot be read back here (another key, another user account, a damaged
+ * entry). The core answers it as `secret_unreadable`, naming the one service to reconnect; storing that
+ * secret anew replaces it and leaves every other secret as it was.
+ */
+export class SecretUnreadableError extends Error {
+  constructor(
+    readonly secretName: string,
+    readonly reason: string,
+  ) {
+    super(`The saved secret ${secretName} cannot be read: ${reason}`);
+    this.name = 'SecretUnreadableError';
+  }
+}

@@ -1,14 +1,24 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { SecretStore } from '../core/secrets/types';
+import { SecretUnreadableError, type SecretStore } from './types';
 
-/** The part of Electron's safeStorage this needs (structural, so it is tested without Electron). */
+/**
+ * Electron's safeStorage, structurally: Electron's own object satisfies it in the main process, and the
+ * core process reaches it through a proxy over its channel to the main process (whose answers are
+ * promises). The core never imports electron.
+ */
 export interface SafeStorageLike {
-  isEncryptionAvailable(): boolean;
-  encryptString(plain: string): Buffer;
-  decryptString(encrypted: Buffer): string;
+  isEncryptionAvailable(): boolean | Promise<boolean>;
+  encryptString(plain: string): Buffer | Promise<Buffer>;
+  decryptString(encrypted: Buffer): string | Promise<string>;
   /** Linux only: 'basic_text' means no keyring was found and the key is a fixed one. */
-  getSelectedStorageBackend?(): string;
+  getSelectedStorageBackend?(): string | Promise<string>;
+}
+
+/** Whether safeStorage protects anything here: available, and not Linux's fixed-key fallback. */
+export async function safeStorageOffered(s: SafeStorageLike | null | undefined): Promise<boolean> {
+  if (!s || !(await s.isEncryptionAvailable())) return false;
+  return (await s.getSelectedStorageBackend?.()) !== 'basic_text';
 }
 
 /**
@@ -17,30 +27,31 @@ export interface SafeStorageLike {
  * Where the OS offers no keychain, it refuses to store rather than keep secrets under a known key.
  */
 export class SafeStorageSecretStore implements SecretStore {
+  readonly description: string;
+
   constructor(
     private readonly safeStorage: SafeStorageLike,
     private readonly file: string,
-  ) {}
-
-  get description(): string {
-    const backend = this.safeStorage.getSelectedStorageBackend?.();
-    return `OS keychain via Electron safeStorage${backend ? ` (${backend})` : ''}, ciphertexts in ${this.file} (mode 0600)`;
+    backendName?: string,
+  ) {
+    this.description = `OS keychain via Electron safeStorage${backendName ? ` (${backendName})` : ''}, ciphertexts in ${file} (mode 0600)`;
   }
 
   async get(name: string): Promise<string | null> {
     const blob = this.read()[name];
     if (blob === undefined) return null;
-    this.ensureAvailable();
+    await this.ensureAvailable();
     try {
-      return this.safeStorage.decryptString(Buffer.from(blob, 'base64'));
+      return await this.safeStorage.decryptString(Buffer.from(blob, 'base64'));
     } catch {
-      throw new Error(`The secret ${name} cannot be decrypted by this user's keychain (was the data copied from another account or machine?). Reconnect the redirector and Stripe.`);
+      throw new SecretUnreadableError(name, "this user's keychain cannot decrypt it (was the data copied from another account or machine?)");
     }
   }
 
   async set(name: string, value: string): Promise<void> {
-    this.ensureAvailable();
-    this.write({ ...this.read(), [name]: this.safeStorage.encryptString(value).toString('base64') });
+    await this.ensureAvailable();
+    const sealed = (await this.safeStorage.encryptString(value)).toString('base64');
+    this.write({ ...this.read(), [name]: sealed });
   }
 
   async delete(name: string): Promise<void> {
@@ -50,8 +61,8 @@ export class SafeStorageSecretStore implements SecretStore {
     this.write(all);
   }
 
-  private ensureAvailable(): void {
-    if (!this.safeStorage.isEncryptionAvailable() || this.safeStorage.getSelectedStorageBackend?.() === 'basic_text') {
+  private async ensureAvailable(): Promise<void> {
+    if (!(await safeStorageOffered(this.safeStorage))) {
       throw new Error('This system offers no keychain to protect secrets (on Linux: install and unlock gnome-keyring or KWallet), so Revtrail will not store them.');
     }
   }

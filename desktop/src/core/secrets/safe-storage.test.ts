@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SafeStorageSecretStore, type SafeStorageLike } from './safe-storage-secrets';
+import { SafeStorageSecretStore, type SafeStorageLike } from './safe-storage';
+import { SecretUnreadableError } from './types';
 
 /** A stand-in keychain: XOR with a per-instance key, enough to prove the file never holds plaintext. */
 function keychain(opts: { available?: boolean; backend?: string; key?: number } = {}): SafeStorageLike {
@@ -32,7 +33,7 @@ describe('SafeStorageSecretStore', () => {
 
   it('round-trips secrets, keeps only ciphertext on disk, mode 0600', async () => {
     const path = file();
-    const store = new SafeStorageSecretStore(keychain({ backend: 'gnome_libsecret' }), path);
+    const store = new SafeStorageSecretStore(keychain({ backend: 'gnome_libsecret' }), path, 'gnome_libsecret');
     await store.set('ws_1.stripe_key', 'rk_test_supersecret');
     await store.set('ws_1.redirector_token', 'tok');
     expect(await store.get('ws_1.stripe_key')).toBe('rk_test_supersecret');
@@ -54,6 +55,6 @@ describe('SafeStorageSecretStore', () => {
     const path = file();
     await new SafeStorageSecretStore(keychain(), path).set('ws_1.stripe_key', 'rk_test_x');
     const other: SafeStorageLike = { ...keychain(), decryptString: () => { throw new Error('Error while decrypting the ciphertext'); } };
-    await expect(new SafeStorageSecretStore(other, path).get('ws_1.stripe_key')).rejects.toThrow(/Reconnect the redirector and Stripe/);
+    await expect(new SafeStorageSecretStore(other, path).get('ws_1.stripe_key')).rejects.toThrow(SecretUnreadableError);
   });
 });
