@@ -7,6 +7,8 @@ import { syncAffiliateLedger } from './affiliates/ledger';
 import { createAttributionHandlers, rebuildWorkspaceAttribution } from './attribution/handlers';
 import { lastBuild } from './attribution/ledger-repo';
 import { createFxHandlers } from './fx/handlers';
+import { foldLegacyErasures } from './privacy/erased-repo';
+import { createPrivacyHandlers } from './privacy/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
 import { checkRedirectorAddress } from './redirector/address';
@@ -68,7 +70,10 @@ export function createCore(deps: CoreDeps): Core {
   const listeners = new Map<string, Set<(payload: never) => void>>();
   const db = (ws: Workspace) => {
     let d = dbs.get(ws.id);
-    if (!d) dbs.set(ws.id, (d = openDatabase(registry.databasePath(ws.id))));
+    if (!d) {
+      dbs.set(ws.id, (d = openDatabase(registry.databasePath(ws.id))));
+      foldLegacyErasures(d);
+    }
     return d;
   };
   const emit = <E extends keyof CoreEvents>(event: E, payload: CoreEvents[E]) => {
@@ -148,6 +153,13 @@ export function createCore(deps: CoreDeps): Core {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(ctx, d) }),
     ...createAttributionHandlers(ctx),
     ...createAffiliateHandlers(ctx),
+    ...createPrivacyHandlers(ctx, {
+      redirector: redirectorClient,
+      afterErase: async (ws, d) => {
+        rebuildWorkspaceAttribution(ctx, d);
+        await syncAffiliateLedger(ctx, ws);
+      },
+    }),
 
     'workspaces.list': async () => ok(registry.list()),
 

@@ -17,6 +17,17 @@ export interface RedirectorStatus {
   attributionWindowDays: number;
 }
 
+/** What the cloud holds about one person: item counts by kind, and the visitor ids bound to them. */
+export interface CloudPerson {
+  counts: Record<string, number>;
+  visitorIds?: string[];
+}
+
+export interface RedirectorSettings {
+  retentionDays: number;
+  [setting: string]: unknown;
+}
+
 /**
  * Why a call to the redirector failed, in the terms the sync acts on:
  * - unauthorized: the token was refused; stop and ask for the current one.
@@ -86,6 +97,26 @@ export class RedirectorClient {
       return Array.isArray(p.items) && typeof p.cursor === 'string' && typeof p.hasMore === 'boolean';
     };
     return this.call('GET', `/api/v1/${feed}?${q}`, undefined, isPage);
+  }
+
+  /** What the redirector holds about a visitor or an email hash (privacy requests). */
+  people(query: { visitorId: string } | { emailHash: string }): Promise<CloudPerson> {
+    const q = new URLSearchParams(query);
+    return this.call('GET', `/api/v1/people?${q}`, undefined, (v) => typeof (v as { counts?: unknown } | null)?.counts === 'object');
+  }
+
+  /** Erases a visitor, or every visitor bound to an email hash, from the redirector's store. */
+  erase(body: { visitorId: string } | { emailHash: string }): Promise<{ visitors: number; items: number }> {
+    return this.call('POST', '/api/v1/erase', body, (v) => typeof (v as { items?: unknown } | null)?.items === 'number');
+  }
+
+  /** The deployment's settings the desktop may read and change (retention). */
+  settings(): Promise<RedirectorSettings> {
+    return this.call('GET', '/api/v1/settings', undefined, (v) => typeof (v as { retentionDays?: unknown } | null)?.retentionDays === 'number');
+  }
+
+  putSettings(change: Partial<RedirectorSettings>): Promise<RedirectorSettings> {
+    return this.call('PUT', '/api/v1/settings', change, (v) => typeof (v as { retentionDays?: unknown } | null)?.retentionDays === 'number');
   }
 
   private async call<T>(method: string, path: string, body: unknown, shaped: (v: unknown) => boolean): Promise<T> {

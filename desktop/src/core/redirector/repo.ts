@@ -1,11 +1,13 @@
 import type { Click, Erasure, Identity, Link, LinkInput, Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { flag, statementsPerDb } from '../db/statements';
+import { erasedCheck, markErased } from '../privacy/erased-repo';
 
 // SQL for the redirector's events. Inserts ignore ids already present (pulls are at least once) and
-// anything of a visitor or email hash erased before. The erasure check is its own lookup ahead of a plain
-// INSERT ... VALUES: the single-statement INSERT ... SELECT ... WHERE NOT EXISTS form cost SQLite about three
-// times as much per row, most of a large pull's time here (bench/sync.ts). Both run in one transaction.
+// anything of a visitor or email hash erased before (kept only as digests: privacy/erased-repo.ts). The erasure
+// check is its own lookup ahead of a plain INSERT ... VALUES: the single-statement INSERT ... SELECT ... WHERE NOT
+// EXISTS form cost SQLite about three times as much per row, most of a large pull's time here (bench/sync.ts). Both
+// run in one transaction, so an erasure made while a pull runs is seen by every page written after it.
 
 function statements(db: Db) {
   return {
@@ -25,9 +27,6 @@ function statements(db: Db) {
       `INSERT INTO identities (id, at, visitor_id, email_hash, source) VALUES (@id, @at, @visitorId, @emailHash, @source)
        ON CONFLICT (id) DO NOTHING`,
     ),
-    visitorErased: db.prepare<[string]>(`SELECT 1 FROM erasures WHERE visitor_id = ?`).pluck(),
-    emailErased: db.prepare<[string]>(`SELECT 1 FROM erasures WHERE email_hash = ?`).pluck(),
-    erasure: db.prepare(`INSERT INTO erasures (id, at, visitor_id, email_hash) VALUES (@id, @at, @visitorId, @emailHash) ON CONFLICT (id) DO NOTHING`),
     eraseVisitor: [
       db.prepare(`DELETE FROM clicks WHERE visitor_id = ?`),
       db.prepare(`DELETE FROM pageviews WHERE visitor_id = ?`),
@@ -68,9 +67,10 @@ const stmts = statementsPerDb(statements);
 export function insertClicks(db: Db, clicks: Click[]): number {
   const s = stmts(db);
   return db.transaction(() => {
+    const erased = erasedCheck(db);
     let added = 0;
     for (const c of clicks) {
-      if (s.visitorErased.get(c.visitorId) !== undefined) continue;
+      if (erased('visitor', c.visitorId)) continue;
       added += s.click.run({ ...c, clickIds: JSON.stringify(c.clickIds), utm: JSON.stringify(c.utm), bot: flag(c.bot), duplicate: flag(c.duplicate) }).changes;
     }
     return added;
@@ -80,9 +80,10 @@ export function insertClicks(db: Db, clicks: Click[]): number {
 export function insertPageviews(db: Db, pageviews: Pageview[]): number {
   const s = stmts(db);
   return db.transaction(() => {
+    const erased = erasedCheck(db);
     let added = 0;
     for (const p of pageviews) {
-      if (s.visitorErased.get(p.visitorId) !== undefined) continue;
+      if (erased('visitor', p.visitorId)) continue;
       added += s.pageview.run({ ...p, clickIds: JSON.stringify(p.clickIds), utm: JSON.stringify(p.utm) }).changes;
     }
     return added;
@@ -92,21 +93,23 @@ export function insertPageviews(db: Db, pageviews: Pageview[]): number {
 export function insertIdentities(db: Db, identities: Identity[]): number {
   const s = stmts(db);
   return db.transaction(() => {
+    const erased = erasedCheck(db);
     let added = 0;
     for (const i of identities) {
-      if (s.visitorErased.get(i.visitorId) !== undefined || s.emailErased.get(i.emailHash) !== undefined) continue;
+      if (erased('visitor', i.visitorId) || erased('email', i.emailHash)) continue;
       added += s.identity.run(i).changes;
     }
     return added;
   })();
 }
 
-/** Records erasures and deletes what they name. Returns the rows deleted. */
+/** Records erasures (as digests) and deletes what they name. Returns the rows deleted. */
 export function applyErasures(db: Db, erasures: Erasure[]): number {
   const s = stmts(db);
   let deleted = 0;
   for (const e of erasures) {
-    s.erasure.run(e);
+    if (e.visitorId) markErased(db, 'visitor', e.visitorId, e.at);
+    if (e.emailHash) markErased(db, 'email', e.emailHash, e.at);
     if (e.visitorId) for (const del of s.eraseVisitor) deleted += del.run(e.visitorId).changes;
     if (e.emailHash) deleted += s.eraseEmail.run(e.emailHash).changes;
   }

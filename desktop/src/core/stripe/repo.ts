@@ -1,6 +1,8 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/open';
 import { flag, statementsPerDb } from '../db/statements';
+import { erasedCheck } from '../privacy/erased-repo';
+import { scrubCharge, scrubCustomerRef } from '../privacy/scrub';
 import { listResourceStates } from '../sync-state/repo';
 
 // SQL for what is read from Stripe. Every write is an upsert by Stripe id: a page read twice adds nothing,
@@ -228,10 +230,20 @@ function upsert<R extends { id: string }>(db: Db, type: StripeObjectType, rows: 
   return counts;
 }
 
-export const upsertCustomers = (db: Db, rows: CustomerRow[]) => upsert(db, 'customers', rows, (r) => stmts(db).customer.run(r).changes);
+// A person erased here is never imported again (privacy/erased-repo.ts): the check runs inside the write's
+// transaction, so an erasure made while a pull runs holds for every page written after it.
 
-export const upsertCharges = (db: Db, rows: ChargeRow[]) =>
-  upsert(db, 'charges', rows, (r) => stmts(db).charge.run({ ...r, refunded: flag(r.refunded), disputed: flag(r.disputed) }).changes);
+/** An erased customer is not stored again; a customer of an erased email is, without the email hash. */
+export function upsertCustomers(db: Db, rows: CustomerRow[]): UpsertCounts {
+  const erased = erasedCheck(db);
+  const kept = rows.filter((r) => !erased('customer', r.id)).map((r) => (erased('email', r.emailHash) ? { ...r, emailHash: null } : r));
+  return upsert(db, 'customers', kept, (r) => stmts(db).customer.run(r).changes);
+}
+
+export function upsertCharges(db: Db, rows: ChargeRow[]): UpsertCounts {
+  const erased = erasedCheck(db);
+  return upsert(db, 'charges', rows.map((r) => scrubCharge(r, erased)), (r) => stmts(db).charge.run({ ...r, refunded: flag(r.refunded), disputed: flag(r.disputed) }).changes);
+}
 
 export const upsertRefunds = (db: Db, rows: RefundRow[], onChange?: (row: RefundRow) => void) =>
   upsert(db, 'refunds', rows, (r) => stmts(db).refund.run(r).changes, onChange);
@@ -239,9 +251,15 @@ export const upsertRefunds = (db: Db, rows: RefundRow[], onChange?: (row: Refund
 export const upsertDisputes = (db: Db, rows: DisputeRow[], onChange?: (row: DisputeRow) => void) =>
   upsert(db, 'disputes', rows, (r) => stmts(db).dispute.run(r).changes, onChange);
 
-export const upsertSubscriptions = (db: Db, rows: SubscriptionRow[]) => upsert(db, 'subscriptions', rows, (r) => stmts(db).subscription.run(r).changes);
+export function upsertSubscriptions(db: Db, rows: SubscriptionRow[]): UpsertCounts {
+  const erased = erasedCheck(db);
+  return upsert(db, 'subscriptions', rows.map((r) => scrubCustomerRef(r, erased)), (r) => stmts(db).subscription.run(r).changes);
+}
 
-export const upsertInvoices = (db: Db, rows: InvoiceRow[]) => upsert(db, 'invoices', rows, (r) => stmts(db).invoice.run(r).changes);
+export function upsertInvoices(db: Db, rows: InvoiceRow[]): UpsertCounts {
+  const erased = erasedCheck(db);
+  return upsert(db, 'invoices', rows.map((r) => scrubCustomerRef(r, erased)), (r) => stmts(db).invoice.run(r).changes);
+}
 
 export function upsertInvoicePayments(db: Db, rows: InvoicePaymentRow[]): UpsertCounts {
   const s = stmts(db);

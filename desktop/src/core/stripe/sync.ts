@@ -1,6 +1,8 @@
 import { hashEmail, normalizeEmail, type Clock } from '@revtrail/shared';
 import Stripe from 'stripe';
 import type { Db } from '../db/open';
+import { keptMetadata } from '../privacy/scrub';
+import { getDataSettings } from '../privacy/settings-repo';
 import { recordResourceFailure, recordResourceSuccess, type ResourceFailure } from '../sync-state/repo';
 import { STRIPE_API_VERSION } from './client';
 import { isGone, permissionFailure, stopsEverything, stripeFailure, type StripeResource } from './failures';
@@ -94,6 +96,8 @@ interface WriteContext {
   /** False during the first backfill of charges, which reads every charge's current state anyway. */
   hintOldCharges: boolean;
   now: number;
+  /** The metadata keys the workspace keeps (data_settings): merchants put names and phone numbers in the rest. */
+  metadataKeys: readonly string[];
 }
 interface TypeSpec {
   type: StripeObjectType;
@@ -132,8 +136,8 @@ const TYPES: TypeSpec[] = [
     expands: 'balance',
     list: (s, p, perms) => s.charges.list({ ...p, ...(perms.balance.ok ? { expand: ['data.balance_transaction'] } : {}) }),
     retrieve: (s, id, perms) => s.charges.retrieve(id, perms.balance.ok ? { expand: ['balance_transaction'] } : {}),
-    async write(db, items, { hash }) {
-      const rows = await Promise.all((items as Stripe.Charge[]).map((c) => chargeRow(c, hash)));
+    async write(db, items, { hash, metadataKeys }) {
+      const rows = await Promise.all((items as Stripe.Charge[]).map((c) => chargeRow(c, hash, metadataKeys)));
       return () => upsertCharges(db, rows);
     },
   },
@@ -178,7 +182,7 @@ const TYPES: TypeSpec[] = [
     needs: 'subscriptions',
     list: (s, p) => s.subscriptions.list({ ...p, status: 'all' }),
     retrieve: (s, id) => s.subscriptions.retrieve(id),
-    async write(db, items) {
+    async write(db, items, { metadataKeys }) {
       const rows = (items as Stripe.Subscription[]).map((s) => ({
         id: s.id,
         createdAt: ms(s.created),
@@ -186,7 +190,7 @@ const TYPES: TypeSpec[] = [
         status: s.status,
         currency: s.currency.toUpperCase(),
         canceledAt: s.canceled_at === null ? null : ms(s.canceled_at),
-        metadataJson: JSON.stringify(s.metadata ?? {}),
+        metadataJson: keptMetadata(s.metadata, metadataKeys),
       }));
       return () => upsertSubscriptions(db, rows);
     },
@@ -263,7 +267,7 @@ const EFFECT: Record<Permission, string> = {
   balance: 'fees and net amounts are left empty',
 };
 
-async function chargeRow(c: Stripe.Charge, hash: Hash): Promise<ChargeRow> {
+async function chargeRow(c: Stripe.Charge, hash: Hash, metadataKeys: readonly string[]): Promise<ChargeRow> {
   const bt = typeof c.balance_transaction === 'object' && c.balance_transaction !== null ? c.balance_transaction : null;
   const vid = c.metadata?.revtrail_vid ?? (c as { client_reference_id?: string | null }).client_reference_id;
   const invoice = (c as { invoice?: string | { id: string } | null }).invoice;
@@ -283,7 +287,7 @@ async function chargeRow(c: Stripe.Charge, hash: Hash): Promise<ChargeRow> {
     billingEmailHash: await hash(c.billing_details?.email),
     receiptEmailHash: await hash(c.receipt_email),
     visitorId: typeof vid === 'string' && vid.length > 0 ? vid : null,
-    metadataJson: JSON.stringify(c.metadata ?? {}),
+    metadataJson: keptMetadata(c.metadata, metadataKeys),
     feeMinor: bt?.fee ?? null,
     netMinor: bt?.net ?? null,
     settlementCurrency: bt ? bt.currency.toUpperCase() : null,
@@ -364,7 +368,13 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
   const reReadMs = opts.reReadMs ?? 30 * DAY_MS;
   // The oldest data among what this pull reads decides whether events reach back far enough.
   const lastPullAt = lastStripePullAt(db, needs.map(([r]) => r).filter((r) => !failed.has(r)));
-  const ctx: WriteContext = { hash, reReadFrom: now - reReadMs, now, hintOldCharges: getCheckpoint(db, 'charges').createdGte > 0 };
+  const ctx: WriteContext = {
+    hash,
+    reReadFrom: now - reReadMs,
+    now,
+    hintOldCharges: getCheckpoint(db, 'charges').createdGte > 0,
+    metadataKeys: getDataSettings(db).metadataKeys,
+  };
 
   // Events first: a change made while the lists below are read is then at or after the events checkpoint.
   let events = { covered: false, read: 0 };

@@ -8,6 +8,7 @@ import affiliates from './0006-affiliates';
 import stripeEvents from './0007-stripe-events';
 import syncResources from './0008-sync-resources';
 import linkPushRefusals from './0009-link-push-refusals';
+import privacy from './0010-privacy';
 
 /**
  * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 7, name: 'stripe-events', sql: stripeEvents },
   { version: 8, name: 'sync-resources', sql: syncResources },
   { version: 9, name: 'link-push-refusals', sql: linkPushRefusals },
+  { version: 10, name: 'privacy', sql: privacy },
 ];
