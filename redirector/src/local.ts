@@ -14,7 +14,7 @@ const SECRETS_FILE = 'secrets.json';
 const INGEST_EVERY_MS = 250;
 const PURGE_EVERY_MS = 3_600_000;
 
-interface LocalSecrets {
+export interface LocalSecrets {
   syncToken: string;
   emailHashKey: string;
   ipSaltSeed: string;
@@ -35,6 +35,8 @@ export interface LocalRedirectorOptions {
   port?: number;
   /** Extra settings, as REVTRAIL_* names (they override the environment). */
   settings?: Record<string, string>;
+  /** Secrets kept by the caller (the desktop's secret store); without them, `secrets.json` in the data dir. */
+  secrets?: LocalSecrets;
   /** Use this embedded store instead of starting one (tests that take the store down and back). */
   dynamo?: EmbeddedDynamo;
   clock?: Clock;
@@ -65,7 +67,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   mkdirSync(dataDir, { recursive: true });
   const clock = opts.clock ?? systemClock;
   const log = opts.log ?? createLogger();
-  const { secrets, created } = loadOrCreateSecrets(dataDir);
+  const { secrets, created } = opts.secrets ? { secrets: opts.secrets, created: false } : loadOrCreateSecrets(dataDir);
   const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN || process.env.REVTRAIL_SYNC_TOKEN || undefined;
   const settings: Record<string, string> = {
     REVTRAIL_TABLE: 'revtrail',

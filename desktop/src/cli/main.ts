@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { systemClock, type AppErrorCode } from '@revtrail/shared';
+import { internalMessage, systemClock, type AppErrorCode } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
+import { createFileLogger, redactingStore } from '../host/log-file';
 import { AFFILIATE_OPTIONS, AFFILIATE_USAGE, affiliatesCommand, type AffiliateFlags } from './commands/affiliates';
 import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
@@ -52,8 +53,10 @@ Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a
   keychain where one answers, else an encrypted file).
   -h, --help         this help
 
-Exit codes: 0 done (sync: also when some resources were skipped, with a warning each), 1 unexpected failure, 2 bad usage or input, 3 not found or not set up,
-4 refused credentials, 5 service unreachable.`;
+Exit codes: 0 done (sync: also when some resources were skipped, with a warning each), 1 unexpected failure
+(a bug: the message names the log file, <data-dir>/logs/revtrail.log), 2 bad usage or input, 3 not found or not
+set up, 4 refused, revoked or unreadable credentials or a missing permission (reconnect that service),
+5 service unreachable, 6 the data folder cannot be used (a database from a newer Revtrail, a read-only disk).`;
 
 /** The one place result codes become exit codes. */
 const EXIT: Record<AppErrorCode, number> = {
@@ -65,6 +68,12 @@ const EXIT: Record<AppErrorCode, number> = {
   rate_limited: 5,
   unavailable: 5,
   internal: 1,
+  key_revoked: 4,
+  permission_missing: 4,
+  secret_unreadable: 4,
+  unreachable: 5,
+  database_too_new: 6,
+  read_only: 6,
 };
 
 class UsageError extends Error {}
@@ -229,18 +238,24 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`${chosen.error.message}\n`);
     return EXIT[chosen.error.code];
   }
-  const secrets = chosen.value;
+  // The same log file as the app's; warnings also go to the terminal.
+  const fileLog = createFileLogger({ dataDir });
   const log = {
-    info: () => undefined,
-    warn: (o: object, m: string) => process.stderr.write(`warning: ${m}\n`),
-    error: (o: object, m: string) => process.stderr.write(`error: ${m} ${JSON.stringify(o)}\n`),
+    file: fileLog.file,
+    info: fileLog.info,
+    warn: (o: object, m: string) => {
+      fileLog.warn(o, m);
+      process.stderr.write(`warning: ${m}\n`);
+    },
+    error: fileLog.error,
   };
+  const secrets = redactingStore(chosen.value, fileLog);
   const stripeApiBase = process.env.REVTRAIL_STRIPE_API_BASE || undefined;
   if (stripeApiBase !== undefined && !(URL.canParse(stripeApiBase) && /^https?:$/.test(new URL(stripeApiBase).protocol))) {
     process.stderr.write('REVTRAIL_STRIPE_API_BASE must be an http(s) address, e.g. http://127.0.0.1:12111\n');
     return 2;
   }
-  const core = createCore({ dataDir, clock: systemClock, log, secrets, stripeApiBase });
+  const core = createCore({ dataDir, clock: systemClock, log, logFile: log.file, secrets, stripeApiBase });
   try {
     const r: CommandOutput = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values);
     if (!r.ok) {
@@ -255,7 +270,8 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${e.message}\n\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`Unexpected failure: ${(e as Error).message}\n`);
+    log.error({ command: positionals.slice(0, 2).join(' '), err: e }, 'command failed');
+    process.stderr.write(`${internalMessage(log.file)}\n`);
     return 1;
   } finally {
     core.close();

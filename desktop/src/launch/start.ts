@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { systemClock } from '@revtrail/shared';
 import { defaultDataDir, defaultSecretKeyFile } from '../cli/paths';
 import type { CoreLogger } from '../core/context';
-import { chooseSecretStore } from '../core/secrets/choose';
 import { DESKTOP_DIR } from './build-renderer';
-import { startBrowserMode } from './browser-mode';
+import { HostStartError, startBrowserMode } from './browser-mode';
 import { findElectronBinary } from './electron-binary';
 
 const USAGE = `Usage: npm start [-- options]
@@ -77,23 +75,23 @@ async function main(argv: string[]): Promise<number> {
   }
   const localPort = Number(process.env.REVTRAIL_LOCAL_REDIRECTOR_PORT ?? 8787);
   const stripeApiBase = process.env.REVTRAIL_STRIPE_API_BASE || undefined;
-  mkdirSync(dataDir, { recursive: true });
-  // The same store the CLI picks for this data directory, so both see the same connections.
-  const secrets = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: process.env.REVTRAIL_SECRETS, env: process.env });
-  if (!secrets.ok) {
-    process.stderr.write(`${secrets.error.message}\n`);
-    return secrets.error.code === 'invalid_input' ? 2 : 1;
-  }
   process.stdout.write(`Electron is not available (${electron.missing}): starting browser mode…\n`);
-  const app = await startBrowserMode({
-    dataDir,
-    clock: systemClock,
-    log,
-    secrets: secrets.value,
-    stripeApiBase,
-    port,
-    localRedirector: { port: localPort },
-  });
+  let app;
+  try {
+    // The core runs in a child process; it picks this data folder's secret store by the same marker the CLI and the app follow.
+    app = await startBrowserMode({
+      dataDir,
+      log,
+      secrets: { keyFile: defaultSecretKeyFile(process.env), prefer: process.env.REVTRAIL_SECRETS, env: { PATH: process.env.PATH }, safeStorage: false },
+      stripeApiBase,
+      port,
+      localRedirector: { port: localPort },
+    });
+  } catch (e) {
+    if (!(e instanceof HostStartError)) throw e;
+    process.stderr.write(`${e.message}\n`);
+    return 1;
+  }
   const local = app.host.localRedirector;
   process.stdout.write(
     [
@@ -105,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
       'The part after # is the access key: your browser keeps it in that tab and sends it to nothing else.',
       `Data: ${dataDir}`,
       local ? `Local redirector (for trying links before you deploy one): ${local.url}` : 'Local redirector: not started (every workspace has a deployed one).',
+      `Log: ${app.host.logFile}`,
       'Stop with Ctrl+C.',
       '',
     ].join('\n'),

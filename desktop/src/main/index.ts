@@ -1,18 +1,16 @@
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, safeStorage, session, shell } from 'electron';
-import { systemClock } from '@revtrail/shared';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, session, shell, utilityProcess } from 'electron';
+import { defaultSecretKeyFile } from '../cli/paths';
 import type { CoreLogger } from '../core/context';
-import { EncryptedFileSecretStore } from '../core/secrets/encrypted-file';
-import type { SecretStore } from '../core/secrets/types';
-import { startHost, type Host } from '../launch/host';
+import { CORE_PROCESS_ENTRY, startCoreProcess } from '../host/core-client';
 import { CONTENT_SECURITY_POLICY } from '../transport/csp';
 import { registerCoreIpc } from './ipc';
 import { menuTemplate } from './menu';
 import { isAppUrl, navigationVerdict } from './navigation';
-import { SafeStorageSecretStore } from './safe-storage-secrets';
 
-const log: CoreLogger = {
+// Until the core process takes this process's lines into the log file, and after it stops.
+const consoleLog: CoreLogger = {
   info: (o, m) => console.log(m, o),
   warn: (o, m) => console.warn(m, o),
   error: (o, m) => console.error(m, o),
@@ -20,15 +18,6 @@ const log: CoreLogger = {
 
 // electron-vite serves the renderer from a dev server while developing; the build loads it from disk.
 const appUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
-
-function secretStore(dataDir: string): SecretStore {
-  if (safeStorage.isEncryptionAvailable() && (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text')) {
-    return new SafeStorageSecretStore(safeStorage, join(dataDir, 'secrets.safe.json'));
-  }
-  // No keychain (a bare Linux desktop): the CLI's store, with its key kept outside the data folder.
-  log.warn({}, 'no OS keychain: secrets go to an encrypted file instead');
-  return new EncryptedFileSecretStore(join(dataDir, 'secrets.enc'), join(app.getPath('appData'), 'Revtrail-keys', 'secrets.key'));
-}
 
 function createWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -75,17 +64,38 @@ async function start(): Promise<void> {
   // Nothing but writing to the clipboard ("Copy link", "Copy pixel snippet").
   session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => callback(permission === 'clipboard-sanitized-write'));
 
-  const host: Host = await startHost({
-    mode: 'electron',
-    dataDir,
-    clock: systemClock,
-    log,
-    secrets: secretStore(dataDir),
-    stripeApiBase: process.env.REVTRAIL_STRIPE_API_BASE || undefined,
-    localRedirector: { port: Number(process.env.REVTRAIL_LOCAL_REDIRECTOR_PORT ?? 8787) },
-  });
-  const dispose = registerCoreIpc(ipcMain, host.core, {
-    shell: host.shell,
+  // The core, its scheduler, the embedded redirector, the secret store and the log file run in a utility
+  // process: a ledger rebuild there never freezes a window. safeStorage exists only here, so the core
+  // process asks this one to seal and open what it keeps with it.
+  const started = await startCoreProcess(
+    {
+      mode: 'electron',
+      dataDir,
+      secrets: {
+        keyFile: defaultSecretKeyFile(process.env),
+        prefer: process.env.REVTRAIL_SECRETS,
+        // Earlier versions of the app sealed secrets.enc with this key, without a marker.
+        legacyKeyFiles: [join(app.getPath('appData'), 'Revtrail-keys', 'secrets.key')],
+        env: { PATH: process.env.PATH },
+        safeStorage: true,
+      },
+      stripeApiBase: process.env.REVTRAIL_STRIPE_API_BASE || undefined,
+      localRedirector: { port: Number(process.env.REVTRAIL_LOCAL_REDIRECTOR_PORT ?? 8787) },
+    },
+    {
+      spawn: () => utilityProcess.fork(fileURLToPath(CORE_PROCESS_ENTRY), [], { serviceName: 'Revtrail core', stdio: 'inherit' }),
+      safeStorage,
+      fallbackLog: consoleLog,
+    },
+  );
+  if (!started.ok) {
+    dialog.showErrorBox('Revtrail cannot open its data', started.error.message);
+    app.exit(1);
+    return;
+  }
+  const host = started.value;
+  const log = host.log;
+  const dispose = registerCoreIpc(ipcMain, host, {
     log,
     isTrustedSender: (url) => isAppUrl(url, appUrl),
     broadcast: (channel, name, payload) => {

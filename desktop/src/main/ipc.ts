@@ -1,6 +1,6 @@
 import type { Result } from '@revtrail/shared';
 import type { CoreLogger } from '../core/context';
-import type { Core } from '../core/core';
+import type { CoreLike } from '../host/host';
 import { CORE_EVENTS, createDispatch, IPC_CALL, IPC_EVENT, type ShellHandlers } from '../transport/contract';
 
 /** The part of Electron's ipcMain this needs (structural, so it is tested without Electron). */
@@ -22,7 +22,7 @@ export interface CoreIpcOptions {
  * The Electron transport: one 'core:call' channel (method, args) -> Result, and core events pushed on
  * 'core:event'. Returns a function that undoes both.
  */
-export function registerCoreIpc(ipc: IpcMainLike, core: Pick<Core, 'call' | 'on'>, opts: CoreIpcOptions): () => void {
+export function registerCoreIpc(ipc: IpcMainLike, core: CoreLike, opts: CoreIpcOptions): () => void {
   const dispatch = createDispatch(core, opts.shell ?? {}, opts.log);
   ipc.handle(IPC_CALL, async (event, method, args): Promise<Result<unknown>> => {
     const from = event.senderFrame?.url ?? '';

@@ -1,4 +1,4 @@
-import { err, type Result } from '@revtrail/shared';
+import { err, internalError, type Result } from '@revtrail/shared';
 import type { CoreApi, CoreEvents } from '../core/api';
 import type { Workspace } from '../core/workspaces/registry';
 
@@ -78,7 +78,7 @@ interface CoreLike {
  * One dispatcher for every edge: the name is checked, shell methods are the host's, the rest go to the
  * core (which answers unknown names itself), and a stray throw becomes a logged `internal` error.
  */
-export function createDispatch(core: CoreLike, shell: ShellHandlers, log: { error(obj: object, msg: string): void }): Dispatch {
+export function createDispatch(core: CoreLike, shell: ShellHandlers, log: { error(obj: object, msg: string): void; readonly file?: string }): Dispatch {
   const call = core.call.bind(core) as (method: string, args: unknown) => Promise<Result<unknown>>;
   return async (method, args) => {
     if (!isMethodName(method)) return err('invalid_input', `"${String(method).slice(0, 60)}" is not a method name (domain.verb).`);
@@ -91,8 +91,8 @@ export function createDispatch(core: CoreLike, shell: ShellHandlers, log: { erro
       }
       return await call(method, body);
     } catch (e) {
-      log.error({ method, err: (e as Error).message }, 'call failed');
-      return err('internal', 'Something went wrong inside Revtrail; it has been logged.');
+      log.error({ method, err: e }, 'call failed');
+      return internalError(log.file);
     }
   };
 }

@@ -1,15 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { internalError } from '@revtrail/shared';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { CoreLogger } from '../core/context';
-import type { Core } from '../core/core';
+import type { CoreLike } from '../host/host';
 import { CORE_EVENTS, createDispatch, isMethodName, type ShellHandlers } from '../transport/contract';
 import { CONTENT_SECURITY_POLICY } from '../transport/csp';
 
 export interface WebServerOptions {
-  core: Pick<Core, 'call' | 'on'>;
+  /** The core, or the host's whole dispatch (shell methods included) in the core process. */
+  core: CoreLike;
   /** Always 127.0.0.1: the server refuses any other address. */
   host: '127.0.0.1';
   /** 0: any free port. */
@@ -19,7 +21,7 @@ export interface WebServerOptions {
   /** The built renderer (index.html + assets). */
   staticDir: string;
   shell?: ShellHandlers;
-  log?: CoreLogger;
+  log?: CoreLogger & { readonly file?: string };
 }
 
 export interface WebServer {
@@ -70,7 +72,7 @@ const silent: CoreLogger = { info: () => undefined, warn: () => undefined, error
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   if (opts.host !== '127.0.0.1') throw new Error('The web server listens on 127.0.0.1 only.');
   if (opts.token.length < 16) throw new Error('The web server token must be at least 16 characters.');
-  const log = opts.log ?? silent;
+  const log: CoreLogger & { readonly file?: string } = opts.log ?? silent;
   const dispatch = createDispatch(opts.core, opts.shell ?? {}, log);
   const tokenDigest = digest(opts.token);
   const staticRoot = resolve(opts.staticDir);
@@ -205,8 +207,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      log.error({ err: (e as Error).message, path: req.url?.split('?')[0] }, 'web request failed');
-      if (!res.headersSent) failure(res, 500, 'internal', 'Something went wrong inside Revtrail; it has been logged.');
+      log.error({ err: e, path: req.url?.split('?')[0] }, 'web request failed');
+      if (!res.headersSent) send(res, 500, internalError(log.file));
       else res.end();
     });
   });

@@ -1,4 +1,4 @@
-import { DAY_MS, HOUR_MS, MINUTE_MS, type Clock, type Result } from '@revtrail/shared';
+import { DAY_MS, HOUR_MS, internalMessage, MINUTE_MS, type Clock, type Result } from '@revtrail/shared';
 import type { CoreLogger } from '../core/context';
 import type { Core } from '../core/core';
 import type { ScheduleStatus } from '../transport/contract';
@@ -34,7 +34,7 @@ export interface SchedulerOptions {
   jobs: Job[];
   clock: Clock;
   timers?: Timers;
-  log: CoreLogger;
+  log: CoreLogger & { file?: string };
   /** Delay of each job's first run after start(), so starting the app is not a sync storm. */
   firstRunDelayMs?: number;
   onChange?: (status: ScheduleStatus[]) => void;
@@ -102,7 +102,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
           opts.log.warn({ job: job.id, code: r.error.code }, 'scheduled job failed');
         }
       } catch (e) {
-        s.lastError = 'Something went wrong inside Revtrail; it has been logged.';
+        s.lastError = internalMessage(opts.log.file);
         opts.log.error({ job: job.id, err: (e as Error).message }, 'scheduled job threw');
       } finally {
         s.running = false;
