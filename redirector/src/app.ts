@@ -8,14 +8,17 @@ import type { AppContext } from './context';
 import { sendError, STATUS_OF } from './http-errors';
 import { destinationRules } from './destinations';
 import { LinkCache } from './link-cache';
-import { loadPixelAsset, type PixelAsset } from './pixel/asset';
+import { loadPixelAsset, pixelSettings, type PixelAsset } from './pixel/asset';
 import { EventRecorder } from './recorder';
 import { registerCollectRoutes } from './routes/collect';
+import { registerOptoutRoutes } from './routes/privacy';
 import { registerPublicRoutes } from './routes/public';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTrackRoutes } from './routes/track';
 import type { Journal } from './journal/journal';
 import type { Spill } from './spill/types';
+import { ErasureFilter, erasureFiltered } from './store/erasures';
+import { RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import { DuplicateDetector, IpHasher, rateLimitKey, vetForwarding } from './visitor';
 
@@ -52,6 +55,9 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   });
 
   const ipHasher = new IpHasher(config.ipSaltSeed);
+  const erasures = new ErasureFilter({ store, log, now: () => clock.now() });
+  // The journal's events reach the store after the fact, so they pass the erasure filter first.
+  const events = deps.events.mode === 'journal' ? { ...deps.events, store: erasureFiltered(store, erasures) } : { ...deps.events, store };
   const ipHashes = new WeakMap<FastifyRequest, string | null>();
   const ctx: AppContext = {
     config,
@@ -66,9 +72,12 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
       lookupBudgetMs: Math.max(200, config.clickWriteBudgetMs * 2),
       destinations: () => destinationRules(config),
     }),
-    recorder: new EventRecorder({ store, log, budgetMs: config.clickWriteBudgetMs, ...deps.events }),
+    recorder: new EventRecorder({ log, budgetMs: config.clickWriteBudgetMs, ...events }),
     duplicates: new DuplicateDetector(config.duplicateWindowMs),
-    pixel: deps.pixel ?? loadPixelAsset(),
+    pixel: deps.pixel ?? loadPixelAsset({ settings: pixelSettings(config) }),
+    erasures,
+    retention: new RetentionSetting(store, config.retentionDays, log, () => clock.now()),
+    journal: deps.events.mode === 'journal' ? deps.events.journal : null,
     ipHashOf: (req) => {
       let hash = ipHashes.get(req);
       if (hash === undefined) {
@@ -82,6 +91,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   // First of all hooks, before any rate limit or route reads who the client is.
   app.addHook('onRequest', (req, _reply, done) => {
     vetForwarding(req.raw.headers, config.originSecret, config.httpsOnly);
+    ctx.retention.refreshIfStale();
     done();
   });
 
@@ -108,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   app.setNotFoundHandler((_req, reply) => sendError(reply, 'not_found', 'Nothing here.'));
 
   registerPublicRoutes(app, ctx);
+  registerOptoutRoutes(app, ctx);
   registerCollectRoutes(app, ctx);
   registerSyncRoutes(app, ctx);
   registerTrackRoutes(app, ctx);
@@ -116,6 +127,8 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     await ctx.recorder.flush();
   });
 
+  // The retention set through the sync API, read in the background (a store down must not stop the start).
+  ctx.retention.refreshIfStale();
   // Links load in the background: the first redirects may look a link up, none waits for the whole list.
   ctx.links.preload().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'link preload failed; links load on demand'));
   return app as unknown as RevtrailApp;

@@ -44,7 +44,19 @@ export interface Config {
   allowPrivateDestinations: boolean;
   /** SQS queue of clicks that could not be written in time (Lambda); null locally. */
   spillQueueUrl: string | null;
+  /**
+   * Whether tracking waits for the visitor's consent (src/consent.ts): `off` tracks without asking and
+   * ignores revtrail('consent', ...); `opt-out` tracks until the site calls revtrail('consent', false);
+   * `opt-in` sets no cookie and sends nothing until revtrail('consent', true). Objections (/optout, GPC)
+   * are honoured in every mode.
+   */
+  consent: ConsentMode;
+  /** A browser's Global Privacy Control signal (Sec-GPC: 1, navigator.globalPrivacyControl) counts as an objection. */
+  honorGpc: boolean;
 }
+
+export const CONSENT_MODES = ['off', 'opt-out', 'opt-in'] as const;
+export type ConsentMode = (typeof CONSENT_MODES)[number];
 
 const MAX_WINDOW_DAYS = 395; // 13 months, the longest a tracking cookie should live (REFERENCE.md, Privacy)
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -98,11 +110,13 @@ export function parseConfig(env: Env): ConfigResult {
   const int = (name: string, min: number, max: number, fallback: number) => readIntText(env[name], name, min, max, fallback, problems);
   const tableName = env.REVTRAIL_TABLE ?? '';
   if (!TABLE_RE.test(tableName)) problems.push('REVTRAIL_TABLE must be a DynamoDB table name');
-  const flag = (name: string) => {
+  const flag = (name: string, fallback = false) => {
     const raw = env[name];
     if (raw !== undefined && raw !== 'true' && raw !== 'false') problems.push(`${name} must be true or false, got "${raw}"`);
-    return raw === 'true';
+    return raw === undefined ? fallback : raw === 'true';
   };
+  const consent = (env.REVTRAIL_CONSENT ?? 'off') as ConsentMode;
+  if (!CONSENT_MODES.includes(consent)) problems.push(`REVTRAIL_CONSENT must be one of ${CONSENT_MODES.join(', ')}, got "${env.REVTRAIL_CONSENT}"`);
   const config: Config = {
     tableName,
     syncToken: secret(env, 'REVTRAIL_SYNC_TOKEN', problems),
@@ -122,6 +136,8 @@ export function parseConfig(env: Env): ConfigResult {
     httpsOnly: false,
     allowPrivateDestinations: flag(ALLOW_PRIVATE_SETTING),
     spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
+    consent,
+    honorGpc: flag('REVTRAIL_HONOR_GPC', true),
   };
   if (config.publicUrl && config.cookieDomain && !hostInDomain(new URL(config.publicUrl).hostname, config.cookieDomain)) {
     problems.push(`REVTRAIL_COOKIE_DOMAIN (${config.cookieDomain}) must contain the tracking host of REVTRAIL_PUBLIC_URL (${config.publicUrl})`);

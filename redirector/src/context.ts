@@ -4,7 +4,10 @@ import type { Config } from './config';
 import type { LinkCache } from './link-cache';
 import type { Logger } from './log';
 import type { PixelAsset } from './pixel/asset';
+import type { Journal } from './journal/journal';
 import type { EventRecorder } from './recorder';
+import type { ErasureFilter } from './store/erasures';
+import type { RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import type { DuplicateDetector } from './visitor';
 
@@ -18,6 +21,12 @@ export interface AppContext {
   recorder: EventRecorder;
   duplicates: DuplicateDetector;
   pixel: PixelAsset;
+  /** The erased people, checked before events are stored after the fact (journal ingest). */
+  erasures: ErasureFilter;
+  /** The retention in force: the deployment's, or the one set through the sync API. */
+  retention: RetentionSetting;
+  /** The local journal (null on Lambda): erasure scrubs its quarantine. */
+  journal: Journal | null;
   /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
   ipHashOf(req: FastifyRequest): string | null;
 }

@@ -4,15 +4,18 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { isPlainObject } from '@revtrail/shared';
 import { readEventRecord } from './journal/record';
+import { silentLogger } from './log';
 import { DynamoStore } from './store/dynamo';
+import { ErasureFilter, erasureFiltered } from './store/erasures';
 import type { EventRecord } from './store/types';
 
 const USAGE = `Usage: npm run -s replay-log -w redirector -- --table <DynamoDB table> [--retention-days 90] [log file ...]
 
 Puts the events the redirector kept in its log (lines with "spill": [...], written when neither the table
 nor the spill queue took them) into the table. Reads the files given, or standard input. Events already in
-the table are skipped, so running it twice is harmless. AWS credentials and region come from the usual AWS
-environment (AWS_PROFILE, AWS_REGION); see docs/deploy.md for fetching the lines from CloudWatch.`;
+the table are skipped, so running it twice is harmless; events of people erased since are dropped. AWS
+credentials and region come from the usual AWS environment (AWS_PROFILE, AWS_REGION); see docs/deploy.md
+for fetching the lines from CloudWatch.`;
 
 const CHUNK = 25;
 
@@ -23,6 +26,8 @@ export interface LogReplay {
   written: number;
   /** Events that were in the table already. */
   present: number;
+  /** Events of people erased since, dropped. */
+  erased: number;
   /** 1-based numbers of lines that mention a spill but could not be read, with the reason. */
   unreadable: { line: number; problem: string }[];
 }
@@ -54,9 +59,11 @@ function spillOf(value: unknown): unknown[] | null {
   return spillOf(value.message ?? value.record ?? null);
 }
 
-/** Reads log lines and puts their events in the store, skipping those it has. */
-export async function replayLogLines(lines: AsyncIterable<string> | Iterable<string>, store: DynamoStore): Promise<LogReplay> {
-  const result: LogReplay = { lines: 0, events: 0, written: 0, present: 0, unreadable: [] };
+/** Reads log lines and puts their events in the store, skipping those it has and those of erased people. */
+export async function replayLogLines(lines: AsyncIterable<string> | Iterable<string>, raw: DynamoStore): Promise<LogReplay> {
+  const result: LogReplay = { lines: 0, events: 0, written: 0, present: 0, erased: 0, unreadable: [] };
+  const erasures = new ErasureFilter({ store: raw, log: silentLogger });
+  const store = erasureFiltered(raw, erasures);
   let chunk: EventRecord[] = [];
   const put = async () => {
     const { written, present } = await store.putEventsOnce(chunk);
@@ -81,6 +88,7 @@ export async function replayLogLines(lines: AsyncIterable<string> | Iterable<str
     if (chunk.length >= CHUNK) await put();
   }
   if (chunk.length > 0) await put();
+  result.erased = erasures.dropped;
   return result;
 }
 
@@ -113,7 +121,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const store = new DynamoStore({ tableName: values.table, retentionDays });
   const r = await replayLogLines(inputLines(positionals), store);
-  console.log(`${r.events} events in ${r.lines} log lines: ${r.written} written to ${values.table}, ${r.present} were there already.`);
+  console.log(`${r.events} events in ${r.lines} log lines: ${r.written} written to ${values.table}, ${r.present} were there already, ${r.erased} of erased people dropped.`);
   for (const u of r.unreadable) console.error(`line ${u.line} mentions a spill but could not be read (${u.problem}): its events are not in the table.`);
   return r.unreadable.length > 0 ? 1 : 0;
 }

@@ -1,18 +1,38 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { loadLambdaConfig } from './config';
 import { readEventRecord } from './journal/record';
+import { createLogger } from './log';
 import { DynamoStore } from './store/dynamo';
+import { ErasureFilter, erasureFiltered } from './store/erasures';
+import { RetentionSetting } from './store/settings';
 import type { EventRecord } from './store/types';
 
-let store: Promise<DynamoStore> | null = null;
+let store: Promise<{ store: DynamoStore; retention: RetentionSetting }> | null = null;
+
+async function open(): Promise<{ store: DynamoStore; retention: RetentionSetting }> {
+  const config = await loadLambdaConfig();
+  const log = createLogger();
+  const raw = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays });
+  // Spilled events arrive after the fact: an erasure made since must not be undone by them. The erased set
+  // is read again after 5 s, so an erasure handled by the redirector a moment ago is seen.
+  const erasures = new ErasureFilter({ store: raw, log, refreshMs: 5000 });
+  const retention = new RetentionSetting(raw, config.retentionDays, log, Date.now);
+  await retention.refresh();
+  return { store: erasureFiltered(raw, erasures), retention };
+}
 
 /**
  * Subscriber of the spill queue: writes spilled events into the table; failed messages are retried, then
  * kept in the dead-letter queue. A spilled write may have landed after its budget: events already in the
- * table are skipped, so a click is never stored twice.
+ * table are skipped, so a click is never stored twice; events of people erased since are dropped.
  */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
-  const s = await (store ??= loadLambdaConfig().then((c) => new DynamoStore({ tableName: c.tableName, retentionDays: c.retentionDays })));
+  store ??= open().catch((e: unknown) => {
+    store = null;
+    throw e;
+  });
+  const { store: s, retention } = await store;
+  retention.refreshIfStale();
   const failures: SQSBatchResponse['batchItemFailures'] = [];
   for (const message of event.Records) {
     try {

@@ -131,6 +131,8 @@ export class Journal {
   private lastWarnAt = Number.NEGATIVE_INFINITY;
 
   private progress: Progress = { segment: '', offset: 0, seq: 0 };
+  /** quarantine.jsonl is appended to by ingest and rewritten by scrub: one at a time. */
+  private quarantineTurn: Promise<unknown> = Promise.resolve();
   /** The next chunk may already be in the store (first after a start, or retried after a failure). */
   private uncertain = true;
   private readonly counts = { appended: 0, ingested: 0, dropped: 0, writes: 0, writeFailures: 0, quarantined: 0, lost: 0 };
@@ -532,8 +534,49 @@ export class Journal {
     await this.quarantine(segment, { reason: 'missing', fromSeq, toSeq, lost, offset });
   }
 
+  private inQuarantineTurn<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.quarantineTurn.then(f, f);
+    this.quarantineTurn = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Erasure: every quarantine.jsonl entry holding one of `values` (visitor ids, email hashes) keeps only
+   * where and why it was set aside, so the file still counts it and no longer holds the person. Returns
+   * how many entries were cut. (Segments need nothing: their events are dropped at ingest, and a segment
+   * is deleted once ingested.)
+   */
+  async scrub(values: string[]): Promise<number> {
+    if (values.length === 0) return 0;
+    return this.inQuarantineTurn(async () => {
+      const path = join(this.dir, QUARANTINE);
+      const size = await stat(path).then(
+        (st) => st.size,
+        () => null,
+      );
+      if (size === null) return 0;
+      const tmp = `${path}.tmp`;
+      const out = await open(tmp, 'w');
+      let cut = 0;
+      try {
+        for await (const line of readLines(path, 0, size, Number.POSITIVE_INFINITY)) {
+          let text = `${line.text ?? ''}\n`;
+          if (values.some((v) => line.text?.includes(v))) {
+            cut += 1;
+            text = `${JSON.stringify(redacted(line.text ?? ''))}\n`;
+          }
+          await out.write(text);
+        }
+      } finally {
+        await out.close();
+      }
+      await rename(tmp, path);
+      return cut;
+    });
+  }
+
   private async quarantine(segment: string, entry: Entry): Promise<void> {
-    await appendFile(join(this.dir, QUARANTINE), `${JSON.stringify({ at: this.now(), segment, ...entry })}\n`);
+    await this.inQuarantineTurn(() => appendFile(join(this.dir, QUARANTINE), `${JSON.stringify({ at: this.now(), segment, ...entry })}\n`));
     if ('lost' in entry) this.counts.lost += entry.lost;
     else this.counts.quarantined += 1;
     this.log.warn(
@@ -551,6 +594,25 @@ export class Journal {
     await writeFile(`${path}.tmp`, JSON.stringify(this.progress));
     await rename(`${path}.tmp`, path);
   }
+}
+
+/** A quarantine entry without its line or event: where and why, and the event's id so it is counted once. */
+function redacted(text: string): Record<string, unknown> {
+  let entry: Record<string, unknown> = {};
+  try {
+    entry = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // A line of the file itself cut short: nothing of it is kept.
+  }
+  const id = (entry.event as EventRecord | undefined)?.item?.id;
+  return {
+    at: entry.at,
+    segment: entry.segment,
+    ...(entry.offset === undefined ? {} : { offset: entry.offset }),
+    reason: entry.reason,
+    ...(id === undefined ? {} : { event: { item: { id } } }),
+    erased: true,
+  };
 }
 
 /** DynamoDB's answer for an item it will never take (as opposed to throttling or being unreachable). */

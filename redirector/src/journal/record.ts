@@ -31,7 +31,7 @@ const SHAPES: Record<EventRecord['kind'], Record<string, Check>> = {
     id: isEventId,
     slug: text,
     at: time,
-    visitorId: isVisitorId,
+    visitorId: orNull(isVisitorId),
     referrerHost: textOrNull,
     referrerUrl: textOrNull,
     device: oneOf(DEVICES),

@@ -1,6 +1,10 @@
 /**
- * The first-party pixel, GET /p.js: pixel.js is served byte for byte as written (no build step), with its
- * gzip and brotli forms and a strong ETag computed once when the app starts.
+ * The first-party pixel, GET /p.js: pixel.js is served as written (no build step) but for the settings
+ * object on its last line, which the app renders from its configuration when it starts (pixelSettings),
+ * with its gzip and brotli forms and a strong ETag computed then. So the cookie lifetime and the consent
+ * mode follow the deployment, and the merchant's snippet never changes.
+ *   { m: the rt_vid cookie's Max-Age in seconds (the attribution window),
+ *     c: 'off' | 'opt-out' | 'opt-in' (REVTRAIL_CONSENT), g: 1 to honour navigator.globalPrivacyControl }
  *
  * What pixel.js posts, as text/plain JSON (a CORS-safelisted type: no preflight, and the tracking domain's
  * cookies travel along) to `<directory of the script's URL>/api/v1/collect`, by sendBeacon or else a
@@ -12,14 +16,44 @@
  * one "@" with no whitespace), and `vid` is present only when the page holds a valid visitor id
  * (22 chars of A-Za-z0-9_-). The pixel adopts a visitor id only from `rt_vid=` in the landing URL, which
  * the redirector appends when the destination is outside its cookie domain: it stores it in the site's
- * own `rt_vid` cookie (30 days, Lax) and takes it out of the address bar with history.replaceState.
+ * own `rt_vid` cookie (Max-Age `m`, Lax) and takes it out of the address bar with history.replaceState.
  * Same-site setups need no such cookie: the redirector's HttpOnly cookie goes along with each post.
+ *
+ * Consent and objection: `revtrail('consent', true|false)` (or pushed on the stub's queue) is remembered
+ * in the site's `rt_consent` cookie (1 or 0, Max-Age `m`) unless c is 'off', where it is ignored. Nothing
+ * is sent and no cookie is set while navigator.globalPrivacyControl is true (g = 1), consent was refused,
+ * or, with c = 'opt-in', not yet given; the pageview waits for consent. Posts made with consent given
+ * carry `c: 1`. Withdrawing consent removes the site's rt_vid and posts `{ t: 'forget' }`, for which the
+ * redirector removes its own cookie and stores nothing.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import type { Config, ConsentMode } from '../config';
+
+export interface PixelSettings {
+  m: number;
+  c: ConsentMode;
+  g: 0 | 1;
+}
+
+/** The settings object as pixel.js ships it (the defaults): exactly once, on its last line. */
+export const PIXEL_SETTINGS_TEXT = '{"m":2592000,"c":"off","g":1}';
+
+export function pixelSettings(config: Pick<Config, 'attributionWindowDays' | 'consent' | 'honorGpc'>): PixelSettings {
+  return { m: config.attributionWindowDays * 86_400, c: config.consent, g: config.honorGpc ? 1 : 0 };
+}
+
+/** pixel.js with these settings in place of the shipped ones. Throws when the source has no settings slot. */
+export function renderPixel(source: Buffer, settings: PixelSettings): Buffer {
+  const text = source.toString('utf8');
+  const at = text.lastIndexOf(PIXEL_SETTINGS_TEXT);
+  if (at === -1 || text.indexOf(PIXEL_SETTINGS_TEXT) !== at) throw new Error(`pixel.js must hold ${PIXEL_SETTINGS_TEXT} once, on its last line`);
+  const rendered = JSON.stringify({ m: settings.m, c: settings.c, g: settings.g });
+  return Buffer.from(text.slice(0, at) + rendered + text.slice(at + PIXEL_SETTINGS_TEXT.length), 'utf8');
+}
 
 export type PixelAsset = {
   readonly body: Buffer;
@@ -68,9 +102,10 @@ export function findPixel(candidates: readonly string[] = pixelCandidates()): st
   return hit;
 }
 
-export function loadPixelAsset(opts: { path?: string } = {}): PixelAsset {
+export function loadPixelAsset(opts: { path?: string; settings?: PixelSettings } = {}): PixelAsset {
   const embedded = opts.path === undefined && typeof REVTRAIL_PIXEL_JS === 'string' ? REVTRAIL_PIXEL_JS : undefined;
-  const body = embedded === undefined ? readFileSync(opts.path ?? findPixel()) : Buffer.from(embedded, 'utf8');
+  const source = embedded === undefined ? readFileSync(opts.path ?? findPixel()) : Buffer.from(embedded, 'utf8');
+  const body = opts.settings ? renderPixel(source, opts.settings) : source;
   return {
     body,
     gzip: gzipSync(body, { level: zlib.Z_BEST_COMPRESSION }),

@@ -1,8 +1,8 @@
 /* Revtrail pixel: <script async src="https://go.brand.com/p.js" data-auto-identify></script>
  * Stub that queues calls made before the pixel has loaded (put it before them):
- * <script>window.revtrail=window.revtrail||{q:[]};revtrail.identify=revtrail.identify||function(e){revtrail.q.push(['identify',e])}</script>
- * What it posts and why: asset.ts beside this file. */
-(function (w, d, L, N) {
+ * <script>window.revtrail=window.revtrail||function(){revtrail.q.push([].slice.call(arguments))};revtrail.q=revtrail.q||[];revtrail.identify=revtrail.identify||function(e){revtrail('identify',e)}</script>
+ * What it posts and why, and the settings on the last line: asset.ts beside this file. */
+(function (w, d, L, N, S) {
   'use strict';
   // The one place errors stop: nothing may throw into the page. (ES2017 has no optional catch binding.)
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -12,49 +12,70 @@
   var FIELD = 'input[type=email],input[name*=email i]:not([type=hidden]):not([type=password])';
 
   safe(function () {
-    var R = (w.revtrail = w.revtrail || {});
+    var R = w.revtrail || {};
     var s = d.currentScript || [].filter.call(d.scripts, (e) => /\/p\.js([?#]|$)/.test(e.src)).pop();
     if (R.loaded || !s) return;
-    R.loaded = true;
     var C = new URL('api/v1/collect', s.src).href;
-    var V;
+    var V, A;
 
-    var read = () => (/(?:^|;\s*)rt_vid=([\w-]{22})(?:;|$)/.exec(d.cookie) || [])[1];
+    var get = (n) => (RegExp('(?:^|;\\s*)' + n + '=([\\w-]*)').exec(d.cookie) || [])[1];
+    var put = (n, v, a) => (d.cookie = n + '=' + v + '; path=/; max-age=' + a + '; samesite=lax' + (L.protocol === 'https:' ? '; secure' : ''));
+    // GPC objects; else consent given (1), refused (0) or unasked (as the mode says)
+    var ok = () => !(S.g && N.globalPrivacyControl) && (S.c === 'off' || (get('rt_consent') || (S.c === 'opt-in' ? '0' : '1')) === '1');
     // location.href minus rt_vid, every other byte kept
     var here = () => {
       var q = L.search.slice(1).split('&'), k = q.filter((p) => !OWN.test(p)), j = k.join('&');
       return k.length < q.length ? L.href.split(/[?#]/)[0] + (j ? '?' + j : '') + L.hash : L.href;
     };
-    var send = (o) => {
-      o.vid = read() || V;
+    var post = (o) => {
       var b = JSON.stringify(o);
       if (!safe(() => N.sendBeacon(C, b))) {
         safe(() => fetch(C, { method: 'POST', body: b, keepalive: true, credentials: 'include', headers: { 'content-type': 'text/plain' } }).catch(() => 0));
       }
     };
+    var send = (o) => {
+      if (!ok()) return false;
+      var v = get('rt_vid');
+      o.vid = ID.test(v) ? v : V;
+      if (S.c !== 'off' && get('rt_consent') === '1') o.c = 1;
+      post(o);
+      return true;
+    };
     var mail = (e) => {
       e = typeof e === 'string' ? e.trim() : '';
       return e.length <= 254 && /^[^\s@]+@[^\s@]+$/.test(e) ? e : '';
     };
-    var identify = (e, src) => {
-      e = mail(e);
-      if (e) send({ t: 'identify', email: e, url: here(), src });
-      return !!e;
-    };
+    var identify = (e, src) => !!(e = mail(e)) && send({ t: 'identify', email: e, url: here(), src });
 
     var u = here();
+    var P = { t: 'pageview', url: u, ref: d.referrer };
     if (u !== L.href) {
-      var id = new URLSearchParams(L.search).get('rt_vid');
-      if (ID.test(id)) d.cookie = 'rt_vid=' + (V = id) + '; path=/; max-age=2592000; samesite=lax' + (L.protocol === 'https:' ? '; secure' : '');
+      A = new URLSearchParams(L.search).get('rt_vid');
       safe(() => history.replaceState(history.state, '', u));
     }
-    send({ t: 'pageview', url: u, ref: d.referrer });
+    // Adopts the landing URL's visitor id and sends the pageview, once tracking is allowed.
+    var start = () => {
+      if (!ok()) return;
+      if (ID.test(A)) put('rt_vid', (V = A), S.m);
+      A = 0;
+      if (P) send(P);
+      P = 0;
+    };
+    var consent = (v) => {
+      if (S.c === 'off') return;
+      var on = ok();
+      put('rt_consent', v ? 1 : 0, S.m);
+      if (v) start();
+      else if (on) post({ t: 'forget' }, put('rt_vid', '', 0), (V = 0));
+    };
+    start();
 
-    R.identify = (e) => safe(() => identify(e, 'api'));
-    var run = (a) => a && a[0] === 'identify' && R.identify(a[1]);
-    var Q = R.q;
-    R.q = { push: (...a) => a.forEach(run) };
-    [].forEach.call(Q || [], run);
+    var F = (w.revtrail = (c, v) => safe(() => (c === 'consent' ? consent(v) : c === 'identify' && identify(v, 'api'))));
+    F.loaded = true;
+    F.identify = (e) => F('identify', e);
+    var run = (a) => a && F(a[0], a[1]);
+    F.q = { push: (...a) => a.forEach(run) };
+    [].forEach.call(R.q || [], run);
 
     // capture phase: before the page's own handlers; never cancels or delays the submit
     if (s.hasAttribute('data-auto-identify')) {
@@ -64,4 +85,4 @@
       }), true);
     }
   });
-})(window, document, location, navigator);
+})(window, document, location, navigator, {"m":2592000,"c":"off","g":1});

@@ -8,7 +8,7 @@ import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { chromiumMissing, chromiumPath } from '../../test/chromium';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { findPixel, loadPixelAsset, pickEncoding, pixelCandidates } from './asset';
+import { findPixel, loadPixelAsset, pickEncoding, PIXEL_SETTINGS_TEXT, pixelCandidates, renderPixel } from './asset';
 
 const PIXEL = fileURLToPath(new URL('./pixel.js', import.meta.url));
 const SOURCE = readFileSync(PIXEL);
@@ -30,6 +30,14 @@ describe('pixel asset', () => {
     const changed = join(mkdtempSync(join(tmpdir(), 'revtrail-pixel-')), 'pixel.js');
     writeFileSync(changed, `${SOURCE.toString()};`);
     expect(loadPixelAsset({ path: changed }).etag).not.toBe(asset.etag);
+  });
+
+  it('renders the redirector\'s settings into its last line only, and refuses a pixel.js without the slot', () => {
+    expect(renderPixel(SOURCE, { m: 2_592_000, c: 'off', g: 1 }).equals(SOURCE)).toBe(true);
+    const optin = renderPixel(SOURCE, { m: 604_800, c: 'opt-in', g: 0 }).toString();
+    expect(optin).toBe(SOURCE.toString().replace(PIXEL_SETTINGS_TEXT, '{"m":604800,"c":"opt-in","g":0}'));
+    expect(gzipSync(optin).length).toBeLessThan(2048);
+    expect(() => renderPixel(Buffer.from('(function(){})()'), { m: 1, c: 'off', g: 1 })).toThrow(/must hold/);
   });
 
   it('looks beside this module, then beside the entry script, then in the working directory', () => {
@@ -79,10 +87,16 @@ const VID2 = 'zz_9-0aBcDeFgHiJkLmNoP';
 const STUB = /<script>(window\.revtrail=.*?)<\/script>/.exec(SOURCE.toString())?.[1] ?? 'stub missing from pixel.js';
 
 type Hit = { method: string; host: string; path: string; origin: string; cookie: string; type: string; body: string };
-type Post = { t: string; url: string; ref?: string; email?: string; src?: string; vid?: string };
+type Post = { t: string; url: string; ref?: string; email?: string; src?: string; vid?: string; c?: number };
 
 describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: ${noChromium})` : ''}`, () => {
   const asset = loadPixelAsset();
+  // Served under /<name>/p.js, as the redirector renders them for these settings.
+  const rendered = new Map([
+    ['optin', loadPixelAsset({ settings: { m: 7 * 86_400, c: 'opt-in', g: 1 } })],
+    ['optout', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'opt-out', g: 1 } })],
+    ['nogpc', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'off', g: 0 } })],
+  ]);
   const hits: Hit[] = [];
   const pages = new Map<string, string>();
   const servers: Server[] = [];
@@ -101,7 +115,8 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
       hits.push({ method: req.method ?? '', host: req.headers.host ?? '', path, origin, cookie: req.headers.cookie ?? '', type: req.headers['content-type'] ?? '', body: Buffer.concat(chunks).toString() });
       if (path.endsWith('/p.js')) {
         const encoding = pickEncoding(req.headers['accept-encoding']);
-        const body = { br: asset.brotli, gzip: asset.gzip, identity: asset.body }[encoding];
+        const served = rendered.get(path.split('/')[1] ?? '') ?? asset;
+        const body = { br: served.brotli, gzip: served.gzip, identity: served.body }[encoding];
         res.setHeader('vary', 'accept-encoding');
         if (encoding !== 'identity') res.setHeader('content-encoding', encoding);
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', etag: asset.etag }).end(body);
@@ -268,6 +283,74 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
     await post('the thanks pageview', (p) => p.url.endsWith('/thanks'));
     await new Promise((r) => setTimeout(r, 300));
     expect(posts().filter((p) => p.t === 'identify')).toEqual([]);
+  });
+
+  const GPC = 'Object.defineProperty(Navigator.prototype, "globalPrivacyControl", { get: () => true })';
+  const quiet = async (ms = 300) => new Promise((r) => setTimeout(r, ms));
+
+  it('opt-in: no cookie and nothing sent until consent; then the pageview waits no more; withdrawal forgets', async () => {
+    pages.set('/optin-page', tag(`${pixelOrigin}/optin`));
+    const { context, page } = await open(`${otherSite}/optin-page?rt_vid=${VID}&x=1`);
+    await page.waitForFunction('window.revtrail && window.revtrail.loaded');
+    await quiet();
+    expect(posts()).toEqual([]);
+    expect(await context.cookies()).toEqual([]);
+    expect(page.url()).toBe(`${otherSite}/optin-page?x=1`); // the id leaves the address bar all the same
+    expect(await page.evaluate(`revtrail('identify', 'early@example.com')`)).toBe(false);
+
+    expect(await page.evaluate(`revtrail('consent', true)`)).toBeUndefined();
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: `${otherSite}/optin-page?x=1`, ref: '', vid: VID, c: 1 });
+    const cookies = await context.cookies(otherSite);
+    expect(cookies.map((c) => `${c.name}=${c.value}`).sort()).toEqual(['rt_consent=1', `rt_vid=${VID}`]);
+    // The cookie lives as long as the redirector's attribution window (7 days here), not a fixed 30.
+    for (const c of cookies) expect(Math.abs(c.expires * 1000 - Date.now() - 7 * 86_400_000)).toBeLessThan(60_000);
+    expect(await page.evaluate(`revtrail('identify', 'ann@example.com')`)).toBe(true);
+    expect(await post('the identify', (p) => p.t === 'identify')).toEqual({ t: 'identify', email: 'ann@example.com', url: `${otherSite}/optin-page?x=1`, src: 'api', vid: VID, c: 1 });
+
+    await page.evaluate(`revtrail('consent', false)`);
+    expect(await post('the withdrawal', (p) => p.t === 'forget')).toEqual({ t: 'forget' });
+    expect((await context.cookies(otherSite)).map((c) => `${c.name}=${c.value}`)).toEqual(['rt_consent=0']);
+    expect(await page.evaluate(`revtrail('identify', 'ann@example.com')`)).toBe(false);
+    const before = posts().length;
+    await page.reload();
+    await page.waitForFunction('window.revtrail && window.revtrail.loaded');
+    await quiet();
+    expect(posts()).toHaveLength(before);
+  });
+
+  it('opt-in through the documented stub: consent and identify queued before the pixel loads', async () => {
+    pages.set('/optin-stub', `<script>${STUB}</script><script>revtrail('consent', true); revtrail.identify('q@example.com')</script>${tag(`${pixelOrigin}/optin`)}`);
+    await open(`${otherSite}/optin-stub`);
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: `${otherSite}/optin-stub`, ref: '', c: 1 });
+    expect(await post('the identify', (p) => p.t === 'identify')).toMatchObject({ email: 'q@example.com', c: 1 });
+  });
+
+  it('opt-out: sends until consent is refused, which is remembered', async () => {
+    pages.set('/optout-page', tag(`${pixelOrigin}/optout`));
+    const { page } = await open(`${otherSite}/optout-page`);
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: `${otherSite}/optout-page`, ref: '' });
+    await page.evaluate(`revtrail.q.push(['consent', false])`);
+    await post('the withdrawal', (p) => p.t === 'forget');
+    await page.reload();
+    await page.waitForFunction('window.revtrail && window.revtrail.loaded');
+    await quiet();
+    expect(posts().filter((p) => p.t === 'pageview')).toHaveLength(1);
+  });
+
+  it('Global Privacy Control: nothing sent, no cookie, whatever the page calls; unless the deployment turns it off', async () => {
+    for (const path of ['', '/optin']) {
+      pages.set(`/gpc${path.replace('/', '-')}`, tag(`${pixelOrigin}${path}`, ' data-auto-identify'));
+      const { context, page } = await open(`${otherSite}/gpc${path.replace('/', '-')}?rt_vid=${VID}`, { init: GPC });
+      await page.waitForFunction('window.revtrail && window.revtrail.loaded');
+      await page.evaluate(`revtrail('consent', true)`);
+      expect(await page.evaluate(`revtrail.identify('gpc@example.com')`)).toBe(false);
+      await quiet();
+      expect(posts()).toEqual([]);
+      expect((await context.cookies()).filter((c) => c.name === 'rt_vid')).toEqual([]);
+    }
+    pages.set('/gpc-ignored', tag(`${pixelOrigin}/nogpc`));
+    await open(`${otherSite}/gpc-ignored`, { init: GPC });
+    await post('the pageview', (p) => p.t === 'pageview');
   });
 
   it('finds its own tag without document.currentScript: the last script whose src is .../p.js', async () => {

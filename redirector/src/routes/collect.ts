@@ -16,29 +16,36 @@ import {
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError } from '../http-errors';
 import { parseReferrer, rateLimitKey } from '../visitor';
-import { setVisitorCookie } from '../visitor-cookie';
+import { clearVisitorCookie, setTrackingCookie, setVisitorCookie } from '../visitor-cookie';
+import { CONSENT_COOKIE, OBJECTION_MAX_AGE_S, objectionOf } from '../consent';
 import type { EventRecord } from '../store/types';
 
 export const COLLECT_BODY_LIMIT = 4096;
 
 interface CollectBody {
-  t: 'pageview' | 'identify';
+  /** `forget`: the site withdrew consent (revtrail('consent', false)); nothing is stored. */
+  t: 'pageview' | 'identify' | 'forget';
   url: string;
   ref?: string;
   vid?: string;
   email?: string;
   src?: 'api' | 'form';
+  /** 1: the site's visitor gave consent (revtrail('consent', true)). */
+  c?: 1;
 }
 
 const oneOf = (values: readonly string[]) => (v: string) => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
 
 function parseCollectBody(body: unknown): Parsed<CollectBody> {
   const problems: string[] = [];
-  const obj = readObject(body, ['t', 'url', 'ref', 'vid', 'email', 'src'], problems);
+  const obj = readObject(body, ['t', 'url', 'ref', 'vid', 'email', 'src', 'c'], problems);
+  const t = readString(obj, 't', { required: true, max: 16, check: oneOf(['pageview', 'identify', 'forget']) }, problems) as CollectBody['t'];
   const value: CollectBody = {
-    t: readString(obj, 't', { required: true, max: 16, check: oneOf(['pageview', 'identify']) }, problems) as CollectBody['t'],
-    url: readString(obj, 'url', { required: true, max: DESTINATION_MAX_LENGTH }, problems) ?? '',
+    t,
+    url: readString(obj, 'url', { required: t !== 'forget', max: DESTINATION_MAX_LENGTH }, problems) ?? '',
   };
+  if (obj.c !== undefined && obj.c !== 1) problems.push('c must be 1 when present');
+  if (obj.c === 1) value.c = 1;
   const ref = readString(obj, 'ref', { max: DESTINATION_MAX_LENGTH }, problems);
   const vid = readString(obj, 'vid', { max: 64 }, problems);
   const email = readString(obj, 'email', { max: EMAIL_MAX_LENGTH }, problems);
@@ -106,6 +113,19 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
       const event = parseCollectBody(raw);
       if (!event.ok) return sendError(reply, 'invalid_input', `Invalid event: ${event.problems.join('; ')}`);
       const body = event.value;
+      const done = () => reply.code(204).header('cache-control', 'private, no-store').send();
+
+      if (body.t === 'forget') {
+        clearVisitorCookie(req, reply, config);
+        // Remembered on the tracking domain too, so that its links stop naming this browser.
+        if (config.consent !== 'off') setTrackingCookie(req, reply, config, CONSENT_COOKIE, '0', OBJECTION_MAX_AGE_S);
+        return done();
+      }
+      const objection = objectionOf(req, config);
+      const consented = body.c === 1;
+      // Answered as if kept: the page has nothing to do about it, and a 4xx would only fill its console.
+      if ((objection !== null && !(objection === 'withdrawn' && consented)) || (config.consent === 'opt-in' && !consented)) return done();
+      if (objection === 'withdrawn') setTrackingCookie(req, reply, config, CONSENT_COOKIE, '', 0);
 
       let page: URL;
       try {
@@ -148,7 +168,7 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
         });
       }
       await ctx.recorder.record(records);
-      return reply.code(204).header('cache-control', 'private, no-store').send();
+      return done();
     },
   );
 }

@@ -21,6 +21,7 @@ import { API_VERSION, type AppContext } from '../context';
 import { destinationRules } from '../destinations';
 import { sendError } from '../http-errors';
 import { secretMatches } from '../secret-match';
+import { registerPrivacyApi } from './privacy';
 import type { FeedKind } from '../store/types';
 
 const FEEDS: FeedKind[] = ['clicks', 'pageviews', 'identities', 'erasures'];
@@ -77,7 +78,9 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
         // The local journal's exact counts (null on Lambda), and whether events are being kept as promised.
         journal: ctx.recorder.journal,
         health: ctx.recorder.health(),
-        retentionDays: ctx.config.retentionDays,
+        retentionDays: ctx.retention.days,
+        // Events of erased people dropped on their way from the journal into the table (this process).
+        erasedEventsDropped: ctx.erasures.dropped,
         attributionWindowDays: ctx.config.attributionWindowDays,
         cookieDomain: ctx.config.cookieDomain,
         publicUrl: ctx.config.publicUrl,
@@ -150,10 +153,19 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
       const body = parseErase(req.body);
       if (!body.ok) return sendError(reply, 'invalid_input', `Send {"visitorId": ...} or {"emailHash": ...}: ${body.problems.join('; ')}`);
       const at = ctx.clock.now();
-      const result = 'visitorId' in body.value ? await ctx.store.eraseVisitor(body.value.visitorId, at) : await ctx.store.eraseEmailHash(body.value.emailHash, at);
-      ctx.log.info({ visitors: result.visitors, items: result.items }, 'erasure handled');
-      return result;
+      // Noted first, so events still in the journal or the spill are dropped when they arrive instead of
+      // landing after the deletion; writes already past that check finish before it.
+      await ctx.erasures.add([body.value], at);
+      // An email hash's visitors are noted as soon as they are known, before their items are deleted.
+      const noteVisitors = (visitorIds: string[]) => ctx.erasures.add(visitorIds.map((visitorId) => ({ visitorId })), at);
+      const result =
+        'visitorId' in body.value ? await ctx.store.eraseVisitor(body.value.visitorId, at) : await ctx.store.eraseEmailHash(body.value.emailHash, at, noteVisitors);
+      const scrubbed = (await ctx.journal?.scrub([...result.visitorIds, ...('emailHash' in body.value ? [body.value.emailHash] : [])])) ?? 0;
+      ctx.log.info({ visitors: result.visitors, items: result.items, scrubbed }, 'erasure handled');
+      return { visitors: result.visitors, items: result.items };
     });
+
+    registerPrivacyApi(api, ctx, limited);
   }, { prefix: '/api/v1' });
 }
 

@@ -10,10 +10,11 @@ import {
   newVisitorId,
   type Click,
 } from '@revtrail/shared';
+import { objectionOf } from '../consent';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError, sendPage } from '../http-errors';
 import { classifyAgent, parseReferrer } from '../visitor';
-import { setVisitorCookie } from '../visitor-cookie';
+import { clearVisitorCookie, setVisitorCookie } from '../visitor-cookie';
 
 const COUNTRY_RE = /^[A-Z]{2}$/;
 
@@ -49,7 +50,11 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     const agent = classifyAgent(ua, req.method, (req.headers['sec-purpose'] ?? req.headers.purpose) as string | undefined);
     const cookieVid = req.cookies[VISITOR_COOKIE];
     const returning = isVisitorId(cookieVid);
-    const visitorId = returning ? cookieVid : newVisitorId();
+    // Still redirected, counted for the link, bound to no one: an objection, or opt-in with no consent yet
+    // (the cookie exists only once the pixel posted with consent).
+    const objection = objectionOf(req, config);
+    const anonymous = objection !== null || (config.consent === 'opt-in' && !returning);
+    const visitorId = anonymous ? null : returning ? cookieVid : newVisitorId();
     // Only ever CloudFront's, proven: vetForwarding drops a country the client sent.
     const country = req.headers['cloudfront-viewer-country'];
     const requestHost = req.hostname.replace(/:\d+$/, '');
@@ -63,12 +68,12 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       browser: agent.browser,
       os: agent.os,
       country: typeof country === 'string' && COUNTRY_RE.test(country) ? country : null,
-      ipHash: ctx.ipHashOf(req),
+      ipHash: anonymous ? null : ctx.ipHashOf(req),
       clickIds: tracking.value.clickIds,
       utm: tracking.value.utm,
       bot: agent.bot,
       botReason: agent.botReason,
-      duplicate: !agent.bot && ctx.duplicates.check(visitorId, slug, at),
+      duplicate: !agent.bot && visitorId !== null && ctx.duplicates.check(visitorId, slug, at),
       channel: link.channel,
       campaign: link.campaign,
       partnerId: link.partnerId,
@@ -78,9 +83,10 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     const cookieReachesDestination = config.cookieDomain
       ? hostInDomain(destinationHost, config.cookieDomain)
       : destinationHost === requestHost;
-    const location = buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination ? visitorId : undefined);
+    const location = buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination && visitorId !== null ? visitorId : undefined);
 
-    if (!agent.bot) setVisitorCookie(req, reply, config, visitorId);
+    if (visitorId !== null && !agent.bot) setVisitorCookie(req, reply, config, visitorId);
+    else if (objection !== null && cookieVid !== undefined) clearVisitorCookie(req, reply, config);
     await ctx.recorder.record([{ kind: 'clicks', item: click }]);
     return reply.code(302).header('location', location).header('cache-control', 'private, no-store').send();
   };

@@ -23,20 +23,34 @@ import {
   toEpochSeconds,
   utcDay,
   utcDayStart,
+  type Click,
   type Erasure,
   type FeedPage,
+  type Identity,
   type Link,
+  type Pageview,
 } from '@revtrail/shared';
-import type { EraseResult, EventRecord, FeedItemOf, FeedKind, Store, WriteOptions } from './types';
+import { erasureDigest } from './erasures';
+import type { EraseResult, EventRecord, FeedItemOf, FeedKind, PersonKey, PersonPage, Store, StoredSettings, WriteOptions } from './types';
 
 /** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id. */
 const FEED_PREFIX: Record<FeedKind, string> = { clicks: 'C', pageviews: 'P', identities: 'I', erasures: 'X' };
 const LINK_PK = 'LINK';
 const META_PK = 'META';
+/** Digests of erased visitors and email hashes (store/erasures.ts): one partition, read whole in one query. */
+const ERASED_PK = 'ERASED';
 const BATCH_MAX = 25;
 /** The highest ULID random part: `${encodeTime(t)}${RANDOM_MAX}` is the last id of millisecond t. */
 const RANDOM_MAX = 'Z'.repeat(16);
 const RANDOM_MIN = '0'.repeat(16);
+/**
+ * The byVisitor key of an event: its visitor, or for an anonymous click (no visitor) its own id, so that
+ * putEventsOnce can still find it and no index partition gathers every anonymous click.
+ */
+function visitorKey(item: { id: string; visitorId: string | null }): string {
+  return item.visitorId === null ? `A#${item.id}` : `V#${item.visitorId}`;
+}
+
 /** How far the clock that stamped an event may run ahead of the one that appended it (two Lambda instances). */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -64,7 +78,7 @@ export class DynamoStore implements Store {
   readonly client: DynamoDBClient;
   private readonly doc: DynamoDBDocumentClient;
   private readonly table: string;
-  private readonly retentionMs: number;
+  private retentionMs: number;
   private readonly clock: Clock;
 
   constructor(opts: DynamoStoreOptions) {
@@ -124,15 +138,18 @@ export class DynamoStore implements Store {
   private async storedEventIds(records: EventRecord[]): Promise<Set<string>> {
     const wanted = new Set(records.map((r) => r.item.id));
     const since = new Map<string, number>();
-    for (const { item } of records) since.set(item.visitorId, Math.min(since.get(item.visitorId) ?? item.at, item.at));
+    for (const { item } of records) {
+      const key = visitorKey(item);
+      since.set(key, Math.min(since.get(key) ?? item.at, item.at));
+    }
     const found = new Set<string>();
     await Promise.all(
-      [...since].map(async ([visitorId, at]) => {
+      [...since].map(async ([key, at]) => {
         const rows = await this.queryAll({
           TableName: this.table,
           IndexName: 'byVisitor',
           KeyConditionExpression: 'gsi1pk = :v AND gsi1sk >= :from',
-          ExpressionAttributeValues: { ':v': `V#${visitorId}`, ':from': encodeTime(Math.max(0, at - CLOCK_SKEW_MS), 10) },
+          ExpressionAttributeValues: { ':v': key, ':from': encodeTime(Math.max(0, at - CLOCK_SKEW_MS), 10) },
           ProjectionExpression: 'e.id',
         });
         for (const row of rows) {
@@ -154,7 +171,7 @@ export class DynamoStore implements Store {
       expiresAt: toEpochSeconds(now + this.retentionMs),
     };
     if (r.kind !== 'erasures') {
-      item.gsi1pk = `V#${r.item.visitorId}`;
+      item.gsi1pk = visitorKey(r.item);
       item.gsi1sk = seq;
     }
     if (r.kind === 'identities') {
@@ -204,10 +221,10 @@ export class DynamoStore implements Store {
   async eraseVisitor(visitorId: string, at: number): Promise<EraseResult> {
     const items = await this.deleteIndexed('byVisitor', 'gsi1pk', `V#${visitorId}`);
     await this.appendErasure({ id: newEventId(at), at, visitorId, emailHash: null });
-    return { visitors: 1, items };
+    return { visitors: 1, items, visitorIds: [visitorId] };
   }
 
-  async eraseEmailHash(emailHash: string, at: number): Promise<EraseResult> {
+  async eraseEmailHash(emailHash: string, at: number, found?: (visitorIds: string[]) => Promise<void>): Promise<EraseResult> {
     const identities = await this.queryAll({
       TableName: this.table,
       IndexName: 'byEmail',
@@ -215,10 +232,129 @@ export class DynamoStore implements Store {
       ExpressionAttributeValues: { ':k': `E#${emailHash}` },
     });
     const visitors = new Set(identities.map((r) => (r.e as { visitorId: string }).visitorId));
+    await found?.([...visitors]);
     let items = 0;
     for (const visitorId of visitors) items += (await this.eraseVisitor(visitorId, at)).items;
     await this.appendErasure({ id: newEventId(at), at, visitorId: null, emailHash });
-    return { visitors: visitors.size, items };
+    return { visitors: visitors.size, items, visitorIds: [...visitors] };
+  }
+
+  async markErased(keys: PersonKey[], at: number): Promise<void> {
+    // Kept as long as events: an event older than the retention window is never stored anyway.
+    const expiresAt = toEpochSeconds(at + this.retentionMs);
+    await this.batchWrite(keys.map((key) => ({ PutRequest: { Item: { pk: ERASED_PK, sk: erasureDigest(key), at, expiresAt } } })));
+  }
+
+  async erasedDigests(): Promise<Set<string>> {
+    const rows = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': ERASED_PK },
+      ProjectionExpression: 'sk',
+      ConsistentRead: true,
+    });
+    return new Set(rows.map((r) => r.sk as string));
+  }
+
+  async person(key: PersonKey, cursor: string | null, limit: number): Promise<PersonPage> {
+    const identitiesOf = async (index: 'byVisitor' | 'byEmail', value: string) =>
+      (
+        await this.queryAll({
+          TableName: this.table,
+          IndexName: index,
+          KeyConditionExpression: `${index === 'byVisitor' ? 'gsi1pk' : 'gsi2pk'} = :k`,
+          FilterExpression: 'begins_with(pk, :i)',
+          ExpressionAttributeValues: { ':k': value, ':i': `${FEED_PREFIX.identities}#` },
+        })
+      ).map((r) => r.e as Identity);
+    const byEmail = 'emailHash' in key ? await identitiesOf('byEmail', `E#${key.emailHash}`) : [];
+    const visitorIds = 'visitorId' in key ? [key.visitorId] : [...new Set(byEmail.map((i) => i.visitorId))].sort();
+    const identities = new Map<string, Identity>(byEmail.map((i) => [i.id, i]));
+    for (const v of visitorIds) for (const i of await identitiesOf('byVisitor', `V#${v}`)) identities.set(i.id, i);
+    const emailHashes = [...new Set([...identities.values()].map((i) => i.emailHash))].sort();
+
+    const counts = { clicks: 0, pageviews: 0, identities: identities.size };
+    for (const v of visitorIds) {
+      for (const kind of ['clicks', 'pageviews'] as const) counts[kind] += await this.countIndexed(`V#${v}`, `${FEED_PREFIX[kind]}#`);
+    }
+
+    // Clicks and pageviews, visitor by visitor in append order; the cursor is `<visitor index>.<last append id>`.
+    const page = { clicks: [] as Click[], pageviews: [] as Pageview[] };
+    const [from = 0, after = null] = cursor ? [Number(cursor.slice(0, cursor.indexOf('.'))), cursor.slice(cursor.indexOf('.') + 1)] : [];
+    let taken = 0;
+    let next: string | null = null;
+    for (let v = from; v < visitorIds.length && next === null; v++) {
+      let startKey: Record<string, unknown> | undefined;
+      let last = v === from ? after : null;
+      do {
+        const out = await this.doc.send(
+          new QueryCommand({
+            TableName: this.table,
+            IndexName: 'byVisitor',
+            KeyConditionExpression: last ? 'gsi1pk = :k AND gsi1sk > :after' : 'gsi1pk = :k',
+            FilterExpression: 'begins_with(pk, :c) OR begins_with(pk, :p)',
+            ExpressionAttributeValues: {
+              ':k': `V#${visitorIds[v]}`,
+              ':c': `${FEED_PREFIX.clicks}#`,
+              ':p': `${FEED_PREFIX.pageviews}#`,
+              ...(last ? { ':after': last } : {}),
+            },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const row of out.Items ?? []) {
+          if (taken === limit) {
+            next = `${v}.${last ?? ''}`;
+            break;
+          }
+          if (String(row.pk).startsWith(FEED_PREFIX.clicks)) page.clicks.push(row.e as Click);
+          else page.pageviews.push(row.e as Pageview);
+          last = row.gsi1sk as string;
+          taken += 1;
+        }
+        startKey = out.LastEvaluatedKey;
+      } while (startKey && next === null);
+    }
+    return { visitorIds, emailHashes, counts, ...page, identities: [...identities.values()].sort((a, b) => a.at - b.at), cursor: next };
+  }
+
+  private async countIndexed(key: string, prefix: string): Promise<number> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          IndexName: 'byVisitor',
+          KeyConditionExpression: 'gsi1pk = :k',
+          FilterExpression: 'begins_with(pk, :p)',
+          ExpressionAttributeValues: { ':k': key, ':p': prefix },
+          Select: 'COUNT',
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey);
+    return count;
+  }
+
+  get retentionDays(): number {
+    return Math.round(this.retentionMs / DAY_MS);
+  }
+
+  setRetentionDays(days: number): void {
+    this.retentionMs = days * DAY_MS;
+  }
+
+  async getSettings(): Promise<StoredSettings> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.table, Key: { pk: META_PK, sk: 'settings' }, ConsistentRead: true }));
+    const days = out.Item?.retentionDays;
+    return typeof days === 'number' ? { retentionDays: days } : {};
+  }
+
+  async putSettings(settings: StoredSettings): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: META_PK, sk: 'settings', ...settings } }));
   }
 
   private async appendErasure(erasure: Erasure): Promise<void> {
@@ -267,7 +403,15 @@ export class DynamoStore implements Store {
       }
     }
     await this.doc.send(new PutCommand({ TableName: this.table, Item: { pk: META_PK, sk: 'purge', nextDay: day } }));
-    return deleted;
+    const expired = await this.queryAll({
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'expiresAt < :now',
+      ExpressionAttributeValues: { ':pk': ERASED_PK, ':now': toEpochSeconds(now) },
+      ProjectionExpression: 'pk, sk',
+    });
+    await this.batchWrite(expired.map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } })));
+    return deleted + expired.length;
   }
 
   async ping(): Promise<void> {

@@ -22,6 +22,30 @@ export interface WriteOptions {
 export interface EraseResult {
   visitors: number;
   items: number;
+  /** The visitors erased: the one named, or those bound to the email hash. */
+  visitorIds: string[];
+}
+
+/** Who a privacy request is about: a visitor id, or a keyed email hash. */
+export type PersonKey = { visitorId: string } | { emailHash: string };
+
+/** Everything the table holds about one person; items paged, identities and counts whole. */
+export interface PersonPage {
+  /** The visitors of this person: the one asked for, or every visitor bound to the email hash. */
+  visitorIds: string[];
+  /** The email hashes bound to those visitors (and the one asked for, when it has identities). */
+  emailHashes: string[];
+  counts: { clicks: number; pageviews: number; identities: number };
+  clicks: Click[];
+  pageviews: Pageview[];
+  identities: Identity[];
+  /** Pass back to read the next page of clicks and pageviews; null at the end. */
+  cursor: string | null;
+}
+
+/** Settings changed through the sync API, kept in the table; unset ones fall back to the deployment's. */
+export interface StoredSettings {
+  retentionDays?: number;
 }
 
 /** What the redirector needs from its database. One implementation: DynamoDB (dynalite locally). */
@@ -39,7 +63,22 @@ export interface Store {
   /** Events appended after `cursor` (null: from the start), in append order, up to `until`. */
   readFeed<K extends FeedKind>(kind: K, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedItemOf[K]>>;
   eraseVisitor(visitorId: string, at: number): Promise<EraseResult>;
-  eraseEmailHash(emailHash: string, at: number): Promise<EraseResult>;
+  /** `found` runs with the visitors bound to the hash before anything is deleted (to mark them erased first). */
+  eraseEmailHash(emailHash: string, at: number, found?: (visitorIds: string[]) => Promise<void>): Promise<EraseResult>;
+  /**
+   * Notes durably that events of these visitors and email hashes must never be stored again (only a digest
+   * of each is kept), so that events still waiting in the journal or the spill are dropped when they arrive.
+   */
+  markErased(keys: PersonKey[], at: number): Promise<void>;
+  /** Digests (erasureDigest) of every visitor id and email hash marked erased within the retention window. */
+  erasedDigests(): Promise<Set<string>>;
+  /** A page of what the table holds about one person: `limit` clicks and pageviews from `cursor`. */
+  person(key: PersonKey, cursor: string | null, limit: number): Promise<PersonPage>;
+  getSettings(): Promise<StoredSettings>;
+  putSettings(settings: StoredSettings): Promise<void>;
+  /** New items expire this many days after they are written; the purge deletes what is older. */
+  setRetentionDays(days: number): void;
+  readonly retentionDays: number;
   /** Deletes feed items older than the retention window (DynamoDB's TTL does this in AWS). */
   purgeExpired(now: number): Promise<number>;
   ping(): Promise<void>;

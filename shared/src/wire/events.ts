@@ -9,7 +9,11 @@ export interface Click {
   id: string;
   slug: string;
   at: number;
-  visitorId: string;
+  /**
+   * null: an anonymous click, from a visitor who objected (the /optout cookie, Global Privacy Control) or,
+   * in opt-in mode, has not consented: counted for the link, bound to no one, no cookie, no IP hash.
+   */
+  visitorId: string | null;
   referrerHost: string | null;
   referrerUrl: string | null;
   device: DeviceType;
