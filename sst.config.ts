@@ -33,6 +33,13 @@ function wholeDays(env: Env, name: string, fallback: number): string {
   return value;
 }
 
+/** REVTRAIL_CONSENT and REVTRAIL_HONOR_GPC as typed, refused before a deploy when config.ts would refuse them at start. */
+function choice(env: Env, name: string, allowed: readonly string[]): string | undefined {
+  const value = env[name]?.trim();
+  if (value && !allowed.includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${env[name]}"`);
+  return value || undefined;
+}
+
 /** The redirector's non-secret settings (redirector/src/config.ts validates them again at start). */
 export function redirectorEnvironment(env: Env): Record<string, string> {
   const domain = env.REVTRAIL_DOMAIN ? hostName(env.REVTRAIL_DOMAIN) : undefined;
@@ -44,6 +51,8 @@ export function redirectorEnvironment(env: Env): Record<string, string> {
     REVTRAIL_RETENTION_DAYS: wholeDays(env, 'REVTRAIL_RETENTION_DAYS', 90),
     REVTRAIL_ATTRIBUTION_WINDOW_DAYS: wholeDays(env, 'REVTRAIL_ATTRIBUTION_WINDOW_DAYS', 30),
     REVTRAIL_FALLBACK_URL: env.REVTRAIL_FALLBACK_URL || undefined,
+    REVTRAIL_CONSENT: choice(env, 'REVTRAIL_CONSENT', ['off', 'opt-out', 'opt-in']),
+    REVTRAIL_HONOR_GPC: choice(env, 'REVTRAIL_HONOR_GPC', ['true', 'false']),
   };
   // Lambda takes only string values; an unset setting is left to config.ts's default.
   return Object.fromEntries(Object.entries(settings).filter((e): e is [string, string] => Boolean(e[1])));
@@ -104,6 +113,9 @@ export default $config({
         byEmail: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk' },
       },
       ttl: 'expiresAt',
+      // Point-in-time recovery (35 days of restorable history, docs/deploy.md). SST turns it on today; said
+      // here so that no change of SST's default turns it off.
+      transform: { table: { pointInTimeRecovery: { enabled: true } } },
     });
 
     // Generated on a stage's first deploy and kept in its state, in the deployer's AWS account; a value set

@@ -51,6 +51,7 @@ const ARG_KEYS: Record<string, readonly string[]> = {
     'keepers', 'length', 'lower', 'minLower', 'minNumeric', 'minSpecial', 'minUpper', 'number', 'numeric', 'overrideSpecial', 'special', 'upper',
   ],
   'Dynamo.index': ['hashKey', 'rangeKey', 'projection'],
+  'Dynamo.transform': ['table'],
 };
 
 function checkKeys(where: string, value: unknown, kind: string) {
@@ -104,6 +105,7 @@ class Dynamo {
     checkKeys(`Dynamo ${component}`, args, 'Dynamo');
     checkKeys(`Dynamo ${component}.primaryIndex`, args.primaryIndex, 'Dynamo.index');
     for (const [index, def] of Object.entries((args.globalIndexes ?? {}) as Args)) checkKeys(`Dynamo ${component}.${index}`, def, 'Dynamo.index');
+    checkKeys(`Dynamo ${component}.transform`, args.transform, 'Dynamo.transform');
     record('Dynamo', component, args, this);
   }
 }
@@ -288,6 +290,28 @@ describe('sst.config.ts run()', () => {
     // Every key an index uses must be a declared attribute, or DynamoDB refuses the table.
     const used = [table.args.primaryIndex, ...Object.values(table.args.globalIndexes as Args)].flatMap((i) => Object.values(i as Args));
     for (const key of used) expect(Object.keys(fields)).toContain(key);
+  });
+
+  it('keeps point-in-time recovery on, whatever SST defaults to', async () => {
+    const { one } = await deploy();
+    // A transform object is merged into the aws.dynamodb.Table arguments SST builds (its `transform` helper).
+    expect((one('Table').args.transform as Args | undefined)?.table).toEqual({ pointInTimeRecovery: { enabled: true } });
+  });
+
+  it('passes the consent mode and the GPC setting to both functions, and refuses values the redirector would', async () => {
+    const { one } = await deploy({ REVTRAIL_CONSENT: 'opt-in', REVTRAIL_HONOR_GPC: 'false' });
+    expect(one('Redirector').args.environment).toMatchObject({ REVTRAIL_CONSENT: 'opt-in', REVTRAIL_HONOR_GPC: 'false' });
+    expect((one('Spill').self as Queue).subscription?.subscriber.environment).toMatchObject({ REVTRAIL_CONSENT: 'opt-in' });
+    const accepted = parseConfig({
+      REVTRAIL_TABLE: 'revtrail',
+      REVTRAIL_SYNC_TOKEN: 'a'.repeat(40),
+      REVTRAIL_EMAIL_HASH_KEY: 'b'.repeat(40),
+      REVTRAIL_IP_SALT_SEED: 'c'.repeat(40),
+      ...(one('Redirector').args.environment as Record<string, string>),
+    });
+    expect(accepted.ok && [accepted.config.consent, accepted.config.honorGpc]).toEqual(['opt-in', false]);
+    await expect(deploy({ REVTRAIL_CONSENT: 'optin' })).rejects.toThrow(/REVTRAIL_CONSENT must be one of off, opt-out, opt-in/);
+    await expect(deploy({ REVTRAIL_HONOR_GPC: 'yes' })).rejects.toThrow(/REVTRAIL_HONOR_GPC must be one of true, false/);
   });
 
   it('generates the three secrets on a first deploy, different and long enough for config.ts', async () => {
