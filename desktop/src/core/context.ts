@@ -10,7 +10,7 @@ export interface CoreLogger {
   error(obj: object, msg: string): void;
 }
 
-export type SecretKind = 'redirector_token' | 'email_hash_key' | 'stripe_key';
+export type SecretKind = 'redirector_token' | 'email_hash_key' | 'stripe_key' | 'backup_key';
 
 /**
  * What every domain's handlers get from the core: the workspace lookup, its database, secrets, the clock,
@@ -26,6 +26,7 @@ export interface CoreContext {
   resolve(ref: string | undefined): { ok: true; workspace: Workspace; db: Db } | { ok: false; error: Result<never> };
   db(ws: Workspace): Db;
   secret(ws: Workspace, kind: SecretKind): Promise<string | null>;
+  setSecret(ws: Workspace, kind: SecretKind, value: string): Promise<void>;
   emit<E extends keyof CoreEvents>(event: E, payload: CoreEvents[E]): void;
   /** A CSV file of ECB history to start from instead of the one bundled in the core (fx/ecb-history.ts). */
   ratesSnapshotPath?: string;

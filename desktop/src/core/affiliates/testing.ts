@@ -53,6 +53,7 @@ export function affiliateWorld(startAt: number, name = 'Shop'): AffiliateWorld {
     },
     db: () => db,
     secret: (w, kind) => store.get(`ws_${w.id}.${kind}`),
+    setSecret: (w, kind, value) => store.set(`ws_${w.id}.${kind}`, value),
     emit: () => undefined,
   };
   const handlers = createAffiliateHandlers(ctx);

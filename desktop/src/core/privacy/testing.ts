@@ -34,6 +34,7 @@ export interface World {
   fake: FakeStripe;
   seed: DefaultSeed;
   core: Core;
+  secrets: SecretStore;
   workspaceId: string;
   api(method: string, path: string, body?: unknown): Promise<Record<string, unknown>>;
   click(slug: string, visitor: string, query?: string): Promise<void>;
@@ -52,7 +53,8 @@ export async function buildWorld(dir: string): Promise<World> {
   });
   let seed!: DefaultSeed;
   const fake = await startFakeStripe({ seed: (state) => void (seed = seedDefault(state)) });
-  const core = createCore({ dataDir: join(dir, 'desktop'), clock: systemClock, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, secrets: memorySecrets(), stripeApiBase: fake.url });
+  const secrets = memorySecrets();
+  const core = createCore({ dataDir: join(dir, 'desktop'), clock: systemClock, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, secrets, stripeApiBase: fake.url });
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${r.url}${path}`, {
       method,
@@ -70,6 +72,7 @@ export async function buildWorld(dir: string): Promise<World> {
     fake,
     seed,
     core,
+    secrets,
     workspaceId: ws.id,
     api,
     async click(slug, visitor, query = '') {
