@@ -4,6 +4,7 @@ import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
 import { createFileLogger, redactingStore } from '../host/log-file';
 import { AFFILIATE_OPTIONS, AFFILIATE_USAGE, affiliatesCommand, type AffiliateFlags } from './commands/affiliates';
+import { backupCommand, PRIVACY_OPTIONS, PRIVACY_USAGE, privacyCommand, type PrivacyFlags } from './commands/privacy';
 import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
 import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
@@ -42,6 +43,7 @@ Commands:
                                        all models side by side, or one customer's journey (--customer);
                                        default: the last 30 days in the workspace's time zone
 ${AFFILIATE_USAGE}
+${PRIVACY_USAGE}
 
 Options:
   --workspace NAME   which workspace (needed when there is more than one)
@@ -118,6 +120,8 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Com
   const [command, sub] = positionals;
   const ws = flags.workspace;
   if (['partners', 'programs', 'commissions', 'payouts'].includes(command ?? '')) return affiliatesCommand(core, positionals, flags as AffiliateFlags);
+  if (command === 'privacy') return privacyCommand(core, sub, flags as PrivacyFlags);
+  if (command === 'backup') return backupCommand(core, sub, positionals[2], ws);
   switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
     case 'workspace add': {
       const name = positionals.slice(2).join(' ').trim();
@@ -218,6 +222,7 @@ export async function main(argv: string[]): Promise<number> {
         format: { type: 'string' },
         customer: { type: 'string' },
         ...AFFILIATE_OPTIONS,
+        ...PRIVACY_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
