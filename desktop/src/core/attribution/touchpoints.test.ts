@@ -16,8 +16,9 @@ function journey() {
   addClick(db, { id: 'c3', at: t('2025-03-02T10:00'), visitorId: 'vis-A', slug: 'bot', channel: 'Social', bot: true, botReason: 'user_agent' });
   addClick(db, { id: 'c4', at: t('2025-03-02T10:01'), visitorId: 'vis-A', slug: 'dup', channel: 'Social', duplicate: true });
   addClick(db, { id: 'c5', at: t('2025-03-25T10:00'), visitorId: 'vis-A', slug: 'after', channel: 'Social' });
-  // Someone else's click never shows up.
+  // Someone else's click never shows up, nor an anonymous one (no visitor: an objection to tracking).
   addClick(db, { id: 'c6', at: t('2025-03-05T10:00'), visitorId: 'vis-Z', channel: 'Social' });
+  addClick(db, { id: 'c-anon', at: t('2025-03-06T10:00'), visitorId: null, channel: 'Social' });
   return db;
 }
 

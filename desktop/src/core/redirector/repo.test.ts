@@ -10,7 +10,7 @@ const KEPT = 'KeptVisitorAAAAAAAAAAA';
 const ERASED_EMAIL = 'e'.repeat(64);
 const KEPT_EMAIL = 'k'.repeat(64);
 
-const click = (id: string, visitorId: string): Click => ({
+const click = (id: string, visitorId: string | null): Click => ({
   id,
   slug: 'spring',
   at: 1_000,
@@ -66,6 +66,12 @@ describe('event inserts', () => {
       bot: 0,
       duplicate: 1,
     });
+  });
+
+  it('keeps an anonymous click (an objecting visitor\'s: no visitor id) with a NULL visitor, whatever was erased', () => {
+    const db = erasedDb();
+    expect(insertClicks(db, [click('C9', null)])).toBe(1);
+    expect(db.prepare(`SELECT visitor_id FROM clicks WHERE id = 'C9'`).get()).toEqual({ visitor_id: null });
   });
 
   it('keeps pageviews of visitors not erased, once', () => {

@@ -9,6 +9,7 @@ import stripeEvents from './0007-stripe-events';
 import syncResources from './0008-sync-resources';
 import linkPushRefusals from './0009-link-push-refusals';
 import privacy from './0010-privacy';
+import anonymousClicks from './0011-anonymous-clicks';
 
 /**
  * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
@@ -31,4 +32,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 8, name: 'sync-resources', sql: syncResources },
   { version: 9, name: 'link-push-refusals', sql: linkPushRefusals },
   { version: 10, name: 'privacy', sql: privacy },
+  { version: 11, name: 'anonymous-clicks', sql: anonymousClicks },
 ];
