@@ -457,7 +457,8 @@ describe('core: sync.stripe', () => {
 
       secrets.set(`ws_${id}.stripe_key`, fake.keys.revoked);
       const revoked = await core.call('sync.stripe', {});
-      expect(revoked).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+      // A saved key that stops working was revoked: the error says so, and to connect a new one.
+      expect(revoked).toMatchObject({ ok: false, error: { code: 'key_revoked', message: expect.stringMatching(/revoked or rolled.*connect Stripe again/) } });
       expect(JSON.stringify([partial, none, revoked])).not.toMatch(/rk_test_/);
     } finally {
       core.close();
