@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '@revtrail/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../db/migrate';
 import { openDatabase } from '../db/open';
 import { buildWorld, must, type World } from '../privacy/testing';
 import { createStripeClient } from '../stripe/client';
@@ -11,6 +12,7 @@ import { pullStripe } from '../stripe/sync';
 import { WorkspaceRegistry } from '../workspaces/registry';
 import { encryptFile } from './crypto';
 
+const LATEST = loadMigrations().at(-1)!.version;
 const dir = mkdtempSync(join(tmpdir(), 'revtrail-backup-'));
 let w: World;
 let dbPath: string;
@@ -49,7 +51,7 @@ describe('backups', () => {
     expect(cut.charges).toBeLessThan(all);
 
     const made = must(await w.core.call('backup.create', { workspace: w.workspaceId }));
-    expect(made.created).toMatchObject({ schemaVersion: 10 });
+    expect(made.created).toMatchObject({ schemaVersion: LATEST });
     const bytes = readFileSync(made.created!.file);
     expect(bytes.includes(Buffer.from('SQLite format 3'))).toBe(false);
     expect(bytes.includes(Buffer.from('stripe_charges'))).toBe(false);
@@ -61,7 +63,11 @@ describe('backups', () => {
     expect(counts().charges).toBe(all);
     must(await w.core.call('privacy.erase', { workspace: w.workspaceId, email: 'bruno@example.de' }));
 
+    // Another connection open on the workspace (the app's sync worker) reads the restored data too.
+    const other = openDatabase(dbPath);
     const restored = must(await w.core.call('backup.restore', { workspace: w.workspaceId, file: made.created!.file }));
+    expect(stripeCounts(other)).toEqual({ ...cut, customers: cut.customers - 1 });
+    other.close();
     expect(restored.reErased).toBeGreaterThan(0);
     // The state of the cut backup, less Bruno, erased after it was made.
     expect(counts()).toEqual({ ...cut, customers: cut.customers - 1 });
@@ -90,10 +96,10 @@ describe('backups', () => {
     const newer = join(dir, 'newer.rtbak');
     await encryptFile(plain, newer, key, { workspaceId: w.workspaceId, createdAt: Date.now(), schemaVersion: 99 });
     const r = await w.core.call('backup.restore', { workspace: w.workspaceId, file: newer });
-    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringMatching(/newer Revtrail \(database schema 99; this version knows 10\)/) } });
+    expect(r).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringContaining(`newer Revtrail (database schema 99; this version knows ${LATEST})`) } });
 
     const other = join(dir, 'other.rtbak');
-    await encryptFile(plain, other, Buffer.alloc(32, 7), { workspaceId: w.workspaceId, createdAt: Date.now(), schemaVersion: 10 });
+    await encryptFile(plain, other, Buffer.alloc(32, 7), { workspaceId: w.workspaceId, createdAt: Date.now(), schemaVersion: LATEST });
     expect(await w.core.call('backup.restore', { workspace: w.workspaceId, file: other })).toMatchObject({ ok: false, error: { message: expect.stringContaining('does not decrypt') } });
     expect(await w.core.call('backup.restore', { workspace: w.workspaceId, file: plain })).toMatchObject({ ok: false, error: { message: expect.stringContaining('not a Revtrail backup') } });
     expect(counts()).toEqual(before);

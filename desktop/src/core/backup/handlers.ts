@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { err, ok, type Result } from '@revtrail/shared';
 import type { CoreContext } from '../context';
-import { loadMigrations } from '../db/migrate';
+import { loadMigrations, migrate } from '../db/migrate';
 import type { Db } from '../db/open';
 import { foldLegacyErasures } from '../privacy/erased-repo';
 import { allRequests } from '../privacy/requests-repo';
@@ -29,8 +29,6 @@ export type BackupHandlers = {
 };
 
 export interface BackupDeps {
-  /** Closes the workspace's open database (a restore replaces the file). */
-  closeDatabase(ws: Workspace): void;
   /** Rebuilds what is derived from the facts after a restore. */
   afterRestore(ws: Workspace, db: Db): Promise<void>;
 }
@@ -136,28 +134,34 @@ export function createBackupHandlers(ctx: CoreContext, deps: BackupDeps): Backup
         if (e instanceof BackupFormatError) return err('invalid_input', `${file} cannot be restored: ${e.message}. Nothing was changed.`);
         throw e;
       }
-      // Before the swap: the restored copy must be sound, and it takes over who was erased since and the audit log.
-      const restored = new Database(incoming);
-      try {
-        const problem = integrityProblem(restored);
-        if (problem) {
-          restored.close();
-          rmSync(incoming, { force: true });
-          return err('invalid_input', `${file} holds a damaged database (${problem}). Nothing was changed: try an older backup.`);
-        }
-        foldLegacyErasures(db);
-        carryOver(restored, erasedSubjects(db), allRequests(db));
-      } finally {
-        if (restored.open) restored.close();
+      const source = new Database(incoming);
+      const problem = integrityProblem(source);
+      if (problem) {
+        source.close();
+        rmSync(incoming, { force: true });
+        return err('invalid_input', `${file} holds a damaged database (${problem}). Nothing was changed: try an older backup.`);
       }
-      deps.closeDatabase(ws);
+      // Who was erased since the backup, and the audit log, outlive the restore.
+      foldLegacyErasures(db);
+      const erased = erasedSubjects(db);
+      const requests = allRequests(db);
+      // SQLite's backup API, run the other way: it writes the restored pages into the live database under its
+      // locks, so every connection open on it (the app's, its sync worker's) reads the restored data at once; a
+      // file renamed over it would leave them on the old one. The database as it was is copied aside first.
       const previous = `${path}.before-restore-${stamp(ctx.clock.now())}`;
-      renameSync(path, previous);
-      for (const ext of ['-wal', '-shm']) rmSync(`${path}${ext}`, { force: true });
-      renameSync(incoming, path);
-      const reopened = ctx.db(ws);
-      const reErased = await reapplyErasures(reopened, ctx.clock.now());
-      await deps.afterRestore(ws, reopened);
+      await db.backup(previous);
+      try {
+        await source.backup(path);
+      } finally {
+        source.close();
+        rmSync(incoming, { force: true });
+      }
+      // A backup from an older version comes back at its schema: brought up to this one as an open would.
+      migrate(db);
+      foldLegacyErasures(db);
+      carryOver(db, erased, requests);
+      const reErased = await reapplyErasures(db, ctx.clock.now());
+      await deps.afterRestore(ws, db);
       ctx.log.info({ workspace: ws.id, schemaVersion: header.schemaVersion, reErased }, 'backup restored');
       return ok({
         restored: { file, createdAt: header.createdAt, schemaVersion: header.schemaVersion, bytes: header.bytes },

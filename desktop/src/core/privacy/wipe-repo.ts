@@ -13,8 +13,13 @@ export async function withSecureDelete<T>(db: Db, work: () => T | Promise<T>): P
   try {
     const result = await work();
     db.exec('VACUUM');
-    const [checkpoint] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-    if (checkpoint && checkpoint.busy !== 0) throw new Error('the WAL could not be truncated: another connection is reading the workspace');
+    // Another connection (the sync worker) in the middle of a read holds the WAL: wait for it, briefly.
+    for (let attempt = 0; ; attempt++) {
+      const [checkpoint] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (!checkpoint || checkpoint.busy === 0) break;
+      if (attempt >= 50) throw new Error('the WAL could not be truncated: another connection kept reading the workspace');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     return result;
   } finally {
     db.pragma(`secure_delete = ${before}`);
