@@ -139,6 +139,23 @@ describe('appJobs', () => {
     expect(calls).toEqual(['status.get', 'sync.redirector w1', 'sync.redirector w2', 'status.get', 'sync.stripe w2', 'status.get', 'fx.refresh w2']);
   });
 
+  it('purges past the retention daily and backs up every workspace, connected or not, when its backup is due', async () => {
+    const calls: string[] = [];
+    const core = {
+      call: async (method: string, args: { workspace?: string; ifDue?: boolean }) => {
+        calls.push(`${method} ${args.workspace ?? ''}${args.ifDue ? ' ifDue' : ''}`.trim());
+        return method === 'status.get' ? status([{ id: 'w1', name: 'Shop', redirector: false, stripe: false }]) : ok({});
+      },
+    };
+    const jobs = appJobs(core as never);
+    const retention = jobs.find((j) => j.id === 'retention')!;
+    const backup = jobs.find((j) => j.id === 'backup')!;
+    expect([retention.everyMs, backup.everyMs]).toEqual([86_400_000, 3_600_000]);
+    expect(await retention.run()).toMatchObject({ ok: true });
+    expect(await backup.run()).toMatchObject({ ok: true });
+    expect(calls).toEqual(['status.get', 'privacy.purge w1', 'status.get', 'backup.create w1 ifDue']);
+  });
+
   it("keeps what a sync skipped or the redirector refused: the run succeeds and logs a warning for each", async () => {
     const core = {
       call: async (method: string) => {

@@ -176,7 +176,7 @@ async function eachConnected(core: Caller, connected: (s: { redirector: { connec
   return problems.length === 0 ? { ok: true, value: { warnings } } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
 }
 
-/** The desktop's schedule: clicks every 5 minutes, Stripe hourly, the ECB's exchange rates daily. */
+/** The desktop's schedule: clicks every 5 minutes, Stripe hourly, the ECB's exchange rates daily, retention daily, backups when due. */
 export function appJobs(core: Caller): Job[] {
   return [
     {
@@ -197,6 +197,19 @@ export function appJobs(core: Caller): Job[] {
       everyMs: ECB_EVERY_MS,
       // Only where there is money to convert; fx.refresh itself skips a day already fetched.
       run: () => eachConnected(core, (s) => s.stripe.connected, (id) => core.call('fx.refresh', { workspace: id })),
+    },
+    {
+      id: 'retention',
+      label: 'Delete clicks, page views and identities past the retention period',
+      everyMs: DAY_MS,
+      run: () => eachConnected(core, () => true, (id) => core.call('privacy.purge', { workspace: id })),
+    },
+    {
+      id: 'backup',
+      label: 'Back up each workspace (encrypted)',
+      // Hourly look; each workspace's own setting (daily by default) says when one is due.
+      everyMs: HOUR_MS,
+      run: () => eachConnected(core, () => true, (id) => core.call('backup.create', { workspace: id, ifDue: true })),
     },
   ];
 }
