@@ -12,6 +12,7 @@ const Links = lazy(() => import('./screens/Links').then((m) => ({ default: m.Lin
 const Customers = lazy(() => import('./screens/Customers').then((m) => ({ default: m.Customers })));
 const Affiliates = lazy(() => import('./screens/Affiliates').then((m) => ({ default: m.Affiliates })));
 const SyncStatus = lazy(() => import('./screens/SyncStatus').then((m) => ({ default: m.SyncStatus })));
+const Privacy = lazy(() => import('./screens/Privacy').then((m) => ({ default: m.Privacy })));
 const Settings = lazy(() => import('./screens/Settings').then((m) => ({ default: m.Settings })));
 const Onboarding = lazy(() => import('./screens/Onboarding').then((m) => ({ default: m.Onboarding })));
 
@@ -21,6 +22,7 @@ const LABELS: Record<Route, string> = {
   customers: 'Customers',
   affiliates: 'Affiliates',
   sync: 'Sync',
+  privacy: 'Privacy',
   settings: 'Settings',
   onboarding: 'Set up',
 };
@@ -148,6 +150,8 @@ function Screen({ route }: { route: Route }) {
       return <Affiliates />;
     case 'sync':
       return <SyncStatus />;
+    case 'privacy':
+      return <Privacy />;
     case 'settings':
       return <Settings />;
     case 'onboarding':

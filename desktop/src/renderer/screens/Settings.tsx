@@ -14,6 +14,7 @@ export function Settings() {
     <section>
       <h1>Settings</h1>
       <AttributionSettingsForm />
+      <DataSettingsForm />
       <ExchangeRates />
     </section>
   );
@@ -158,5 +159,83 @@ function ExchangeRates() {
       </button>
       <ErrorNote error={refresh.error} />
     </div>
+  );
+}
+
+/** How long data is kept here and on the redirector, which Stripe metadata is kept, and the backups. */
+function DataSettingsForm() {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const [settings, reload] = useResult(() => rpc.call('privacy.settings', { workspace: ws.id }), [ws.id]);
+  const [cloud, reloadCloud] = useResult(() => rpc.call('privacy.cloudSettings', { workspace: ws.id }), [ws.id]);
+  const save = useAction((input: { retentionDays: number; metadataKeys: string[]; backupDir: string | null; backupKeep: number }) => rpc.call('privacy.saveSettings', { workspace: ws.id, ...input }));
+  const saveCloud = useAction((retentionDays: number) => rpc.call('privacy.saveCloudSettings', { workspace: ws.id, retentionDays }));
+  const [notice, setNotice] = useState<string | null>(null);
+  if (settings.state === 'loading') return <Loading what="data settings" />;
+  if (settings.state === 'error') return <ErrorNote error={settings.error} />;
+  const s = settings.value;
+  const submit = async (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    setNotice(null);
+    const f = new FormData(e.currentTarget);
+    const dir = String(f.get('backupDir') ?? '').trim();
+    const r = await save.act({
+      retentionDays: Number(f.get('retentionDays')),
+      metadataKeys: String(f.get('metadataKeys') ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+      backupDir: dir === '' ? null : dir,
+      backupKeep: Number(f.get('backupKeep')),
+    });
+    if (!r.ok) return;
+    const cloudDays = f.get('cloudRetentionDays');
+    if (cloud.state === 'ok' && cloudDays !== null && Number(cloudDays) !== cloud.value.retentionDays) {
+      const c = await saveCloud.act(Number(cloudDays));
+      if (!c.ok) return;
+      reloadCloud();
+    }
+    setNotice('Saved.');
+    reload();
+  };
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} aria-label="Data and privacy settings" key={JSON.stringify(s)}>
+      <h2>Data and privacy</h2>
+      <div className="grid">
+        <label>
+          Keep clicks, page views and identities here (days)
+          <input name="retentionDays" type="number" min={30} max={3650} defaultValue={s.retentionDays} required />
+        </label>
+        <label>
+          Keep them on the redirector (days)
+          {cloud.state === 'ok' ? (
+            <input name="cloudRetentionDays" type="number" min={1} max={3650} defaultValue={cloud.value.retentionDays} required />
+          ) : (
+            <span className="muted">{cloud.state === 'loading' ? '…' : cloud.error.message}</span>
+          )}
+        </label>
+        <label>
+          Stripe metadata keys kept (comma-separated; every other key is dropped)
+          <input name="metadataKeys" defaultValue={s.metadataKeys.join(', ')} />
+        </label>
+        <label>
+          Backup folder (empty: beside the workspace)
+          <input name="backupDir" defaultValue={s.backupDir ?? ''} placeholder="/path/to/backups" />
+        </label>
+        <label>
+          Backups kept
+          <input name="backupKeep" type="number" min={1} max={365} defaultValue={s.backupKeep} required />
+        </label>
+      </div>
+      <p className="muted">
+        Payments, refunds and commissions are accounting records and stay. Last purge {formatAgo(s.lastPurgeAt)}; last backup {formatAgo(s.lastBackupAt)} (encrypted, every {s.backupEveryHours} hours).
+      </p>
+      <button type="submit" disabled={save.busy || saveCloud.busy}>
+        Save
+      </button>
+      <ErrorNote error={save.error ?? saveCloud.error} />
+      {notice && (
+        <p className="notice" role="status">
+          {notice}
+        </p>
+      )}
+    </form>
   );
 }

@@ -1,0 +1,63 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { systemClock } from '@revtrail/shared';
+import { EncryptedFileSecretStore } from '../src/core/secrets/encrypted-file';
+import { buildRenderer } from '../src/launch/build-renderer';
+import { startBrowserMode, type BrowserMode } from '../src/launch/browser-mode';
+import { chromiumMissing, launchChromium, quietLog, SCREENSHOTS } from './support';
+
+// The Privacy screen in browser mode: a person found by email and visitor id, an erasure, the request log.
+describe.skipIf(chromiumMissing)('Privacy screen', () => {
+  let dir: string;
+  let app: BrowserMode;
+  let browser: Browser;
+  let page: Page;
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-privacy-'));
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const staticDir = await buildRenderer(join(dir, 'renderer'));
+    app = await startBrowserMode({
+      dataDir: join(dir, 'data'),
+      clock: systemClock,
+      log: quietLog,
+      secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
+      staticDir,
+      localRedirector: { port: 0 },
+      schedule: false,
+    });
+    expect((await app.host.dispatch('workspaces.add', { name: 'Shop' })).ok).toBe(true);
+    // Emails are looked up by their hash under the redirector's key: the local redirector provides one.
+    expect((await app.host.dispatch('shell.useLocalRedirector', {})).ok).toBe(true);
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('finds by email, refuses a malformed visitor id with what one looks like, and logs each request', async () => {
+    await page.goto(app.url);
+    await page.getByRole('link', { name: 'Privacy' }).click();
+    await page.getByRole('heading', { name: 'Privacy' }).waitFor();
+    await page.getByLabel('Email address', { exact: true }).fill('alice@example.com');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByRole('table', { name: 'Found' }).waitFor();
+    expect(await page.locator('[data-section="found"]').textContent()).toContain('records found');
+    await shot('privacy-00-found-by-email');
+    await page.getByLabel('Find by').selectOption('visitor');
+    await page.getByLabel('Visitor id (rt_vid cookie)', { exact: true }).fill('short');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByText(/22 characters/).first().waitFor();
+    await page.getByRole('table', { name: 'Requests handled' }).waitFor();
+    expect(await page.getByRole('table', { name: 'Requests handled' }).locator('tbody tr').count()).toBe(1);
+    await shot('privacy-01-found-and-log');
+  }, 60_000);
+});
