@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
-import { destinationRulesFor, err, ok, parseLinkInput, slugProblem, type Clock } from '@revtrail/shared';
+import { destinationRulesFor, err, internalError, ok, parseLinkInput, slugProblem, type AppError, type Clock } from '@revtrail/shared';
 import type { CoreApi, CoreArgs, CoreEvents, CoreMethod, CoreResult, WorkspaceStatus } from './api';
+import { DatabaseTooNewError } from './db/migrate';
 import { openDatabase, type Db } from './db/open';
 import { createAffiliateHandlers } from './affiliates/handlers';
 import { syncAffiliateLedger } from './affiliates/ledger';
@@ -16,7 +17,8 @@ import { checkRedirectorAddress } from './redirector/address';
 import { discardLinkPush, listLinkPushes, listLinks, queueLinkPush, requeueLinkPush } from './redirector/repo';
 import { pullRedirector, pushLinksNow } from './redirector/sync';
 import { listResourceStates } from './sync-state/repo';
-import type { SecretStore } from './secrets/types';
+import { readOnlyMessage } from './secrets/choose';
+import { SecretUnreadableError, type SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
 import { createStripeClient } from './stripe/client';
 import { nothingRead } from './stripe/failures';
@@ -32,6 +34,8 @@ export interface CoreDeps {
   dataDir: string;
   clock: Clock;
   log: CoreLogger;
+  /** The log file, named by the message of an `internal` error. */
+  logFile?: string;
   secrets: SecretStore;
   fetch?: typeof fetch;
   /** Where the Stripe API lives (a fake in tests, REVTRAIL_STRIPE_API_BASE in the CLI); Stripe when absent. */
@@ -49,19 +53,61 @@ export interface Core {
 const secretName = (ws: Workspace, what: SecretKind) => `ws_${ws.id}.${what}`;
 
 /** A Stripe failure as a value; the message never carries the key (Stripe's own messages may quote part of it). */
-function fromStripeError(e: unknown) {
+function fromStripeError(e: unknown, stored = true) {
   if (!(e instanceof Stripe.errors.StripeError)) throw e;
   if (e instanceof Stripe.errors.StripeAuthenticationError) {
-    return err('unauthorized', 'Stripe refused the key: it is invalid or was revoked. Create a new restricted key and run `revtrail connect stripe`.');
+    // A key that worked and stops working was revoked (or rolled); a key being connected is just refused.
+    return err(
+      stored ? 'key_revoked' : 'unauthorized',
+      stored
+        ? 'Stripe no longer accepts the saved key: it was revoked or rolled. Create a new restricted key and connect Stripe again (Settings, or `revtrail connect stripe`).'
+        : 'Stripe refused the key: it is invalid or was revoked. Create a new restricted key and run `revtrail connect stripe`.',
+    );
   }
   if (e.code === 'account_invalid') {
     return err('forbidden', 'The key cannot read that connected account: check the acct_ id, and that your platform still has access to it in Stripe Connect.');
   }
-  if (e instanceof Stripe.errors.StripePermissionError) return err('forbidden', 'The Stripe key may not read this account: check its permissions (and the connected account).');
-  if (e instanceof Stripe.errors.StripeConnectionError) return err('unavailable', 'Stripe did not answer; what was read so far is kept. Try again later.');
+  if (e instanceof Stripe.errors.StripePermissionError) {
+    return err('permission_missing', 'The Stripe key may not read this account: give the restricted key Read on what Revtrail lists (Developers → API keys → the key → Edit), and check the connected account.');
+  }
+  if (e instanceof Stripe.errors.StripeConnectionError) return err('unreachable', 'Stripe did not answer: check this computer is online, then sync again; what was read so far is kept.');
   if (e.statusCode === 429) return err('rate_limited', 'Stripe kept answering "too many requests"; what was read so far is kept. Try again in a few minutes.');
   if ((e.statusCode ?? 0) >= 500) return err('unavailable', `Stripe answered ${e.statusCode}; what was read so far is kept. Try again later.`);
   throw e;
+}
+
+const READ_ONLY_ERRNO = new Set(['EROFS', 'EACCES', 'EPERM']);
+const READ_ONLY_SQLITE = /^SQLITE_(READONLY|CANTOPEN)/;
+
+/** What each kind of secret belongs to, in the words of the screen that reconnects it. */
+function secretOwner(secretName: string): string {
+  if (secretName.startsWith('local_redirector.')) return 'the local redirector: restart Revtrail to make it new, then use the local redirector again on the Sync screen';
+  if (secretName.endsWith('.stripe_key')) return 'Stripe: paste a restricted key again (Sync screen, or `revtrail connect stripe`)';
+  return 'the redirector: paste its sync token again (Sync screen, or `revtrail connect redirector`)';
+}
+
+/**
+ * Throws a user can act on, as the error that says how: a database from a newer Revtrail, a secret this
+ * machine cannot read back, a data folder on a read-only disk, a database held by a running rebuild.
+ * Anything else is a bug (null).
+ */
+function expectedFailure(e: unknown, dataDir: string, registry: WorkspaceRegistry): AppError | null {
+  if (e instanceof DatabaseTooNewError) {
+    return { code: 'database_too_new', message: `${e.message} Revtrail left it as it is: install the newer version (or open a backup made by this one).`, details: { found: e.found, known: e.known } };
+  }
+  if (e instanceof SecretUnreadableError) {
+    const wsId = /^ws_([^.]+)\./.exec(e.secretName)?.[1];
+    const ws = wsId ? registry.list().find((w) => w.id === wsId) : undefined;
+    return {
+      code: 'secret_unreadable',
+      message: `Revtrail cannot read a saved credential${ws ? ` of "${ws.name}"` : ''} (${e.reason}). Reconnect ${secretOwner(e.secretName)}. Nothing else was changed.`,
+      details: { secret: e.secretName },
+    };
+  }
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && (READ_ONLY_ERRNO.has(code) || READ_ONLY_SQLITE.test(code))) return { code: 'read_only', message: readOnlyMessage(dataDir, e) };
+  if (code === 'SQLITE_BUSY') return { code: 'unavailable', message: 'This workspace is busy with a sync or a ledger rebuild: try again in a moment.' };
+  return null;
 }
 
 /** The desktop's engine: the same object behind the Electron app, the browser mode and the CLI. */
@@ -122,6 +168,15 @@ export function createCore(deps: CoreDeps): Core {
         return ok({ slug, pushed: false, message: `Saved here; it goes at the next sync, since the redirector could not take it now: ${e.message}` });
       }
       return fromRedirectorError(e);
+    }
+  };
+  /** Whether a connection's secret is there and readable: an unreadable one shows as not connected, to reconnect. */
+  const usable = async (read: () => Promise<unknown>) => {
+    try {
+      return (await read()) !== null;
+    } catch (e) {
+      if (e instanceof SecretUnreadableError) return false;
+      throw e;
     }
   };
   const slugArg = (slug: unknown) => (typeof slug === 'string' ? slugProblem(slug) : 'slug: required');
@@ -291,7 +346,7 @@ export function createCore(deps: CoreDeps): Core {
         deps.log.info({ workspace: ws.id, mode: verdict.mode, account: stripeAccount, missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
         return ok({ workspace: updated, mode: verdict.mode, checks });
       } catch (e) {
-        return fromStripeError(e);
+        return fromStripeError(e, false);
       }
     },
 
@@ -344,8 +399,8 @@ export function createCore(deps: CoreDeps): Core {
         const pulled = resources.filter((r) => r.source === 'redirector' && r.lastPullAt !== null).map((r) => r.lastPullAt!);
         workspaces.push({
           workspace: ws,
-          redirector: { connected: (await redirectorClient(ws)) !== null, lastPullAt: pulled.length ? Math.max(...pulled) : null },
-          stripe: { connected: (await stripeKey(ws)) !== null, lastPullAt: lastStripePullAt(d) },
+          redirector: { connected: await usable(() => redirectorClient(ws)), lastPullAt: pulled.length ? Math.max(...pulled) : null },
+          stripe: { connected: await usable(() => stripeKey(ws)), lastPullAt: lastStripePullAt(d) },
           counts: { links: n('links'), clicks: n('clicks'), pageviews: n('pageviews'), identities: n('identities'), ...stripeCounts(d) },
           resources,
           linkPushes: listLinkPushes(d),
@@ -362,8 +417,13 @@ export function createCore(deps: CoreDeps): Core {
       try {
         return await handler(args ?? ({} as typeof args));
       } catch (e) {
-        deps.log.error({ method, err: (e as Error).message }, 'core call failed');
-        return err('internal', 'Something went wrong inside Revtrail; it has been logged.') as CoreResult<typeof method>;
+        const expected = expectedFailure(e, deps.dataDir, registry);
+        if (expected) {
+          deps.log.info({ method, code: expected.code }, expected.message);
+          return { ok: false, error: expected } as CoreResult<typeof method>;
+        }
+        deps.log.error({ method, err: e }, 'core call failed');
+        return internalError(deps.logFile) as CoreResult<typeof method>;
       }
     },
     on(event, listener) {
