@@ -78,6 +78,8 @@ describe('privacy requests through the core', () => {
     expect(found.local).toMatchObject({ clicks: 2, pageviews: 1, identities: 1, stripe_customers: 1, stripe_charges: charges.length, stripe_subscriptions: 1 });
     expect(found.local.stripe_refunds).toBeGreaterThanOrEqual(2);
     expect(found.linked).toEqual({ visitors: 1, emails: 1, customers: 1 });
+    // What the redirector still holds of her, through its people lookup.
+    expect(found.cloud).toEqual({ reached: true, counts: { clicks: 2, pageviews: 1, identities: 1 } });
 
     // The export lists each of her clicks, pageviews, identities and payments, with a glossary.
     const exported = must(await w.core.call('privacy.export', { workspace: w.workspaceId, email: 'alice@example.com' }));
