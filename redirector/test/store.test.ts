@@ -101,3 +101,39 @@ describe('DynamoStore feeds', () => {
     expect(page.items).toHaveLength(1);
   });
 });
+
+describe('DynamoStore.putEventsOnce', () => {
+  it('stores each event once when some are already in the table', async () => {
+    const { store, clock } = await freshStore();
+    const [a, b] = [click(clock.now(), 'a'), click(clock.now(), 'b', 'OtherTestVisitor012345')];
+    await store.putEvents([{ kind: 'clicks', item: a }]);
+    expect(await store.putEventsOnce([{ kind: 'clicks', item: a }, { kind: 'clicks', item: b }])).toEqual({ written: 1, present: 1 });
+    clock.advance(1);
+    expect((await store.readFeed('clicks', null, 100, clock.now())).items.map((c) => c.utm.utm_content).sort()).toEqual(['a', 'b']);
+  });
+
+  // A SIGKILL between the embedded store's write of an item and of its index entry leaves the index
+  // naming an item the table never got: the index alone must not count as stored.
+  it('writes an event the visitor index names but the table does not hold', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 24, 12));
+    const client = (await sharedDynamo()).client();
+    const store = new DynamoStore({ tableName: `store_${process.pid}_${n++}`, retentionDays: 90, client, clock });
+    await store.ensureTable(clock.now());
+    const ghost = click(clock.now(), 'ghost');
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        const input = args.input as { IndexName?: string };
+        if (context.commandName === 'QueryCommand' && input.IndexName === 'byVisitor') {
+          const items = ((out.output as { Items?: unknown[] }).Items ??= []);
+          items.push({ pk: `C#2026-11-24`, sk: newEventId(clock.now()), e: { id: ghost.id } });
+        }
+        return out;
+      },
+      { step: 'initialize', priority: 'high', name: 'orphanIndexEntry' },
+    );
+    expect(await store.putEventsOnce([{ kind: 'clicks', item: ghost }])).toEqual({ written: 1, present: 0 });
+    clock.advance(1);
+    expect((await store.readFeed('clicks', null, 100, clock.now())).items.map((c) => c.id)).toEqual([ghost.id]);
+  });
+});
