@@ -26,13 +26,23 @@ export class DatabaseTooNewError extends Error {
 }
 
 /**
+ * The database's schema version, read without writing anything; throws for one newer than `migrations`
+ * know, so a database from a newer Revtrail can be refused before any write pragma touches it.
+ */
+export function refuseNewer(db: Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) throw new DatabaseTooNewError(current, latest);
+  return current;
+}
+
+/**
  * Applies the migrations newer than the database's `user_version`, each in its own transaction with the
  * version bump, so a crash leaves the database at a whole version. Never runs "down", never deletes.
  */
 export function migrate(db: Database, migrations: Migration[] = loadMigrations()): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const current = refuseNewer(db, migrations);
   const latest = migrations.at(-1)?.version ?? 0;
-  if (current > latest) throw new DatabaseTooNewError(current, latest);
   for (const m of migrations) {
     if (m.version <= current) continue;
     db.transaction(() => {

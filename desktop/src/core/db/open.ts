@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { migrate } from './migrate';
+import { migrate, refuseNewer } from './migrate';
 
 export type Db = Database.Database;
 
@@ -7,10 +7,12 @@ export type Db = Database.Database;
 export function openDatabase(path: string): Db {
   const db = new Database(path);
   try {
+    db.pragma('busy_timeout = 5000');
+    // journal_mode = WAL rewrites the file's header: a database from a newer Revtrail is refused before it.
+    refuseNewer(db);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
     migrate(db);
     return db;
   } catch (e) {
