@@ -42,6 +42,11 @@ export interface Config {
   httpsOnly: boolean;
   /** Links may point at loopback and private-network addresses: only for a local redirector trying a site on this machine. */
   allowPrivateDestinations: boolean;
+  /**
+   * Local journal: events held in memory while the disk refuses writes (disk full), written when it takes
+   * them again; past this many, clicks still redirect but are dropped and counted in /status.
+   */
+  journalBufferEvents: number;
   /** SQS queue of clicks that could not be written in time (Lambda); null locally. */
   spillQueueUrl: string | null;
   /**
@@ -135,6 +140,7 @@ export function parseConfig(env: Env): ConfigResult {
     originSecret: env.REVTRAIL_ORIGIN_SECRET ? secret(env, 'REVTRAIL_ORIGIN_SECRET', problems) : null,
     httpsOnly: false,
     allowPrivateDestinations: flag(ALLOW_PRIVATE_SETTING),
+    journalBufferEvents: int('REVTRAIL_JOURNAL_BUFFER_EVENTS', 100, 1_000_000, 20_000),
     spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
     consent,
     honorGpc: flag('REVTRAIL_HONOR_GPC', true),

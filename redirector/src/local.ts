@@ -80,8 +80,8 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const dynamo = opts.dynamo ?? (await startEmbeddedDynamo({ path: join(dataDir, 'dynamodb') }));
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
   await store.ensureTable(clock.now());
-  const spill = await Journal.open({ dir: join(dataDir, 'journal'), legacyDir: join(dataDir, 'spill'), log, now: () => clock.now() });
-  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill } });
+  const spill = await Journal.open({ dir: join(dataDir, 'journal'), legacyDir: join(dataDir, 'spill'), log, now: () => clock.now(), bufferMax: config.journalBufferEvents });
+  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore: () => dynamo.compact() });
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
   const port = (app.server.address() as { port: number }).port;
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;
@@ -107,10 +107,14 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
       });
     // The journal moves into the store every quarter second; with the store down, the next tick retries.
     timers.push(setInterval(() => void quietly('journal ingest', replaySpill()), INGEST_EVERY_MS));
-    timers.push(setInterval(() => void quietly('purge', store.purgeExpired(clock.now())), PURGE_EVERY_MS));
+    // Expired items leave the files too, not only the table: the purge is followed by a compaction.
+    const purge = async () => {
+      if ((await store.purgeExpired(clock.now())) > 0) await dynamo.compact();
+    };
+    timers.push(setInterval(() => void quietly('purge', purge()), PURGE_EVERY_MS));
     for (const t of timers) t.unref();
     void quietly('journal ingest', replaySpill());
-    void quietly('purge', store.purgeExpired(clock.now()));
+    void quietly('purge', purge());
   }
 
   return {

@@ -54,10 +54,10 @@ export interface Load {
 }
 
 /** Starts the load generator (test/faults/load.ts) in its own process against `url` (a link's URL). */
-export function startLoad(opts: { url: string; run: string; out: string; durationMs: number; concurrency?: number }): Load {
+export function startLoad(opts: { url: string; run: string; out: string; durationMs: number; concurrency?: number; max?: number }): Load {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'load.ts'), '--url', opts.url, '--run', opts.run, '--out', opts.out, '--duration-ms', String(opts.durationMs), '--concurrency', String(opts.concurrency ?? 32), '--max', '100000'],
+    ['--import', 'tsx', join(import.meta.dirname, 'load.ts'), '--url', opts.url, '--run', opts.run, '--out', opts.out, '--duration-ms', String(opts.durationMs), '--concurrency', String(opts.concurrency ?? 32), '--max', String(opts.max ?? 100_000)],
     { cwd: join(import.meta.dirname, '..', '..'), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
