@@ -1,20 +1,26 @@
-/** Expected failures are values; throw only for bugs. */
-export type AppErrorCode =
-  | 'invalid_input'
-  | 'not_found'
-  | 'unauthorized'
-  | 'forbidden'
-  | 'conflict'
-  | 'rate_limited'
-  | 'unavailable'
-  | 'internal'
+/**
+ * Expected failures are values; throw only for bugs. Listed as values so each edge that maps every code
+ * (the CLI's exit codes) is checked against the whole list.
+ */
+export const APP_ERROR_CODES = [
+  'invalid_input',
+  'not_found',
+  'unauthorized',
+  'forbidden',
+  'conflict',
+  'rate_limited',
+  'unavailable',
+  'internal',
   // Failures a desktop user acts on, each with its own next step (the desktop's edges show the message).
-  | 'database_too_new'
-  | 'secret_unreadable'
-  | 'key_revoked'
-  | 'permission_missing'
-  | 'unreachable'
-  | 'read_only';
+  'database_too_new',
+  'secret_unreadable',
+  'key_revoked',
+  'permission_missing',
+  'unreachable',
+  'read_only',
+] as const;
+
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 
 export interface AppError {
   code: AppErrorCode;

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
 import { silentLogger } from '@revtrail/redirector/log';
@@ -110,6 +111,23 @@ describe('revtrail CLI', () => {
     const down = await cli(['connect', 'redirector', '--url', 'http://127.0.0.1:9'], { env: { REVTRAIL_SYNC_TOKEN: TOKEN } });
     expect(down.code).toBe(5);
     expect(down.err).toContain('did not answer');
+  }, 30_000);
+
+  it('refuses a database from a newer Revtrail with exit 6, the version found and what to do, and leaves it as it was', async () => {
+    const home = join(dir, 'home-newer');
+    const env = { REVTRAIL_HOME: home };
+    expect((await cli(['workspace', 'add', 'Future'], { env })).code).toBe(0);
+    expect((await cli(['links', 'list'], { env })).code).toBe(0);
+    const [wsId] = readdirSync(join(home, 'workspaces'));
+    const path = join(home, 'workspaces', wsId!, 'workspace.sqlite');
+    const db = new Database(path);
+    db.pragma('user_version = 999');
+    db.close();
+    const before = readFileSync(path);
+    const run = await cli(['links', 'list'], { env });
+    expect([run.code, run.err]).toEqual([6, expect.stringMatching(/schema 999; this version knows \d+.*install the newer version/)]);
+    expect(run.err).not.toMatch(/Something went wrong|\n\s+at /);
+    expect(readFileSync(path).equals(before)).toBe(true);
   }, 30_000);
 
   it.each([

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { internalMessage, systemClock, type AppErrorCode } from '@revtrail/shared';
+import { internalMessage, systemClock } from '@revtrail/shared';
 import { createCore, type Core } from '../core/core';
 import { chooseSecretStore } from '../core/secrets/choose';
 import { createFileLogger, redactingStore } from '../host/log-file';
@@ -8,6 +8,7 @@ import { backupCommand, PRIVACY_OPTIONS, PRIVACY_USAGE, privacyCommand, type Pri
 import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
 import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
+import { exitCodeOf } from './exit-codes';
 import { defaultDataDir, defaultSecretKeyFile } from './paths';
 
 const USAGE = `Usage: revtrail <command> [options]
@@ -59,24 +60,6 @@ Exit codes: 0 done (sync: also when some resources were skipped, with a warning 
 (a bug: the message names the log file, <data-dir>/logs/revtrail.log), 2 bad usage or input, 3 not found or not
 set up, 4 refused, revoked or unreadable credentials or a missing permission (reconnect that service),
 5 service unreachable, 6 the data folder cannot be used (a database from a newer Revtrail, a read-only disk).`;
-
-/** The one place result codes become exit codes. */
-const EXIT: Record<AppErrorCode, number> = {
-  invalid_input: 2,
-  conflict: 2,
-  not_found: 3,
-  unauthorized: 4,
-  forbidden: 4,
-  rate_limited: 5,
-  unavailable: 5,
-  internal: 1,
-  key_revoked: 4,
-  permission_missing: 4,
-  secret_unreadable: 4,
-  unreachable: 5,
-  database_too_new: 6,
-  read_only: 6,
-};
 
 class UsageError extends Error {}
 
@@ -241,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
   const chosen = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: process.env.REVTRAIL_SECRETS, env: process.env });
   if (!chosen.ok) {
     process.stderr.write(`${chosen.error.message}\n`);
-    return EXIT[chosen.error.code];
+    return exitCodeOf(chosen.error.code);
   }
   // The same log file as the app's; warnings also go to the terminal.
   const fileLog = createFileLogger({ dataDir });
@@ -265,7 +248,7 @@ export async function main(argv: string[]): Promise<number> {
     const r: CommandOutput = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values);
     if (!r.ok) {
       process.stderr.write(`${r.error.message}\n`);
-      return EXIT[r.error.code];
+      return exitCodeOf(r.error.code);
     }
     for (const w of r.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
     process.stdout.write(`${values.json ? JSON.stringify(r.value, null, 2) : r.text}\n`);

@@ -105,7 +105,7 @@ function grantStep(what: string): string {
 
 const APP_CODE: Record<StripeFailureCode, AppErrorCode> = {
   not_found: 'not_found',
-  permission_missing: 'forbidden',
+  permission_missing: 'permission_missing',
   unavailable: 'unavailable',
   rate_limited: 'rate_limited',
   rejected: 'invalid_input',

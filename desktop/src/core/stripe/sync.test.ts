@@ -452,7 +452,7 @@ describe('core: sync.stripe', () => {
       const nothing = fake.state.addRestrictedKey([]);
       secrets.set(`ws_${id}.stripe_key`, nothing);
       const none = await core.call('sync.stripe', {});
-      expect(none).toMatchObject({ ok: false, error: { code: 'forbidden', message: expect.stringMatching(/^Nothing could be read from Stripe\. /) } });
+      expect(none).toMatchObject({ ok: false, error: { code: 'permission_missing', message: expect.stringMatching(/^Nothing could be read from Stripe\. /) } });
       expect(!none.ok && (none.error.details as { skipped: unknown[] }).skipped).toHaveLength(8);
 
       secrets.set(`ws_${id}.stripe_key`, fake.keys.revoked);
