@@ -21,8 +21,8 @@ Options:
   -h, --help         this help
 
 Environment: REVTRAIL_LOCAL_REDIRECTOR_PORT (default 8787), REVTRAIL_ALLOWED_ORIGINS (sites whose pixel
-may report to the local redirector), REVTRAIL_SECRETS=keychain|file (as for the revtrail command),
-REVTRAIL_STRIPE_API_BASE (a Stripe stand-in, for tests).`;
+may report to the local redirector), REVTRAIL_SECRETS=keychain|safe-storage|file (for a new data folder;
+safe-storage in the app only), REVTRAIL_STRIPE_API_BASE (a Stripe stand-in, for tests).`;
 
 const log: CoreLogger = {
   info: () => undefined,
