@@ -7,12 +7,12 @@ import type { Server } from 'node:http';
 import dynalite from 'dynalite';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { newEventId, newVisitorId, type Click, type FeedPage } from '@revtrail/shared';
+import { newVisitorId, type Click, type FeedPage } from '@revtrail/shared';
 import { Journal } from '../src/journal/journal';
 import { silentLogger } from '../src/log';
 import { DynamoStore } from '../src/store/dynamo';
 import type { EventRecord, Store } from '../src/store/types';
-import { closeSharedDynamo, sharedDynamo } from './support';
+import { closeSharedDynamo, sharedDynamo, testClick } from './support';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -23,32 +23,7 @@ afterAll(closeSharedDynamo);
 const noPause = async () => undefined;
 
 function click(i: number, over: Partial<Click> = {}): EventRecord {
-  const at = Date.now();
-  return {
-    kind: 'clicks',
-    item: {
-      id: newEventId(at),
-      slug: 'spring',
-      at,
-      visitorId: newVisitorId(),
-      referrerHost: null,
-      referrerUrl: null,
-      device: 'desktop',
-      browser: 'Chrome',
-      os: 'macOS',
-      country: null,
-      ipHash: null,
-      clickIds: {},
-      utm: { utm_content: String(i) },
-      bot: false,
-      botReason: null,
-      duplicate: false,
-      channel: 'Ads',
-      campaign: null,
-      partnerId: null,
-      ...over,
-    },
-  };
+  return { kind: 'clicks', item: testClick(Date.now(), String(i), { visitorId: newVisitorId(), channel: 'Ads', ...over }) };
 }
 
 function tempDir(): string {

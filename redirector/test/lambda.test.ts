@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
 import type { LambdaResponse } from '@fastify/aws-lambda';
-import { newEventId } from '@revtrail/shared';
 import { DynamoStore } from '../src/store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded';
-import { CHROME_UA } from './support';
+import { CHROME_UA, testClick } from './support';
 
 // The Lambda handler as deployed: config from SST's linked resources (SST_RESOURCE_* variables, as SST sets
 // them), DynamoDB through the SDK's default client pointed at dynalite by AWS_ENDPOINT_URL_DYNAMODB.
@@ -196,30 +195,7 @@ describe('Lambda handler', () => {
   it('replays spill messages into the table (replay.ts), skipping events already there and failing only the bad message', async () => {
     const { handler: replay } = await import('../src/replay');
     const at = Date.now();
-    const click = (n: number) => ({
-      kind: 'clicks',
-      item: {
-        id: newEventId(at),
-        slug: 'spring',
-        at,
-        visitorId: 'SpillVisitor0123456789',
-        referrerHost: null,
-        referrerUrl: null,
-        device: 'desktop',
-        browser: 'Chrome',
-        os: 'macOS',
-        country: null,
-        ipHash: null,
-        clickIds: {},
-        utm: { utm_content: `spill-${n}` },
-        bot: false,
-        botReason: null,
-        duplicate: false,
-        channel: 'Newsletter',
-        campaign: null,
-        partnerId: null,
-      },
-    });
+    const click = (n: number) => ({ kind: 'clicks' as const, item: testClick(at, `spill-${n}`, { visitorId: 'SpillVisitor0123456789' }) });
     const clicks = [click(1), click(2), click(3)];
     const message = (id: string, body: unknown) => ({ messageId: id, body: JSON.stringify(body) });
     const event = { Records: [message('m1', clicks.slice(0, 2)), message('m2', [{ kind: 'clicks' }]), message('m3', clicks.slice(1))] };

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, newEventId, type Click, type FeedPage } from '@revtrail/shared';
 import { DynamoStore } from '../src/store/dynamo';
-import { ManualClock, closeSharedDynamo, sharedDynamo } from './support';
+import { ManualClock, closeSharedDynamo, sharedDynamo, testClick } from './support';
 
 afterAll(closeSharedDynamo);
 
@@ -14,27 +14,7 @@ async function freshStore(retentionDays = 90) {
 }
 
 function click(at: number, content: string, visitorId = 'StoreTestVisitor012345'): Click {
-  return {
-    id: newEventId(at),
-    slug: 's',
-    at,
-    visitorId,
-    referrerHost: null,
-    referrerUrl: null,
-    device: 'desktop',
-    browser: null,
-    os: null,
-    country: null,
-    ipHash: null,
-    clickIds: {},
-    utm: { utm_content: content },
-    bot: false,
-    botReason: null,
-    duplicate: false,
-    channel: 'c',
-    campaign: null,
-    partnerId: null,
-  };
+  return testClick(at, content, { visitorId });
 }
 
 describe('DynamoStore feeds', () => {

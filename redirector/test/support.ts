@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Clock } from '@revtrail/shared';
+import { newEventId, type Click, type Clock } from '@revtrail/shared';
 import { buildApp, type RevtrailApp } from '../src/app';
 import { configOrThrow, type Config } from '../src/config';
 import { silentLogger } from '../src/log';
@@ -98,4 +98,30 @@ export async function makeTestApp(
 export function cookieOf(setCookie: string | string[] | undefined, name: string): string | null {
   const all = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
   return all.find((c) => c.startsWith(`${name}=`)) ?? null;
+}
+
+/** A human click on link `spring` at `at`, told apart by its utm_content; `over` changes any field. */
+export function testClick(at: number, content: string, over: Partial<Click> = {}): Click {
+  return {
+    id: newEventId(at),
+    slug: 'spring',
+    at,
+    visitorId: 'TestVisitor01234567890',
+    referrerHost: null,
+    referrerUrl: null,
+    device: 'desktop',
+    browser: 'Chrome',
+    os: 'macOS',
+    country: null,
+    ipHash: null,
+    clickIds: {},
+    utm: { utm_content: content },
+    bot: false,
+    botReason: null,
+    duplicate: false,
+    channel: 'Newsletter',
+    campaign: null,
+    partnerId: null,
+    ...over,
+  };
 }
