@@ -1,10 +1,9 @@
 import { internalMessage, err, type Result } from '@revtrail/shared';
-import type { CoreEvents } from '../core/api';
 import type { CoreLogger } from '../core/context';
 import type { SafeStorageLike } from '../core/secrets/safe-storage';
 import type { CoreProcessConfig, CoreProcessInfo } from './core-process';
 import type { HostHandle } from './host';
-import { createPeer } from './peer';
+import { coreEventsOver, createPeer } from './peer';
 import { forkNode, portOfChild, type CoreProcessLike } from './processes';
 
 /** The core process's entry beside this file: the source under tsx, the bundle's core-process.js in a build. */
@@ -42,11 +41,6 @@ export async function startCoreProcess(config: CoreProcessConfig, opts: CoreProc
     if (method === 'safeStorage.encrypt') return (await safe.encryptString(a.plain)).toString('base64');
     if (method === 'safeStorage.decrypt') return safe.decryptString(Buffer.from(a.sealed, 'base64'));
     throw new Error(`the shell offers no ${method}`);
-  });
-  const listeners = new Map<string, Set<(payload: never) => void>>();
-  peer.on('core', (p) => {
-    const { name, payload } = p as { name: string; payload: never };
-    for (const l of listeners.get(name) ?? []) l(payload);
   });
   let exited: number | null | undefined;
   const stopped = new Promise<void>((done) =>
@@ -87,12 +81,7 @@ export async function startCoreProcess(config: CoreProcessConfig, opts: CoreProc
           return err('internal', `${internalMessage(info.logFile)} (${(e as Error).message}: restart Revtrail.)`);
         }
       },
-      on<E extends keyof CoreEvents>(event: E, listener: (payload: CoreEvents[E]) => void) {
-        let set = listeners.get(event);
-        if (!set) listeners.set(event, (set = new Set()));
-        set.add(listener as (payload: never) => void);
-        return () => set.delete(listener as (payload: never) => void);
-      },
+      on: coreEventsOver(peer),
       async close() {
         if (exited !== undefined) return;
         await peer.call('host.close').catch(() => null);

@@ -55,9 +55,14 @@ describe('the core process', () => {
     try {
       const status = (await app.host.call('status.get', {})) as { ok: true; value: { workspaces: { redirector: { connected: boolean }; stripe: { connected: boolean } }[] } };
       expect(status).toMatchObject({ ok: true, value: { workspaces: [{ redirector: { connected: true }, stripe: { connected: true } }] } });
-      // A sync runs in the core process's worker, with the secrets the CLI stored.
+      // A sync runs in the core process's worker, with the secrets the CLI stored; its progress crosses
+      // both hops (worker to core process, core process to this one) as the core's own events.
+      const progress = new Set<string>();
+      const off = app.host.on('sync.progress', (p) => progress.add(`${p.source} ${p.progress.feed}${p.progress.done ? ' done' : ''}`));
       expect(await app.host.call('sync.redirector', {})).toMatchObject({ ok: true });
       expect(await app.host.call('sync.stripe', {})).toMatchObject({ ok: true });
+      off();
+      expect([...progress]).toEqual(expect.arrayContaining(['redirector clicks done', 'stripe charges done']));
     } finally {
       await app.close();
     }

@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { err, ok, systemClock, type Result } from '@revtrail/shared';
-import type { CoreEvents } from '../core/api';
 import type { CoreLogger } from '../core/context';
 import { chooseSecretStore, readOnlyMessage, type SecretChoice } from '../core/secrets/choose';
 import type { SafeStorageLike } from '../core/secrets/safe-storage';
@@ -10,7 +9,7 @@ import type { ShellMode } from '../transport/contract';
 import type { CoreWorkerConfig } from './core-worker';
 import { forwardEvents, startHost, type CoreLike, type Host } from './host';
 import { createFileLogger, redactingStore, type FileLogger } from './log-file';
-import { createPeer, type Peer } from './peer';
+import { coreEventsOver, createPeer, sendCoreEvents, takeLogLines, type Peer } from './peer';
 import { portOfWorker, portToParent, startWorker } from './processes';
 
 /** Everything the core process needs from its shell, as plain data (it crosses a process boundary). */
@@ -60,27 +59,14 @@ async function startCoreWorker(config: CoreWorkerConfig, secrets: SecretStore, l
     if (method === 'secrets.delete') return secrets.delete(a.name);
     throw new Error(`core process: no method ${method} for the worker`);
   });
-  peer.on('log', (p) => {
-    const { level, obj, msg } = p as { level: keyof CoreLogger; obj: object; msg: string };
-    log[level](obj, msg);
-  });
-  const listeners = new Map<string, Set<(payload: never) => void>>();
-  peer.on('core', (p) => {
-    const { name, payload } = p as { name: string; payload: never };
-    for (const l of listeners.get(name) ?? []) l(payload);
-  });
+  takeLogLines(peer, () => log);
   worker.on('error', (e) => log.error({ err: e }, 'core worker failed'));
   worker.on('exit', (code) => peer.fail(new Error(`the core worker stopped (exit code ${code})`)));
   await peer.call('worker.start', config);
   return {
     core: {
       call: (method, args) => peer.call('dispatch', { method, args }) as Promise<Result<unknown>>,
-      on<E extends keyof CoreEvents>(event: E, listener: (payload: CoreEvents[E]) => void) {
-        let set = listeners.get(event);
-        if (!set) listeners.set(event, (set = new Set()));
-        set.add(listener as (payload: never) => void);
-        return () => set.delete(listener as (payload: never) => void);
-      },
+      on: coreEventsOver(peer),
     },
     async close() {
       await peer.call('worker.close').catch(() => null);
@@ -113,10 +99,7 @@ async function serve(): Promise<void> {
     throw new Error(`core process: no method ${method}`);
   });
   // The shell's own lines (an untrusted frame, a failed web request) go to the same file.
-  peer.on('log', (p) => {
-    const { level, obj, msg } = p as { level: keyof CoreLogger; obj: object; msg: string };
-    log?.[level](obj, msg);
-  });
+  takeLogLines(peer, () => log);
 
   const start = async (config: CoreProcessConfig): Promise<Result<CoreProcessInfo>> => {
     try {
@@ -140,7 +123,7 @@ async function serve(): Promise<void> {
       schedule: config.schedule,
       offload: { methods: OFFLOADED_METHODS, core: worker.core },
     });
-    forwardEvents(host, (name, payload) => peer.emit('core', { name, payload }));
+    forwardEvents(host, sendCoreEvents(peer));
     log.info({ mode: config.mode, secrets: secrets.description }, 'core process started');
     return ok({ localRedirector: host.localRedirector ? { url: host.localRedirector.url } : null, logFile: log.file, secrets: secrets.description });
   };

@@ -4,7 +4,7 @@ import type { CoreLogger } from '../core/context';
 import { createCore, type Core } from '../core/core';
 import type { SecretStore } from '../core/secrets/types';
 import { forwardEvents } from './host';
-import { createPeer } from './peer';
+import { createPeer, sendCoreEvents } from './peer';
 
 /** What the core process tells its worker: the same data folder and services as its own core. */
 export interface CoreWorkerConfig {
@@ -32,7 +32,7 @@ const peer = createPeer({ post: (m) => port.postMessage(m), listen: (l) => void 
       delete: async (name) => void (await peer.call('secrets.delete', { name })),
     };
     core = createCore({ dataDir: config.dataDir, clock: systemClock, log: { info: line('info'), warn: line('warn'), error: line('error') }, logFile: config.logFile, secrets, stripeApiBase: config.stripeApiBase });
-    forwardEvents(core, (name, payload) => peer.emit('core', { name, payload }));
+    forwardEvents(core, sendCoreEvents(peer));
     return null;
   }
   if (method === 'dispatch') {

@@ -1,3 +1,5 @@
+import type { CoreEvents } from '../core/api';
+import type { CoreLogger } from '../core/context';
 import { SecretUnreadableError } from '../core/secrets/types';
 
 /**
@@ -80,4 +82,24 @@ export function createPeer(port: Port, handle: PeerHandler): Peer {
       waiting.clear();
     },
   };
+}
+
+/** Sends the core's events across, each under its own name, for the other side's `coreEventsOver`. */
+export const sendCoreEvents =
+  (peer: Peer) =>
+  (name: string, payload: unknown): void =>
+    peer.emit(`core:${name}`, payload);
+
+/** The core's `on`, for events the other side sends with `sendCoreEvents`. */
+export const coreEventsOver =
+  (peer: Peer) =>
+  <E extends keyof CoreEvents>(event: E, listener: (payload: CoreEvents[E]) => void): (() => void) =>
+    peer.on(`core:${event}`, listener as (payload: unknown) => void);
+
+/** Writes the log lines the other side sends (`log` events) to `log()`, the logger of the moment. */
+export function takeLogLines(peer: Peer, log: () => CoreLogger | null): void {
+  peer.on('log', (p) => {
+    const { level, obj, msg } = p as { level: keyof CoreLogger; obj: object; msg: string };
+    log()?.[level](obj, msg);
+  });
 }
