@@ -36,10 +36,11 @@ export function portToParent(): Port {
   return { post: (m) => void process.send!(m), listen: (l) => void process.on('message', l) };
 }
 
-const require = createRequire(import.meta.url);
+// Not named `require`: electron-vite declares `var require` itself in a chunk that imports a CommonJS module.
+const resolveHere = createRequire(import.meta.url).resolve;
 // Sources run in development and tests through tsx; the build runs the bundled .js files.
-const TSX_LOADER = () => pathToFileURL(require.resolve('tsx')).href;
-const TSX_API = () => pathToFileURL(join(dirname(require.resolve('tsx')), 'esm', 'api', 'index.mjs')).href;
+const TSX_LOADER = () => pathToFileURL(resolveHere('tsx')).href;
+const TSX_API = () => pathToFileURL(join(dirname(resolveHere('tsx')), 'esm', 'api', 'index.mjs')).href;
 const isSource = (entry: URL) => entry.pathname.endsWith('.ts');
 
 /** Browser mode's core process: a Node child speaking structured clone over IPC. */
