@@ -34,6 +34,11 @@ export interface AppDeps {
    */
   events: { mode: 'inline'; spill: Spill | null } | { mode: 'journal'; journal: Journal };
   pixel?: PixelAsset;
+  /**
+   * Makes deletions final in the store's own files, run after an erasure: the local embedded store compacts
+   * (LevelDB keeps deleted bytes until then). Absent on AWS, where DynamoDB manages its storage.
+   */
+  compactStore?: () => Promise<void>;
 }
 
 export type RevtrailApp = FastifyInstance & { revtrail: AppContext };
@@ -78,6 +83,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     erasures,
     retention: new RetentionSetting(store, config.retentionDays, log, () => clock.now()),
     journal: deps.events.mode === 'journal' ? deps.events.journal : null,
+    compactStore: deps.compactStore ?? null,
     ipHashOf: (req) => {
       let hash = ipHashes.get(req);
       if (hash === undefined) {

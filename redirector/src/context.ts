@@ -27,6 +27,8 @@ export interface AppContext {
   retention: RetentionSetting;
   /** The local journal (null on Lambda): erasure scrubs its quarantine. */
   journal: Journal | null;
+  /** Makes deletions final in the store's files after an erasure (the local embedded store); null on AWS. */
+  compactStore: (() => Promise<void>) | null;
   /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
   ipHashOf(req: FastifyRequest): string | null;
 }

@@ -81,7 +81,9 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const store = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays, client: dynamo.client(), clock });
   await store.ensureTable(clock.now());
   const spill = await Journal.open({ dir: join(dataDir, 'journal'), legacyDir: join(dataDir, 'spill'), log, now: () => clock.now(), bufferMax: config.journalBufferEvents });
-  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore: () => dynamo.compact() });
+  // A store passed in is its owner's to compact (tests take it down and start another on the same port).
+  const compactStore = opts.dynamo ? undefined : () => dynamo.compact();
+  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore });
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
   const port = (app.server.address() as { port: number }).port;
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;
@@ -109,7 +111,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
     timers.push(setInterval(() => void quietly('journal ingest', replaySpill()), INGEST_EVERY_MS));
     // Expired items leave the files too, not only the table: the purge is followed by a compaction.
     const purge = async () => {
-      if ((await store.purgeExpired(clock.now())) > 0) await dynamo.compact();
+      if ((await store.purgeExpired(clock.now())) > 0) await compactStore?.();
     };
     timers.push(setInterval(() => void quietly('purge', purge()), PURGE_EVERY_MS));
     for (const t of timers) t.unref();

@@ -161,6 +161,8 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
       const result =
         'visitorId' in body.value ? await ctx.store.eraseVisitor(body.value.visitorId, at) : await ctx.store.eraseEmailHash(body.value.emailHash, at, noteVisitors);
       const scrubbed = (await ctx.journal?.scrub([...result.visitorIds, ...('emailHash' in body.value ? [body.value.emailHash] : [])])) ?? 0;
+      // Answered only once no byte of the person is left in the store's files either.
+      await ctx.compactStore?.();
       ctx.log.info({ visitors: result.visitors, items: result.items, scrubbed }, 'erasure handled');
       return { visitors: result.visitors, items: result.items };
     });

@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import dynalite from 'dynalite';
+import dynaliteDb, { type DynaliteStore } from 'dynalite/db/index.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 /**
@@ -13,8 +15,19 @@ export interface EmbeddedDynamo {
   endpoint: string;
   port: number;
   client(): DynamoDBClient;
+  /**
+   * Rewrites the store's files so that nothing of the items deleted so far is left in them: LevelDB keeps a
+   * deleted item's bytes in its write-ahead log and its tables until a compaction rewrites them, which an
+   * erasure cannot wait for. Compacting the whole key range first flushes the memtable into a table (the old
+   * log file is deleted), then merges every level, dropping deleted and overwritten entries, and resolves once
+   * the files it replaced are gone. A no-op for the in-memory store.
+   */
+  compact(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** LevelDB's levels (config::kNumLevels). */
+const LEVELS = [0, 1, 2, 3, 4, 5, 6];
 
 export interface EmbeddedDynamoOptions {
   /** LevelDB directory; omit for an in-memory store. */
@@ -25,7 +38,21 @@ export interface EmbeddedDynamoOptions {
 
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
   if (opts.path) mkdirSync(opts.path, { recursive: true });
-  const server: Server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite keeps its LevelDB handle to itself: its store is taken as dynalite() creates it (synchronously,
+  // through the module's exported create) so that compact() can reach the database.
+  const create = dynaliteDb.create;
+  let store: DynaliteStore | undefined;
+  dynaliteDb.create = (options) => (store = create(options));
+  let server: Server;
+  try {
+    server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  } finally {
+    dynaliteDb.create = create;
+  }
+  if (!store) throw new Error('dynalite created no store: its internals changed (see store/embedded.ts)');
+  const db = store.db;
+  closeIteratorsOnDestroy(db);
+  if (opts.path) await reopen(db, opts.path);
   server.listen(opts.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -40,10 +67,71 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
         credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
         maxAttempts: 2,
       }),
+    async compact() {
+      if (!opts.path || !db.compactRange || !db.getProperty) return;
+      const dir = opts.path;
+      const { compactRange, getProperty } = { compactRange: db.compactRange.bind(db), getProperty: db.getProperty.bind(db) };
+      const count = (l: number) => Number(getProperty(`leveldb.num-files-at-level${l}`));
+      // A deletion marker keeps the deleted key (an index key holds a visitor id, hex-encoded) until it is
+      // compacted into the deepest level holding that key, and a table replaced by a compaction stays on disk
+      // while a running query still reads it. One CompactRange is not always enough: it picks the levels to
+      // compact before it flushes the memtable, whose table can land up to level 2, below them. So again until
+      // every table sits in one level and every table file on disk is one of them.
+      let state = '';
+      for (let round = 0; round < 4; round++) {
+        // Every key dynalite writes starts with a printable prefix ('table~', 'item-<table>~', 'index-...'):
+        // from the empty string to U+FFFF covers them all.
+        await compactRange('', '\uffff');
+        const live = LEVELS.map(count);
+        const onDisk = readdirSync(dir).filter((f) => f.endsWith('.ldb') || f.endsWith('.sst')).length;
+        if (live.filter((n) => n > 0).length <= 1 && onDisk === live.reduce((a, b) => a + b, 0)) {
+          await reopen(db, dir);
+          return;
+        }
+        state = `tables per level ${live.join('/')}, ${onDisk} table files on disk`;
+      }
+      throw new Error(`the embedded store kept files a compaction replaced (${state}); the next erasure or purge compacts again`);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections?.();
         server.close((err?: Error) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/**
+ * Closes and opens the database again (at start, and after a compaction), for the files a compaction does not
+ * rewrite: the MANIFEST, which logs every table's first and last key (an index key can hold a visitor id) as
+ * tables come and go, is written anew from the live tables only when the database opens; the previous
+ * session's info log (LOG.old, compaction notes that can quote a key) is removed. Requests meanwhile wait for the open, or fail once and are retried
+ * by their client (the SDK, the journal's ingest, the desktop's sync).
+ */
+async function reopen(db: DynaliteStore['db'], dir: string): Promise<void> {
+  // dynalite's own close() would shut its request handling for good; LevelDB's is kept beside it.
+  const close = db.close._original ?? db.close;
+  await db.open();
+  await close.call(db);
+  // Tables uncompressed (LevelDB's default is snappy): what they hold is what they show, so a byte scan of
+  // the folder (the privacy tests', anyone's) proves an erasure; a compressed block could hide an identifier.
+  await db.open({ compression: false });
+  rmSync(join(dir, 'LOG.old'), { force: true });
+}
+
+/**
+ * dynalite turns LevelDB iterators into streams whose destroy() closes the iterator through its `return()`,
+ * which abstract-level's iterators do not have: every query left its iterator open, holding a snapshot (deleted
+ * items are kept for it) and the tables it read (never deleted) for as long as the process ran. Each iterator
+ * gets the `return()` that closes it, so a stream read to its end or abandoned at a query's Limit lets go.
+ */
+function closeIteratorsOnDestroy(db: DynaliteStore['db']): void {
+  for (const method of ['keys', 'values', 'iterator'] as const) {
+    const open = db[method]?.bind(db);
+    if (!open) continue;
+    db[method] = (options?: object) => {
+      const it = open(options);
+      it.return ??= () => it.close();
+      return it;
+    };
+  }
 }
