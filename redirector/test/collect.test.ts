@@ -1,6 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { hashEmail, normalizeEmail, type Identity, type Pageview } from '@revtrail/shared';
+import { hashEmail, normalizeEmail, type Erasure, type Identity, type Pageview } from '@revtrail/shared';
+import { feedErasure } from '../src/store/erasures';
 import { CHROME_UA, EMAIL_KEY, closeSharedDynamo, cookieOf, makeTestApp, type TestApp } from './support';
 
 afterAll(closeSharedDynamo);
@@ -150,7 +151,11 @@ describe('erasure', () => {
     expect(clicks.map((c: { visitorId: string }) => c.visitorId)).toEqual(['ThirdVisitor0123456789']);
     const erasures = (await t.app.inject({ url: '/api/v1/erasures', headers: t.auth })).json().items;
     expect(erasures).toHaveLength(3);
-    expect(erasures.map((e: { visitorId: string | null }) => e.visitorId).sort()).toEqual([null, other, VID].sort());
+    // Named by digest only: the feed's items keep nothing of the person.
+    const digestOf = (key: { visitorId: string } | { emailHash: string }) => feedErasure(key, 'X', 0);
+    expect(erasures.map((e: Erasure) => e.visitorDigest).sort()).toEqual([null, digestOf({ visitorId: other }).visitorDigest, digestOf({ visitorId: VID }).visitorDigest].sort());
+    expect(erasures.map((e: Erasure) => e.emailDigest).filter(Boolean)).toEqual([digestOf({ emailHash: hash }).emailDigest]);
+    for (const id of [VID, other, hash]) expect(JSON.stringify(erasures)).not.toContain(id);
     const byVisitor = await t.app.inject({ method: 'POST', url: '/api/v1/erase', headers: t.auth, payload: { visitorId: 'ThirdVisitor0123456789' } });
     expect(byVisitor.json()).toEqual({ visitors: 1, items: 2 });
   });

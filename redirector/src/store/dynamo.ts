@@ -31,7 +31,7 @@ import {
   type Link,
   type Pageview,
 } from '@revtrail/shared';
-import { erasureDigest } from './erasures';
+import { erasureDigest, feedErasure } from './erasures';
 import type { EraseResult, EventRecord, FeedItemOf, FeedKind, PersonKey, PersonPage, Store, StoredSettings, WriteOptions } from './types';
 
 /** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id. */
@@ -250,7 +250,7 @@ export class DynamoStore implements Store {
 
   async eraseVisitor(visitorId: string, at: number): Promise<EraseResult> {
     const items = await this.deleteIndexed('byVisitor', 'gsi1pk', `V#${visitorId}`);
-    await this.appendErasure({ id: newEventId(at), at, visitorId, emailHash: null });
+    await this.appendErasure(feedErasure({ visitorId }, newEventId(at), at));
     return { visitors: 1, items, visitorIds: [visitorId] };
   }
 
@@ -265,7 +265,7 @@ export class DynamoStore implements Store {
     await found?.([...visitors]);
     let items = 0;
     for (const visitorId of visitors) items += (await this.eraseVisitor(visitorId, at)).items;
-    await this.appendErasure({ id: newEventId(at), at, visitorId: null, emailHash });
+    await this.appendErasure(feedErasure({ emailHash }, newEventId(at), at));
     return { visitors: visitors.size, items, visitorIds: [...visitors] };
   }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { erasureDigestText, type Erasure } from '@revtrail/shared';
 import type { Logger } from '../log';
 import type { EventRecord, PersonKey, Store } from './types';
 
@@ -10,6 +11,18 @@ import type { EventRecord, PersonKey, Store } from './types';
 export function erasureDigest(key: PersonKey): string {
   const text = 'visitorId' in key ? `V#${key.visitorId}` : `E#${key.emailHash}`;
   return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}
+
+/**
+ * The erasures feed's item for one erased visitor id or email hash: named by the digest the desktop keeps of
+ * the people it erased (shared's erasureDigestText), never by the identifier, so the item, which stays in the
+ * table for the retention window, holds nothing of the person.
+ */
+export function feedErasure(key: PersonKey, id: string, at: number): Erasure {
+  const digest = (text: string) => createHash('sha256').update(text).digest('hex');
+  return 'visitorId' in key
+    ? { id, at, visitorDigest: digest(erasureDigestText('visitor', key.visitorId)), emailDigest: null }
+    : { id, at, visitorDigest: null, emailDigest: digest(erasureDigestText('email', key.emailHash)) };
 }
 
 export interface ErasureFilterOptions {

@@ -56,13 +56,38 @@ export interface Identity {
   source: IdentitySource;
 }
 
-/** A record that everything of one visitor or email hash was erased, so the desktop erases it too. */
+/**
+ * A record that everything of one visitor or email hash was erased, so the desktop erases it too. It names them
+ * by digest only (SHA-256, hex, of erasureDigestText): the feed keeps nothing that identifies the person, and
+ * the desktop recognises the visitor ids and email hashes it holds, and any that a later sync brings, by the
+ * same digest, which is also what its own list of erased people keeps.
+ */
 export interface Erasure {
+  id: string;
+  at: number;
+  visitorDigest: string | null;
+  emailDigest: string | null;
+}
+
+/**
+ * An erasure as redirectors wrote it before digests, with the raw identifiers: the desktop still reads these
+ * until they leave the feed with the rest of the items of their time (the retention window).
+ */
+export interface LegacyErasure {
   id: string;
   at: number;
   visitorId: string | null;
   emailHash: string | null;
 }
+
+/** Whose erasure digest this is: a visitor id, a keyed email hash, or (on the desktop) a Stripe customer id. */
+export type ErasedKind = 'visitor' | 'email' | 'customer';
+
+/**
+ * The text an erasure digest hashes (SHA-256, hex), domain-separated by kind. Visitor ids are 128 random bits
+ * and email hashes keyed HMACs, so the digest cannot be reversed by guessing.
+ */
+export const erasureDigestText = (kind: ErasedKind, value: string): string => `revtrail-erased\0${kind}\0${value}`;
 
 /** One page of a cursor feed: items in order; pass `cursor` back to continue. */
 export interface FeedPage<T> {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
+import { erasureDigestText, type ErasedKind } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { statementsPerDb } from '../db/statements';
 
 /** The identifiers a person is found and erased by. */
-export type SubjectKind = 'visitor' | 'email' | 'customer';
+export type SubjectKind = ErasedKind;
 
 /**
  * What is kept of an erased identifier: a SHA-256 digest, domain-separated by kind. Enough to recognise the
@@ -11,7 +12,7 @@ export type SubjectKind = 'visitor' | 'email' | 'customer';
  * the digest reveals nothing), and not the identifier itself, which must not survive the erasure anywhere.
  */
 export function erasedDigest(kind: SubjectKind, value: string): string {
-  return createHash('sha256').update(`revtrail-erased\0${kind}\0${value}`).digest('hex');
+  return createHash('sha256').update(erasureDigestText(kind, value)).digest('hex');
 }
 
 /**
@@ -31,7 +32,12 @@ const stmts = statementsPerDb((db: Db) => ({
 }));
 
 export function markErased(db: Db, kind: SubjectKind, value: string, at: number): void {
-  stmts(db).add.run(erasedDigest(kind, value), kind, at);
+  markErasedDigest(db, kind, erasedDigest(kind, value), at);
+}
+
+/** Records an erasure known only by its digest (the redirector's erasure feed); true when it is new here. */
+export function markErasedDigest(db: Db, kind: SubjectKind, digest: string, at: number): boolean {
+  return stmts(db).add.run(digest, kind, at).changes > 0;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Click, Erasure, FeedPage, Identity, Link, LinkInput, Pageview } from '@revtrail/shared';
+import type { Click, Erasure, FeedPage, Identity, LegacyErasure, Link, LinkInput, Pageview } from '@revtrail/shared';
 import { shownAddress } from './address';
 
 export type RedirectorFeed = 'clicks' | 'pageviews' | 'identities' | 'erasures';
@@ -6,7 +6,8 @@ export interface FeedItems {
   clicks: Click;
   pageviews: Pageview;
   identities: Identity;
-  erasures: Erasure;
+  /** Erasures by digest; a redirector older than digests sends the raw identifiers. */
+  erasures: Erasure | LegacyErasure;
 }
 
 export interface RedirectorStatus {

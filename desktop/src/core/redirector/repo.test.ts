@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Click, Identity, Pageview } from '@revtrail/shared';
 import { openDatabase, type Db } from '../db/open';
+import { erasedDigest } from '../privacy/erased-repo';
 import { applyErasures, insertClicks, insertIdentities, insertPageviews } from './repo';
 
 // The event inserts on their own: new ids go in once, and nothing of an erased visitor or email hash comes
@@ -48,8 +49,8 @@ const ids = (db: Db, table: string) => (db.prepare(`SELECT id FROM ${table} ORDE
 function erasedDb(): Db {
   const db = openDatabase(':memory:');
   applyErasures(db, [
-    { id: 'X1', at: 500, visitorId: ERASED, emailHash: null },
-    { id: 'X2', at: 500, visitorId: null, emailHash: ERASED_EMAIL },
+    { id: 'X1', at: 500, visitorDigest: erasedDigest('visitor', ERASED), emailDigest: null },
+    { id: 'X2', at: 500, visitorDigest: null, emailDigest: erasedDigest('email', ERASED_EMAIL) },
   ]);
   return db;
 }
@@ -92,7 +93,23 @@ describe('event inserts', () => {
     expect(ids(db, 'identities')).toEqual(['I1']);
   });
 
-  it('takes in what a later erasure names, then deletes it and refuses it when it is pulled again', () => {
+  it('deletes what a later erasure names by digest, and only that, then refuses it when it is pulled again', () => {
+    const db = openDatabase(':memory:');
+    insertClicks(db, [click('C1', ERASED), click('C2', KEPT)]);
+    insertPageviews(db, [pageview('P1', ERASED)]);
+    insertIdentities(db, [identity('I1', ERASED, KEPT_EMAIL), identity('I2', KEPT, ERASED_EMAIL), identity('I3', KEPT, KEPT_EMAIL)]);
+    const erasures = [
+      { id: 'X1', at: 2_000, visitorDigest: erasedDigest('visitor', ERASED), emailDigest: null },
+      { id: 'X2', at: 2_000, visitorDigest: null, emailDigest: erasedDigest('email', ERASED_EMAIL) },
+    ];
+    expect(applyErasures(db, erasures)).toBe(4);
+    expect([ids(db, 'clicks'), ids(db, 'pageviews'), ids(db, 'identities')]).toEqual([['C2'], [], ['I3']]);
+    // A re-pull of the same erasures finds them recorded and has nothing left to delete.
+    expect(applyErasures(db, erasures)).toBe(0);
+    expect(insertClicks(db, [click('C1', ERASED)]) + insertIdentities(db, [identity('I2', KEPT, ERASED_EMAIL)])).toBe(0);
+  });
+
+  it('takes in what a later erasure from an older redirector names (raw ids), then deletes it and refuses it when it is pulled again', () => {
     const db = openDatabase(':memory:');
     expect(insertClicks(db, [click('C1', ERASED)])).toBe(1);
     expect(applyErasures(db, [{ id: 'X1', at: 2_000, visitorId: ERASED, emailHash: null }])).toBe(1);

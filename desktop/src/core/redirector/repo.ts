@@ -1,7 +1,7 @@
-import type { Click, Erasure, Identity, Link, LinkInput, Pageview } from '@revtrail/shared';
+import type { Click, Erasure, Identity, LegacyErasure, Link, LinkInput, Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { flag, statementsPerDb } from '../db/statements';
-import { erasedCheck, markErased } from '../privacy/erased-repo';
+import { erasedCheck, erasedDigest, markErased, markErasedDigest } from '../privacy/erased-repo';
 
 // SQL for the redirector's events. Inserts ignore ids already present (pulls are at least once) and
 // anything of a visitor or email hash erased before (kept only as digests: privacy/erased-repo.ts). The erasure
@@ -33,6 +33,12 @@ function statements(db: Db) {
       db.prepare(`DELETE FROM identities WHERE visitor_id = ?`),
     ],
     eraseEmail: db.prepare(`DELETE FROM identities WHERE email_hash = ?`),
+    visitorIds: db
+      .prepare<[], string>(
+        `SELECT visitor_id FROM clicks WHERE visitor_id IS NOT NULL UNION SELECT visitor_id FROM pageviews UNION SELECT visitor_id FROM identities`,
+      )
+      .pluck(),
+    emailHashes: db.prepare<[], string>(`SELECT DISTINCT email_hash FROM identities`).pluck(),
     link: db.prepare(
       `INSERT INTO links (slug, destination, channel, campaign, partner_id, utm_json, enabled, created_at, updated_at)
        VALUES (@slug, @destination, @channel, @campaign, @partnerId, @utm, @enabled, @createdAt, @updatedAt)
@@ -103,16 +109,33 @@ export function insertIdentities(db: Db, identities: Identity[]): number {
   })();
 }
 
-/** Records erasures (as digests) and deletes what they name. Returns the rows deleted. */
-export function applyErasures(db: Db, erasures: Erasure[]): number {
+/**
+ * Records erasures (as digests) and deletes what they name. Returns the rows deleted. The feed names people by
+ * digest: the visitor ids and email hashes held here are digested to find theirs, once per page and only when
+ * a page brings a digest not recorded yet (one recorded before had its rows deleted then, and every insert since
+ * was checked against it). Erasures from redirectors older than digests carry the raw identifiers.
+ */
+export function applyErasures(db: Db, erasures: (Erasure | LegacyErasure)[]): number {
   const s = stmts(db);
-  let deleted = 0;
+  const visitors = new Set<string>();
+  const emails = new Set<string>();
+  const fresh = { visitor: new Set<string>(), email: new Set<string>() };
   for (const e of erasures) {
+    if ('visitorDigest' in e) {
+      if (e.visitorDigest && markErasedDigest(db, 'visitor', e.visitorDigest, e.at)) fresh.visitor.add(e.visitorDigest);
+      if (e.emailDigest && markErasedDigest(db, 'email', e.emailDigest, e.at)) fresh.email.add(e.emailDigest);
+      continue;
+    }
     if (e.visitorId) markErased(db, 'visitor', e.visitorId, e.at);
     if (e.emailHash) markErased(db, 'email', e.emailHash, e.at);
-    if (e.visitorId) for (const del of s.eraseVisitor) deleted += del.run(e.visitorId).changes;
-    if (e.emailHash) deleted += s.eraseEmail.run(e.emailHash).changes;
+    if (e.visitorId) visitors.add(e.visitorId);
+    if (e.emailHash) emails.add(e.emailHash);
   }
+  if (fresh.visitor.size > 0) for (const v of s.visitorIds.all()) if (fresh.visitor.has(erasedDigest('visitor', v))) visitors.add(v);
+  if (fresh.email.size > 0) for (const h of s.emailHashes.all()) if (fresh.email.has(erasedDigest('email', h))) emails.add(h);
+  let deleted = 0;
+  for (const v of visitors) for (const del of s.eraseVisitor) deleted += del.run(v).changes;
+  for (const h of emails) deleted += s.eraseEmail.run(h).changes;
   return deleted;
 }
 
