@@ -3,12 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { systemClock } from '@revtrail/shared';
-import { EncryptedFileSecretStore } from '../src/core/secrets/encrypted-file';
-import { buildRenderer } from '../src/launch/build-renderer';
-import { startBrowserMode, type BrowserMode } from '../src/launch/browser-mode';
+import type { BrowserMode } from '../src/launch/browser-mode';
 import { RPC_BODY_LIMIT } from '../src/web/server';
-import { chromiumMissing, launchChromium, quietLog, SCREENSHOTS } from './support';
+import { chromiumMissing, launchChromium, SCREENSHOTS, startSpecApp } from './support';
 
 // How a browser holds browser mode's access key: from the printed address's fragment into the tab, sent
 // only as a bearer header, never as a cookie (which every other service on 127.0.0.1 would receive).
@@ -27,16 +24,7 @@ describe.skipIf(chromiumMissing !== '')(`browser mode's access key${chromiumMiss
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-access-'));
-    const staticDir = await buildRenderer(join(dir, 'renderer'));
-    app = await startBrowserMode({
-      dataDir: join(dir, 'data'),
-      clock: systemClock,
-      log: quietLog,
-      secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
-      staticDir,
-      localRedirector: { port: 0 },
-      schedule: false,
-    });
+    app = await startSpecApp(dir);
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();

@@ -4,13 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { systemClock } from '@revtrail/shared';
-import { EncryptedFileSecretStore } from '../src/core/secrets/encrypted-file';
 import { startFakeStripe, type FakeStripe } from '../src/fake-stripe/server';
-import { buildRenderer } from '../src/launch/build-renderer';
-import { startBrowserMode, type BrowserMode } from '../src/launch/browser-mode';
+import type { BrowserMode } from '../src/launch/browser-mode';
 import { DATA_RENDERED_MARK } from '../src/renderer/marks';
-import { CHROME_UA, chromiumMissing, launchChromium, nonLoopback, quietLog, recordRequests, SCREENSHOTS, startShop } from './support';
+import { CHROME_UA, chromiumMissing, launchChromium, nonLoopback, recordRequests, SCREENSHOTS, startShop, startSpecApp } from './support';
 
 // The whole product in a real browser, on a fresh data dir: onboard, make a link, a visitor clicks it and
 // signs up on the shop's site, Stripe bills them, the app syncs and shows it. Everything on 127.0.0.1.
@@ -28,19 +25,12 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-journey-'));
-    const staticDir = await buildRenderer(join(dir, 'renderer'));
     stripe = await startFakeStripe();
     shop = await startShop(() => app.host.localRedirector!.url);
-    app = await startBrowserMode({
-      dataDir: join(dir, 'data'),
-      clock: systemClock,
-      log: quietLog,
-      secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
+    app = await startSpecApp(dir, {
       stripeApiBase: stripe.url,
-      staticDir,
       // The shop runs on this machine: a local redirector takes it as a destination only with this setting.
       localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: shop.origin, REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } },
-      schedule: false,
     });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });

@@ -1,16 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { systemClock } from '@revtrail/shared';
-import { EncryptedFileSecretStore } from '../src/core/secrets/encrypted-file';
-import { buildRenderer } from '../src/launch/build-renderer';
-import { startBrowserMode, type BrowserMode } from '../src/launch/browser-mode';
-import { chromiumMissing, launchChromium, quietLog, SCREENSHOTS } from './support';
+import type { BrowserMode } from '../src/launch/browser-mode';
+import { chromiumMissing, launchChromium, SCREENSHOTS, startSpecApp } from './support';
 
 // The Privacy screen in browser mode: a person found by email and visitor id, an erasure, the request log.
-describe.skipIf(chromiumMissing)('Privacy screen', () => {
+describe.skipIf(chromiumMissing !== '')(`Privacy screen${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
   let dir: string;
   let app: BrowserMode;
   let browser: Browser;
@@ -19,17 +16,7 @@ describe.skipIf(chromiumMissing)('Privacy screen', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-privacy-'));
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    const staticDir = await buildRenderer(join(dir, 'renderer'));
-    app = await startBrowserMode({
-      dataDir: join(dir, 'data'),
-      clock: systemClock,
-      log: quietLog,
-      secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
-      staticDir,
-      localRedirector: { port: 0 },
-      schedule: false,
-    });
+    app = await startSpecApp(dir);
     expect((await app.host.dispatch('workspaces.add', { name: 'Shop' })).ok).toBe(true);
     // Emails are looked up by their hash under the redirector's key: the local redirector provides one.
     expect((await app.host.dispatch('shell.useLocalRedirector', {})).ok).toBe(true);

@@ -3,7 +3,11 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { systemClock } from '@revtrail/shared';
 import { chromiumMissing as whyNoChromium, chromiumPath } from '../../redirector/test/chromium';
+import { EncryptedFileSecretStore } from '../src/core/secrets/encrypted-file';
+import { buildRenderer } from '../src/launch/build-renderer';
+import { startBrowserMode, type BrowserMode, type InProcessBrowserModeOptions } from '../src/launch/browser-mode';
 
 /** Why the browser journeys cannot run here ('' when they can): no Chromium, Chrome or Edge, and none installable. */
 export const chromiumMissing = whyNoChromium();
@@ -17,6 +21,24 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/**
+ * Browser mode on a fresh data folder under `dir`, with its own renderer build and a local redirector on any
+ * port; the core in this process, so a spec reaches its host. `options` adds to or replaces these.
+ */
+export async function startSpecApp(dir: string, options: Partial<InProcessBrowserModeOptions> = {}): Promise<BrowserMode> {
+  const staticDir = await buildRenderer(join(dir, 'renderer'));
+  return startBrowserMode({
+    dataDir: join(dir, 'data'),
+    clock: systemClock,
+    log: quietLog,
+    secrets: new EncryptedFileSecretStore(join(dir, 'data', 'secrets.enc'), join(dir, 'secrets.key')),
+    staticDir,
+    localRedirector: { port: 0 },
+    schedule: false,
+    ...options,
   });
 }
 
