@@ -9,6 +9,7 @@ import type { ShellMode } from '../transport/contract';
 import type { CoreWorkerConfig } from './core-worker';
 import { forwardEvents, startHost, type CoreLike, type Host } from './host';
 import { createFileLogger, redactingStore, type FileLogger } from './log-file';
+import { OFFLOADED_METHODS } from './offloaded';
 import { coreEventsOver, createPeer, sendCoreEvents, takeLogLines, type Peer } from './peer';
 import { portOfWorker, portToParent, startWorker } from './processes';
 
@@ -31,13 +32,6 @@ export interface CoreProcessInfo {
   logFile: string;
   secrets: string;
 }
-
-/**
- * The calls that hold a thread for seconds (a sync's ledger rebuild, a rebuild asked for, a setting that
- * rebuilds, a rates refresh that rebuilds): they run in the worker, so a status or report call is never
- * queued behind one.
- */
-export const OFFLOADED_METHODS: ReadonlySet<string> = new Set(['sync.redirector', 'sync.stripe', 'attribution.rebuild', 'settings.set', 'fx.refresh']);
 
 /** Electron's safeStorage, asked of the main process (the only one where it exists). */
 function safeStorageOver(peer: Peer): SafeStorageLike {
