@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,27 +8,15 @@ import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
 import { CONNECTED_ACCOUNT } from '../fake-stripe/seed';
 import { startFakeStripe } from '../fake-stripe/server';
+import { runCli } from './testing/run-cli';
 
 // `revtrail` as a real process, against a real local redirector.
-const BIN = join(import.meta.dirname, '..', '..', 'bin', 'revtrail.mjs');
 const TOKEN = 'cli-sync-token-0123456789abcdefghijklmnopq';
 let dir: string;
 let r: LocalRedirector;
 
-function cli(args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) {
-  return new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, REVTRAIL_HOME: join(dir, 'home'), REVTRAIL_SECRET_KEY_FILE: join(dir, 'key', 'secrets.key'), REVTRAIL_SYNC_TOKEN: '', REVTRAIL_STRIPE_KEY: '', ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdin.end(opts.stdin ?? '');
-    child.on('exit', (code) => resolve({ code, out, err }));
-  });
-}
+const cli = (args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) =>
+  runCli(args, { REVTRAIL_HOME: join(dir, 'home'), REVTRAIL_SECRET_KEY_FILE: join(dir, 'key', 'secrets.key'), ...opts.env }, opts.stdin);
 
 function filesUnder(root: string): string[] {
   return readdirSync(root, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(root, e.name)) : [join(root, e.name)]));
