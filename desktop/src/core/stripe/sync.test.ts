@@ -367,17 +367,22 @@ describe('pullStripe: each resource on its own', () => {
   });
 });
 
+/** A core on the fake Stripe whose secrets are a Map the test reads and writes. */
+function coreWithSecretsIn(dataDir: string) {
+  const secrets = new Map<string, string>();
+  const store: SecretStore = {
+    description: 'memory',
+    get: async (k) => secrets.get(k) ?? null,
+    set: async (k, v) => void secrets.set(k, v),
+    delete: async (k) => void secrets.delete(k),
+  };
+  const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+  return { core: createCore({ dataDir, clock: systemClock, log, secrets: store, stripeApiBase: fake.url }), secrets };
+}
+
 describe('core: stripe.connect', () => {
   it('refuses secret keys, needs the redirector first, keeps the key only in the secret store', async () => {
-    const secrets = new Map<string, string>();
-    const store: SecretStore = {
-      description: 'memory',
-      get: async (k) => secrets.get(k) ?? null,
-      set: async (k, v) => void secrets.set(k, v),
-      delete: async (k) => void secrets.delete(k),
-    };
-    const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const core = createCore({ dataDir: join(dir, 'core'), clock: systemClock, log, secrets: store, stripeApiBase: fake.url });
+    const { core, secrets } = coreWithSecretsIn(join(dir, 'core'));
     try {
       const ws = await core.call('workspaces.add', { name: 'Shop' });
       expect(ws.ok).toBe(true);
@@ -425,15 +430,7 @@ describe('core: stripe.connect', () => {
 
 describe('core: sync.stripe', () => {
   it('is a sync that worked when some resources were read, with the skipped ones named; an error when nothing was', async () => {
-    const secrets = new Map<string, string>();
-    const store: SecretStore = {
-      description: 'memory',
-      get: async (k) => secrets.get(k) ?? null,
-      set: async (k, v) => void secrets.set(k, v),
-      delete: async (k) => void secrets.delete(k),
-    };
-    const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-    const core = createCore({ dataDir: join(dir, `core-${++n}`), clock: systemClock, log, secrets: store, stripeApiBase: fake.url });
+    const { core, secrets } = coreWithSecretsIn(join(dir, `core-${++n}`));
     try {
       const ws = await core.call('workspaces.add', { name: 'Shop' });
       const id = ws.ok ? ws.value.id : '';
