@@ -200,15 +200,18 @@ describe('web server (browser mode)', () => {
     }
   });
 
-  it('streams CoreEvents as server-sent events and lets go of listeners on disconnect', async () => {
+  /** The test's core, with an `on` whose listeners the test holds and calls itself. */
+  const emittingCore = () => {
     const listeners = new Set<(p: unknown) => void>();
-    const emitting = {
-      call: core.call.bind(core),
-      on: ((_event: string, l: (p: unknown) => void) => {
-        listeners.add(l);
-        return () => listeners.delete(l);
-      }) as Core['on'],
-    };
+    const on = ((_event: string, l: (p: unknown) => void) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    }) as Core['on'];
+    return { listeners, emitting: { call: core.call.bind(core), on } };
+  };
+
+  it('streams CoreEvents as server-sent events and lets go of listeners on disconnect', async () => {
+    const { listeners, emitting } = emittingCore();
     const staticDir = join(dir, 'renderer');
     const sse = await startWebServer({ core: emitting, host: '127.0.0.1', port: 0, token: TOKEN, staticDir });
     const payload = { workspaceId: 'w1', source: 'redirector', progress: { feed: 'clicks', received: 3, changed: 3, done: false } };
@@ -238,14 +241,7 @@ describe('web server (browser mode)', () => {
   });
 
   it("is what the renderer's transport speaks: calls with the key, events over a fetch stream, a refused key reported", async () => {
-    const listeners = new Set<(p: unknown) => void>();
-    const emitting = {
-      call: core.call.bind(core),
-      on: ((_event: string, l: (p: unknown) => void) => {
-        listeners.add(l);
-        return () => listeners.delete(l);
-      }) as Core['on'],
-    };
+    const { listeners, emitting } = emittingCore();
     const other = await startWebServer({ core: emitting, host: '127.0.0.1', port: 0, token: TOKEN, staticDir: join(dir, 'renderer') });
     try {
       let refusals = 0;
