@@ -9,7 +9,7 @@ import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
 import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
 import { exitCodeOf } from './exit-codes';
-import { defaultDataDir, defaultSecretKeyFile } from './paths';
+import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
 
 const USAGE = `Usage: revtrail <command> [options]
 

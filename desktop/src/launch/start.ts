@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultDataDir, defaultSecretKeyFile } from '../cli/paths';
+import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
 import type { CoreLogger } from '../core/context';
 import { DESKTOP_DIR } from './build-renderer';
 import { HostStartError, startBrowserMode } from './browser-mode';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, session, shell, utilityProcess } from 'electron';
-import { defaultSecretKeyFile } from '../cli/paths';
+import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
 import type { CoreLogger } from '../core/context';
 import { CORE_PROCESS_ENTRY, startCoreProcess } from '../host/core-client';
 import { CONTENT_SECURITY_POLICY } from '../transport/csp';
@@ -56,7 +56,8 @@ async function start(): Promise<void> {
     return;
   }
   await app.whenReady();
-  const dataDir = process.env.REVTRAIL_HOME ?? app.getPath('userData');
+  // The same folder the CLI and browser mode use (on Linux Electron's userData would be ~/.config/Revtrail instead).
+  const dataDir = defaultDataDir(process.env);
   // The whole session refuses remote content; the page's own meta CSP says the same.
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });

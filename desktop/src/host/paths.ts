@@ -1,7 +1,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-/** The data directory: --data-dir, else REVTRAIL_HOME, else the platform's place for app data. */
+/**
+ * The data directory of every shell (the app, browser mode, the CLI): --data-dir, else REVTRAIL_HOME, else
+ * the platform's place for app data, so a folder written by one is the one the others open.
+ */
 export function defaultDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform = process.platform): string {
   if (env.REVTRAIL_HOME) return env.REVTRAIL_HOME;
   if (platform === 'darwin') return join(homedir(), 'Library', 'Application Support', 'Revtrail');
