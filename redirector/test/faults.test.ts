@@ -190,6 +190,9 @@ describe.sequential('faults under load', () => {
         expect(row.lost).toBeGreaterThan(0);
         expect(row.lost).toBeLessThanOrEqual(row.answered! - buffer);
       }
+    } catch (e) {
+      // The redirector's own last words say why it stopped answering.
+      throw new Error(`${(e as Error).message}; the redirector said: ${server?.proc.output().slice(-2000).replace(/\n/g, " | ")}`, { cause: e });
     } finally {
       await server?.proc.stop('SIGKILL').catch(() => undefined);
       await unmount(mnt);

@@ -52,7 +52,10 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
   if (!store) throw new Error('dynalite created no store: its internals changed (see store/embedded.ts)');
   const db = store.db;
   closeIteratorsOnDestroy(db);
-  if (opts.path) await reopen(db, opts.path);
+  // One reopen at a time (compactions may overlap).
+  let reopening: Promise<void> | null = null;
+  const reopenOnce = (dir: string) => (reopening ??= reopen(db, dir).finally(() => (reopening = null)));
+  answerStorageErrors(db);
   server.listen(opts.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -85,7 +88,7 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
         const live = LEVELS.map(count);
         const onDisk = readdirSync(dir).filter((f) => f.endsWith('.ldb') || f.endsWith('.sst')).length;
         if (live.filter((n) => n > 0).length <= 1 && onDisk === live.reduce((a, b) => a + b, 0)) {
-          await reopen(db, dir);
+          await reopenOnce(dir);
           return;
         }
         state = `tables per level ${live.join('/')}, ${onDisk} table files on disk`;
@@ -101,7 +104,7 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
 }
 
 /**
- * Closes and opens the database again (at start, and after a compaction), for the files a compaction does not
+ * Closes and opens the database again after a compaction, for the files a compaction does not
  * rewrite: the MANIFEST, which logs every table's first and last key (an index key can hold a visitor id) as
  * tables come and go, is written anew from the live tables only when the database opens; the previous
  * session's info log (LOG.old, compaction notes that can quote a key) is removed. Requests meanwhile wait for the open, or fail once and are retried
@@ -131,7 +134,50 @@ function closeIteratorsOnDestroy(db: DynaliteStore['db']): void {
     db[method] = (options?: object) => {
       const it = open(options);
       it.return ??= () => it.close();
+      // A read of an iterator the store closed under it (a reopen) throws at once, inside dynalite's stream,
+      // which would end the process: it becomes a rejected read, answered 500.
+      const next = it.next.bind(it);
+      it.next = () => {
+        try {
+          return next().catch((e: unknown) => Promise.reject(asServerError(e)));
+        } catch (e) {
+          return Promise.reject(asServerError(e));
+        }
+      };
       return it;
     };
   }
+}
+
+/**
+ * dynalite throws an error without an HTTP status from inside its request callback, which ends the process:
+ * a full disk (LevelDB's "IO error: ... No space left on device") took the local redirector down, every
+ * redirect with it, and so did a request arriving while the store reopened ("Database is closed"). Such
+ * failures get DynamoDB's 500 InternalServerError instead, so the request fails and its caller (the journal's
+ * ingest, the desktop's sync) tries again later. (LevelDB refuses writes after an IO error until it is opened
+ * again, which a restart does; reopening it while the disk is still full risks its MANIFEST, so it is not
+ * done here.)
+ */
+function answerStorageErrors(db: DynaliteStore['db']): void {
+  const level = db as unknown as Record<string, unknown>;
+  for (const method of ['put', 'get', 'del', 'batch', 'getMany']) {
+    const original = level[method];
+    if (typeof original !== 'function') continue;
+    level[method] = (...args: unknown[]) => {
+      const callback = typeof args.at(-1) === 'function' ? (args.pop() as (err: unknown, ...rest: unknown[]) => void) : null;
+      const fail = asServerError;
+      if (callback) return (original as (...a: unknown[]) => unknown).call(db, ...args, (err: unknown, ...rest: unknown[]) => callback(err ? fail(err) : err, ...rest));
+      return Promise.resolve((original as (...a: unknown[]) => unknown).apply(db, args)).catch((e: unknown) => {
+        throw fail(e);
+      });
+    };
+  }
+}
+
+function asServerError(e: unknown): unknown {
+  const err = e as Error & { statusCode?: number; body?: unknown };
+  if (!(err instanceof Error) || err.statusCode !== undefined) return e;
+  err.statusCode = 500;
+  err.body = { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: `The embedded store could not read or write its files: ${err.message}` };
+  return err;
 }

@@ -15,6 +15,7 @@ declare module 'dynalite' {
 declare module 'dynalite/db/index.js' {
   export interface LevelIterator {
     close(): Promise<void>;
+    next(): Promise<unknown>;
     return?: () => Promise<void>;
   }
   export interface DynaliteStore {

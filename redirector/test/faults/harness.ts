@@ -87,10 +87,15 @@ export function startLoad(opts: { url: string; run: string; out: string; duratio
   return { started, done, answered };
 }
 
+/** A 5xx is tried again a few times, as the desktop's sync does: the store may be reopening after a fault. */
 async function getJson<T>(url: string): Promise<T> {
-  const res = await fetch(url, { headers: auth });
-  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(url, { headers: auth });
+    if (res.ok) return (await res.json()) as T;
+    const text = await res.text();
+    if (res.status < 500 || attempt >= 4) throw new Error(`${url}: ${res.status} ${text}`);
+    await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+  }
 }
 
 export async function readStatus(url: string): Promise<unknown> {
