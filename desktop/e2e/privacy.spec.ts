@@ -37,7 +37,7 @@ describe.skipIf(chromiumMissing !== '')(`Privacy screen${chromiumMissing ? ` (sk
     await page.getByLabel('Email address', { exact: true }).fill('alice@example.com');
     await page.getByRole('button', { name: 'Find' }).click();
     await page.getByRole('table', { name: 'Found' }).waitFor();
-    expect(await page.locator('[data-section="found"]').textContent()).toContain('records found');
+    expect(await page.locator('[data-section="found"]').textContent()).toContain('0 records found (linked: 0 browsers, 1 email hash, 0 Stripe customers)');
     await shot('privacy-00-found-by-email');
     await page.getByLabel('Find by').selectOption('visitor');
     await page.getByLabel('Visitor id (rt_vid cookie)', { exact: true }).fill('short');

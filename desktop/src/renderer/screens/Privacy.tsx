@@ -156,7 +156,7 @@ function FoundTable({ found }: { found: PersonFound }) {
   return (
     <div data-section="found">
       <p>
-        <strong>{formatCount(found.total)}</strong> records found ({found.linked.visitors} browsers, {found.linked.emails} email hashes, {found.linked.customers} Stripe customers linked).
+        <strong>{formatCount(found.total)}</strong> {found.total === 1 ? 'record' : 'records'} found (linked: {plural(found.linked.visitors, 'browser')}, {plural(found.linked.emails, 'email hash', 'email hashes')}, {plural(found.linked.customers, 'Stripe customer')}).
       </p>
       <table className="table" aria-label="Found">
         <thead>
@@ -184,3 +184,5 @@ function FoundTable({ found }: { found: PersonFound }) {
     </div>
   );
 }
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
