@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { newEventId, type Click } from '@revtrail/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { factClick } from '../attribution/testing/facts';
 import { WorkspaceRegistry } from '../workspaces/registry';
 import { ALICE_VID, buildWorld, must, TOKEN, type World } from './testing';
 
@@ -61,27 +62,8 @@ async function startGate(target: string): Promise<Gate> {
   };
 }
 
-const otherClick = (i: number, at: number): Click => ({
-  id: newEventId(at),
-  slug: 'spring',
-  at,
-  visitorId: `Other${String(i).padStart(17, '0')}`,
-  referrerHost: null,
-  referrerUrl: null,
-  device: 'desktop',
-  browser: 'Chrome',
-  os: 'Linux',
-  country: null,
-  ipHash: null,
-  clickIds: {},
-  utm: {},
-  bot: false,
-  botReason: null,
-  duplicate: false,
-  channel: 'Newsletter',
-  campaign: 'spring',
-  partnerId: null,
-});
+const otherClick = (i: number, at: number): Click =>
+  factClick({ id: newEventId(at), at, visitorId: `Other${String(i).padStart(17, '0')}`, slug: 'spring', browser: 'Chrome', os: 'Linux', campaign: 'spring' });
 
 const rows = (sql: string, ...params: unknown[]): unknown[] => {
   const db = new Database(dbPath, { readonly: true });

@@ -21,28 +21,31 @@ export const factsDb = (): Db => openDatabase(':memory:');
 /** A UTC instant from 'YYYY-MM-DD' or 'YYYY-MM-DDTHH:MM'. */
 export const t = (s: string): number => Date.parse(s.length === 10 ? `${s}T00:00:00Z` : `${s}:00Z`);
 
+/** A synced click with plain defaults (link `link`, channel Newsletter); `c` sets the rest. */
+export function factClick(c: Pick<Click, 'id' | 'at' | 'visitorId'> & Partial<Click>): Click {
+  return {
+    slug: 'link',
+    referrerHost: null,
+    referrerUrl: null,
+    device: 'desktop',
+    browser: null,
+    os: null,
+    country: null,
+    ipHash: null,
+    clickIds: {},
+    utm: {},
+    bot: false,
+    botReason: null,
+    duplicate: false,
+    channel: 'Newsletter',
+    campaign: null,
+    partnerId: null,
+    ...c,
+  };
+}
+
 export function addClick(db: Db, c: Pick<Click, 'id' | 'at' | 'visitorId'> & Partial<Click>): void {
-  insertClicks(db, [
-    {
-      slug: 'link',
-      referrerHost: null,
-      referrerUrl: null,
-      device: 'desktop',
-      browser: null,
-      os: null,
-      country: null,
-      ipHash: null,
-      clickIds: {},
-      utm: {},
-      bot: false,
-      botReason: null,
-      duplicate: false,
-      channel: 'Newsletter',
-      campaign: null,
-      partnerId: null,
-      ...c,
-    },
-  ]);
+  insertClicks(db, [factClick(c)]);
 }
 
 export function addPageview(db: Db, p: Pick<Pageview, 'id' | 'at' | 'visitorId'> & Partial<Pageview>): void {
