@@ -55,27 +55,33 @@ async function allClicks(r: LocalRedirector): Promise<Click[]> {
   }
 }
 
+/** A local redirector in `dir` (on `dynamo` when given), maintenance off, with link `spring` saved. */
+async function redirectorWithLink(dir: string, dynamo?: EmbeddedDynamo) {
+  const r = await startLocalRedirector({
+    dataDir: dir,
+    port: 0,
+    dynamo,
+    maintenance: false,
+    log: silentLogger as pino.Logger,
+    settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' },
+  });
+  cleanups.push(() => r.close());
+  const put = await fetch(`${r.url}/api/v1/links/spring`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ destination: 'https://brand.com/pricing', channel: 'Newsletter' }),
+  });
+  expect(put.status).toBe(201);
+  return r;
+}
+
 describe('the store goes down under load', () => {
   it('keeps redirecting, spills every click to disk, and replays them all once it is back', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'revtrail-outage-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     let dynamo: EmbeddedDynamo = await startEmbeddedDynamo({ path: join(dir, 'dynamodb') });
     const port = dynamo.port;
-    const r = await startLocalRedirector({
-      dataDir: dir,
-      port: 0,
-      dynamo,
-      maintenance: false,
-      log: silentLogger as pino.Logger,
-      settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' },
-    });
-    cleanups.push(() => r.close());
-    const put = await fetch(`${r.url}/api/v1/links/spring`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ destination: 'https://brand.com/pricing', channel: 'Newsletter' }),
-    });
-    expect(put.status).toBe(201);
+    const r = await redirectorWithLink(dir, dynamo);
 
     const before = load(`${r.url}/spring`, 600, 25);
     await new Promise((done) => setTimeout(done, 150));
@@ -122,20 +128,7 @@ describe('answered means kept (local server)', () => {
   it('has every click answered with a 302 in the journal files at the moment of the answer, as a kill would leave them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'revtrail-kept-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const r = await startLocalRedirector({
-      dataDir: dir,
-      port: 0,
-      maintenance: false,
-      log: silentLogger as pino.Logger,
-      settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' },
-    });
-    cleanups.push(() => r.close());
-    const put = await fetch(`${r.url}/api/v1/links/spring`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ destination: 'https://brand.com/pricing', channel: 'Newsletter' }),
-    });
-    expect(put.status).toBe(201);
+    const r = await redirectorWithLink(dir);
     const statuses = await load(`${r.url}/spring`, 500, 25);
     // No flush, no close: the files as they are now are what a SIGKILL would leave behind.
     cpSync(join(dir, 'journal'), join(dir, 'after-kill'), { recursive: true });
