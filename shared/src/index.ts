@@ -10,3 +10,4 @@ export * from './wire/events';
 export * from './csv';
 export * from './validate';
 export * from './money';
+export * from './wire/stripe-hints';
