@@ -1,4 +1,4 @@
-import { err, isCurrencyCode, isPlainObject, ok, type Result } from '@revtrail/shared';
+import { err, isPlainObject, ok, type Result } from '@revtrail/shared';
 import {
   DEFAULT_CHANNEL_RULES,
   addDays,
@@ -14,6 +14,7 @@ import {
 import type { CoreContext } from '../context';
 import type { Db } from '../db/open';
 import { createFxConverter } from '../fx/rates';
+import { checkReportCurrency, reportCurrencies, type ReportCurrencies } from './currencies';
 import { rebuildAttribution, type RebuildResult } from './ledger';
 import { lastBuild, type LedgerBuild } from './ledger-repo';
 import {
@@ -72,6 +73,8 @@ export type AttributionHandlers = {
   'reports.campaigns': (args: RangeArgs) => Promise<Result<Report<CampaignRow>>>;
   'reports.ltv': (args: RangeArgs) => Promise<Result<Report<LtvRow>>>;
   'reports.models': (args: RangeArgs) => Promise<Result<Omit<Report<ModelsRow>, 'totals'> & { totals: Record<AttributionModel, Money & { conversions: number }> }>>;
+  /** The currencies a report (and the reporting-currency setting) can be in: what the currency pickers offer. */
+  'reports.currencies': (args: { workspace?: string }) => Promise<Result<ReportCurrencies>>;
   'reports.journey': (args: { workspace?: string; customer: string; model?: AttributionModel; currency?: string }) => Promise<Result<Journey>>;
   /** Customers by net revenue; all time unless from/to are given. */
   'reports.customers': (args: RangeArgs & { limit?: number }) => Promise<Result<{ rows: CustomerRow[]; total: number; unconverted: Unconverted; currency: string }>>;
@@ -86,14 +89,18 @@ export function rebuildWorkspaceAttribution(ctx: Pick<CoreContext, 'clock' | 'ra
   return rebuildAttribution(db, createFxConverter(db, { snapshotPath: ctx.ratesSnapshotPath }), settings, { clock: ctx.clock });
 }
 
-function readRange(args: RangeArgs, s: AttributionSettings, now: number): Result<ReportRange> {
+/** A report's currency: the setting when absent, else one Revtrail can convert to (./currencies.ts). */
+type CurrencyCheck = (value: unknown) => Result<string>;
+
+function readRange(args: RangeArgs, s: AttributionSettings, now: number, checkCurrency: CurrencyCheck): Result<ReportRange> {
   const problems: string[] = [];
   const timeZone = args.tz ?? s.timeZone;
   if (!isTimeZone(timeZone)) problems.push(`tz: "${String(args.tz)}" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`);
   const model = args.model ?? s.model;
   if (!isAttributionModel(model)) problems.push('model: one of last_click, first_click, linear, last_non_direct');
-  const currency = args.currency ?? s.currency;
-  if (!isCurrencyCode(currency)) problems.push('currency: a three-letter ISO code such as USD or EUR');
+  const checked = args.currency === undefined ? ok(s.currency) : checkCurrency(args.currency);
+  if (!checked.ok) problems.push(checked.error.message);
+  const currency = checked.ok ? checked.value : s.currency;
   for (const key of ['from', 'to'] as const) {
     if (args[key] !== undefined && !isDay(args[key])) problems.push(`${key}: a day as YYYY-MM-DD`);
   }
@@ -102,10 +109,10 @@ function readRange(args: RangeArgs, s: AttributionSettings, now: number): Result
   const from = args.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
   if (from > to) return err('invalid_input', `from (${from}) is after to (${to}).`);
   if (addDays(from, MAX_RANGE_DAYS) <= to) return err('invalid_input', `A report covers at most ${MAX_RANGE_DAYS} days.`);
-  return ok({ from, to, timeZone, model, currency: currency.toUpperCase(), ...zoneRange(from, to, timeZone) });
+  return ok({ from, to, timeZone, model, currency, ...zoneRange(from, to, timeZone) });
 }
 
-function readSettings(input: SettingsInput, current: AttributionSettings): Result<Omit<AttributionSettings, 'channelRules' | 'customRules'> & { channelRules: ChannelRule[] | null }> {
+function readSettings(input: SettingsInput, current: AttributionSettings, checkCurrency: CurrencyCheck): Result<Omit<AttributionSettings, 'channelRules' | 'customRules'> & { channelRules: ChannelRule[] | null }> {
   const raw: unknown = input;
   if (!isPlainObject(raw)) return err('invalid_input', 'settings: a JSON object');
   const problems: string[] = [];
@@ -113,7 +120,10 @@ function readSettings(input: SettingsInput, current: AttributionSettings): Resul
   for (const key of Object.keys(raw)) if (!known.includes(key)) problems.push(`${key}: unknown setting (known: ${known.slice(1).join(', ')})`);
   if (input.model !== undefined && !isAttributionModel(input.model)) problems.push('model: one of last_click, first_click, linear, last_non_direct');
   if (input.windowDays !== undefined && !(Number.isInteger(input.windowDays) && input.windowDays >= 1 && input.windowDays <= 365)) problems.push('windowDays: a whole number of days from 1 to 365');
-  if (input.currency !== undefined && !isCurrencyCode(input.currency)) problems.push('currency: a three-letter ISO code such as USD or EUR');
+  if (input.currency !== undefined) {
+    const checked = checkCurrency(input.currency);
+    if (!checked.ok) problems.push(checked.error.message);
+  }
   if (input.timeZone !== undefined && !isTimeZone(input.timeZone)) problems.push('timeZone: an IANA time zone such as Europe/Berlin or UTC');
   let rules: ChannelRule[] | null = current.customRules ? current.channelRules : null;
   if (input.channelRules === null) rules = null;
@@ -141,6 +151,10 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
     if (lastBuild(found.db) === null) rebuildWorkspaceAttribution(ctx, found.db, settings);
     return { ok: true, db: found.db, settings };
   };
+  const currencyCheck =
+    (db: Db, s: AttributionSettings): CurrencyCheck =>
+    (value) =>
+      checkReportCurrency(db, value, { snapshotPath: ctx.ratesSnapshotPath, current: s.currency });
   const source = (db: Db): ReportSource => {
     let fx: ReturnType<typeof createFxConverter> | null = null;
     return { db, ledgerCurrency: lastBuild(db)?.currency ?? getSettings(db).currency, fx: () => (fx ??= createFxConverter(db, { snapshotPath: ctx.ratesSnapshotPath })) };
@@ -150,7 +164,7 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
     async (args: RangeArgs): Promise<Result<T>> => {
       const w = open(args?.workspace);
       if (!w.ok) return w.error;
-      const range = readRange(args ?? {}, w.settings, ctx.clock.now());
+      const range = readRange(args ?? {}, w.settings, ctx.clock.now(), currencyCheck(w.db, w.settings));
       if (!range.ok) return range;
       return ok(run(source(w.db), range.value));
     };
@@ -166,7 +180,7 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
       const found = ctx.resolve(input?.workspace);
       if (!found.ok) return found.error;
       const current = getSettings(found.db);
-      const next = readSettings(input, current);
+      const next = readSettings(input, current, currencyCheck(found.db, current));
       if (!next.ok) return next;
       saveSettings(found.db, next.value, ctx.clock.now());
       const settings = getSettings(found.db);
@@ -193,15 +207,21 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
     'reports.ltv': report(ltvReport),
     'reports.models': report(modelsReport),
 
+    'reports.currencies': async (args) => {
+      const found = ctx.resolve(args?.workspace);
+      if (!found.ok) return found.error;
+      return ok(reportCurrencies(found.db, { snapshotPath: ctx.ratesSnapshotPath, current: getSettings(found.db).currency }));
+    },
+
     'reports.journey': async (args) => {
       const w = open(args?.workspace);
       if (!w.ok) return w.error;
       if (typeof args.customer !== 'string' || args.customer.trim() === '') return err('invalid_input', 'customer: a Stripe customer id (cus_...)');
       const model = args.model ?? w.settings.model;
       if (!isAttributionModel(model)) return err('invalid_input', 'model: one of last_click, first_click, linear, last_non_direct');
-      const currency = args.currency ?? w.settings.currency;
-      if (!isCurrencyCode(currency)) return err('invalid_input', 'currency: a three-letter ISO code such as USD or EUR');
-      const journey = customerJourney(source(w.db), args.customer.trim(), model, currency.toUpperCase(), ctx.clock.now());
+      const currency = args.currency === undefined ? ok(w.settings.currency) : currencyCheck(w.db, w.settings)(args.currency);
+      if (!currency.ok) return currency;
+      const journey = customerJourney(source(w.db), args.customer.trim(), model, currency.value, ctx.clock.now());
       if (!journey) return err('not_found', `No customer ${args.customer} in this workspace: check the id in Stripe, then sync (revtrail sync --stripe).`);
       return ok(journey);
     },
@@ -212,7 +232,7 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
       const limit = args?.limit ?? 1000;
       if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) return err('invalid_input', 'limit: a whole number from 1 to 100000');
       const ranged = args?.from !== undefined || args?.to !== undefined;
-      const range = readRange(args ?? {}, w.settings, ctx.clock.now());
+      const range = readRange(args ?? {}, w.settings, ctx.clock.now(), currencyCheck(w.db, w.settings));
       if (!range.ok) return range;
       const r = range.value;
       return ok(customersReport(source(w.db), ranged ? r : null, r.model, r.currency, limit));

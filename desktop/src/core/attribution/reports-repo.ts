@@ -29,6 +29,8 @@ export interface MoneyAgg {
   customers: number;
   first_payments: number;
   renewals: number;
+  /** Net (gross less refunds and disputes) of the rows credited to a click: what a group's clicks earned. */
+  click_net: number;
 }
 
 export interface UnconvertedAgg {
@@ -46,6 +48,7 @@ export interface LedgerFact {
   customer_key: string;
   customer_id: string | null;
   touchpoint_id: string | null;
+  touchpoint_kind: 'click' | 'pageview' | null;
   channel: string;
   slug: string | null;
   campaign: string | null;
@@ -88,10 +91,11 @@ const AGG = `
   coalesce(sum(CASE WHEN l.kind LIKE 'dispute%' THEN -ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS disputes,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} THEN ifnull(l.fee_converted_minor, 0) ELSE 0 END), 0) AS fees,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.weight ELSE 0 END), 0) AS conversions,
-  count(DISTINCT CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.customer_key END) AS customers,
+  count(DISTINCT CASE WHEN ${CONVERTED_CHARGE} THEN l.customer_key END) AS customers,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.converted_minor ELSE 0 END), 0) AS first_payments,
-  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.renewal = 1 THEN l.converted_minor ELSE 0 END), 0) AS renewals`;
-const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.customer_id, l.touchpoint_id, l.channel, l.slug, l.campaign,
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.renewal = 1 THEN l.converted_minor ELSE 0 END), 0) AS renewals,
+  coalesce(sum(CASE WHEN l.touchpoint_kind = 'click' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS click_net`;
+const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.customer_id, l.touchpoint_id, l.touchpoint_kind, l.channel, l.slug, l.campaign,
   l.weight, l.amount_minor, l.currency, l.converted_minor, l.unconverted, l.fee_minor, l.fee_currency, l.fee_converted_minor,
   l.renewal, l.conversion, ch.exchange_rate, ch.settlement_currency`;
 const CLICK_FILTER = `at >= @start AND at < @end AND bot = 0 AND duplicate = 0`;

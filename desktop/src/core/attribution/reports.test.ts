@@ -18,6 +18,9 @@ const log = { info: () => undefined, warn: () => undefined, error: () => undefin
 let core: Core;
 let db: Db;
 const APRIL = { from: '2025-04-01', to: '2025-04-30' };
+// The ECB's currencies of the bundled snapshot's newest day, EUR, and this workspace's own AED (ch_5).
+const CURRENCY_PROBLEM = (given: string) =>
+  `currency: Revtrail cannot convert money to "${given}" (it converts to the euro, the currencies the ECB publishes rates for, and this workspace's own charge currencies); choose one of AED, AUD, BRL, CAD, CHF, CNY, CZK, DKK, EUR, GBP, HKD, HUF, IDR, ILS, INR, ISK, JPY, KRW, MXN, MYR, NOK, NZD, PHP, PLN, RON, SEK, SGD, THB, TRY, USD, ZAR`;
 
 function must<T>(r: { ok: true; value: T } | { ok: false; error: { message: string } }): T {
   if (!r.ok) throw new Error(r.error.message);
@@ -67,9 +70,9 @@ describe('reports', () => {
     const r = must(await core.call('reports.channels', APRIL));
     expect(r.range).toEqual({ ...APRIL, timeZone: 'UTC', model: 'last_click', currency: 'USD' });
     expect(r.rows).toEqual([
-      { channel: 'Newsletter', clicks: 4, uniqueVisitors: 3, customers: 1, conversions: 1, grossMinor: 10000, refundsMinor: 2500, disputesMinor: 0, netMinor: 7500, feesMinor: 320, netOfFeesMinor: 7180, conversionRate: 0.25, revenuePerClickMinor: 1875, currency: 'USD' },
-      { channel: 'Partner', clicks: 2, uniqueVisitors: 2, customers: 1, conversions: 1, grossMinor: 5000, refundsMinor: 0, disputesMinor: 0, netMinor: 5000, feesMinor: 0, netOfFeesMinor: 5000, conversionRate: 0.5, revenuePerClickMinor: 2500, currency: 'USD' },
-      { channel: 'Direct', clicks: 0, uniqueVisitors: 0, customers: 2, conversions: 2, grossMinor: 4000, refundsMinor: 0, disputesMinor: 3000, netMinor: 1000, feesMinor: 0, netOfFeesMinor: 1000, conversionRate: null, revenuePerClickMinor: null, currency: 'USD' },
+      { channel: 'Newsletter', clicks: 4, uniqueVisitors: 3, customers: 1, conversions: 1, grossMinor: 10000, refundsMinor: 2500, disputesMinor: 0, netMinor: 7500, feesMinor: 320, netOfFeesMinor: 7180, conversionRate: 0.25, clickNetMinor: 7500, revenuePerClickMinor: 1875, currency: 'USD' },
+      { channel: 'Partner', clicks: 2, uniqueVisitors: 2, customers: 1, conversions: 1, grossMinor: 5000, refundsMinor: 0, disputesMinor: 0, netMinor: 5000, feesMinor: 0, netOfFeesMinor: 5000, conversionRate: 0.5, clickNetMinor: 5000, revenuePerClickMinor: 2500, currency: 'USD' },
+      { channel: 'Direct', clicks: 0, uniqueVisitors: 0, customers: 2, conversions: 2, grossMinor: 4000, refundsMinor: 0, disputesMinor: 3000, netMinor: 1000, feesMinor: 0, netOfFeesMinor: 1000, conversionRate: null, clickNetMinor: 0, revenuePerClickMinor: null, currency: 'USD' },
     ]);
     expect(r.totals).toEqual({ grossMinor: 19000, refundsMinor: 2500, disputesMinor: 3000, netMinor: 13500, feesMinor: 320, netOfFeesMinor: 13180, conversions: 4, customers: 4 });
     expect(r.unconverted).toEqual({ rows: 1, amounts: [{ currency: 'AED', amountMinor: 36700 }] });
@@ -109,9 +112,10 @@ describe('reports', () => {
       [null, null, 0, 0, 1000],
     ]);
     const campaigns = must(await core.call('reports.campaigns', APRIL));
-    expect(campaigns.rows.map((x) => [x.campaign, x.clicks, x.netMinor])).toEqual([
-      ['april', 4, 7500],
-      [null, 2, 6000],
+    // The null campaign holds ann's clicks (5000 earned) and Direct's 1000, which no click earned.
+    expect(campaigns.rows.map((x) => [x.campaign, x.clicks, x.netMinor, x.revenuePerClickMinor])).toEqual([
+      ['april', 4, 7500, 1875],
+      [null, 2, 6000, 2500],
     ]);
   });
 
@@ -170,10 +174,11 @@ describe('reports', () => {
   it('defaults to the last 30 days in the workspace’s zone, and refuses bad ranges', async () => {
     const r = must(await core.call('reports.channels', {}));
     expect(r.range).toMatchObject({ from: '2025-05-03', to: '2025-06-01' });
-    expect(r.rows.map((x) => [x.channel, x.grossMinor])).toEqual([['Partner', 5000]]);
+    // The May renewal's customer is counted beside its money.
+    expect(r.rows.map((x) => [x.channel, x.grossMinor, x.customers, x.conversions])).toEqual([['Partner', 5000, 1, 0]]);
     const bad = await core.call('reports.channels', { from: '2025-04-31', tz: 'Nowhere/Land', model: 'best' as never, currency: 'dollars' });
     expect(bad.ok ? null : bad.error.message).toBe(
-      'tz: "Nowhere/Land" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC); model: one of last_click, first_click, linear, last_non_direct; currency: a three-letter ISO code such as USD or EUR; from: a day as YYYY-MM-DD',
+      `tz: "Nowhere/Land" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC); model: one of last_click, first_click, linear, last_non_direct; ${CURRENCY_PROBLEM('dollars')}; from: a day as YYYY-MM-DD`,
     );
     const backwards = await core.call('reports.channels', { from: '2025-04-02', to: '2025-04-01' });
     expect(backwards.ok).toBe(false);
@@ -211,7 +216,7 @@ describe('settings', () => {
 
     const bad = await core.call('settings.set', { windowDays: 0, currency: 'euro', timeZone: 'Mars', channelRules: [{ channel: 'X' }], colour: 'red' } as never);
     expect(bad.ok ? null : bad.error.message).toBe(
-      'colour: unknown setting (known: model, windowDays, currency, timeZone, channelRules); windowDays: a whole number of days from 1 to 365; currency: a three-letter ISO code such as USD or EUR; timeZone: an IANA time zone such as Europe/Berlin or UTC; channelRules[0]: needs at least one of utmSource, utmMedium, referrerHost, clickId',
+      `colour: unknown setting (known: model, windowDays, currency, timeZone, channelRules); windowDays: a whole number of days from 1 to 365; ${CURRENCY_PROBLEM('euro')}; timeZone: an IANA time zone such as Europe/Berlin or UTC; channelRules[0]: needs at least one of utmSource, utmMedium, referrerHost, clickId`,
     );
 
     const modelOnly = must(await core.call('settings.set', { model: 'linear', timeZone: 'Europe/Berlin' }));

@@ -64,12 +64,21 @@ export interface ChannelRow extends Money {
   channel: string;
   clicks: number;
   uniqueVisitors: number;
-  /** Customers whose conversion (one-off or first subscription payment) is credited here. */
+  /**
+   * Customers with a payment in the range credited here: first payments and renewals alike, the same rows
+   * the money is summed over (so no revenue shows without its customer).
+   */
   customers: number;
-  /** Conversions credited here: fractions under the linear model. */
+  /** Conversions (one-off or first subscription payments) in the range credited here: fractions under the linear model. */
   conversions: number;
   /** conversions / clicks; null without clicks (channels of pageviews, Direct). */
   conversionRate: number | null;
+  /** The net credited to this row's clicks: its net less what pageviews and Direct (no click) brought. */
+  clickNetMinor: number;
+  /**
+   * Net per click: clickNetMinor / clicks, so money that came with no click is never divided by clicks that
+   * did not earn it. Null without clicks.
+   */
   revenuePerClickMinor: number | null;
   currency: string;
 }
@@ -90,7 +99,7 @@ interface Sums {
   unconverted: Unconverted;
 }
 
-const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0 });
+const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0, click_net: 0 });
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 function money(s: Sum): Money {
@@ -132,13 +141,14 @@ function sumRows(rows: readonly LedgerFact[], value: (r: LedgerFact) => { amount
       continue;
     }
     for (const s of [g, total]) {
+      if (r.touchpoint_kind === 'click') s.click_net += v.amount;
       if (r.kind === 'charge') {
         s.gross += v.amount;
         s.fees += v.fee;
+        s.buyers.add(r.customer_key);
         if (r.conversion) {
           s.conversions += r.weight;
           s.first_payments += v.amount;
-          s.buyers.add(r.customer_key);
         } else if (r.renewal) s.renewals += v.amount;
       } else if (r.kind === 'refund') s.refunds -= v.amount;
       else s.disputes -= v.amount;
@@ -186,7 +196,8 @@ function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency
     conversions: round4(s.conversions),
     ...m,
     conversionRate: n > 0 ? round4(s.conversions / n) : null,
-    revenuePerClickMinor: n > 0 ? Math.round(m.netMinor / n) : null,
+    clickNetMinor: s.click_net,
+    revenuePerClickMinor: n > 0 ? Math.round(s.click_net / n) : null,
     currency,
   };
 }
