@@ -93,6 +93,29 @@ describe('revtrail report', () => {
     expect(table.out).toMatch(/^Channels, \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} \(Europe\/Berlin\), last click, USD$/m);
     expect(table.out).toMatch(/^Podcast\s+3\s+3\s+1\s+1\s+49\s+0\s+0\s+49\s+0\s+33\.33\s+16\.33$/m);
     expect(table.out).toMatch(/Not in these totals: \d+ ledger rows that could not be converted to USD \(.*KWD.*\)/);
+    expect(table.out).toContain('Net per click: the net credited to the row\'s clicks divided by its clicks');
+  }, 60_000);
+
+  it('takes only a currency it can convert to: anything else is bad usage (exit 2) naming the choices', async () => {
+    for (const args of [
+      ['report', 'channels', '--currency', 'XYZ'],
+      ['report', 'campaigns', '--currency', 'xyz', '--format', 'json'],
+      ['report', 'journey', '--customer', 'cus_nobody', '--currency', 'XYZ'],
+      ['report', 'channels', '--currency', 'BGN'],
+      ['report', 'channels', '--currency', 'dollars'],
+    ]) {
+      const run = await cli(args);
+      expect(run.code, args.join(' ')).toBe(2);
+      expect(run.out).toBe('');
+      expect(run.err).toMatch(/^--currency \S+: Revtrail cannot convert money to that\. Choose one of AUD, BRL, .*EUR, .*GBP, .*USD, ZAR \(the euro, the currencies the ECB publishes rates for, and this workspace's own KWD\)\.$/m);
+    }
+    // An ECB currency in any case, and the workspace's own KWD (its KWD charges 1:1) are taken.
+    const eur = await cli(['report', 'channels', '--currency', 'eur']);
+    expect(eur.code, eur.err).toBe(0);
+    expect(eur.out).toMatch(/^Channels, .*, EUR$/m);
+    const kwd = JSON.parse((await cli(['report', 'channels', '--currency', 'KWD', '--format', 'json'])).out) as { currency: string; totals: { grossMinor: number } };
+    expect(kwd.currency).toBe('KWD');
+    expect(kwd.totals.grossMinor).toBeGreaterThan(0);
   }, 60_000);
 
   it('prints every other report, and a customer’s journey', async () => {

@@ -37,11 +37,16 @@ function unconvertedNote(u: Unconverted, currency: string): string[] {
 }
 
 function renderTable(t: Table): string {
-  const cells = [t.headers, ...t.rows.map((r) => r.map((c) => (c === null || c === undefined ? '-' : typeof c === 'number' ? c.toLocaleString('en-US', { maximumFractionDigits: 4 }) : String(c))))];
+  const cells = [t.headers, ...t.rows.map((r) => r.map((c) => (c === null || c === undefined ? '—' : typeof c === 'number' ? c.toLocaleString('en-US', { maximumFractionDigits: 4 }) : String(c))))];
   const widths = t.headers.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
   const line = (r: CsvValue[]) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]!) : String(c).padStart(widths[i]!))).join('  ').trimEnd();
   return [t.title, '', line(cells[0]!), ...cells.slice(1).map(line), ...(t.rows.length === 0 ? ['(nothing in this range)'] : []), ...(t.notes.length ? ['', ...t.notes] : [])].join('\n');
 }
+
+/** What the traffic-and-money tables' columns mean, printed under them (and said in `revtrail report` usage). */
+const PER_CLICK_NOTE =
+  'Net per click: the net credited to the row\'s clicks divided by its clicks; money that came with no click (Direct, or a visit with a source but no link) counts in Net but is not divided by clicks; — where there are no clicks.';
+const CUSTOMERS_NOTE = 'Customers: those with a payment in the range credited to the row, new or renewing; Conversions: first payments only.';
 
 const rangeTitle = (name: string, r: { from: string; to: string; timeZone: string; model: string; currency: string }) =>
   `${name}, ${r.from} to ${r.to} (${r.timeZone}), ${r.model.replace(/_/g, ' ')}, ${r.currency}`;
@@ -74,7 +79,7 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
         title: rangeTitle('Channels', v.range),
         headers: ['Channel', 'Clicks', 'Visitors', 'Customers', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Fees', 'Conv. rate %', 'Net per click'],
         rows: v.rows.map((x) => [x.channel, x.clicks, x.uniqueVisitors, x.customers, x.conversions, major(x.grossMinor, c), major(x.refundsMinor, c), major(x.disputesMinor, c), major(x.netMinor, c), major(x.feesMinor, c), pct(x.conversionRate), major(x.revenuePerClickMinor, c)]),
-        notes: unconvertedNote(v.unconverted, c),
+        notes: [CUSTOMERS_NOTE, PER_CLICK_NOTE, ...unconvertedNote(v.unconverted, c)],
       });
     }
     case 'daily': {
@@ -96,9 +101,9 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
       const c = v.currency;
       return done(v, {
         title: rangeTitle('Links', v.range),
-        headers: ['Link', 'Channel', 'Clicks', 'Visitors', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Net per click'],
-        rows: v.rows.map((x) => [x.slug ?? '(no link)', x.channel, x.clicks, x.uniqueVisitors, x.conversions, major(x.grossMinor, c), major(x.refundsMinor, c), major(x.disputesMinor, c), major(x.netMinor, c), major(x.revenuePerClickMinor, c)]),
-        notes: unconvertedNote(v.unconverted, c),
+        headers: ['Link', 'Channel', 'Clicks', 'Visitors', 'Customers', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Net per click'],
+        rows: v.rows.map((x) => [x.slug ?? '(no link)', x.channel, x.clicks, x.uniqueVisitors, x.customers, x.conversions, major(x.grossMinor, c), major(x.refundsMinor, c), major(x.disputesMinor, c), major(x.netMinor, c), major(x.revenuePerClickMinor, c)]),
+        notes: [CUSTOMERS_NOTE, PER_CLICK_NOTE, ...unconvertedNote(v.unconverted, c)],
       });
     }
     case 'campaigns': {
@@ -108,9 +113,9 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
       const c = v.currency;
       return done(v, {
         title: rangeTitle('Campaigns', v.range),
-        headers: ['Campaign', 'Clicks', 'Visitors', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Net per click'],
-        rows: v.rows.map((x) => [x.campaign ?? '(none)', x.clicks, x.uniqueVisitors, x.conversions, major(x.grossMinor, c), major(x.refundsMinor, c), major(x.disputesMinor, c), major(x.netMinor, c), major(x.revenuePerClickMinor, c)]),
-        notes: unconvertedNote(v.unconverted, c),
+        headers: ['Campaign', 'Clicks', 'Visitors', 'Customers', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Net per click'],
+        rows: v.rows.map((x) => [x.campaign ?? '(none)', x.clicks, x.uniqueVisitors, x.customers, x.conversions, major(x.grossMinor, c), major(x.refundsMinor, c), major(x.disputesMinor, c), major(x.netMinor, c), major(x.revenuePerClickMinor, c)]),
+        notes: ['(none): clicks on links without a campaign, and money that came with no click.', CUSTOMERS_NOTE, PER_CLICK_NOTE, ...unconvertedNote(v.unconverted, c)],
       });
     }
     case 'ltv': {
@@ -153,11 +158,28 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
 export async function reportCommand(core: Core, positionals: string[], flags: ReportFlags): Promise<Result<unknown> & { text?: string }> {
   const [name, ...extra] = positionals;
   if (!name || !(REPORTS as readonly string[]).includes(name) || extra.length > 0) {
-    return err('invalid_input', `Which report? revtrail report ${REPORTS.join('|')} [--from YYYY-MM-DD --to YYYY-MM-DD --tz ZONE --model MODEL --currency CODE --format table|csv|json]`);
+    return err(
+      'invalid_input',
+      `Which report? revtrail report ${REPORTS.join('|')} [--from YYYY-MM-DD --to YYYY-MM-DD --tz ZONE --model MODEL --currency CODE --format table|csv|json]\n` +
+        `--currency: the euro, a currency the ECB publishes rates for, or one this workspace's charges are in.\n${CUSTOMERS_NOTE}\n${PER_CLICK_NOTE}`,
+    );
   }
   const format = flags.format ?? (flags.json ? 'json' : 'table');
   if (!['table', 'csv', 'json'].includes(format)) return err('invalid_input', '--format is table, csv or json.');
   if (flags.model !== undefined && !isAttributionModel(flags.model)) return err('invalid_input', `--model is one of ${ATTRIBUTION_MODELS.join(', ')}.`);
+  if (flags.currency !== undefined) {
+    // The core refuses it too; asked here first so the message names the flag and this workspace's choices.
+    const known = await core.call('reports.currencies', { workspace: flags.workspace });
+    if (!known.ok) return known;
+    if (!known.value.currencies.includes(flags.currency.toUpperCase())) {
+      const own = known.value.own.filter((c) => !known.value.ecb.includes(c));
+      return err(
+        'invalid_input',
+        `--currency ${flags.currency.slice(0, 20)}: Revtrail cannot convert money to that. Choose one of ${known.value.currencies.join(', ')} ` +
+          `(the euro, the currencies the ECB publishes rates for${own.length > 0 ? `, and this workspace's own ${own.join(', ')}` : ''}).`,
+      );
+    }
+  }
   const args: RangeArgs = {
     workspace: flags.workspace,
     ...(flags.from !== undefined ? { from: flags.from } : {}),
