@@ -186,6 +186,7 @@ function statements(db: Db) {
     hints: db.prepare<[string, number], { object_type: StripeObjectType; id: string }>(
       `SELECT object_type, id FROM stripe_hints WHERE object_type NOT IN (SELECT value FROM json_each(?)) ORDER BY since, object_type, id LIMIT ?`,
     ),
+    countHints: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM stripe_hints`),
     dropHint: db.prepare(`DELETE FROM stripe_hints WHERE object_type = ? AND id = ?`),
     dropHintsBefore: db.prepare(`DELETE FROM stripe_hints WHERE object_type = ? AND since < ?`),
     // What may still change, for when events are out of reach (see sync.ts).
@@ -282,6 +283,9 @@ export function addHints(db: Db, hints: { type: StripeObjectType; id: string }[]
 /** The oldest hints, leaving out those of types that wait for a later pull. */
 export const nextHints = (db: Db, limit: number, except: readonly StripeObjectType[] = []) =>
   stmts(db).hints.all(JSON.stringify(except), limit).map((h) => ({ type: h.object_type, id: h.id }));
+
+/** Objects waiting to be read again by id. */
+export const countHints = (db: Db): number => stmts(db).countHints.get()!.n;
 
 export const dropHint = (db: Db, type: StripeObjectType, id: string): void => void stmts(db).dropHint.run(type, id);
 

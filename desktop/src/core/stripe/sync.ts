@@ -1,10 +1,11 @@
-import { hashEmail, normalizeEmail, type Clock } from '@revtrail/shared';
+import { hashEmail, isHintedStripeObject, normalizeEmail, type Clock } from '@revtrail/shared';
 import Stripe from 'stripe';
 import type { Db } from '../db/open';
 import { keptMetadata } from '../privacy/scrub';
 import { getDataSettings } from '../privacy/settings-repo';
 import { recordResourceFailure, recordResourceSuccess, type ResourceFailure } from '../sync-state/repo';
 import { STRIPE_API_VERSION } from './client';
+import { HINTED } from './hints';
 import { isGone, permissionFailure, stopsEverything, stripeFailure, type StripeResource } from './failures';
 import { checkPermissions, type Permission, type PermissionCheck } from './permissions';
 import {
@@ -240,18 +241,9 @@ const TYPES: TypeSpec[] = [
 const SPEC = Object.fromEntries(TYPES.map((t) => [t.type, t])) as Record<StripeObjectType, TypeSpec>;
 
 /** The object an event is about, as a hint to read it again; null for kinds the sync does not keep. */
-const HINTED: Record<string, StripeObjectType> = {
-  charge: 'charges',
-  refund: 'refunds',
-  dispute: 'disputes',
-  customer: 'customers',
-  subscription: 'subscriptions',
-  invoice: 'invoices',
-  invoice_payment: 'invoice_payments',
-};
 function hintOf(e: Stripe.Event): { type: StripeObjectType; id: string } | null {
   const obj = e.data.object as { object?: string; id?: string };
-  const type = obj.object ? HINTED[obj.object] : undefined;
+  const type = isHintedStripeObject(obj.object) ? HINTED[obj.object] : undefined;
   return type && typeof obj.id === 'string' ? { type, id: obj.id } : null;
 }
 
@@ -330,34 +322,20 @@ async function chargeRow(c: Stripe.Charge, hash: Hash, metadataKeys: readonly st
  */
 export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions): Promise<StripePullResult> {
   const limit = opts.pageSize ?? 100;
-  const attempts = (opts.retries ?? DEFAULT_RETRIES) + 1;
   const retry = <T>(call: () => Promise<T>) => withStripeRetry(call, opts);
   const now = opts.clock.now();
   const unanswered = new Map<Permission, Stripe.errors.StripeError>();
   const perms = await checkPermissions(stripe, retry, unanswered);
-  const hash: Hash = async (email) => {
-    const normal = email ? normalizeEmail(email) : null;
-    return normal ? hashEmail(normal, opts.emailHashKey) : null;
-  };
-  const empty = () => ({ added: 0, updated: 0 });
   const result: StripePullResult = {
     apiVersion: STRIPE_API_VERSION,
-    counts: { customers: empty(), charges: empty(), refunds: empty(), disputes: empty(), subscriptions: empty(), invoices: empty(), invoice_payments: empty() },
+    counts: emptyCounts(),
     hints: { events: 0, reread: 0 },
     eventsCovered: true,
     missing: (Object.keys(perms) as Permission[]).filter((p) => !perms[p].ok && !unanswered.has(p)).map((p) => ({ ...perms[p], effect: EFFECT[p] })),
     pulled: [],
     skipped: [],
   };
-  const failed = new Map<StripeResource, ResourceFailure>();
-  const fail = (failure: ResourceFailure) => {
-    failed.set(failure.resource as StripeResource, failure);
-    recordResourceFailure(db, failure, now);
-  };
-  const failWith = (resource: StripeResource, e: unknown) => {
-    if (!(e instanceof Stripe.errors.StripeError) || stopsEverything(e)) throw e;
-    fail(stripeFailure(resource, e, attempts));
-  };
+  const { failed, fail, failWith } = failureBook(db, now, opts);
   // Resources the probes already rule out: a permission the key lacks, or a probe Stripe did not answer.
   const needs: [StripeResource, Permission[]][] = [['events', ['events']], ...TYPES.map((t): [StripeResource, Permission[]] => [t.type, [t.needs, ...(t.expands ? [t.expands] : [])]])];
   for (const [resource, permissions] of needs) {
@@ -368,13 +346,7 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
   const reReadMs = opts.reReadMs ?? 30 * DAY_MS;
   // The oldest data among what this pull reads decides whether events reach back far enough.
   const lastPullAt = lastStripePullAt(db, needs.map(([r]) => r).filter((r) => !failed.has(r)));
-  const ctx: WriteContext = {
-    hash,
-    reReadFrom: now - reReadMs,
-    now,
-    hintOldCharges: getCheckpoint(db, 'charges').createdGte > 0,
-    metadataKeys: getDataSettings(db).metadataKeys,
-  };
+  const ctx = writeContext(db, opts, now, now - reReadMs);
 
   // Events first: a change made while the lists below are read is then at or after the events checkpoint.
   let events = { covered: false, read: 0 };
@@ -407,7 +379,7 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
     }
   }
 
-  result.hints.reread = await readHinted(db, stripe, perms, ctx, result, opts, retry, failed, failWith);
+  result.hints.reread = await readHinted(db, stripe, perms, ctx, result.counts, opts, retry, failed, failWith);
   for (const [resource] of needs) {
     const failure = failed.get(resource);
     if (failure) result.skipped.push(failure);
@@ -417,6 +389,84 @@ export async function pullStripe(db: Db, stripe: Stripe, opts: StripePullOptions
     }
   }
   return result;
+}
+
+export const emptyCounts = (): Record<StripeObjectType, UpsertCounts> => ({
+  customers: { added: 0, updated: 0 },
+  charges: { added: 0, updated: 0 },
+  refunds: { added: 0, updated: 0 },
+  disputes: { added: 0, updated: 0 },
+  subscriptions: { added: 0, updated: 0 },
+  invoices: { added: 0, updated: 0 },
+  invoice_payments: { added: 0, updated: 0 },
+});
+
+/** How emails are hashed, which old charges a refund asks for again, and the metadata kept. */
+function writeContext(db: Db, opts: Pick<StripePullOptions, 'emailHashKey'>, now: number, reReadFrom: number): WriteContext {
+  return {
+    hash: async (email) => {
+      const normal = email ? normalizeEmail(email) : null;
+      return normal ? hashEmail(normal, opts.emailHashKey) : null;
+    },
+    reReadFrom,
+    now,
+    hintOldCharges: getCheckpoint(db, 'charges').createdGte > 0,
+    metadataKeys: getDataSettings(db).metadataKeys,
+  };
+}
+
+/** The resources that failed this run, each recorded in sync_resources with what to do. */
+function failureBook(db: Db, now: number, opts: Pick<StripePullOptions, 'retries'>) {
+  const attempts = (opts.retries ?? DEFAULT_RETRIES) + 1;
+  const failed = new Map<StripeResource, ResourceFailure>();
+  const fail = (failure: ResourceFailure) => {
+    failed.set(failure.resource as StripeResource, failure);
+    recordResourceFailure(db, failure, now);
+  };
+  const failWith = (resource: StripeResource, e: unknown) => {
+    if (!(e instanceof Stripe.errors.StripeError) || stopsEverything(e)) throw e;
+    fail(stripeFailure(resource, e, attempts));
+  };
+  return { failed, fail, failWith };
+}
+
+export interface HintReadOptions extends Pick<StripePullOptions, 'emailHashKey' | 'clock' | 'onProgress' | 'retries' | 'retryBaseMs' | 'signal'> {
+  /** What the key may read, as a recent check found it; checked now (nine requests) when absent. */
+  permissions?: Record<Permission, PermissionCheck>;
+}
+
+export interface HintReadResult {
+  counts: Record<StripeObjectType, UpsertCounts>;
+  /** Objects read again by id and written (a hint of an object Stripe no longer has writes nothing). */
+  reread: number;
+  /** Object types that could not be read this time: their hints wait for the next read or pull. */
+  skipped: ResourceFailure[];
+  permissions: Record<Permission, PermissionCheck>;
+}
+
+/**
+ * Only the reads by id of what the hints name (a webhook said "look at this id"), without the events and list
+ * passes of a pull, and without moving any resource's last pull time: those stay the full pull's. A refund or
+ * dispute read here asks for its charge again (its refunded and disputed state), whatever the charge's age,
+ * since no list runs to bring it. Types the key may not read keep their hints for the pull that reports that.
+ * Throws as a pull does: on a key Stripe refuses, or one that may not read the connected account.
+ */
+export async function readHintsNow(db: Db, stripe: Stripe, opts: HintReadOptions): Promise<HintReadResult> {
+  const retry = <T>(call: () => Promise<T>) => withStripeRetry(call, opts);
+  const now = opts.clock.now();
+  const perms = opts.permissions ?? (await checkPermissions(stripe, retry));
+  const counts = emptyCounts();
+  const { failed, failWith } = failureBook(db, now, opts);
+  // Held back, not recorded: the full pull records (and explains) a permission the key lacks.
+  const held = new Map<StripeResource, ResourceFailure>();
+  for (const t of TYPES) {
+    if (perms[t.needs].ok) continue;
+    held.set(t.type, permissionFailure(t.type, perms[t.needs]));
+    failed.set(t.type, held.get(t.type)!);
+  }
+  const ctx = writeContext(db, opts, now, now);
+  const reread = await readHinted(db, stripe, perms, ctx, counts, opts, retry, failed, failWith);
+  return { counts, reread, skipped: [...failed.values()].filter((f) => !held.has(f.resource as StripeResource)), permissions: perms };
 }
 
 /** One object type's list pass, from its checkpoint; each page written in one transaction with it. */
@@ -545,8 +595,8 @@ async function readHinted(
   stripe: Stripe,
   perms: Record<Permission, PermissionCheck>,
   ctx: WriteContext,
-  result: StripePullResult,
-  opts: StripePullOptions,
+  counts: Record<StripeObjectType, UpsertCounts>,
+  opts: Pick<StripePullOptions, 'onProgress' | 'signal'>,
   retry: <T>(call: () => Promise<T>) => Promise<T>,
   failed: ReadonlyMap<StripeResource, ResourceFailure>,
   failWith: (resource: StripeResource, e: unknown) => void,
@@ -586,8 +636,8 @@ async function readHinted(
       db.transaction(() => {
         if (write) {
           const n = write();
-          result.counts[hint.type].added += n.added;
-          result.counts[hint.type].updated += n.updated;
+          counts[hint.type].added += n.added;
+          counts[hint.type].updated += n.updated;
         }
         dropHint(db, hint.type, hint.id);
       })();
