@@ -7,17 +7,28 @@ export const MODEL_LABELS: Record<AttributionModel, string> = {
   last_non_direct: 'Last non-direct',
 };
 
-const CURRENCIES = ['USD', 'EUR', 'GBP', 'CAD', 'AUD', 'CHF', 'JPY', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK', 'BRL', 'INR'];
-
 export interface ReportChoice {
   model: AttributionModel;
   currency: string;
   days: number;
 }
 
-/** Model, currency and range switches shared by the report screens. */
-export function ReportControls({ value, onChange, ranges = [7, 30, 90, 365] }: { value: ReportChoice; onChange(v: ReportChoice): void; ranges?: number[] }) {
-  const currencies = CURRENCIES.includes(value.currency) ? CURRENCIES : [value.currency, ...CURRENCIES];
+/**
+ * Model, currency and range switches shared by the report screens. `currencies`: what the core can convert
+ * to (reports.currencies); until it answers, only the current one is offered.
+ */
+export function ReportControls({
+  value,
+  onChange,
+  currencies: offered,
+  ranges = [7, 30, 90, 365],
+}: {
+  value: ReportChoice;
+  onChange(v: ReportChoice): void;
+  currencies: readonly string[];
+  ranges?: number[];
+}) {
+  const currencies = offered.includes(value.currency) ? offered : [value.currency, ...offered];
   return (
     <div className="row controls" role="group" aria-label="Report options">
       <label className="inline">

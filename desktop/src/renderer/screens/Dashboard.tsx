@@ -7,17 +7,18 @@ import { ErrorNote, Loading } from '../components/Notice';
 import { ReportControls, type ReportChoice } from '../components/ReportControls';
 import { UnconvertedNote } from '../components/UnconvertedNote';
 import { formatAgo, formatCount, formatMoney, formatPercent } from '../format';
-import { useResult } from '../hooks';
+import { useResult, type Loaded } from '../hooks';
 import { DATA_RENDERED_MARK } from '../marks';
-import { lastDays } from '../report-range';
+import { lastDays, rangeLabel } from '../report-range';
 
 const PALETTE = ['#3a5ccc', '#e8793a', '#2f9e6e', '#c2417a', '#8a63d2', '#c9a227', '#2b9bb3', '#7a7f8c', '#d65151', '#5c8a2e'];
 
-/** Which channel pays: net revenue per channel and day (stacked), and the top channels of the last 30 days. */
+/** Which channel pays: net revenue per channel and day (stacked), and the top channels, over one chosen range. */
 export function Dashboard() {
   const { rpc } = useApp();
   const ws = useWorkspace();
   const [settings] = useResult(() => rpc.call('settings.get', { workspace: ws.id }), [ws.id]);
+  const [currencies] = useResult(() => rpc.call('reports.currencies', { workspace: ws.id }), [ws.id]);
   // null: the workspace's own model, currency, zone and last 30 days, which the reports apply by
   // themselves, so the first reports need not wait for the settings.
   const [choice, setChoice] = useState<ReportChoice | null>(null);
@@ -26,7 +27,7 @@ export function Dashboard() {
     <section>
       <div className="row spread">
         <h1>{ws.name}</h1>
-        {shown && <ReportControls value={shown} onChange={setChoice} />}
+        {shown && <ReportControls value={shown} onChange={setChoice} currencies={currencies.state === 'ok' ? currencies.value.currencies : []} />}
       </div>
       {settings.state === 'error' && <ErrorNote error={settings.error} />}
       <Status />
@@ -60,14 +61,15 @@ function Status() {
 function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: string | null }) {
   const { rpc } = useApp();
   const ws = useWorkspace();
-  const picked = choice && timeZone ? { model: choice.model, currency: choice.currency } : {};
-  const chartRange = choice && timeZone ? lastDays(choice.days, timeZone) : {};
-  const tableRange = choice && timeZone ? lastDays(30, timeZone) : {};
+  // One query for every panel: the range, model and currency chosen (before a choice, the workspace's own).
+  const query = choice && timeZone ? { ...lastDays(choice.days, timeZone), model: choice.model, currency: choice.currency } : {};
   const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null];
-  const [daily] = useResult(() => rpc.call('reports.daily', { workspace: ws.id, ...chartRange, ...picked }), key);
-  const [channels] = useResult(() => rpc.call('reports.channels', { workspace: ws.id, ...tableRange, ...picked }), key);
-  const days = daily.state === 'ok' ? daily.value.days.length : (choice?.days ?? 30);
-  const currency = daily.state === 'ok' ? daily.value.currency : (choice?.currency ?? '');
+  const [daily] = useResult(() => rpc.call('reports.daily', { workspace: ws.id, ...query }), key);
+  const [channels] = useResult(() => rpc.call('reports.channels', { workspace: ws.id, ...query }), key);
+  // Each heading says the range and currency its own report answered with, so it cannot say another.
+  const asked = `last ${choice?.days ?? 30} days`;
+  const heading = (r: Loaded<{ range: { from: string; to: string; timeZone: string }; currency: string }>) =>
+    r.state === 'ok' ? `${rangeLabel(r.value.range)} (${r.value.currency})` : asked;
 
   const chart = useMemo(() => {
     if (daily.state !== 'ok') return null;
@@ -91,9 +93,7 @@ function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: 
   return (
     <>
       <div className="card">
-        <h2>
-          Net revenue per channel, last {days} days{currency ? ` (${currency})` : ''}
-        </h2>
+        <h2>Net revenue per channel, {heading(daily)}</h2>
         {daily.state === 'loading' && <Loading what="revenue" />}
         {daily.state === 'error' && <ErrorNote error={daily.error} />}
         {chart && (chart.channels.length === 0 ? (
@@ -117,50 +117,59 @@ function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: 
         {daily.state === 'ok' && <UnconvertedNote unconverted={daily.value.unconverted} currency={daily.value.currency} />}
       </div>
       <div className="card">
-        <h2>Top channels, last 30 days</h2>
+        <h2>Top channels, {heading(channels)}</h2>
         {channels.state === 'loading' && <Loading what="channels" />}
         {channels.state === 'error' && <ErrorNote error={channels.error} />}
-        {channels.state === 'ok' && <ChannelTable rows={channels.value.rows} />}
+        {channels.state === 'ok' && <ChannelTable rows={channels.value.rows} range={rangeLabel(channels.value.range)} />}
         {channels.state === 'ok' && <UnconvertedNote unconverted={channels.value.unconverted} currency={channels.value.currency} />}
       </div>
     </>
   );
 }
 
-function ChannelTable({ rows }: { rows: ChannelRow[] }) {
-  if (rows.length === 0) return <p className="muted">Nothing in the last 30 days yet: share a link, then sync.</p>;
+function ChannelTable({ rows, range }: { rows: ChannelRow[]; range: string }) {
+  if (rows.length === 0) {
+    const when = /^\d/.test(range) ? `from ${range}` : range === 'today' ? 'today' : `in the ${range}`;
+    return <p className="muted">Nothing {when} yet: share a link, then sync.</p>;
+  }
   return (
-    <table className="table" aria-label="Top channels">
-      <thead>
-        <tr>
-          <th>Channel</th>
-          <th className="num">Clicks</th>
-          <th className="num">Visitors</th>
-          <th className="num">Customers</th>
-          <th className="num">Conversion</th>
-          <th className="num">Gross</th>
-          <th className="num">Refunds</th>
-          <th className="num">Net</th>
-          <th className="num">Per click</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r) => (
-          <tr key={r.channel} data-channel={r.channel}>
-            <td>{r.channel}</td>
-            <td className="num">{formatCount(r.clicks)}</td>
-            <td className="num">{formatCount(r.uniqueVisitors)}</td>
-            <td className="num">{formatCount(r.customers)}</td>
-            <td className="num">{r.conversionRate === null ? '—' : formatPercent(r.conversionRate)}</td>
-            <td className="num">{formatMoney(r.grossMinor, r.currency)}</td>
-            <td className="num">{formatMoney(r.refundsMinor, r.currency)}</td>
-            <td className="num" data-cell="net">
-              {formatMoney(r.netMinor, r.currency)}
-            </td>
-            <td className="num">{r.revenuePerClickMinor === null ? '—' : formatMoney(r.revenuePerClickMinor, r.currency)}</td>
+    <>
+      <table className="table" aria-label="Top channels">
+        <thead>
+          <tr>
+            <th>Channel</th>
+            <th className="num">Clicks</th>
+            <th className="num">Visitors</th>
+            <th className="num">Customers</th>
+            <th className="num">Conversion</th>
+            <th className="num">Gross</th>
+            <th className="num">Refunds</th>
+            <th className="num">Net</th>
+            <th className="num">Per click</th>
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.channel} data-channel={r.channel}>
+              <td>{r.channel}</td>
+              <td className="num">{formatCount(r.clicks)}</td>
+              <td className="num">{formatCount(r.uniqueVisitors)}</td>
+              <td className="num">{formatCount(r.customers)}</td>
+              <td className="num">{r.conversionRate === null ? '—' : formatPercent(r.conversionRate)}</td>
+              <td className="num">{formatMoney(r.grossMinor, r.currency)}</td>
+              <td className="num">{formatMoney(r.refundsMinor, r.currency)}</td>
+              <td className="num" data-cell="net">
+                {formatMoney(r.netMinor, r.currency)}
+              </td>
+              <td className="num" data-cell="per-click">{r.revenuePerClickMinor === null ? '—' : formatMoney(r.revenuePerClickMinor, r.currency)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted">
+        Customers: those who paid in the range, new or renewing. Per click: the net that came through clicks, divided by them; money with no click (Direct, or a
+        visit without a link) is not divided.
+      </p>
+    </>
   );
 }

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import type { Result } from '@revtrail/shared';
+import type { ReportCurrencies } from '../src/core/attribution/currencies';
+import type { ChannelRow, Report } from '../src/core/attribution/reports';
+import type { Workspace } from '../src/core/workspaces/registry';
+import type { BrowserMode } from '../src/launch/browser-mode';
+import { lastDays } from '../src/renderer/report-range';
+import { chromiumMissing, launchChromium, SCREENSHOTS, startSpecApp } from './support';
+
+// The dashboard over the sample workspace (90 days of made-up clicks and payments): every panel follows the one
+// range, model and currency chosen. "Top channels" once stayed on the last 30 days whatever the range said.
+describe.skipIf(chromiumMissing !== '')(`Dashboard range${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
+  let dir: string;
+  let app: BrowserMode;
+  let browser: Browser;
+  let page: Page;
+  let ws: Workspace;
+  let timeZone: string;
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const must = <T,>(r: Result<unknown>): T => {
+    if (!r.ok) throw new Error(r.error.message);
+    return r.value as T;
+  };
+  /** What the core answers for the channels of the last `days` days, as the dashboard asks it. */
+  const channels = async (days: number, model: string, currency: string) =>
+    must<Report<ChannelRow>>(await app.host.dispatch('reports.channels', { workspace: ws.id, ...lastDays(days, timeZone), model, currency }));
+  /** The Top channels table as shown: channel -> [clicks, net in minor units]. */
+  const shownTable = async () => {
+    const rows = page.getByRole('table', { name: 'Top channels' }).locator('tbody tr');
+    const out: Record<string, [number, number]> = {};
+    for (const row of await rows.all()) {
+      const cells = await row.locator('td').allTextContents();
+      const channel = (await row.getAttribute('data-channel'))!;
+      // "1,234" clicks; "$1,234.50" or "€1,234.50" net: the digits are the amount in cents.
+      out[channel] = [Number(cells[1]!.replace(/\D/g, '')), Number((await row.locator('td[data-cell="net"]').textContent())!.replace(/[^\d-]/g, ''))];
+    }
+    return out;
+  };
+  const expected = (r: Report<ChannelRow>) => Object.fromEntries(r.rows.map((x) => [x.channel, [x.clicks, x.netMinor]]));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-dashboard-'));
+    app = await startSpecApp(dir);
+    ws = must<Workspace>(await app.host.dispatch('shell.createSample', {}));
+    timeZone = must<{ timeZone: string }>(await app.host.dispatch('settings.get', { workspace: ws.id })).timeZone;
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })).newPage();
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('"Last 90 days" moves the Top channels table, its heading and the chart to the 90 days; model and currency follow too', async () => {
+    await page.goto(app.url);
+    const heading = page.getByRole('heading', { name: /^Top channels/ });
+    const chartHeading = page.getByRole('heading', { name: /^Net revenue per channel/ });
+    await expect.poll(() => heading.textContent()).toMatch(/^Top channels, last 30 days/);
+    const d30 = await channels(30, 'last_click', 'USD');
+    await expect.poll(shownTable).toEqual(expected(d30));
+
+    await page.getByLabel('Range').selectOption({ label: 'Last 90 days' });
+    await expect.poll(() => chartHeading.textContent()).toBe('Net revenue per channel, last 90 days (USD)');
+    await expect.poll(() => heading.textContent()).toBe('Top channels, last 90 days (USD)');
+    const d90 = await channels(90, 'last_click', 'USD');
+    // The sample's clicks span 90 days: the two ranges differ, so showing the 30 days would fail here.
+    expect(expected(d90)).not.toEqual(expected(d30));
+    await expect.poll(shownTable).toEqual(expected(d90));
+    await shot('dashboard-range-90-days');
+
+    await page.getByLabel('Model').selectOption({ label: 'Linear' });
+    await page.getByLabel('Currency').selectOption('EUR');
+    await expect.poll(() => heading.textContent()).toBe('Top channels, last 90 days (EUR)');
+    await expect.poll(() => chartHeading.textContent()).toBe('Net revenue per channel, last 90 days (EUR)');
+    await expect.poll(shownTable).toEqual(expected(await channels(90, 'linear', 'EUR')));
+    await shot('dashboard-range-90-days-linear-eur');
+  }, 90_000);
+
+  it('offers only the currencies the core can convert to', async () => {
+    const known = must<ReportCurrencies>(await app.host.dispatch('reports.currencies', { workspace: ws.id }));
+    const offered = (await page.getByLabel('Currency').locator('option').allTextContents()).map((c) => c.trim());
+    expect(offered).toEqual(known.currencies);
+    expect(offered).toContain('EUR');
+    expect(offered).not.toContain('XYZ');
+  });
+});
