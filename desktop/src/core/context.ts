@@ -10,7 +10,7 @@ export interface CoreLogger {
   error(obj: object, msg: string): void;
 }
 
-export type SecretKind = 'redirector_token' | 'email_hash_key' | 'stripe_key' | 'backup_key';
+export type SecretKind = 'redirector_token' | 'email_hash_key' | 'stripe_key' | 'backup_key' | 'meta_token';
 
 /**
  * What every domain's handlers get from the core: the workspace lookup, its database, secrets, the clock,

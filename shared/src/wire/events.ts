@@ -30,6 +30,12 @@ export interface Click {
   channel: string;
   campaign: string | null;
   partnerId: string | null;
+  /**
+   * The browser's User-Agent header, only on a click that carried an fbclid, from a visitor bound to a visitor
+   * id, on a redirector whose deployment turned Meta on (REVTRAIL_META): Meta's Conversions API needs it as
+   * client_user_agent for website events. Absent everywhere else.
+   */
+  userAgent?: string;
 }
 
 /** A page load reported by the pixel. */
@@ -43,6 +49,9 @@ export interface Pageview {
   clickIds: ClickIds;
   utm: Utm;
   ipHash: string | null;
+  /** Meta's _fbc and _fbp first-party cookies, as the pixel read them on the page (when the site has them). */
+  fbc?: string;
+  fbp?: string;
 }
 
 export type IdentitySource = 'api' | 'form';
