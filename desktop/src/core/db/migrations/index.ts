@@ -10,6 +10,7 @@ import syncResources from './0008-sync-resources';
 import linkPushRefusals from './0009-link-push-refusals';
 import privacy from './0010-privacy';
 import anonymousClicks from './0011-anonymous-clicks';
+import meta from './0012-meta';
 
 /**
  * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
@@ -33,4 +34,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 9, name: 'link-push-refusals', sql: linkPushRefusals },
   { version: 10, name: 'privacy', sql: privacy },
   { version: 11, name: 'anonymous-clicks', sql: anonymousClicks },
+  { version: 12, name: 'meta', sql: meta },
 ];
