@@ -82,11 +82,32 @@ describe.skipIf(chromiumMissing !== '')(`Dashboard range${chromiumMissing ? ` (s
     await shot('dashboard-range-90-days-linear-eur');
   }, 90_000);
 
+  it('Links: no link shows money without a customer (the sample’s social-21 showed 0 customers beside $39.00)', async () => {
+    await page.goto(app.url);
+    await page.getByRole('link', { name: 'Links' }).click();
+    const table = page.getByRole('table', { name: 'Links' });
+    await table.locator('tr[data-slug="social-21"] td[data-cell="net"]').filter({ hasText: /\d/ }).waitFor();
+    const rows = await table.locator('tbody tr[data-slug]').all();
+    expect(rows.length).toBe(24);
+    let withMoney = 0;
+    for (const row of rows) {
+      const net = Number((await row.locator('td[data-cell="net"]').textContent())!.replace(/[^\d-]/g, ''));
+      const customers = Number((await row.locator('td[data-cell="customers"]').textContent())!.replace(/\D/g, ''));
+      if (net > 0) {
+        withMoney += 1;
+        expect(customers, `${await row.getAttribute('data-slug')}: net ${net} with no customer`).toBeGreaterThan(0);
+      }
+    }
+    expect(withMoney).toBeGreaterThan(0);
+    await shot('dashboard-range-links');
+  });
+
   it('offers only the currencies the core can convert to', async () => {
     const known = must<ReportCurrencies>(await app.host.dispatch('reports.currencies', { workspace: ws.id }));
-    const offered = (await page.getByLabel('Currency').locator('option').allTextContents()).map((c) => c.trim());
-    expect(offered).toEqual(known.currencies);
-    expect(offered).toContain('EUR');
-    expect(offered).not.toContain('XYZ');
+    await page.goto(app.url);
+    const offered = async () => (await page.getByLabel('Currency').locator('option').allTextContents()).map((c) => c.trim());
+    await expect.poll(offered).toEqual(known.currencies);
+    expect(known.currencies).toContain('EUR');
+    expect(known.currencies).not.toContain('XYZ');
   });
 });
