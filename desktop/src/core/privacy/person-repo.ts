@@ -1,5 +1,6 @@
 import type { Db } from '../db/open';
 import { statementsPerDb } from '../db/statements';
+import { eraseMetaOf } from '../meta/repo';
 import { erasedCheck, markErased, tombstoneId } from './erased-repo';
 import { scrubCharge } from './scrub';
 
@@ -162,7 +163,10 @@ export function erasePerson(db: Db, ids: PersonIds, at: number): ErasedCounts {
       invoices_anonymised: 0,
       commission_lines_anonymised: 0,
     };
-    for (const ch of s.chargesOf.all(p)) {
+    const charges = s.chargesOf.all(p);
+    // What Meta forwarding kept of the person: its events (journey visitors, charges), user agents, browser ids.
+    eraseMetaOf(db, { visitors: ids.visitors, charges: charges.map((ch) => ch.id) });
+    for (const ch of charges) {
       const scrubbed = scrubCharge(
         { customerId: ch.customer_id, billingEmailHash: ch.email_hash, receiptEmailHash: null, visitorId: ch.visitor_id, metadataJson: ch.metadata_json },
         erased,

@@ -1,6 +1,7 @@
 import type { Click, Erasure, Identity, LegacyErasure, Link, LinkInput, Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { flag, statementsPerDb } from '../db/statements';
+import { metaSignalKeeper } from '../meta/repo';
 import { erasedCheck, erasedDigest, markErased, markErasedDigest } from '../privacy/erased-repo';
 
 // SQL for the redirector's events. Inserts ignore ids already present (pulls are at least once) and
@@ -74,11 +75,14 @@ export function insertClicks(db: Db, clicks: Click[]): number {
   const s = stmts(db);
   return db.transaction(() => {
     const erased = erasedCheck(db);
+    const kept: Click[] = [];
     let added = 0;
     for (const c of clicks) {
       if (erased('visitor', c.visitorId)) continue;
+      kept.push(c);
       added += s.click.run({ ...c, clickIds: JSON.stringify(c.clickIds), utm: JSON.stringify(c.utm), bot: flag(c.bot), duplicate: flag(c.duplicate) }).changes;
     }
+    metaSignalKeeper(db)?.clicks(kept);
     return added;
   })();
 }
@@ -87,11 +91,14 @@ export function insertPageviews(db: Db, pageviews: Pageview[]): number {
   const s = stmts(db);
   return db.transaction(() => {
     const erased = erasedCheck(db);
+    const kept: Pageview[] = [];
     let added = 0;
     for (const p of pageviews) {
       if (erased('visitor', p.visitorId)) continue;
+      kept.push(p);
       added += s.pageview.run({ ...p, clickIds: JSON.stringify(p.clickIds), utm: JSON.stringify(p.utm) }).changes;
     }
+    metaSignalKeeper(db)?.pageviews(kept);
     return added;
   })();
 }
