@@ -1,5 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { loadLambdaConfig } from './config';
+import { readIntText } from '@revtrail/shared';
+import { ConfigError } from './config';
 import { readEventRecord } from './journal/record';
 import { createLogger } from './log';
 import { DynamoStore } from './store/dynamo';
@@ -9,8 +10,27 @@ import type { EventRecord } from './store/types';
 
 let store: Promise<{ store: DynamoStore; retention: RetentionSetting }> | null = null;
 
+/**
+ * What the replay needs: the linked table and the retention. No secret is linked to this function (it
+ * neither hashes nor answers the sync API), so it does not read the redirector's whole configuration.
+ */
+export async function loadReplayConfig(env: Record<string, string | undefined> = process.env): Promise<{ tableName: string; retentionDays: number }> {
+  const { Resource } = (await import('sst/resource')) as unknown as { Resource: { Table?: { name?: unknown } } };
+  let tableName: unknown;
+  try {
+    tableName = Resource.Table?.name;
+  } catch {
+    // SST's Resource throws for a name that is not linked; reported below.
+  }
+  const problems: string[] = [];
+  if (typeof tableName !== 'string' || tableName === '') problems.push('the table is not linked to the replay function (sst.config.ts links Table to it)');
+  const retentionDays = readIntText(env.REVTRAIL_RETENTION_DAYS, 'REVTRAIL_RETENTION_DAYS', 1, 3650, 90, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { tableName: tableName as string, retentionDays };
+}
+
 async function open(): Promise<{ store: DynamoStore; retention: RetentionSetting }> {
-  const config = await loadLambdaConfig();
+  const config = await loadReplayConfig();
   const log = createLogger();
   const raw = new DynamoStore({ tableName: config.tableName, retentionDays: config.retentionDays });
   // Spilled events arrive after the fact: an erasure made since must not be undone by them. The erased set

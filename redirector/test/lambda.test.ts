@@ -223,3 +223,32 @@ describe('Lambda handler', () => {
     }
   });
 });
+
+describe('Lambda handler: the request as the visitor sent it, errors never cached', () => {
+  it('passes repeated query keys to the destination as sent (rawQueryString, not the comma-joined queryStringParameters)', async () => {
+    const res = await handler(functionUrlEvent({ path: '/spring', query: 'tag=a&tag=b&utm_campaign=spring,sale&q=a%20b' }), context);
+    expect(res.statusCode).toBe(302);
+    const location = new URL(res.headers.location as string);
+    expect(location.searchParams.getAll('tag')).toEqual(['a', 'b']);
+    expect(location.search).toContain('tag=a&tag=b');
+    expect(location.searchParams.get('utm_campaign')).toBe('spring,sale');
+    expect(location.searchParams.get('q')).toBe('a b');
+  });
+
+  it('answers every error with Cache-Control: no-store, and leaves successes alone', async () => {
+    const errors = [
+      functionUrlEvent({ path: '/api/v1/clicks', headers: { authorization: 'Bearer wrong' } }),
+      functionUrlEvent({ path: '/api/v1/nothing-here' }),
+      functionUrlEvent({ method: 'POST', path: '/spring', body: 'x' }),
+      functionUrlEvent({ path: '/no-such-link' }),
+    ];
+    for (const event of errors) {
+      const res = await handler(event, context);
+      expect(res.statusCode, event.rawPath).toBeGreaterThanOrEqual(400);
+      expect(res.headers['cache-control'], event.rawPath).toMatch(/no-store/);
+    }
+    const pixel = await handler(functionUrlEvent({ path: '/p.js' }), context);
+    expect(pixel.statusCode).toBe(200);
+    expect(pixel.headers['cache-control']).toBe('public, max-age=3600');
+  });
+});

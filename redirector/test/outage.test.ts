@@ -1,10 +1,6 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
 import { promisify } from 'node:util';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,6 +14,7 @@ import { spilledRecords } from '../src/replay';
 import { SqsSpill } from '../src/spill/sqs';
 import type { Spill } from '../src/spill/types';
 import { Journal } from '../src/journal/journal';
+import { fakeSqs, slowProxy } from './aws-fakes';
 import { CHROME_UA, ManualClock, TOKEN, testConfig } from './support';
 import pino from 'pino';
 
@@ -142,70 +139,6 @@ describe('answered means kept (local server)', () => {
     expect(statuses.filter((s) => s !== 302)).toEqual([]);
   }, 60_000);
 });
-
-/** A TCP proxy in front of dynalite that can add latency to every chunk, or refuse connections. */
-async function slowProxy(target: number): Promise<{ port: number; delayMs: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const state = { delayMs: 0 };
-  const server: Server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    const pipe = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
-        const d = state.delayMs;
-        if (d === 0) to.write(chunk);
-        else setTimeout(() => to.writable && to.write(chunk), d);
-      });
-    pipe(client, upstream);
-    pipe(upstream, client);
-    const end = () => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', end).on('error', end);
-    upstream.on('close', end).on('error', end);
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  return {
-    port: (server.address() as { port: number }).port,
-    get delayMs() {
-      return state.delayMs;
-    },
-    set delayMs(v: number) {
-      state.delayMs = v;
-    },
-    close: () =>
-      new Promise<void>((ok) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => ok());
-      }),
-  };
-}
-
-/** An SQS endpoint (AWS JSON 1.0 protocol, as the SDK speaks it) keeping every message body it is sent. */
-async function fakeSqs(): Promise<{ url: string; queueUrl: string; bodies: string[]; client: SQSClient; close(): Promise<void> }> {
-  const bodies: string[] = [];
-  const server = createHttpServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      const body = (JSON.parse(raw) as { MessageBody: string }).MessageBody;
-      bodies.push(body);
-      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ MessageId: String(bodies.length), MD5OfMessageBody: createHash('md5').update(body).digest('hex') }));
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  const client = new SQSClient({ endpoint: url, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-  return {
-    url,
-    queueUrl: `${url}/123456789012/spill`,
-    bodies,
-    client,
-    close: () => new Promise<void>((ok) => server.close(() => ok())),
-  };
-}
 
 /** A pino logger whose lines are kept, as CloudWatch keeps a function's output. */
 function capturedLog(): { log: pino.Logger; lines: string[] } {
