@@ -13,6 +13,7 @@ import { EventRecorder } from './recorder';
 import { registerCollectRoutes } from './routes/collect';
 import { registerOptoutRoutes } from './routes/privacy';
 import { registerPublicRoutes } from './routes/public';
+import { registerStripeWebhookRoute } from './routes/stripe-webhook';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTrackRoutes } from './routes/track';
 import type { Journal } from './journal/journal';
@@ -21,6 +22,7 @@ import { ErasureFilter, erasureFiltered } from './store/erasures';
 import { RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import { DuplicateDetector, IpHasher, rateLimitKey, vetForwarding } from './visitor';
+import { StripeWebhookEndpoint, type WebhookSecretsKeeping } from './webhook/endpoint';
 
 export interface AppDeps {
   store: Store;
@@ -39,6 +41,12 @@ export interface AppDeps {
    * (LevelDB keeps deleted bytes until then). Absent on AWS, where DynamoDB manages its storage.
    */
   compactStore?: () => Promise<void>;
+  /**
+   * Where Stripe webhook signing secrets set through the sync API are kept (a local redirector: the desktop's
+   * secret store or secrets.json), or why they cannot be set here. Absent: they are set where the deployment
+   * is configured (an SST secret on AWS, the REVTRAIL_STRIPE_WEBHOOK_SECRET setting).
+   */
+  stripeWebhookSecrets?: WebhookSecretsKeeping;
 }
 
 export type RevtrailApp = FastifyInstance & { revtrail: AppContext };
@@ -84,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     retention: new RetentionSetting(store, config.retentionDays, log, () => clock.now()),
     journal: deps.events.mode === 'journal' ? deps.events.journal : null,
     compactStore: deps.compactStore ?? null,
+    stripeWebhook: new StripeWebhookEndpoint({ config, store, log, now: () => clock.now(), keeping: deps.stripeWebhookSecrets ?? null }),
     ipHashOf: (req) => {
       let hash = ipHashes.get(req);
       if (hash === undefined) {
@@ -128,9 +137,11 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   registerCollectRoutes(app, ctx);
   registerSyncRoutes(app, ctx);
   registerTrackRoutes(app, ctx);
+  registerStripeWebhookRoute(app, ctx);
 
   app.addHook('onClose', async () => {
     await ctx.recorder.flush();
+    await ctx.stripeWebhook.counters.flush(1000);
   });
 
   // The retention set through the sync API, read in the background (a store down must not stop the start).

@@ -58,6 +58,20 @@ export interface Config {
   consent: ConsentMode;
   /** A browser's Global Privacy Control signal (Sec-GPC: 1, navigator.globalPrivacyControl) counts as an objection. */
   honorGpc: boolean;
+  /**
+   * Signing secrets (`whsec_...`) of the Stripe webhook endpoint, checked in turn: two while a rotation is under
+   * way, none when unset (deliveries are then refused with 503, so that Stripe retries until one is set).
+   */
+  stripeWebhookSecrets: string[];
+  /**
+   * Why REVTRAIL_STRIPE_WEBHOOK_SECRET was set aside (its value never quoted), or null. Not a start-up error: a
+   * mistyped webhook secret must not take the tracking links down with it. The status API and the refusals say it.
+   */
+  stripeWebhookSecretProblem: string | null;
+  /** Where the webhook secret is set: an SST secret (AWS, changed by a deploy) or this process's settings. */
+  stripeWebhookSecretSource: 'sst' | 'settings';
+  /** The SST stage this function was deployed as (REVTRAIL_STAGE, set on AWS), for the commands printed to the user. */
+  stage: string | null;
 }
 
 export const CONSENT_MODES = ['off', 'opt-out', 'opt-in'] as const;
@@ -107,6 +121,35 @@ function origins(env: Env, problems: string[]): string[] {
   return found;
 }
 
+/** Stripe's endpoint signing secrets: `whsec_` and then letters, digits (base64 or hex, as Stripe's dashboard and CLI make them). */
+const STRIPE_WEBHOOK_SECRET_RE = /^whsec_[A-Za-z0-9+/=_-]{16,200}$/;
+/** The value SST's placeholder secret holds until `sst secret set StripeWebhookSecret` is run. */
+const UNSET = 'unset';
+export const STRIPE_WEBHOOK_SECRETS_MAX = 2;
+
+/**
+ * One or two endpoint signing secrets, as typed (comma-separated in the setting). The problem names `what` and
+ * never quotes a value: the text goes to logs and to Stripe's delivery log.
+ */
+export function parseStripeWebhookSecrets(values: string[], what: string): { ok: true; secrets: string[] } | { ok: false; problem: string } {
+  const secrets = [...new Set(values.map((s) => s.trim()).filter((s) => s !== '' && s !== UNSET))];
+  const bad = secrets.filter((s) => !STRIPE_WEBHOOK_SECRET_RE.test(s)).length;
+  if (bad > 0) {
+    const which = secrets.length === 1 ? 'it is not' : `${bad} of the ${secrets.length} values are not`;
+    return { ok: false, problem: `${what} must hold Stripe signing secrets, which start with whsec_ (Stripe's dashboard, Developers > Webhooks, the endpoint's "Signing secret"): ${which}` };
+  }
+  if (secrets.length > STRIPE_WEBHOOK_SECRETS_MAX) {
+    return { ok: false, problem: `${what} holds ${secrets.length} secrets; at most ${STRIPE_WEBHOOK_SECRETS_MAX} (the new and the old one while a secret is rolled)` };
+  }
+  return { ok: true, secrets };
+}
+
+/** The command that sets the webhook secret of a deployed stage (run from the repository, then deploy). */
+export function stripeSecretSetCommand(stage: string | null): string {
+  const s = stage ?? '<stage>';
+  return `printf %s "whsec_..." | npm run -s sst -w redirector -- secret set StripeWebhookSecret --stage ${s} && npm run deploy -- --stage ${s}`;
+}
+
 export type ConfigResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
 /** Validates a flat map of settings (process.env, or env merged with SST resources); lists every problem. */
@@ -144,7 +187,14 @@ export function parseConfig(env: Env): ConfigResult {
     spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
     consent,
     honorGpc: flag('REVTRAIL_HONOR_GPC', true),
+    stripeWebhookSecrets: [],
+    stripeWebhookSecretProblem: null,
+    stripeWebhookSecretSource: 'settings',
+    stage: env.REVTRAIL_STAGE?.trim() || null,
   };
+  const webhook = parseStripeWebhookSecrets((env.REVTRAIL_STRIPE_WEBHOOK_SECRET ?? '').split(','), 'REVTRAIL_STRIPE_WEBHOOK_SECRET');
+  if (webhook.ok) config.stripeWebhookSecrets = webhook.secrets;
+  else config.stripeWebhookSecretProblem = webhook.problem;
   if (config.publicUrl && config.cookieDomain && !hostInDomain(new URL(config.publicUrl).hostname, config.cookieDomain)) {
     problems.push(`REVTRAIL_COOKIE_DOMAIN (${config.cookieDomain}) must contain the tracking host of REVTRAIL_PUBLIC_URL (${config.publicUrl})`);
   }
@@ -191,6 +241,7 @@ interface SstLinked {
   EmailHashKey?: { value?: string };
   IpSaltSeed?: { value?: string };
   OriginSecret?: { value?: string };
+  StripeWebhookSecret?: { value?: string };
 }
 
 /** On Lambda: SST's linked resources (table, queue, secrets) plus the REVTRAIL_* environment. */
@@ -212,8 +263,11 @@ export async function loadLambdaConfig(): Promise<Config> {
     REVTRAIL_EMAIL_HASH_KEY: linked('EmailHashKey')?.value,
     REVTRAIL_IP_SALT_SEED: linked('IpSaltSeed')?.value,
     REVTRAIL_ORIGIN_SECRET: linked('OriginSecret')?.value,
+    // The SST secret holds `unset` until the user sets it (`whsec_new,whsec_old` while rolling it).
+    REVTRAIL_STRIPE_WEBHOOK_SECRET: linked('StripeWebhookSecret')?.value,
   });
+  const webhookProblem = config.stripeWebhookSecretProblem?.replace('REVTRAIL_STRIPE_WEBHOOK_SECRET', 'The SST secret StripeWebhookSecret') ?? null;
   // Function URLs are HTTPS endpoints (AWS: "Lambda Function URLs: Built-in HTTPS Endpoints"), and SST's
   // Router redirects viewers to HTTPS and reaches the URL over HTTPS only.
-  return { ...config, httpsOnly: true };
+  return { ...config, httpsOnly: true, stripeWebhookSecretSource: 'sst', stripeWebhookSecretProblem: webhookProblem };
 }

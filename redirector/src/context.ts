@@ -10,6 +10,7 @@ import type { ErasureFilter } from './store/erasures';
 import type { RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import type { DuplicateDetector } from './visitor';
+import type { StripeWebhookEndpoint } from './webhook/endpoint';
 
 /** What every route of the app is given. */
 export interface AppContext {
@@ -29,6 +30,8 @@ export interface AppContext {
   journal: Journal | null;
   /** Makes deletions final in the store's files after an erasure (the local embedded store); null on AWS. */
   compactStore: (() => Promise<void>) | null;
+  /** The Stripe webhook endpoint: its signing secrets and counters. */
+  stripeWebhook: StripeWebhookEndpoint;
   /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
   ipHashOf(req: FastifyRequest): string | null;
 }

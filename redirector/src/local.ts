@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from '@revtrail/shared';
 import type pino from 'pino';
@@ -9,6 +9,7 @@ import { createLogger } from './log';
 import { Journal } from './journal/journal';
 import { DynamoStore } from './store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded';
+import type { WebhookSecretsKeeping } from './webhook/endpoint';
 
 const SECRETS_FILE = 'secrets.json';
 const INGEST_EVERY_MS = 250;
@@ -18,6 +19,8 @@ export interface LocalSecrets {
   syncToken: string;
   emailHashKey: string;
   ipSaltSeed: string;
+  /** Stripe webhook signing secrets (`whsec_...`, two while one is rolled), set through the sync API; never generated. */
+  stripeWebhookSecrets?: string[];
 }
 
 /** The local deployment's secrets, generated on first start into the data dir (mode 0600). */
@@ -30,6 +33,15 @@ export function loadOrCreateSecrets(dataDir: string): { secrets: LocalSecrets; c
   return { secrets, created: true };
 }
 
+/** Changes some of `secrets.json`'s values: a new file (mode 0600) renamed over the old, so a crash leaves one or the other. */
+function saveSecretsFile(dataDir: string, changed: Partial<LocalSecrets>): void {
+  const path = join(dataDir, SECRETS_FILE);
+  const current = JSON.parse(readFileSync(path, 'utf8')) as LocalSecrets;
+  const next = `${path}.next`;
+  writeFileSync(next, JSON.stringify({ ...current, ...changed }, null, 2), { mode: 0o600 });
+  renameSync(next, path);
+}
+
 export interface LocalRedirectorOptions {
   dataDir: string;
   port?: number;
@@ -37,6 +49,11 @@ export interface LocalRedirectorOptions {
   settings?: Record<string, string>;
   /** Secrets kept by the caller (the desktop's secret store); without them, `secrets.json` in the data dir. */
   secrets?: LocalSecrets;
+  /**
+   * Keeps secrets changed while running (the Stripe webhook's, set through the sync API) where the caller keeps
+   * `secrets`. Without it, secrets passed in cannot be changed here; `secrets.json` is written by the redirector.
+   */
+  saveSecrets?: (changed: Partial<LocalSecrets>) => Promise<void>;
   /** Use this embedded store instead of starting one (tests that take the store down and back). */
   dynamo?: EmbeddedDynamo;
   clock?: Clock;
@@ -69,11 +86,14 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const log = opts.log ?? createLogger();
   const { secrets, created } = opts.secrets ? { secrets: opts.secrets, created: false } : loadOrCreateSecrets(dataDir);
   const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN || process.env.REVTRAIL_SYNC_TOKEN || undefined;
+  // A webhook secret in the settings or the environment wins, and is changed there; else the kept one is used.
+  const webhookFromEnv = opts.settings?.REVTRAIL_STRIPE_WEBHOOK_SECRET ?? process.env.REVTRAIL_STRIPE_WEBHOOK_SECRET;
   const settings: Record<string, string> = {
     REVTRAIL_TABLE: 'revtrail',
     REVTRAIL_SYNC_TOKEN: tokenFromEnv ?? secrets.syncToken,
     REVTRAIL_EMAIL_HASH_KEY: secrets.emailHashKey,
     REVTRAIL_IP_SALT_SEED: secrets.ipSaltSeed,
+    REVTRAIL_STRIPE_WEBHOOK_SECRET: webhookFromEnv ?? (Array.isArray(secrets.stripeWebhookSecrets) ? secrets.stripeWebhookSecrets.join(',') : ''),
     ...opts.settings,
   };
   const config = loadLocalConfig(settings);
@@ -83,7 +103,14 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const spill = await Journal.open({ dir: join(dataDir, 'journal'), legacyDir: join(dataDir, 'spill'), log, now: () => clock.now(), bufferMax: config.journalBufferEvents });
   // A store passed in is its owner's to compact (tests take it down and start another on the same port).
   const compactStore = opts.dynamo ? undefined : () => dynamo.compact();
-  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore });
+  const saveSecrets = opts.secrets ? opts.saveSecrets : async (changed: Partial<LocalSecrets>) => saveSecretsFile(dataDir, changed);
+  const stripeWebhookSecrets: WebhookSecretsKeeping | undefined =
+    webhookFromEnv !== undefined
+      ? undefined // the setting's own message: change it there
+      : saveSecrets
+        ? { save: (list) => saveSecrets({ stripeWebhookSecrets: list }) }
+        : { fixed: 'This redirector was given its secrets by the program that started it, which takes no new one while it runs: set the signing secret there.' };
+  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore, stripeWebhookSecrets });
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
   const port = (app.server.address() as { port: number }).port;
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;

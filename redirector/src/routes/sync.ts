@@ -22,9 +22,9 @@ import { destinationRules } from '../destinations';
 import { sendError } from '../http-errors';
 import { secretMatches } from '../secret-match';
 import { registerPrivacyApi } from './privacy';
-import type { FeedKind } from '../store/types';
+import { registerStripeWebhookApi } from './stripe-webhook';
+import { FEED_KINDS } from '../store/types';
 
-const FEEDS: FeedKind[] = ['clicks', 'pageviews', 'identities', 'erasures'];
 const PAGE_MAX = 1000;
 
 /** `?cursor=&limit=` of a feed page. */
@@ -140,7 +140,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
       return reply.code(previous ? 200 : 201).send({ link });
     });
 
-    for (const kind of FEEDS) {
+    for (const kind of FEED_KINDS) {
       api.get(`/${kind}`, limited, async (req, reply) => {
         const q = parseFeedQuery(req.query);
         if (!q.ok) return sendError(reply, 'invalid_input', q.problems.join('; '));
@@ -168,6 +168,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
     });
 
     registerPrivacyApi(api, ctx, limited);
+    registerStripeWebhookApi(api, ctx, limited);
   }, { prefix: '/api/v1' });
 }
 

@@ -32,10 +32,24 @@ import {
   type Pageview,
 } from '@revtrail/shared';
 import { erasureDigest, feedErasure } from './erasures';
-import type { EraseResult, EventRecord, FeedItemOf, FeedKind, PersonKey, PersonPage, Store, StoredSettings, WriteOptions } from './types';
+import { HINT_FEED_PREFIX, StripeHintTable } from './stripe-hints';
+import type {
+  EraseResult,
+  EventRecord,
+  FeedItemOf,
+  FeedKind,
+  HintOutcome,
+  PersonKey,
+  PersonPage,
+  Store,
+  StoredSettings,
+  StripeHintInput,
+  WebhookCounts,
+  WriteOptions,
+} from './types';
 
 /** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id. */
-const FEED_PREFIX: Record<FeedKind, string> = { clicks: 'C', pageviews: 'P', identities: 'I', erasures: 'X' };
+const FEED_PREFIX: Record<FeedKind, string> = { clicks: 'C', pageviews: 'P', identities: 'I', erasures: 'X', 'stripe-hints': HINT_FEED_PREFIX };
 const LINK_PK = 'LINK';
 const META_PK = 'META';
 /** Digests of erased visitors and email hashes (store/erasures.ts): one partition, read whole in one query. */
@@ -83,6 +97,7 @@ export class DynamoStore implements Store {
   private readonly table: string;
   private retentionMs: number;
   private readonly clock: Clock;
+  private readonly hints: StripeHintTable;
 
   constructor(opts: DynamoStoreOptions) {
     this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
@@ -92,6 +107,14 @@ export class DynamoStore implements Store {
     this.table = opts.tableName;
     this.retentionMs = opts.retentionDays * DAY_MS;
     this.clock = opts.clock ?? systemClock;
+    this.hints = new StripeHintTable({
+      doc: this.doc,
+      table: this.table,
+      clock: this.clock,
+      retentionMs: () => this.retentionMs,
+      queryAll: (input) => this.queryAll(input),
+      batchWrite: (requests) => this.batchWrite(requests),
+    });
   }
 
   async getLink(slug: string, opts?: WriteOptions): Promise<Link | null> {
@@ -441,7 +464,23 @@ export class DynamoStore implements Store {
       ProjectionExpression: 'pk, sk',
     });
     await this.batchWrite(expired.map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } })));
-    return deleted + expired.length;
+    return deleted + expired.length + (await this.hints.purge(now, createdAt));
+  }
+
+  putStripeHint(hint: StripeHintInput): Promise<HintOutcome> {
+    return this.hints.put(hint);
+  }
+
+  eraseStripeHints(objectIds: string[], at: number): Promise<{ hints: number; items: number }> {
+    return this.hints.erase(objectIds, at);
+  }
+
+  addWebhookCounts(delta: WebhookCounts): Promise<void> {
+    return this.hints.addCounts(delta);
+  }
+
+  webhookCounts(): Promise<WebhookCounts> {
+    return this.hints.counts();
   }
 
   async ping(): Promise<void> {

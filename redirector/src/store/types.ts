@@ -1,12 +1,34 @@
-import type { Click, Erasure, FeedPage, Identity, Link, Pageview } from '@revtrail/shared';
+import type { Click, Erasure, FeedPage, Identity, Link, Pageview, StripeHint, WebhookRefusal } from '@revtrail/shared';
 
-export type FeedKind = 'clicks' | 'pageviews' | 'identities' | 'erasures';
+/** Every cursor feed of the sync API (`GET /api/v1/<kind>`); each has its own partition prefix in the table. */
+export const FEED_KINDS = ['clicks', 'pageviews', 'identities', 'erasures', 'stripe-hints'] as const;
+export type FeedKind = (typeof FEED_KINDS)[number];
 
 export interface FeedItemOf {
   clicks: Click;
   pageviews: Pageview;
   identities: Identity;
   erasures: Erasure;
+  'stripe-hints': StripeHint;
+}
+
+/** A verified Stripe event as kept: the hint without the feed's own id and time, which the store assigns. */
+export type StripeHintInput = Omit<StripeHint, 'id' | 'at'>;
+
+/**
+ * What storing a hint did: `stored` (new, or written now after an earlier delivery failed half-way), or
+ * `duplicate` (a redelivery of an event id already kept, or of one whose object was erased since).
+ */
+export type HintOutcome = 'stored' | 'duplicate';
+
+/** Counts added to the webhook endpoint's counters (UpdateItem ADD), and the latest times seen. */
+export interface WebhookCounts {
+  received: number;
+  duplicates: number;
+  ignored: number;
+  refused: Record<WebhookRefusal, number>;
+  lastReceivedAt: number | null;
+  lastRefused: { at: number; reason: WebhookRefusal } | null;
 }
 
 export type EventRecord =
@@ -82,4 +104,18 @@ export interface Store {
   /** Deletes feed items older than the retention window (DynamoDB's TTL does this in AWS). */
   purgeExpired(now: number): Promise<number>;
   ping(): Promise<void>;
+  /**
+   * Keeps a verified Stripe event's hint once per event id, durably, before the delivery is acknowledged: the
+   * event's dedupe item (holding the hint) first, then the feed item. A redelivery finds the dedupe item and
+   * writes the feed item if an earlier delivery stopped between the two (docs/table.md, Stripe hints).
+   */
+  putStripeHint(hint: StripeHintInput): Promise<HintOutcome>;
+  /**
+   * Deletes the hints naming these Stripe objects; their events stay known (without the object), so a
+   * redelivery adds nothing. Says how many hints went, and how many items were deleted or rewritten.
+   */
+  eraseStripeHints(objectIds: string[], at: number): Promise<{ hints: number; items: number }>;
+  /** Adds to the webhook endpoint's counters, which every instance adds to. */
+  addWebhookCounts(delta: WebhookCounts): Promise<void>;
+  webhookCounts(): Promise<WebhookCounts>;
 }

@@ -46,6 +46,13 @@ export const STRIPE_WEBHOOK_EVENT_TYPES = [
   'invoice_payment.paid',
 ] as const;
 
+/** A Stripe object id as webhooks name them: a lowercase prefix, `_`, letters and digits (`ch_3Mt...`, `inpay_1...`). */
+export const STRIPE_OBJECT_ID_RE = /^[a-z][a-z0-9]{0,19}_[A-Za-z0-9]{1,250}$/;
+export const isStripeObjectId = (v: unknown): v is string => typeof v === 'string' && STRIPE_OBJECT_ID_RE.test(v);
+
+/** `POST /api/v1/stripe-hints/erase {objectIds}` takes at most this many ids a call; it answers `{deleted}`. */
+export const STRIPE_HINT_ERASE_MAX = 1000;
+
 /** Where the redirector answers Stripe's webhook deliveries. */
 export const STRIPE_WEBHOOK_PATH = '/webhooks/stripe';
 
@@ -83,6 +90,8 @@ export interface StripeWebhookStatus {
   eventTypes: readonly string[];
   /** How many signing secrets are set (0, 1, or 2 during a rotation). Never the secrets. */
   secrets: number;
+  /** Why the configured secret was set aside (not a `whsec_` value, more than two), in words to show; null when none. */
+  secretProblem: string | null;
   /** Whether `PUT /api/v1/webhooks/stripe/secrets` can change them (a local redirector), or a deploy must (AWS). */
   settable: boolean;
   /** On AWS, the command that sets the secret (without its value); null locally. */
