@@ -9,6 +9,8 @@ import { createAttributionHandlers, rebuildWorkspaceAttribution } from './attrib
 import { createBackupHandlers } from './backup/handlers';
 import { lastBuild } from './attribution/ledger-repo';
 import { createFxHandlers } from './fx/handlers';
+import { createMetaHandlers, forwardToMeta, type MetaDeps } from './meta/handlers';
+import { chargeEmail } from './meta/stripe-email';
 import { foldLegacyErasures } from './privacy/erased-repo';
 import { createPrivacyHandlers } from './privacy/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
@@ -83,6 +85,7 @@ const READ_ONLY_SQLITE = /^SQLITE_(READONLY|CANTOPEN)/;
 function secretOwner(secretName: string): string {
   if (secretName.startsWith('local_redirector.')) return 'the local redirector: restart Revtrail to make it new, then use the local redirector again on the Sync screen';
   if (secretName.endsWith('.stripe_key')) return 'Stripe: paste a restricted key again (Sync screen, or `revtrail connect stripe`)';
+  if (secretName.endsWith('.meta_token')) return 'Meta: paste its Conversions API access token again (Settings → Meta, or `revtrail connect meta`)';
   return 'the redirector: paste its sync token again (Sync screen, or `revtrail connect redirector`)';
 }
 
@@ -201,15 +204,25 @@ export function createCore(deps: CoreDeps): Core {
    * After a sync the attribution ledger is rebuilt from the facts, unless the sync brought nothing new; the
    * commission ledger always follows, since holding periods end with time alone.
    */
+  const metaDeps: MetaDeps = {
+    fetch: deps.fetch ?? fetch,
+    chargeEmail: async (ws, chargeId) => {
+      const key = await stripeKey(ws);
+      return key ? chargeEmail(stripeClient(key, ws.stripeAccount), chargeId, (call) => withStripeRetry(call, { retries: 2 })) : null;
+    },
+  };
   const afterSync = async (ws: Workspace, changed: boolean) => {
     if (changed || lastBuild(db(ws)) === null) rebuildWorkspaceAttribution(ctx, db(ws));
     await syncAffiliateLedger(ctx, ws);
+    // Opt-in: nothing happens unless the workspace turned Meta forwarding on (meta/handlers.ts).
+    await forwardToMeta(ctx, metaDeps, ws, db(ws));
   };
 
   const handlers: CoreApi = {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(ctx, d) }),
     ...createAttributionHandlers(ctx),
     ...createAffiliateHandlers(ctx),
+    ...createMetaHandlers(ctx, metaDeps),
     ...createPrivacyHandlers(ctx, {
       redirector: redirectorClient,
       afterErase: async (ws, d) => {
