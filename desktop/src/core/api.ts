@@ -11,6 +11,7 @@ import type { PermissionCheck } from './stripe/permissions';
 import type { StripeObjectType } from './stripe/repo';
 import type { StripeProgress, StripePullResult } from './stripe/sync';
 import type { ResourceState } from './sync-state/repo';
+import type { WebhookHandlers } from './webhooks/handlers';
 import type { Workspace } from './workspaces/registry';
 
 /** A link as this machine knows it; `pending` while a local change has not reached the redirector. */
@@ -40,7 +41,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers {
+export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;
@@ -68,4 +69,9 @@ export interface CoreEvents {
   'sync.progress':
     | { workspaceId: string; source: 'redirector'; progress: PullProgress }
     | { workspaceId: string; source: 'stripe'; progress: StripeProgress };
+  /**
+   * A sync changed the workspace's data (and the ledger was rebuilt from it): reports are worth reading again.
+   * `webhook`: objects a Stripe webhook named, read by id (sync.webhookHints).
+   */
+  'sync.changed': { workspaceId: string; source: 'redirector' | 'stripe' | 'webhook' };
 }

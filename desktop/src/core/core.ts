@@ -28,6 +28,7 @@ import { classifyStripeKey } from './stripe/keys';
 import { checkPermissions } from './stripe/permissions';
 import { lastStripePullAt, stripeCounts } from './stripe/repo';
 import { pullStripe, withStripeRetry } from './stripe/sync';
+import { createWebhookHandlers, hintScope } from './webhooks/handlers';
 import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
 
 export type { CoreLogger } from './context';
@@ -218,6 +219,18 @@ export function createCore(deps: CoreDeps): Core {
     await forwardToMeta(ctx, metaDeps, ws, db(ws));
   };
 
+  /** One Stripe pull of a workspace at a time, full or by webhook hints: the later one waits for the earlier. */
+  const stripeTurns = new Map<string, Promise<unknown>>();
+  const inStripeTurn = <T>(ws: Workspace, work: () => Promise<T>): Promise<T> => {
+    const run = (stripeTurns.get(ws.id) ?? Promise.resolve()).then(work, work);
+    const settled = run.catch(() => undefined);
+    stripeTurns.set(ws.id, settled);
+    void settled.then(() => stripeTurns.get(ws.id) === settled && stripeTurns.delete(ws.id));
+    return run;
+  };
+  /** The hints the redirector sync reads: only with a usable Stripe key (an unreadable one leaves the feed waiting). */
+  const scopeOf = async (ws: Workspace) => hintScope(db(ws), ws, await stripeKey(ws).catch((e: unknown) => (e instanceof SecretUnreadableError ? null : Promise.reject(e))));
+
   const handlers: CoreApi = {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(ctx, d) }),
     ...createAttributionHandlers(ctx),
@@ -229,6 +242,13 @@ export function createCore(deps: CoreDeps): Core {
         rebuildWorkspaceAttribution(ctx, d);
         await syncAffiliateLedger(ctx, ws);
       },
+    }),
+    ...createWebhookHandlers(ctx, {
+      redirector: redirectorClient,
+      stripeClient,
+      inStripeTurn,
+      afterSync,
+      fromStripeError: (e) => fromStripeError(e),
     }),
     ...createBackupHandlers(ctx, {
       afterRestore: async (ws, d) => {
@@ -332,8 +352,11 @@ export function createCore(deps: CoreDeps): Core {
         const result = await pullRedirector(db(ws), client, {
           clock: deps.clock,
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'redirector', progress }),
+          stripeHints: await scopeOf(ws),
         });
-        await afterSync(ws, result.clicks + result.pageviews + result.identities + result.erased + result.pushed > 0);
+        const changed = result.clicks + result.pageviews + result.identities + result.erased + result.pushed > 0;
+        await afterSync(ws, changed);
+        if (changed) emit('sync.changed', { workspaceId: ws.id, source: 'redirector' });
         return ok(result);
       } catch (e) {
         return fromRedirectorError(e);
@@ -385,14 +408,17 @@ export function createCore(deps: CoreDeps): Core {
       const emailHashKey = await deps.secrets.get(secretName(ws, 'email_hash_key'));
       if (!emailHashKey) return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL).`);
       try {
-        const result = await pullStripe(db(ws), stripeClient(key, ws.stripeAccount), {
-          emailHashKey,
-          clock: deps.clock,
-          onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
-        });
+        const result = await inStripeTurn(ws, () =>
+          pullStripe(db(ws), stripeClient(key, ws.stripeAccount), {
+            emailHashKey,
+            clock: deps.clock,
+            onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),
+          }),
+        );
         const changed = result.hints.reread > 0 || Object.values(result.counts).some((c) => c.added + c.updated > 0);
         // Pages of a resource that failed later are committed: the ledger takes them even then.
         await afterSync(ws, changed);
+        if (changed) emit('sync.changed', { workspaceId: ws.id, source: 'stripe' });
         // Some resources read is a sync that worked, with `skipped` saying what to do about the rest.
         return result.pulled.length === 0 ? nothingRead(result.skipped) : ok(result);
       } catch (e) {
@@ -408,8 +434,9 @@ export function createCore(deps: CoreDeps): Core {
         const d = db(ws);
         const n = (table: string) => (d.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
         const resources = listResourceStates(d);
-        // Only a pull that succeeded counts: a cursor moves with each page, even of a feed that then failed.
-        const pulled = resources.filter((r) => r.source === 'redirector' && r.lastPullAt !== null).map((r) => r.lastPullAt!);
+        // Only a pull that succeeded counts: a cursor moves with each page, even of a feed that then failed. The
+        // webhook hint feed, read every 15 s on its own, does not make the clicks look freshly pulled.
+        const pulled = resources.filter((r) => r.source === 'redirector' && r.resource !== 'stripe-hints' && r.lastPullAt !== null).map((r) => r.lastPullAt!);
         workspaces.push({
           workspace: ws,
           redirector: { connected: await usable(() => redirectorClient(ws)), lastPullAt: pulled.length ? Math.max(...pulled) : null },

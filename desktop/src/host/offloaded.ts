@@ -10,6 +10,7 @@
 export const OFFLOADED_METHODS: ReadonlySet<string> = new Set([
   'sync.redirector',
   'sync.stripe',
+  'sync.webhookHints',
   'attribution.rebuild',
   'settings.set',
   'fx.refresh',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { err, ok, type Result } from '@revtrail/shared';
-import { appJobs, createScheduler, ECB_EVERY_MS, REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, type Timers } from './scheduler';
+import { appJobs, createScheduler, ECB_EVERY_MS, REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, WEBHOOKS_EVERY_MS, type Timers } from './scheduler';
 
 /** Timers under the test's hand: advance() fires what is due, in order, moving the clock with it. */
 function manualTime(start = 1_000_000) {
@@ -154,6 +154,32 @@ describe('appJobs', () => {
     expect(await retention.run()).toMatchObject({ ok: true });
     expect(await backup.run()).toMatchObject({ ok: true });
     expect(calls).toEqual(['status.get', 'privacy.purge w1', 'status.get', 'backup.create w1 ifDue']);
+  });
+
+  it('reads the Stripe webhook hints every 15 s where a redirector is connected; a workspace without Stripe is no failure', async () => {
+    const calls: string[] = [];
+    let podToken = false;
+    const core = {
+      call: async (method: string, args: { workspace?: string }) => {
+        calls.push(`${method} ${args.workspace ?? ''}`.trim());
+        if (method === 'workspaces.list') return ok([{ id: 'w1', name: 'Shop', redirectorUrl: 'https://go.shop.com' }, { id: 'w2', name: 'Blog', redirectorUrl: null }, { id: 'w3', name: 'Lab', redirectorUrl: 'https://go.lab.com' }, { id: 'w4', name: 'Pod', redirectorUrl: 'https://go.pod.com' }]);
+        if (args.workspace === 'w1') return ok({ skipped: [{ resource: 'charges', message: 'Stripe answered 503.' }] });
+        if (args.workspace === 'w3') return err('not_found', 'Workspace "Lab" has no Stripe key yet.');
+        return podToken ? ok({ skipped: [] }) : err('unauthorized', 'The redirector refused the sync token.');
+      },
+    };
+    const webhooks = appJobs(core as never).find((j) => j.id === 'webhooks')!;
+    expect(webhooks.everyMs).toBe(WEBHOOKS_EVERY_MS);
+    expect(WEBHOOKS_EVERY_MS).toBe(15_000);
+    expect(await webhooks.run()).toMatchObject({ ok: false, error: { message: 'Pod: The redirector refused the sync token.' } });
+    expect(calls).toEqual(['workspaces.list', 'sync.webhookHints w1', 'sync.webhookHints w3', 'sync.webhookHints w4']);
+    podToken = true;
+    const warned: string[] = [];
+    const t = manualTime();
+    const s = createScheduler({ clock: t.clock, timers: t.timers, log: { ...quiet, warn: (_o, m) => void warned.push(m) }, jobs: [webhooks] });
+    await s.runNow('webhooks');
+    expect(s.status()[0]).toMatchObject({ lastError: null });
+    expect(warned).toEqual(['Shop: charges not read from a webhook yet: Stripe answered 503.']);
   });
 
   it("keeps what a sync skipped or the redirector refused: the run succeeds and logs a warning for each", async () => {

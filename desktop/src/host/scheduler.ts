@@ -149,6 +149,8 @@ function warningsOf(value: unknown): string[] {
 export const REDIRECTOR_EVERY_MS = 5 * MINUTE_MS;
 export const STRIPE_EVERY_MS = HOUR_MS;
 export const ECB_EVERY_MS = DAY_MS;
+/** The Stripe webhook hint feed while the app is open: one request answered from an index when it is empty. */
+export const WEBHOOKS_EVERY_MS = 15_000;
 
 type Caller = Pick<Core, 'call'>;
 
@@ -176,7 +178,32 @@ async function eachConnected(core: Caller, connected: (s: { redirector: { connec
   return problems.length === 0 ? { ok: true, value: { warnings } } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
 }
 
-/** The desktop's schedule: clicks every 5 minutes, Stripe hourly, the ECB's exchange rates daily, retention daily, backups when due. */
+/**
+ * The webhook hints of every workspace with a redirector: `sync.webhookHints` answers not_found where Stripe is
+ * not connected, which is no failure here. Listed from workspaces.list, not status.get: every 15 s, the table
+ * counts and secret reads of a status would cost more than an empty feed.
+ */
+async function eachWebhookFeed(core: Caller): Promise<Result<{ warnings: string[] }>> {
+  const list = await core.call('workspaces.list', {});
+  if (!list.ok) return list;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  for (const ws of list.value) {
+    if (ws.redirectorUrl === null) continue;
+    const r = await core.call('sync.webhookHints', { workspace: ws.id });
+    if (!r.ok) {
+      if (r.error.code !== 'not_found') problems.push(`${ws.name}: ${r.error.message}`);
+      continue;
+    }
+    for (const f of r.value.skipped) warnings.push(`${ws.name}: ${f.resource} not read from a webhook yet: ${f.message}`);
+  }
+  return problems.length === 0 ? { ok: true, value: { warnings } } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
+}
+
+/**
+ * The desktop's schedule: clicks every 5 minutes, Stripe hourly (the safety net) and the objects Stripe's
+ * webhooks name every 15 seconds, the ECB's exchange rates daily, retention daily, backups when due.
+ */
 export function appJobs(core: Caller): Job[] {
   return [
     {
@@ -210,6 +237,12 @@ export function appJobs(core: Caller): Job[] {
       // Hourly look; each workspace's own setting (daily by default) says when one is due.
       everyMs: HOUR_MS,
       run: () => eachConnected(core, () => true, (id) => core.call('backup.create', { workspace: id, ifDue: true })),
+    },
+    {
+      id: 'webhooks',
+      label: 'Read the payments Stripe\'s webhooks named',
+      everyMs: WEBHOOKS_EVERY_MS,
+      run: () => eachWebhookFeed(core),
     },
   ];
 }

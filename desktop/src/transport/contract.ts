@@ -8,7 +8,7 @@ import type { Workspace } from '../core/workspaces/registry';
  */
 
 /** Every CoreEvents name, as a value the transports can subscribe to; the check below keeps it complete. */
-export const CORE_EVENTS = ['sync.progress'] as const satisfies readonly (keyof CoreEvents)[];
+export const CORE_EVENTS = ['sync.progress', 'sync.changed'] as const satisfies readonly (keyof CoreEvents)[];
 type MissingEvent = Exclude<keyof CoreEvents, (typeof CORE_EVENTS)[number]>;
 // A new CoreEvents key that is not in CORE_EVENTS fails to compile here instead of never reaching the UI.
 const _everyEventListed: [MissingEvent] extends [never] ? true : MissingEvent = true;

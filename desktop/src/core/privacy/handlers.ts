@@ -60,6 +60,17 @@ export interface PrivacyDeps {
 const DAY_MS = 86_400_000;
 const METADATA_KEY_RE = /^[A-Za-z0-9_.-]{1,40}$/;
 
+/** The redirector's limit of ids per webhook-hint erasure. */
+const HINT_ERASE_BATCH = 1000;
+
+/** Every Stripe object id held about the person: what a webhook hint on the redirector may name. */
+function stripeObjectIds(ids: PersonIds, rows: PersonRows): string[] {
+  const tables = ['stripe_customers', 'stripe_charges', 'stripe_refunds', 'stripe_disputes', 'stripe_subscriptions', 'stripe_invoices', 'stripe_invoice_payments'] as const;
+  const all = new Set(ids.customers);
+  for (const t of tables) for (const row of rows[t]) if (typeof row.id === 'string') all.add(row.id);
+  return [...all];
+}
+
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): PrivacyHandlers {
@@ -126,9 +137,12 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
   const log = (db: Db, kind: RequestKind, person: PersonFound, erased: Record<string, number> | null, cloud: CloudOutcome | null) =>
     logRequest(db, { at: ctx.clock.now(), kind, scope: person.scope, found: person.local, erased, cloud });
 
-  /** Erases on the redirector by each email hash, then each visitor; stops at the first failure. */
-  const cloudErase = async (client: RedirectorClient, ids: PersonIds): Promise<CloudOutcome> => {
-    const counts = { visitors: 0, items: 0 };
+  /**
+   * Erases on the redirector by each email hash, then each visitor, then the Stripe webhook hints naming the
+   * person's Stripe objects (a redirector older than those hints holds none); stops at the first failure.
+   */
+  const cloudErase = async (client: RedirectorClient, ids: PersonIds, stripeIds: string[]): Promise<CloudOutcome> => {
+    const counts = { visitors: 0, items: 0, stripeHints: 0 };
     try {
       for (const emailHash of ids.emails) {
         const r = await client.erase({ emailHash });
@@ -139,6 +153,14 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
         const r = await client.erase({ visitorId });
         counts.visitors += r.visitors;
         counts.items += r.items;
+      }
+      for (let i = 0; i < stripeIds.length; i += HINT_ERASE_BATCH) {
+        try {
+          counts.stripeHints += (await client.eraseStripeHints(stripeIds.slice(i, i + HINT_ERASE_BATCH))).deleted;
+        } catch (e) {
+          if (e instanceof RedirectorError && e.kind === 'missing') break;
+          throw e;
+        }
       }
       return { reached: true, counts };
     } catch (e) {
@@ -173,10 +195,10 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
     'privacy.erase': async (args) => {
       const r = await find(args, 'erase');
       if (!r.ok) return r;
-      const { ws, db, ids, person, client } = r.value;
+      const { ws, db, ids, rows, person, client } = r.value;
       let cloud: CloudOutcome | null = null;
       if (client) {
-        cloud = await cloudErase(client, ids);
+        cloud = await cloudErase(client, ids, stripeObjectIds(ids, rows));
         if (!cloud.reached) {
           log(db, 'erase', person, null, cloud);
           return err(

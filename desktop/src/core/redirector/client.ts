@@ -1,13 +1,15 @@
-import type { Click, Erasure, FeedPage, Identity, LegacyErasure, Link, LinkInput, Pageview } from '@revtrail/shared';
+import type { Click, Erasure, FeedPage, Identity, LegacyErasure, Link, LinkInput, Pageview, StripeHint, StripeWebhookStatus } from '@revtrail/shared';
 import { shownAddress } from './address';
 
-export type RedirectorFeed = 'clicks' | 'pageviews' | 'identities' | 'erasures';
+export type RedirectorFeed = 'clicks' | 'pageviews' | 'identities' | 'erasures' | 'stripe-hints';
 export interface FeedItems {
   clicks: Click;
   pageviews: Pageview;
   identities: Identity;
   /** Erasures by digest; a redirector older than digests sends the raw identifiers. */
   erasures: Erasure | LegacyErasure;
+  /** Stripe webhook events as ids to read: never the object itself. */
+  'stripe-hints': StripeHint;
 }
 
 export interface RedirectorStatus {
@@ -111,6 +113,56 @@ export class RedirectorClient {
     return this.call('POST', '/api/v1/erase', body, (v) => typeof (v as { items?: unknown } | null)?.items === 'number');
   }
 
+  /** Forgets the Stripe webhook hints naming any of these objects (an erased customer's), at most 1000 ids. */
+  eraseStripeHints(objectIds: string[]): Promise<{ deleted: number }> {
+    return this.call('POST', '/api/v1/stripe-hints/erase', { objectIds }, (v) => typeof (v as { deleted?: unknown } | null)?.deleted === 'number');
+  }
+
+  /** How the Stripe webhook endpoint is set up, and what it has received and refused. */
+  webhookStatus(): Promise<StripeWebhookStatus> {
+    return this.call('GET', '/api/v1/webhooks/stripe', undefined, isWebhookStatus);
+  }
+
+  /**
+   * Sets the endpoint's signing secrets (two while Stripe rolls one); a redirector on AWS answers 409 (its
+   * secrets are set by a deploy). The secrets travel in the body only, and no message repeats them.
+   */
+  putWebhookSecrets(secrets: string[]): Promise<StripeWebhookStatus> {
+    return this.call('PUT', '/api/v1/webhooks/stripe/secrets', { secrets }, isWebhookStatus);
+  }
+
+  /**
+   * Whether the public webhook endpoint is this redirector's: a POST without Stripe's signature must be
+   * refused with 400 in the redirector's own error shape. Sends no token (Stripe sends none either).
+   */
+  async probeWebhookEndpoint(url: string): Promise<{ answered: 'ours' | 'foreign' | 'missing' | 'none'; status: number | null; message: string }> {
+    const shown = shownAddress(url);
+    let res: Response;
+    let text: string;
+    try {
+      res = await (this.opts.fetch ?? fetch)(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 15_000),
+      });
+      text = await res.text();
+    } catch (e) {
+      return { answered: 'none', status: null, message: `Nothing answered at ${shown} (${noAnswerReason(e)}): Stripe could not deliver there either.` };
+    }
+    const detail = redirectorErrorMessage(parseJson(text));
+    if (res.status === 400 && detail !== null) return { answered: 'ours', status: 400, message: `${shown} answers as the redirector's webhook endpoint (it refuses an unsigned event, as it should).` };
+    // Without a signing secret the endpoint refuses every delivery with 503, so that Stripe retries until one is set.
+    if (res.status === 503 && detail !== null) {
+      return { answered: 'ours', status: 503, message: `${shown} answers as the redirector's webhook endpoint, which has no signing secret yet: it refuses deliveries (Stripe retries them) until the secret is set.` };
+    }
+    if (res.status === 404 && detail !== null) {
+      return { answered: 'missing', status: 404, message: `The redirector at ${shown} has no webhook endpoint yet: it is older than this Revtrail. Deploy the current version.` };
+    }
+    return { answered: 'foreign', status: res.status, message: `${shown} answered with ${res.status} and ${describeBody(res, parseJson(text))}, not as the redirector's webhook endpoint: check the address, and that nothing in front of it (a proxy or firewall) blocks Stripe.` };
+  }
+
   /** The deployment's settings the desktop may read and change (retention). */
   settings(): Promise<RedirectorSettings> {
     return this.call('GET', '/api/v1/settings', undefined, (v) => typeof (v as { retentionDays?: unknown } | null)?.retentionDays === 'number');
@@ -167,6 +219,11 @@ export class RedirectorClient {
     const reason = /[.!?]$/.test(detail) ? detail : `${detail}.`;
     throw new RedirectorError('rejected', `The redirector refused ${what}: ${res.status} ${reason}`, res.status, undefined, reason);
   }
+}
+
+function isWebhookStatus(v: unknown): boolean {
+  const s = v as Partial<StripeWebhookStatus> | null;
+  return typeof s?.path === 'string' && Array.isArray(s.eventTypes) && typeof s.secrets === 'number' && typeof s.refused === 'object' && s.refused !== null;
 }
 
 function parseJson(text: string): unknown {

@@ -1,5 +1,7 @@
-import type { Clock } from '@revtrail/shared';
+import type { Clock, StripeHint } from '@revtrail/shared';
 import type { Db } from '../db/open';
+import { sortHints, type HintScope, type SortedHints } from '../stripe/hints';
+import { addHints } from '../stripe/repo';
 import { recordResourceFailure, recordResourceSuccess, type ResourceFailure } from '../sync-state/repo';
 import { RedirectorError, type RedirectorClient, type RedirectorErrorKind, type RedirectorFeed } from './client';
 import {
@@ -39,6 +41,8 @@ export interface PullResult extends PushResult {
   pageviews: number;
   identities: number;
   erased: number;
+  /** Stripe webhook hints kept to be read by id (0 when Stripe is not connected: the feed is then not read). */
+  stripeHints: number;
   /** What could not be read or sent this time, and why; everything else was. */
   skipped: ResourceFailure[];
 }
@@ -51,11 +55,13 @@ export interface PullOptions {
   /** Retries of an unavailable redirector per call, with exponential backoff and jitter. */
   retries?: number;
   retryBaseMs?: number;
+  /** The Stripe account and mode the workspace reads: the webhook hint feed is read only with one. */
+  stripeHints?: HintScope | null;
 }
 
 // Erasures last: what they name may arrive in the other feeds of the same pull. They run even when a feed
 // before them failed: an erasure is a promise to a visitor, and the inserts refuse what was erased already.
-const FEEDS: RedirectorFeed[] = ['clicks', 'pageviews', 'identities', 'erasures'];
+const FEEDS = ['clicks', 'pageviews', 'identities', 'erasures'] as const satisfies RedirectorFeed[];
 
 const CODE_OF: Record<RedirectorErrorKind, string> = {
   unauthorized: 'unauthorized',
@@ -75,7 +81,7 @@ const CODE_OF: Record<RedirectorErrorKind, string> = {
  */
 export async function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
   const pageSize = opts.pageSize ?? 1000;
-  const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, skipped: [] };
+  const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, stripeHints: 0, skipped: [] };
   const failures: RedirectorError[] = [];
   let read = 0;
   // Once one resource used up its retries on an unreachable redirector, the rest try once each: they would
@@ -119,6 +125,8 @@ export async function pullRedirector(db: Db, client: RedirectorClient, opts: Pul
       else result[feed] = changed;
     });
   }
+  const scope = opts.stripeHints;
+  if (scope) await attempt('stripe-hints', async (o) => void (result.stripeHints = (await inTurn(db, () => readHintFeed(db, client, scope, pageSize, o))).kept.length));
   if (read === 0 && failures[0]) throw failures[0];
   return result;
 }
@@ -140,8 +148,61 @@ export async function pushLinksNow(db: Db, client: RedirectorClient, opts: PullO
   }
 }
 
+export interface HintFeedResult {
+  /** Hints the feed brought. */
+  received: number;
+  /** Those kept to be read by id: of the workspace's Stripe account and mode, well-formed, not read already. */
+  kept: { type: SortedHints['keep'][number]['type']; id: string }[];
+  ignored: SortedHints['ignored'];
+}
+
+/**
+ * The Stripe webhook hint feed on its own, from its cursor (the 15-second read while the app is open), its
+ * outcome recorded as a sync records it. Each page's hints go into stripe_hints in the page's transaction with
+ * the cursor. Reads of the same workspace's feed take turns, so two never move its cursor apart.
+ */
+export function pullHintFeed(db: Db, client: RedirectorClient, scope: HintScope, opts: PullOptions): Promise<HintFeedResult> {
+  return inTurn(db, async () => {
+    try {
+      const result = await readHintFeed(db, client, scope, opts.pageSize ?? 1000, opts);
+      recordResourceSuccess(db, 'redirector', 'stripe-hints', opts.clock.now());
+      return result;
+    } catch (e) {
+      if (e instanceof RedirectorError) recordResourceFailure(db, failureOf('stripe-hints', e), opts.clock.now());
+      throw e;
+    }
+  });
+}
+
+const hintFeedTurns = new WeakMap<Db, Promise<unknown>>();
+function inTurn<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  const run = (hintFeedTurns.get(db) ?? Promise.resolve()).then(work, work);
+  hintFeedTurns.set(db, run.catch(() => undefined));
+  return run;
+}
+
+async function readHintFeed(db: Db, client: RedirectorClient, scope: HintScope, pageSize: number, opts: PullOptions): Promise<HintFeedResult> {
+  const result: HintFeedResult = { received: 0, kept: [], ignored: { otherMode: 0, otherAccount: 0, malformed: 0, covered: 0 } };
+  await pullFeed(db, client, 'stripe-hints', pageSize, opts, (items) => {
+    const sorted = sortHints(items as StripeHint[], scope);
+    addHints(db, sorted.keep, opts.clock.now());
+    result.received += items.length;
+    result.kept.push(...sorted.keep);
+    for (const k of Object.keys(sorted.ignored) as (keyof SortedHints['ignored'])[]) result.ignored[k] += sorted.ignored[k];
+    return sorted.keep.length;
+  });
+  return result;
+}
+
 /** Pulls one feed from its cursor to its end; returns the rows it added (or deleted, for erasures). */
-async function pullFeed(db: Db, client: RedirectorClient, feed: RedirectorFeed, pageSize: number, opts: PullOptions): Promise<number> {
+async function pullFeed(
+  db: Db,
+  client: RedirectorClient,
+  feed: RedirectorFeed,
+  pageSize: number,
+  opts: PullOptions,
+  write: (items: unknown[]) => number = (items) => writePage(db, feed as (typeof FEEDS)[number], items),
+): Promise<number> {
   const fetchPage = (cursor: string | null) => withRetry(() => client.feed(feed, cursor, pageSize), opts);
   let received = 0;
   let changed = 0;
@@ -157,7 +218,7 @@ async function pullFeed(db: Db, client: RedirectorClient, feed: RedirectorFeed, 
       next.catch(() => undefined); // awaited on the next turn; not left unhandled if this write throws
     }
     const added = db.transaction(() => {
-      const n = writePage(db, feed, page.items);
+      const n = write(page.items);
       setCursor(db, feed, page.cursor, opts.clock.now());
       return n;
     })();
@@ -197,7 +258,7 @@ export async function pushLinks(db: Db, client: RedirectorClient, opts: PullOpti
   return result;
 }
 
-function writePage(db: Db, feed: RedirectorFeed, items: unknown[]): number {
+function writePage(db: Db, feed: (typeof FEEDS)[number], items: unknown[]): number {
   switch (feed) {
     case 'clicks':
       return insertClicks(db, items as Parameters<typeof insertClicks>[1]);
