@@ -59,6 +59,12 @@ export interface Config {
   /** A browser's Global Privacy Control signal (Sec-GPC: 1, navigator.globalPrivacyControl) counts as an objection. */
   honorGpc: boolean;
   /**
+   * The deployment forwards purchases to Meta (REVTRAIL_META=true; off by default): a click that carries an fbclid
+   * keeps the browser's User-Agent (Meta's client_user_agent), and the pixel sets Meta's _fbc cookie from an
+   * fbclid. The desktop sends nothing to Meta until the user turns forwarding on there too.
+   */
+  meta: boolean;
+  /**
    * Signing secrets (`whsec_...`) of the Stripe webhook endpoint, checked in turn: two while a rotation is under
    * way, none when unset (deliveries are then refused with 503, so that Stripe retries until one is set).
    */
@@ -135,7 +141,7 @@ export function parseStripeWebhookSecrets(values: string[], what: string): { ok:
   const secrets = [...new Set(values.map((s) => s.trim()).filter((s) => s !== '' && s !== UNSET))];
   const bad = secrets.filter((s) => !STRIPE_WEBHOOK_SECRET_RE.test(s)).length;
   if (bad > 0) {
-    const which = secrets.length === 1 ? 'it is not' : `${bad} of the ${secrets.length} values are not`;
+    const which = secrets.length === 1 ? 'it is not' : `${bad} of the ${secrets.length} values ${bad === 1 ? 'is' : 'are'} not`;
     return { ok: false, problem: `${what} must hold Stripe signing secrets, which start with whsec_ (Stripe's dashboard, Developers > Webhooks, the endpoint's "Signing secret"): ${which}` };
   }
   if (secrets.length > STRIPE_WEBHOOK_SECRETS_MAX) {
@@ -187,6 +193,7 @@ export function parseConfig(env: Env): ConfigResult {
     spillQueueUrl: httpUrl(env, 'REVTRAIL_SPILL_QUEUE_URL', problems),
     consent,
     honorGpc: flag('REVTRAIL_HONOR_GPC', true),
+    meta: flag('REVTRAIL_META'),
     stripeWebhookSecrets: [],
     stripeWebhookSecretProblem: null,
     stripeWebhookSecretSource: 'settings',

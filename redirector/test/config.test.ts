@@ -59,3 +59,38 @@ describe('parseConfig', () => {
     if (!r.ok) expect(r.errors.length).toBeGreaterThanOrEqual(4);
   });
 });
+
+describe('REVTRAIL_STRIPE_WEBHOOK_SECRET', () => {
+  const secret = (s: string) => `whsec_${s.repeat(32)}`;
+
+  it.each([
+    [undefined, []],
+    ['', []],
+    ['unset', []],
+    [secret('a'), [secret('a')]],
+    [` ${secret('b')} , ${secret('a')} `, [secret('b'), secret('a')]],
+    [`${secret('a')},${secret('a')}`, [secret('a')]],
+  ])('reads %j as %j', (value, secrets) => {
+    const r = parseConfig({ ...base, REVTRAIL_STRIPE_WEBHOOK_SECRET: value });
+    expect(r.ok && r.config).toMatchObject({ stripeWebhookSecrets: secrets, stripeWebhookSecretProblem: null, stripeWebhookSecretSource: 'settings' });
+  });
+
+  it.each([
+    ['sk_live_0123456789abcdefghijklmnop', /must hold Stripe signing secrets, which start with whsec_.*: it is not/],
+    [`${secret('a')},whsec_short`, /1 of the 2 values is not/],
+    [[secret('a'), secret('b'), secret('c')].join(','), /holds 3 secrets; at most 2/],
+  ])('sets %j aside with a problem that names the setting and never the value, without failing the start', (value, problem) => {
+    const r = parseConfig({ ...base, REVTRAIL_STRIPE_WEBHOOK_SECRET: value });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.stripeWebhookSecrets).toEqual([]);
+    expect(r.config.stripeWebhookSecretProblem).toMatch(/^REVTRAIL_STRIPE_WEBHOOK_SECRET /);
+    expect(r.config.stripeWebhookSecretProblem).toMatch(problem);
+    for (const part of value.split(',')) expect(r.config.stripeWebhookSecretProblem).not.toContain(part.slice(6));
+  });
+
+  it('reads the stage for the commands it prints', () => {
+    const r = parseConfig({ ...base, REVTRAIL_STAGE: 'prod' });
+    expect(r.ok && r.config.stage).toBe('prod');
+  });
+});

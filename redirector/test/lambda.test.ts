@@ -4,6 +4,7 @@ import type { LambdaResponse } from '@fastify/aws-lambda';
 import { DynamoStore } from '../src/store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded';
 import { CHROME_UA, testClick } from './support';
+import { body, deliveryHeaders, OTHER_SECRET, stripeEvent, WEBHOOK_SECRET } from './stripe-events';
 
 // The Lambda handler as deployed: config from SST's linked resources (SST_RESOURCE_* variables, as SST sets
 // them), DynamoDB through the SDK's default client pointed at dynalite by AWS_ENDPOINT_URL_DYNAMODB.
@@ -78,6 +79,8 @@ beforeAll(async () => {
     SST_RESOURCE_EmailHashKey: JSON.stringify({ value: 'lambda-email-key-0123456789abcdefghijklmn', type: 'sst.sst.Secret' }),
     SST_RESOURCE_IpSaltSeed: JSON.stringify({ value: 'lambda-ip-seed-0123456789abcdefghijklmnop', type: 'sst.sst.Secret' }),
     SST_RESOURCE_OriginSecret: JSON.stringify({ value: ORIGIN_SECRET, type: 'sst.sst.Linkable' }),
+    SST_RESOURCE_StripeWebhookSecret: JSON.stringify({ value: WEBHOOK_SECRET, type: 'sst.sst.Secret' }),
+    REVTRAIL_STAGE: 'test',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_REGION: 'eu-west-1',
     AWS_ACCESS_KEY_ID: 'test',
@@ -250,5 +253,70 @@ describe('Lambda handler: the request as the visitor sent it, errors never cache
     const pixel = await handler(functionUrlEvent({ path: '/p.js' }), context);
     expect(pixel.statusCode).toBe(200);
     expect(pixel.headers['cache-control']).toBe('public, max-age=3600');
+  });
+});
+
+describe('Lambda handler: Stripe webhook', () => {
+  const auth = { authorization: `Bearer ${TOKEN}` };
+  /** A delivery as a function URL event: Stripe's body, signed now, as text or base64 as Lambda may pass it. */
+  const delivery = (payload: string, opts: { base64?: boolean; secret?: string; signed?: string } = {}) =>
+    functionUrlEvent({
+      method: 'POST',
+      path: '/webhooks/stripe',
+      headers: deliveryHeaders(opts.signed ?? payload, Date.now(), { secret: opts.secret }),
+      body: payload,
+      base64: opts.base64,
+    });
+
+  it('keeps signed deliveries, text or base64, once each, and serves them in the stripe-hints feed', async () => {
+    const a = stripeEvent({ type: 'invoice.paid', object: { id: 'in_1Pgc6tB7WZ01zgkWu9fdqL6I', object: 'invoice', customer_email: 'jenny.rosen@example.com' } });
+    const b = stripeEvent({ type: 'charge.dispute.created', object: { id: 'dp_1Pgc71B7WZ01zgkWMevJiAUx', object: 'dispute', charge: 'ch_1' } });
+    const first = await handler(delivery(body(a)), context);
+    expect(first.statusCode).toBe(200);
+    expect(JSON.parse(first.body)).toEqual({ received: true, duplicate: false });
+    const encoded = await handler(delivery(body(b), { base64: true }), context);
+    expect(encoded.statusCode).toBe(200);
+    expect(JSON.parse((await handler(delivery(body(a), { base64: true }), context)).body)).toEqual({ received: true, duplicate: true });
+
+    await new Promise((r) => setTimeout(r, 2));
+    const feed = await handler(httpApiEvent({ path: '/api/v1/stripe-hints', headers: auth }), context);
+    const items = JSON.parse(feed.body).items as { eventId: string; objectType: string; objectId: string }[];
+    expect(items.map((h) => [h.eventId, h.objectType, h.objectId])).toEqual([
+      [a.id, 'invoice', 'in_1Pgc6tB7WZ01zgkWu9fdqL6I'],
+      [b.id, 'dispute', 'dp_1Pgc71B7WZ01zgkWMevJiAUx'],
+    ]);
+    expect(feed.body).not.toContain('jenny');
+  });
+
+  it('refuses a forged, changed or oversized delivery with a 4xx and stores nothing', async () => {
+    const since = JSON.parse((await handler(httpApiEvent({ path: '/api/v1/stripe-hints', headers: auth }), context)).body).cursor as string;
+    const e = body(stripeEvent());
+    const cases: [ReturnType<typeof delivery>, number, string][] = [
+      [delivery(e, { secret: OTHER_SECRET }), 400, 'bad_signature'],
+      [delivery(e.replace('charge.succeeded', 'charge.refunded'), { base64: true, signed: e }), 400, 'bad_signature'],
+      [delivery(JSON.stringify({ padding: 'x'.repeat(10 * 1024 * 1024) }), { base64: true }), 413, 'too_large'],
+    ];
+    for (const [event, status, reason] of cases) {
+      const res = await handler(event, context);
+      expect(res.statusCode, reason).toBe(status);
+      expect(JSON.parse(res.body).error.reason).toBe(reason);
+      expect(res.headers['cache-control']).toBe('no-store');
+    }
+    await new Promise((r) => setTimeout(r, 2));
+    const after = await handler(httpApiEvent({ path: '/api/v1/stripe-hints', query: `cursor=${since}`, headers: auth }), context);
+    expect(JSON.parse(after.body).items).toEqual([]);
+  });
+
+  it('says the secret is an SST secret set by a deploy: the status\'s command, and 409 on the secrets API', async () => {
+    const status = JSON.parse((await handler(httpApiEvent({ path: '/api/v1/webhooks/stripe', headers: auth }), context)).body);
+    expect(status).toMatchObject({ secrets: 1, settable: false, secretProblem: null });
+    expect(status.setCommand).toBe('printf %s "whsec_..." | npm run -s sst -w redirector -- secret set StripeWebhookSecret --stage test && npm run deploy -- --stage test');
+    const put = await handler(
+      httpApiEvent({ method: 'PUT', path: '/api/v1/webhooks/stripe/secrets', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ secrets: [OTHER_SECRET] }) }),
+      context,
+    );
+    expect(put.statusCode).toBe(409);
+    expect(JSON.parse(put.body).error.message).toContain('SST secret StripeWebhookSecret');
+    expect(JSON.parse(put.body).error.message).toContain('--stage test');
   });
 });

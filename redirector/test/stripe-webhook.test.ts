@@ -263,6 +263,22 @@ describe('Stripe webhook: refused deliveries', () => {
     expect((await status(t)).refused.no_secret).toBe(1);
   });
 
+  it('on AWS, answers 503 with the command that sets the SST secret while it holds its placeholder', async () => {
+    const clock = new ManualClock();
+    const config = { ...testConfig({ REVTRAIL_STRIPE_WEBHOOK_SECRET: 'unset', REVTRAIL_STAGE: 'prod' }), stripeWebhookSecretSource: 'sst' as const };
+    expect(config).toMatchObject({ stripeWebhookSecrets: [], stripeWebhookSecretProblem: null, stage: 'prod' });
+    const store = new DynamoStore({ tableName: config.tableName, retentionDays: 90, client: (await sharedDynamo()).client(), clock });
+    await store.ensureTable(clock.now());
+    const app = await buildApp({ store, config, log: silentLogger as pino.Logger, clock, events: { mode: 'inline', spill: new MemorySpill() } });
+    const payload = body(stripeEvent());
+    const res = await app.inject({ method: 'POST', url: PATH, payload, headers: deliveryHeaders(payload, clock.now()) });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.message).toContain(
+      'on the machine that deploys the redirector, run printf %s "whsec_..." | npm run -s sst -w redirector -- secret set StripeWebhookSecret --stage prod && npm run deploy -- --stage prod',
+    );
+    await app.close();
+  });
+
   it('sets aside a mistyped secret without stopping the redirector, never quoting it', async () => {
     t = await makeTestApp({ settings: { REVTRAIL_STRIPE_WEBHOOK_SECRET: 'sk_live_notAWebhookSecret1234567890' } });
     const s = await status(t);
