@@ -71,12 +71,15 @@ export function wantsLocalRedirector(workspaces: readonly Workspace[]): boolean 
   return workspaces.some((w) => w.redirectorUrl === null || LOOPBACK.test(new URL(w.redirectorUrl).hostname));
 }
 
-/** The embedded redirector's secrets, by their names in the desktop's secret store. */
-const LOCAL_SECRET_NAMES: Record<keyof LocalSecrets, string> = {
+/** The embedded redirector's generated secrets, by their names in the desktop's secret store. */
+type GeneratedSecret = Exclude<keyof LocalSecrets, 'stripeWebhookSecrets'>;
+const LOCAL_SECRET_NAMES: Record<GeneratedSecret, string> = {
   syncToken: 'local_redirector.sync_token',
   emailHashKey: 'local_redirector.email_hash_key',
   ipSaltSeed: 'local_redirector.ip_salt_seed',
 };
+/** Its Stripe webhook signing secrets, comma-separated: Stripe makes them, so they are stored when set, never generated. */
+const STRIPE_WEBHOOK_SECRET_NAME = 'local_redirector.stripe_webhook_secret';
 
 /**
  * The embedded redirector's sync token, email-hash key and IP salt seed, kept in the secret store like
@@ -87,14 +90,14 @@ export async function localRedirectorSecrets(dataDir: string, secrets: SecretSto
   const legacy = join(dataDir, 'local-redirector', 'secrets.json');
   if (existsSync(legacy)) {
     const old = JSON.parse(readFileSync(legacy, 'utf8')) as Partial<LocalSecrets>;
-    for (const [field, name] of Object.entries(LOCAL_SECRET_NAMES) as [keyof LocalSecrets, string][]) {
+    for (const [field, name] of Object.entries(LOCAL_SECRET_NAMES) as [GeneratedSecret, string][]) {
       if (typeof old[field] === 'string') await secrets.set(name, old[field]);
     }
     rmSync(legacy);
     log.info({}, 'local redirector secrets moved from secrets.json into the secret store');
   }
   const out = {} as LocalSecrets;
-  for (const [field, name] of Object.entries(LOCAL_SECRET_NAMES) as [keyof LocalSecrets, string][]) {
+  for (const [field, name] of Object.entries(LOCAL_SECRET_NAMES) as [GeneratedSecret, string][]) {
     let value = await secrets.get(name);
     if (value === null) {
       value = randomBytes(32).toString('base64url');
@@ -102,7 +105,16 @@ export async function localRedirectorSecrets(dataDir: string, secrets: SecretSto
     }
     out[field] = value;
   }
+  const webhook = await secrets.get(STRIPE_WEBHOOK_SECRET_NAME);
+  if (webhook) out.stripeWebhookSecrets = webhook.split(',');
   return out;
+}
+
+/** Keeps what the embedded redirector changes while it runs (its Stripe webhook secrets, set through its sync API). */
+export function saveLocalRedirectorSecrets(secrets: SecretStore): (changed: Partial<LocalSecrets>) => Promise<void> {
+  return async (changed) => {
+    if (changed.stripeWebhookSecrets) await secrets.set(STRIPE_WEBHOOK_SECRET_NAME, changed.stripeWebhookSecrets.join(','));
+  };
 }
 
 /**
@@ -133,6 +145,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
         port: opts.localRedirector?.port ?? 8787,
         settings,
         secrets: await localRedirectorSecrets(opts.dataDir, opts.secrets, opts.log),
+        saveSecrets: saveLocalRedirectorSecrets(opts.secrets),
         log: opts.localRedirector?.log ?? (silentLogger as pino.Logger),
       });
     } catch (e) {
