@@ -8,6 +8,7 @@ import { backupCommand, PRIVACY_OPTIONS, PRIVACY_USAGE, privacyCommand, type Pri
 import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
 import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
+import { connectWebhookCommand, WEBHOOK_USAGE, webhookStatusCommand } from './commands/webhook';
 import { exitCodeOf } from './exit-codes';
 import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
 
@@ -23,6 +24,7 @@ Commands:
                                        REVTRAIL_STRIPE_KEY or standard input, never from arguments;
                                        needs the redirector connected first (for its email-hash key);
                                        --account reads a Connect account (one workspace per account)
+${WEBHOOK_USAGE}
   links list                           links, and local changes not yet on the redirector
   links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
                                        create or change a tracking link (pushed to the redirector)
@@ -156,6 +158,14 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Com
       const account = r.value.workspace.stripeAccount ? `, account ${r.value.workspace.stripeAccount}` : '';
       return { ...r, text: [`Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode${account}). Permissions:`, ...lines].join('\n') };
     }
+    case 'connect webhook':
+      return connectWebhookCommand(core, ws, {
+        readSecret: (prompt) => readSecret('REVTRAIL_WEBHOOK_SECRET', prompt),
+        interactive: !process.env.REVTRAIL_WEBHOOK_SECRET && process.stdin.isTTY === true,
+        note: (line) => process.stderr.write(`${line}\n`),
+      });
+    case 'webhook status':
+      return webhookStatusCommand(core, ws);
     case 'links retry':
     case 'links discard': {
       const slug = positionals[2];

@@ -14,7 +14,7 @@ export interface CliRun {
 export function runCli(args: string[], env: Record<string, string>, stdin = ''): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, REVTRAIL_SYNC_TOKEN: '', REVTRAIL_STRIPE_KEY: '', ...env },
+      env: { ...process.env, REVTRAIL_SYNC_TOKEN: '', REVTRAIL_STRIPE_KEY: '', REVTRAIL_WEBHOOK_SECRET: '', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let out = '';

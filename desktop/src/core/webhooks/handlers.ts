@@ -44,7 +44,7 @@ export interface WebhookSetup {
   refused: { reason: WebhookRefusal; count: number; meaning: string }[];
   /** The last refusal, with what it means. */
   lastRefused: { at: number; reason: WebhookRefusal; meaning: string } | null;
-  /** A signing secret saved on this computer for the local redirector, which takes it when Revtrail starts it. */
+  /** The local redirector does not answer, and a signing secret saved on this computer waits for it (it takes it when Revtrail starts it). */
   savedForLocalRedirector: boolean;
   /** The connected Stripe key's mode: only events of that mode are read. Null while Stripe is not connected. */
   mode: 'live' | 'test' | null;
@@ -274,7 +274,8 @@ export function createWebhookHandlers(ctx: CoreContext, deps: WebhookDeps): Webh
               .map(([reason, count]) => ({ reason, count, meaning: REFUSAL_MEANING[reason] ?? reason }))
           : [],
         lastRefused: endpoint?.lastRefused ? { ...endpoint.lastRefused, meaning: REFUSAL_MEANING[endpoint.lastRefused.reason] ?? endpoint.lastRefused.reason } : null,
-        savedForLocalRedirector: local && (await ctx.secrets.get(LOCAL_WEBHOOK_SECRET).catch(() => null)) !== null,
+        // Only while the local redirector does not answer: once running, it uses what is saved there.
+        savedForLocalRedirector: local && endpoint === null && (await ctx.secrets.get(LOCAL_WEBHOOK_SECRET).catch(() => null)) !== null,
         mode: verdict?.ok ? verdict.mode : null,
         lastReadAt: listResourceStates(db, 'redirector').find((r) => r.resource === 'stripe-hints')?.lastPullAt ?? null,
         waiting: countHints(db),
