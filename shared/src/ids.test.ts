@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventIdTime, isEventId, isSlug, isVisitorId, newEventId, newVisitorId } from './ids';
+import { eventIdTime, idFromName, isEventId, isSlug, isVisitorId, newEventId, newVisitorId } from './ids';
 import { extractTrackingParams } from './tracking-params';
 
 describe('ids', () => {
@@ -32,6 +32,32 @@ describe('ids', () => {
     ['ünï', false],
   ])('slug %j valid=%s', (slug, valid) => {
     expect(isSlug(slug)).toBe(valid);
+  });
+});
+
+describe('idFromName', () => {
+  it.each([
+    ['Müller Söhne GmbH', 'muller-sohne-gmbh'],
+    ['Łukasz z o.o.', 'lukasz-z-o-o'],
+    ["Jo's Blog!", 'jo-s-blog'],
+    ['Søren Ærø', 'soren-aero'],
+    ['Straße Đorđe Þór', 'strasse-dorde-thor'],
+    ['Œuvre Çà et là', 'oeuvre-ca-et-la'],
+    ['Nguyễn Văn Anh', 'nguyen-van-anh'],
+    ['ﬁne ｗｉｄｅ', 'fine-wide'],
+    ['  --Ann--  ', 'ann'],
+  ])('%j -> %j', (name, id) => {
+    expect(idFromName(name, 30, 'partner')).toBe(id);
+  });
+
+  it('keeps every Latin letter (none dropped) and cuts to the length without a trailing dash', () => {
+    expect(idFromName('Ánnä Ökonomie-Beratung und Söhne Gesellschaft', 30, 'x')).toBe('anna-okonomie-beratung-und-soh');
+    expect(idFromName('abcdefghij klm', 11, 'x')).toBe('abcdefghij');
+  });
+
+  it('gives the fallback for a name with nothing Latin in it', () => {
+    expect(idFromName('Иван', 30, 'partner')).toBe('partner');
+    expect(idFromName('!!!', 30, 'partner')).toBe('partner');
   });
 });
 

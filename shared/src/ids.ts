@@ -69,3 +69,35 @@ export function newVisitorId(): VisitorId {
 export function isSlug(value: unknown): value is Slug {
   return typeof value === 'string' && SLUG_RE.test(value) && !RESERVED_SLUGS.has(value.toLowerCase());
 }
+
+/**
+ * Latin letters NFKD leaves whole (they are letters of their own, not a base letter and a mark), spelled
+ * as their languages write them without the letter: Polish ł, Danish and Norwegian ø and æ, German ß,
+ * Croatian and Vietnamese đ, Icelandic þ and ð, Turkish dotless ı, Maltese ħ, French œ.
+ */
+const UNDECOMPOSED: Readonly<Record<string, string>> = {
+  ł: 'l', Ł: 'L', ø: 'o', Ø: 'O', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ß: 'ss', ẞ: 'SS', đ: 'd', Đ: 'D', ð: 'd', Ð: 'D',
+  þ: 'th', Þ: 'TH', ı: 'i', ħ: 'h', Ħ: 'H', ŀ: 'l', Ŀ: 'L', ŋ: 'n', Ŋ: 'N', ĸ: 'k', ſ: 's', ŧ: 't', Ŧ: 'T',
+};
+const UNDECOMPOSED_RE = new RegExp(`[${Object.keys(UNDECOMPOSED).join('')}]`, 'gu');
+
+/**
+ * An id made from a name, for ids people read and type (a partner's, which its links carry): Latin
+ * letters keep their base letter ("Müller Söhne GmbH" -> "muller-sohne-gmbh", "Łukasz z o.o." ->
+ * "lukasz-z-o-o"), every other run of characters becomes one "-", and the result is cut to `maxLength`
+ * without a trailing "-". ASCII, not Unicode letters: these ids travel in PayPal's 30-character customer
+ * id column and in link records the redirector validates as [A-Za-z0-9_-]. A name with nothing Latin in
+ * it (Cyrillic, Greek, CJK) gives `fallback`, and the user picks the id.
+ */
+export function idFromName(name: string, maxLength: number, fallback: string): string {
+  const slug = name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(UNDECOMPOSED_RE, (c) => UNDECOMPOSED[c]!)
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase()
+    .slice(0, maxLength)
+    .replace(/-+$/, '');
+  return slug || fallback;
+}

@@ -35,6 +35,10 @@ describe('affiliate handlers', () => {
     expect(!again.ok && again.error).toMatchObject({ code: 'conflict', message: 'A partner with id "jo-s-blog" exists already: give this one its own id.' });
     expect(value(await w.call('partners.add', { id: 'ann', name: 'Ann', email: 'ann@example.com', paypalEmail: 'ann@example.com' })).payoutMethod).toBe('paypal');
     expect(value(await w.call('partners.add', { id: 'bo', name: 'Bo', email: 'bo@example.com' })).payoutMethod).toBe('manual');
+    // Accented names keep their letters (they became mu-ller-so-hne-gmbh and ukasz-z-o-c).
+    expect(value(await w.call('partners.add', { name: 'Müller Söhne GmbH', email: 'm@example.com' })).id).toBe('muller-sohne-gmbh');
+    expect(value(await w.call('partners.add', { name: 'Łukasz z o.o.', email: 'l@example.com' })).id).toBe('lukasz-z-o-o');
+    expect(value(await w.call('programs.add', { name: 'Été Partenaires', rateBasisPoints: 1000 })).id).toBe('prg_ete-partenaires');
   });
 
   it('updates a partner and drops its override with null; asks which program when there are several', async () => {

@@ -1,4 +1,4 @@
-import { err, ok, readObject, type Result } from '@revtrail/shared';
+import { err, idFromName, ok, readObject, type Result } from '@revtrail/shared';
 import {
   effectiveTerms,
   isLineState,
@@ -200,7 +200,7 @@ export function createAffiliateHandlers(ctx: CoreContext): AffiliateHandlers {
       if (!rules.ok) return invalid(rules.problems);
       if (findProgram(db, name)) return err('conflict', `A program named "${name}" exists already.`);
       const at = now();
-      const program: Program = { id: `prg_${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'program'}`, name, rules: rules.value, startsAt: (obj.startsAt as number | undefined) ?? at, createdAt: at };
+      const program: Program = { id: `prg_${idFromName(name, 40, 'program')}`, name, rules: rules.value, startsAt: (obj.startsAt as number | undefined) ?? at, createdAt: at };
       if (findProgram(db, program.id)) program.id = `${program.id}-${listPrograms(db).length + 1}`;
       insertProgram(db, program);
       return ok(program);

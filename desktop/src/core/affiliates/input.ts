@@ -1,7 +1,7 @@
 /**
  * Readers for the affiliate handlers' arguments: every problem named, collected into one answer.
  */
-import { isCurrencyCode, normalizeEmail, parsed, readObject, readString, type Parsed } from '@revtrail/shared';
+import { idFromName, isCurrencyCode, normalizeEmail, parsed, readObject, readString, type Parsed } from '@revtrail/shared';
 import { parseOverride, PAYOUT_METHODS, type OverrideInput, type PartnerOverride, type PayoutMethod, type WiseDetails } from '@revtrail/shared/commission/index';
 import { PARTNER_STATUSES, type PartnerStatus } from './types';
 
@@ -94,17 +94,8 @@ export function readPartnerFields(obj: Record<string, unknown>, creating: boolea
   return parsed(f, problems);
 }
 
-/** A partner id from a name: "Jo's Blog!" -> "jo-s-blog". */
-export function partnerIdFromName(name: string): string {
-  const slug = name
-    .normalize('NFKD')
-    .replace(/[^A-Za-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .toLowerCase()
-    .slice(0, 30)
-    .replace(/-+$/, '');
-  return slug || 'partner';
-}
+/** A partner id from a name: "Jo's Blog!" -> "jo-s-blog", "Müller Söhne GmbH" -> "muller-sohne-gmbh". */
+export const partnerIdFromName = (name: string): string => idFromName(name, 30, 'partner');
 
 /** The method a new partner is paid by when none is named: PayPal if it has a PayPal email, else Wise, else by hand. */
 export const defaultMethod = (f: PartnerFields): PayoutMethod => (f.paypalEmail ? 'paypal' : f.wise ? 'wise' : 'manual');
