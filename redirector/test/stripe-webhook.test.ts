@@ -1,5 +1,7 @@
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type pino from 'pino';
 import { DAY_MS, STRIPE_WEBHOOK_EVENT_TYPES, type StripeHint, type StripeWebhookStatus } from '@revtrail/shared';
@@ -455,6 +457,12 @@ describe('Stripe webhook: status and secrets API', () => {
     expect(s.eventTypes).toEqual([...STRIPE_WEBHOOK_EVENT_TYPES]);
     expect(JSON.stringify(s)).not.toContain('whsec_');
     expect((await t.app.inject({ url: '/api/v1/webhooks/stripe' })).statusCode).toBe(401);
+  });
+
+  it('lists in docs/deploy.md exactly the event types to select in Stripe\'s dashboard', () => {
+    const deploy = readFileSync(fileURLToPath(new URL('../docs/deploy.md', import.meta.url)), 'utf8');
+    const section = deploy.slice(deploy.indexOf("## 6. Stripe's webhook"), deploy.indexOf('Other types are acknowledged'));
+    expect([...section.matchAll(/`([a-z_]+(?:\.[a-z_]+)+)`/g)].map((m) => m[1])).toEqual([...STRIPE_WEBHOOK_EVENT_TYPES]);
   });
 
   it('refuses to change secrets that come from the settings, saying where to change them', async () => {

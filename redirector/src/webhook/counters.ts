@@ -6,6 +6,7 @@ import type { Store, WebhookCounts } from '../store/types';
 /** Refusals are written to the table at most this often per instance: a flood of forged requests is one write a second. */
 const COALESCE_MS = 1000;
 const WARN_EVERY_MS = 60_000;
+const READ_FLUSH_BUDGET_MS = 1000;
 
 const later = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
@@ -52,9 +53,10 @@ export class WebhookCounters {
     clearTimeout(timer);
   }
 
-  /** The table's counts with what this instance has not written yet. */
+  /** The table's counts, after writing this instance's (with what is still unwritten should that write fail). */
   async read(): Promise<WebhookCounts> {
     await this.writing;
+    await this.flush(READ_FLUSH_BUDGET_MS);
     const stored = await this.opts.store.webhookCounts();
     return addCounts(stored, this.pending);
   }
