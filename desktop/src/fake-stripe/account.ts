@@ -5,7 +5,7 @@
  * each of its events was rendered in.
  */
 import type Stripe from 'stripe';
-import { Collection } from './collection';
+import { Collection, ObservedCollection } from './collection';
 import type { Resource } from './permissions';
 import type { InvoiceLinks, StripeObject } from './versions';
 
@@ -25,7 +25,8 @@ export class AccountData implements InvoiceLinks {
   readonly invoicePayments = new Collection<Stripe.InvoicePayment>();
   readonly balanceTransactions = new Collection<Stripe.BalanceTransaction>();
   readonly paymentIntents = new Collection<Stripe.PaymentIntent>();
-  readonly events = new Collection<Stripe.Event>();
+  readonly events = new ObservedCollection<Stripe.Event>();
+  readonly webhookEndpoints = new Collection<Stripe.WebhookEndpoint>();
 
   readonly settlementCurrency: string;
   readonly country: string;
@@ -120,6 +121,8 @@ export class AccountData implements InvoiceLinks {
         return this.paymentIntents;
       case 'events':
         return this.events;
+      case 'webhook_endpoints':
+        return this.webhookEndpoints;
     }
   }
 }
@@ -138,6 +141,7 @@ const PREFIXES: readonly [string, Resource][] = [
   ['txn_', 'balance_transactions'],
   ['pi_', 'payment_intents'],
   ['evt_', 'events'],
+  ['we_', 'webhook_endpoints'],
 ];
 
 export function resourceOfId(id: string): Resource | undefined {

@@ -57,6 +57,15 @@ export class Collection<T extends Stored> {
     return item;
   }
 
+  /** Removes an object (a deleted webhook endpoint); false when there was none with that id. */
+  remove(id: string): boolean {
+    const entry = this.byId.get(id);
+    if (!entry) return false;
+    this.entries.splice(this.upperBound(entry) - 1, 1);
+    this.byId.delete(id);
+    return true;
+  }
+
   /** Bulk insert for generated data sets: one sort instead of one splice per object. */
   addMany(items: readonly T[]): void {
     for (const item of items) {
@@ -147,4 +156,25 @@ export class Collection<T extends Stored> {
 
 function compare<T extends Stored>(a: Entry<T>, b: Entry<T>): number {
   return a.item.created - b.item.created || a.seq - b.seq;
+}
+
+/** A collection that tells listeners of each object added: how the state hears of events to deliver. */
+export class ObservedCollection<T extends Stored> extends Collection<T> {
+  // A subclass, so the listener's parameter type does not make every Collection<T> invariant in T.
+  private readonly listeners: ((item: T) => void)[] = [];
+
+  onAdd(listener: (item: T) => void): void {
+    this.listeners.push(listener);
+  }
+
+  override add(item: T): T {
+    super.add(item);
+    for (const listener of this.listeners) listener(item);
+    return item;
+  }
+
+  override addMany(items: readonly T[]): void {
+    super.addMany(items);
+    for (const item of items) for (const listener of this.listeners) listener(item);
+  }
 }

@@ -82,11 +82,20 @@ export const stripeErrors = {
       message: `Unrecognized request URL (${method}: ${path}). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.`,
     }),
 
-  /** Not Stripe's: this fake serves reads only, and says so instead of pretending a write happened. */
+  /** Not Stripe's: this fake writes only webhook endpoints, and says so instead of pretending a write happened. */
   readOnly: (method: string, path: string): Reply =>
     fail(405, {
       type: 'invalid_request_error',
-      message: `The fake Stripe server is read-only: ${method} ${path} is not implemented.`,
+      message: `The fake Stripe server writes only webhook endpoints: ${method} ${path} is not implemented.`,
+    }),
+
+  missingParam: (param: string): Reply =>
+    fail(400, {
+      type: 'invalid_request_error',
+      code: 'parameter_missing',
+      doc_url: docUrl('parameter_missing'),
+      param,
+      message: `Missing required param: ${param}.`,
     }),
 
   resourceMissing: (noun: string, id: string, param: string, status = 404): Reply =>

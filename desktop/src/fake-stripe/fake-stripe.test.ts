@@ -5,33 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeStripe, type FakeStripe } from './server';
 import { bulkSeed, CONNECTED_ACCOUNT, LEGACY_API_VERSION, SEED_VISITOR_ID, seedDefault, type DefaultSeed } from './seed';
 import { EVENT_RETENTION_SECONDS } from './routes';
+import { client, rejection } from './testing';
 
 const DAY_MS = 86_400_000;
-
-function client(fake: FakeStripe, key: string, maxNetworkRetries = 0): Stripe {
-  return new Stripe(key, {
-    host: '127.0.0.1',
-    port: fake.port,
-    protocol: 'http',
-    apiVersion: Stripe.API_VERSION,
-    maxNetworkRetries,
-  });
-}
 
 /** An object's own fields, to read what an older API version adds beyond the package's types. */
 function fields(object: object): Record<string, unknown> {
   return Object.fromEntries(Object.entries(object));
-}
-
-/** The error a promise rejects with (fails the test if it resolves). */
-async function rejection(promise: Promise<unknown>): Promise<Stripe.errors.StripeError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(Stripe.errors.StripeError);
-    return error as Stripe.errors.StripeError;
-  }
-  throw new Error('expected the request to fail');
 }
 
 async function startDefault(): Promise<{ fake: FakeStripe; seed: DefaultSeed }> {

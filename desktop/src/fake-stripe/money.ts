@@ -28,6 +28,9 @@ const USD_PER_UNIT: Readonly<Record<string, number>> = {
   cad: 0.73,
 };
 
+/** The currencies the fake can settle a charge in (lowercase). */
+export const REFERENCE_CURRENCIES: readonly string[] = Object.keys(USD_PER_UNIT);
+
 export function hasReferenceRate(currency: string): boolean {
   return USD_PER_UNIT[currency.toLowerCase()] !== undefined;
 }

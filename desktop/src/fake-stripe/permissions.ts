@@ -12,6 +12,9 @@
  * Refunds: REFERENCE.md says the Charges permission covers them, and the dashboard has shown Charges and
  * Refunds as one row; other integrations ask for a separate rak_refund_read. The fake accepts either
  * and names rak_charge_read when both are missing.
+ *
+ * Webhook endpoints: rak_webhook_write as public integrations' create-key links name it; rak_webhook_read
+ * follows Stripe's _read/_write pattern (not seen in a public source).
  */
 import { STRIPE_READ_PERMISSIONS } from '@revtrail/shared/stripe-permissions';
 
@@ -25,7 +28,8 @@ export type Resource =
   | 'invoice_payments'
   | 'balance_transactions'
   | 'payment_intents'
-  | 'events';
+  | 'events'
+  | 'webhook_endpoints';
 
 /** The permission a denial names, for reading and for writing each resource. */
 const NAMED: Record<Resource, { read: string; write: string }> = {
@@ -39,6 +43,9 @@ const NAMED: Record<Resource, { read: string; write: string }> = {
   balance_transactions: { read: 'rak_balance_read', write: 'rak_balance_write' },
   payment_intents: { read: 'rak_payment_intent_read', write: 'rak_payment_intent_write' },
   events: { read: 'rak_event_read', write: 'rak_event_write' },
+  // As public integrations' create-key links name it (permissions[]=rak_webhook_write); the desktop's
+  // read-only key never has it, and never needs it: the endpoint is added in Stripe's dashboard.
+  webhook_endpoints: { read: 'rak_webhook_read', write: 'rak_webhook_write' },
 };
 
 /** Other permissions that also allow reading a resource. */

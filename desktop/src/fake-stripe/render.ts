@@ -61,10 +61,15 @@ function shape(object: StripeObject, ctx: RenderContext): Record<string, unknown
   return { ...inVersion(object, ctx.apiVersion, ctx.account) };
 }
 
-function renderEvent(event: Stripe.Event, account: AccountData): Record<string, unknown> {
+/**
+ * An event as the API and webhooks show it. A webhook endpoint pinned to an API version (`apiVersion`)
+ * gets the event rendered in that version instead of the event's own, as Stripe does.
+ */
+export function renderEvent(event: Stripe.Event, account: AccountData, apiVersion?: string): Record<string, unknown> {
   const payload = event.data.object as StripeObject;
-  const version = event.api_version ?? account.defaultApiVersion;
-  return { ...event, data: { ...event.data, object: inVersion(payload, version, account) } };
+  const version = apiVersion ?? event.api_version ?? account.defaultApiVersion;
+  const pinned = apiVersion === undefined ? {} : { api_version: apiVersion };
+  return { ...event, ...pinned, data: { ...event.data, object: inVersion(payload, version, account) } };
 }
 
 function expandInto(target: Record<string, unknown>, segments: string[], path: ExpandPath, ctx: RenderContext): Reply | null {

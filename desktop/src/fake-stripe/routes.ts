@@ -223,6 +223,17 @@ const events: ResourceSpec<Stripe.Event> = {
   },
 };
 
+// The secret is not stored on the object: only the create answer carries it (webhook-endpoints.ts).
+const webhookEndpoints: ResourceSpec<Stripe.WebhookEndpoint> = {
+  resource: 'webhook_endpoints',
+  path: '/v1/webhook_endpoints',
+  noun: 'webhook endpoint',
+  retrievable: true,
+  params: [],
+  collection: (a) => a.webhookEndpoints,
+  filter: () => everything,
+};
+
 /** A resource spec with its object type sealed inside, so specs of different kinds share one table. */
 interface Endpoint {
   resource: Resource;
@@ -260,6 +271,7 @@ const ENDPOINTS: readonly Endpoint[] = [
   endpoint(balanceTransactions),
   endpoint(paymentIntents),
   endpoint(events),
+  endpoint(webhookEndpoints),
 ];
 
 export interface RouteMatch {

@@ -10,19 +10,31 @@
  * cannot reach it), match the route (404 otherwise, and for an endpoint made absent), check the key's permission (403 naming the rak_
  * permission), then answer in the `Stripe-Version` the request pins (the account's default otherwise).
  *
- * Reads only. A write (POST/DELETE) answers what Stripe answers a read-only restricted key: 403 naming
- * the rak_..._write permission; with a secret key it answers 405, as this fake implements no writes.
+ * Writes: webhook endpoints only (create, update, delete; webhook-endpoints.ts), for a secret key or one
+ * with rak_webhook_write. Any other write answers what Stripe answers a read-only restricted key, 403
+ * naming the rak_..._write permission; with a secret key it answers 405, as this fake implements no
+ * other writes. Each event the state emits is delivered to the endpoints that want it (webhooks.ts).
+ *
+ * The fake's own test controls live under /_fake/ (controls.ts): a purchase, a refund, the delivery log.
+ * They are not Stripe's API, take a secret key of the fake, and stay out of the request log.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { text } from 'node:stream/consumers';
 import type { AccountData } from './account';
 import type { KeyRecord } from './control';
+import { answerControl, CONTROL_PREFIX } from './controls';
 import { stripeErrors, type Reply } from './errors';
 import { allows, READ_PERMISSIONS, requiredPermission, type Resource } from './permissions';
 import { parseQuery } from './query';
 import { handleRead, matchRoute } from './routes';
 import { defaultSeed, type FakeStripeSeed } from './seed';
 import { FakeStripeState } from './state';
+import { handleWebhookEndpointWrite } from './webhook-endpoints';
+import type { WebhookOptions } from './webhooks';
+
+/** Larger request bodies are refused; the fake's writes are a few hundred bytes. */
+const MAX_BODY_BYTES = 1_000_000;
 
 export interface FakeStripeOptions {
   /** 0 or absent: any free port. */
@@ -33,7 +45,15 @@ export interface FakeStripeOptions {
   clock?: () => number;
   /** Endpoints this server lacks, as an older API or another Stripe-compatible server may (see EndpointControl). */
   lacking?: Resource[];
+  /** Webhook retry schedule and delivery timeout (DEFAULT_RETRY_DELAYS_MS and 20 s when absent). */
+  webhooks?: WebhookOptions;
 }
+
+/**
+ * The secret key of every server startFakeStripe starts (keys are issued in a fixed order): what the
+ * command line's purchase and refund use unless told otherwise.
+ */
+export const STANDARD_SECRET_KEY = standardKeys(new FakeStripeState()).secret;
 
 /** Keys every fake server accepts (the state can issue more). */
 export interface FakeStripeKeys {
@@ -57,7 +77,10 @@ export interface FakeStripe {
 }
 
 export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
-  const state = new FakeStripeState(options.clock ? { clock: options.clock } : {});
+  const state = new FakeStripeState({
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.webhooks ? { webhooks: options.webhooks } : {}),
+  });
   const keys = standardKeys(state);
   const seed = options.seed === 'default' ? defaultSeed : options.seed;
   if (seed) seed(state);
@@ -65,14 +88,19 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const pending = new Set<NodeJS.Timeout>();
 
   const server = createServer((req, res) => {
-    const resource = matchRoute(new URL(req.url ?? '/', 'http://127.0.0.1').pathname)?.resource;
-    const delayMs = resource ? state.endpoints.delayOf(resource) : 0;
-    if (delayMs === 0) return answer(state, req, res);
-    const timer = setTimeout(() => {
-      pending.delete(timer);
-      if (!res.destroyed) answer(state, req, res);
-    }, delayMs);
-    pending.add(timer);
+    void text(req).then((body) => {
+      if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+        return send(res, stripeErrors.invalidParam('body', `Request bodies are limited to ${MAX_BODY_BYTES} bytes.`), null);
+      }
+      const resource = matchRoute(new URL(req.url ?? '/', 'http://127.0.0.1').pathname)?.resource;
+      const delayMs = resource ? state.endpoints.delayOf(resource) : 0;
+      if (delayMs === 0) return answer(state, req, res, body);
+      const timer = setTimeout(() => {
+        pending.delete(timer);
+        if (!res.destroyed) answer(state, req, res, body);
+      }, delayMs);
+      pending.add(timer);
+    }, () => res.destroy()); // the client went away mid-body: nothing to answer
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -88,6 +116,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of pending) clearTimeout(timer);
+        state.webhooks.stop();
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
       }),
@@ -108,14 +137,24 @@ function standardKeys(state: FakeStripeState): FakeStripeKeys {
   };
 }
 
-function answer(state: FakeStripeState, req: IncomingMessage, res: ServerResponse): void {
+function answer(state: FakeStripeState, req: IncomingMessage, res: ServerResponse, body: string): void {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   const method = req.method ?? 'GET';
   const accountHeader = headerOf(req, 'stripe-account');
   const versionHeader = headerOf(req, 'stripe-version');
+  const authorization = headerOf(req, 'authorization');
   let reply: Reply;
+  if (url.pathname.startsWith(CONTROL_PREFIX)) {
+    try {
+      reply = answerControl(state, { method, url, body, authorization, account: accountHeader });
+    } catch (error) {
+      console.error('fake Stripe control failed on', method, url.pathname, error);
+      reply = stripeErrors.server(500, {});
+    }
+    return send(res, reply, null);
+  }
   try {
-    reply = decide(state, method, url, accountHeader, versionHeader, headerOf(req, 'authorization'));
+    reply = decide(state, method, url, accountHeader, versionHeader, authorization, body);
   } catch (error) {
     // A bug in the fake, not a Stripe answer: say so loudly, answer as Stripe answers its own failures.
     console.error('fake Stripe failed on', method, url.pathname, error);
@@ -130,16 +169,23 @@ function answer(state: FakeStripeState, req: IncomingMessage, res: ServerRespons
     status: reply.status,
     at: state.nowMs(),
   });
+  send(
+    res,
+    reply,
+    `req_fake${String(state.log.count()).padStart(10, '0')}`,
+    versionHeader ?? state.findAccount(accountHeader)?.defaultApiVersion ?? state.platform.defaultApiVersion,
+  );
+}
+
+function send(res: ServerResponse, reply: Reply, requestId: string | null, apiVersion?: string): void {
   const body = JSON.stringify(reply.body, null, 2);
   res.writeHead(reply.status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
-    'Request-Id': `req_fake${String(state.log.count()).padStart(10, '0')}`,
-    'Stripe-Version': versionHeader ?? state.findAccount(accountHeader)?.defaultApiVersion ?? state.platform.defaultApiVersion,
+    ...(requestId === null ? {} : { 'Request-Id': requestId }),
+    ...(apiVersion === undefined ? {} : { 'Stripe-Version': apiVersion }),
     ...reply.headers,
   });
-  // The client may send a body with a write; it is read and ignored so the socket stays usable.
-  req.resume();
   res.end(body);
 }
 
@@ -150,6 +196,7 @@ function decide(
   accountHeader: string | null,
   versionHeader: string | null,
   authorization: string | null,
+  body: string,
 ): Reply {
   const fault = state.faults.take(url.pathname);
   if (fault) {
@@ -174,6 +221,10 @@ function decide(
   if (method !== 'GET') {
     if (!can(record, route.resource, 'write')) {
       return stripeErrors.missingPermission(key, account.id, requiredPermission(route.resource, 'write'));
+    }
+    if (route.resource === 'webhook_endpoints') {
+      // The stripe client sends writes form-encoded, as Stripe takes them; query parameters count too.
+      return handleWebhookEndpointWrite(state, account, method, route.id, { ...parseQuery(url.search), ...parseQuery(body) });
     }
     return stripeErrors.readOnly(method, url.pathname);
   }

@@ -1,8 +1,9 @@
 /**
  * The fake's whole state: accounts and their objects, the keys it accepts, injected faults, the request
- * log and its clock. The methods below change data the way Stripe would, keeping the related objects
- * consistent (a refund updates its charge, writes a balance transaction and emits events), so tests
- * describe what happened rather than assemble JSON.
+ * log, its clock, and the webhook dispatcher that delivers each emitted event to the endpoints that want
+ * it. The methods below change data the way Stripe would, keeping the related objects consistent (a
+ * refund updates its charge, writes a balance transaction and emits events), so tests describe what
+ * happened rather than assemble JSON.
  */
 import Stripe from 'stripe';
 import { AccountData } from './account';
@@ -18,6 +19,7 @@ import {
   type BillingOptions,
   type PlanSpec,
 } from './billing';
+import { newWebhookSecret, WebhookDispatcher, type WebhookOptions } from './webhooks';
 import {
   makeBalanceTransaction,
   makeCharge,
@@ -39,6 +41,8 @@ export interface StateOptions {
   settlementCurrency?: string;
   /** The platform's default API version (what its events are rendered in). */
   apiVersion?: string;
+  /** Webhook retry schedule and timeout (tests run them in milliseconds). */
+  webhooks?: WebhookOptions;
 }
 
 interface Scoped {
@@ -84,6 +88,37 @@ export interface RefundOptions extends Scoped {
   reason?: Stripe.Refund.Reason;
 }
 
+export interface NewPurchase extends Scoped {
+  email: string;
+  amount: number;
+  currency: string;
+  /** The customer's name, when a new one is created. */
+  name?: string | null;
+  description?: string | null;
+  metadata?: Record<string, string>;
+}
+
+export interface Purchase extends Payment {
+  customer: Stripe.Customer;
+  /** False when a customer with this email existed and was charged again. */
+  customerCreated: boolean;
+}
+
+export interface NewWebhookEndpoint {
+  /** The account whose endpoint it is (created with `Stripe-Account`); the platform when absent. */
+  account?: string;
+  url: string;
+  enabledEvents: string[];
+  description?: string | null;
+  /** Events are rendered in this version instead of each event's own. */
+  apiVersion?: string | null;
+  metadata?: Record<string, string>;
+  /** A platform endpoint for connected accounts' events. */
+  connect?: boolean;
+  /** A `whsec_` secret to sign with; a new one when absent. */
+  secret?: string;
+}
+
 export interface DisputeOptions extends Scoped {
   /** Defaults to the charge's amount; a dispute may be for less. */
   amount?: number;
@@ -105,6 +140,8 @@ export class FakeStripeState {
   readonly faults = new FaultQueue();
   readonly endpoints = new EndpointControl<Resource>();
   readonly log = new RequestLog();
+  /** Delivers emitted events to the accounts' webhook endpoints; its log holds every attempt. */
+  readonly webhooks: WebhookDispatcher;
   private readonly connected = new Map<string, AccountData>();
   private readonly clock: () => number;
   private offsetMs = 0;
@@ -117,6 +154,8 @@ export class FakeStripeState {
       country: 'US',
       apiVersion: options.apiVersion ?? Stripe.API_VERSION,
     });
+    this.webhooks = new WebhookDispatcher(this, options.webhooks);
+    this.deliverEventsOf(this.platform);
   }
 
   /** Epoch milliseconds, including every advanceClock. */
@@ -143,6 +182,7 @@ export class FakeStripeState {
   addConnectedAccount(id: string, options: { settlementCurrency: string; country: string; apiVersion?: string }): AccountData {
     const account = new AccountData(id, { ...options, apiVersion: options.apiVersion ?? this.platform.defaultApiVersion });
     this.connected.set(id, account);
+    this.deliverEventsOf(account);
     return account;
   }
 
@@ -415,6 +455,51 @@ export class FakeStripeState {
     return dispute;
   }
 
+  /** A customer (the newest with this email, or a new one) charged now: what a checkout leaves behind. */
+  purchase(input: NewPurchase): Purchase {
+    const account = this.account(input.account);
+    const existing = account.customers.newestFirst().find((c) => c.email === input.email);
+    const customer = existing ?? this.addCustomer({ account: input.account, at: input.at, email: input.email, name: input.name ?? null });
+    const payment = this.addCharge({
+      account: input.account,
+      at: input.at,
+      amount: input.amount,
+      currency: input.currency,
+      customer: customer.id,
+      description: input.description ?? null,
+      metadata: input.metadata ?? {},
+    });
+    return { ...payment, customer, customerCreated: !existing };
+  }
+
+  addWebhookEndpoint(input: NewWebhookEndpoint): { endpoint: Stripe.WebhookEndpoint; secret: string } {
+    const account = this.account(input.account);
+    const endpoint: Stripe.WebhookEndpoint = {
+      id: this.newId('we'),
+      object: 'webhook_endpoint',
+      api_version: input.apiVersion ?? null,
+      application: null,
+      created: this.now(),
+      description: input.description ?? null,
+      enabled_events: [...input.enabledEvents],
+      livemode: false,
+      metadata: { ...input.metadata },
+      status: 'enabled',
+      url: input.url,
+    };
+    const secret = input.secret ?? newWebhookSecret();
+    account.webhookEndpoints.add(endpoint);
+    this.webhooks.register(endpoint.id, { secret, connect: input.connect === true && account === this.platform });
+    return { endpoint, secret };
+  }
+
+  /** Deletes an endpoint: no more deliveries to it, pending retries included. False when it is unknown. */
+  deleteWebhookEndpoint(id: string, options: { account?: string } = {}): boolean {
+    const removed = this.account(options.account).webhookEndpoints.remove(id);
+    if (removed) this.webhooks.unregister(id);
+    return removed;
+  }
+
   /** Starts a subscription and pays its first invoice (billing_reason subscription_create). */
   addSubscription(customerId: string, plan: PlanSpec, options?: BillingOptions): { subscription: Stripe.Subscription } & BilledInvoice {
     return createSubscription(this, customerId, plan, options);
@@ -436,6 +521,10 @@ export class FakeStripeState {
 
   cancelSubscription(subscriptionId: string, options?: BillingOptions): Stripe.Subscription {
     return cancelSubscription(this, subscriptionId, options);
+  }
+
+  private deliverEventsOf(account: AccountData): void {
+    account.events.onAdd((event) => this.webhooks.emitted(account, event));
   }
 
   /** Converts a charge-currency amount into the account's settlement currency at the charge's rate. */

@@ -41,7 +41,8 @@ export type StripeObject =
   | Stripe.InvoicePayment
   | Stripe.BalanceTransaction
   | Stripe.PaymentIntent
-  | Stripe.Event;
+  | Stripe.Event
+  | Stripe.WebhookEndpoint;
 
 /** What a legacy shape needs to know that the newest shape keeps on invoice payments instead. */
 export interface InvoiceLinks {
