@@ -1,41 +1,26 @@
 /**
  * `npm run fake-stripe`: the fake Stripe on 127.0.0.1 with the default seed, for trying the desktop
- * without a Stripe account. Prints where it listens and a restricted key to connect with.
- * `--lacking invoice_payments` (repeatable) makes it a server without that endpoint, as an older API is.
+ * without a Stripe account, or a purchase or refund on a running one (`--help` for all of it, cli.ts).
  */
-import { parseArgs } from 'node:util';
-import type { Resource } from './permissions';
-import { matchRoute } from './routes';
-import { startFakeStripe } from './server';
+import { runFakeStripeCli } from './cli';
 
-const { values } = parseArgs({
-  options: { port: { type: 'string', default: '12111' }, lacking: { type: 'string', multiple: true, default: [] } },
-  strict: true,
-});
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  process.stderr.write('--port must be a number from 0 to 65535\n');
-  process.exit(2);
-}
-const lacking: Resource[] = [];
-for (const name of values.lacking) {
-  const resource = matchRoute(`/v1/${name}`)?.resource;
-  if (!resource) {
-    process.stderr.write(`--lacking takes an endpoint name such as invoice_payments; ${name} is not one\n`);
-    process.exit(2);
+const io = {
+  out: (text: string) => void process.stdout.write(text),
+  err: (text: string) => void process.stderr.write(text),
+  env: process.env,
+};
+
+try {
+  const outcome = await runFakeStripeCli(process.argv.slice(2), io);
+  if ('code' in outcome) process.exitCode = outcome.code;
+  else {
+    const stop = () => void outcome.serving.close().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   }
-  lacking.push(resource);
+} catch (error) {
+  // A bug in the fake, not bad input: one line, and the detail for whoever debugs it.
+  process.stderr.write(`fake-stripe failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  if (process.env.DEBUG) console.error(error);
+  process.exitCode = 1;
 }
-const fake = await startFakeStripe({ port, seed: 'default', lacking });
-process.stdout.write(
-  [
-    `Fake Stripe (test data, not Stripe) on ${fake.url}${lacking.length > 0 ? `, without /v1/${lacking.join(', /v1/')}` : ''}`,
-    `  REVTRAIL_STRIPE_API_BASE=${fake.url}`,
-    `  restricted key with every read permission: ${fake.keys.restricted}`,
-    `  e.g. echo ${fake.keys.restricted} | REVTRAIL_STRIPE_API_BASE=${fake.url} npx revtrail connect stripe`,
-    '',
-  ].join('\n'),
-);
-const stop = () => void fake.close().then(() => process.exit(0));
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
