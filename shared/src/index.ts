@@ -7,6 +7,7 @@ export * from './url';
 export * from './destination';
 export * from './wire/link';
 export * from './wire/events';
+export * from './meta-cookies';
 export * from './csv';
 export * from './validate';
 export * from './money';

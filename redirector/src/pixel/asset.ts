@@ -4,12 +4,16 @@
  * with its gzip and brotli forms and a strong ETag computed then. So the cookie lifetime and the consent
  * mode follow the deployment, and the merchant's snippet never changes.
  *   { m: the rt_vid cookie's Max-Age in seconds (the attribution window),
- *     c: 'off' | 'opt-out' | 'opt-in' (REVTRAIL_CONSENT), g: 1 to honour navigator.globalPrivacyControl }
+ *     c: 'off' | 'opt-out' | 'opt-in' (REVTRAIL_CONSENT), g: 1 to honour navigator.globalPrivacyControl,
+ *     f: 1 where the deployment forwards to Meta (REVTRAIL_META) }
+ *
+ * The stub that queues calls made before the pixel has loaded (the site puts it before them):
+ *   <script>window.revtrail=window.revtrail||function(){revtrail.q.push([].slice.call(arguments))};revtrail.q=revtrail.q||[];revtrail.identify=revtrail.identify||function(e){revtrail('identify',e)}</script>
  *
  * What pixel.js posts, as text/plain JSON (a CORS-safelisted type: no preflight, and the tracking domain's
  * cookies travel along) to `<directory of the script's URL>/api/v1/collect`, by sendBeacon or else a
  * keepalive fetch with credentials:
- *   { t: 'pageview', url, ref, vid? }                          once on load
+ *   { t: 'pageview', url, ref, vid?, fbc?, fbp? }              once on load
  *   { t: 'identify', email, url, src: 'api' | 'form', vid? }  revtrail.identify(email), or a form submit
  *                                                              when the tag has data-auto-identify
  * `url` is location.href without rt_vid, `ref` is document.referrer, `email` is trimmed (<= 254 chars,
@@ -25,6 +29,13 @@
  * or, with c = 'opt-in', not yet given; the pageview waits for consent. Posts made with consent given
  * carry `c: 1`. Withdrawing consent removes the site's rt_vid and posts `{ t: 'forget' }`, for which the
  * redirector removes its own cookie and stores nothing.
+ *
+ * Meta: the pageview carries the site's `_fbc` and `_fbp` cookies (Meta's click id and browser id, set by Meta's
+ * own pixel) when it has them, read as they are. With f = 1, a landing URL with an `fbclid` also sets `_fbc` to
+ * `fb.<subdomain index>.<now in ms>.<fbclid>` (the format of
+ * https://developers.facebook.com/docs/marketing-api/conversions-api/parameters/fbp-and-fbc; the index counts
+ * the dots of the host, the cookie being host-only; Max-Age `m`), unless `_fbc` already holds that fbclid: a later
+ * ad click replaces an older one. Like every cookie here, only once tracking is allowed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -37,13 +48,14 @@ export interface PixelSettings {
   m: number;
   c: ConsentMode;
   g: 0 | 1;
+  f: 0 | 1;
 }
 
 /** The settings object as pixel.js ships it (the defaults): exactly once, on its last line. */
-export const PIXEL_SETTINGS_TEXT = '{"m":2592000,"c":"off","g":1}';
+export const PIXEL_SETTINGS_TEXT = '{"m":2592000,"c":"off","g":1,"f":0}';
 
-export function pixelSettings(config: Pick<Config, 'attributionWindowDays' | 'consent' | 'honorGpc'>): PixelSettings {
-  return { m: config.attributionWindowDays * 86_400, c: config.consent, g: config.honorGpc ? 1 : 0 };
+export function pixelSettings(config: Pick<Config, 'attributionWindowDays' | 'consent' | 'honorGpc' | 'meta'>): PixelSettings {
+  return { m: config.attributionWindowDays * 86_400, c: config.consent, g: config.honorGpc ? 1 : 0, f: config.meta ? 1 : 0 };
 }
 
 /** pixel.js with these settings in place of the shipped ones. Throws when the source has no settings slot. */
@@ -51,7 +63,7 @@ export function renderPixel(source: Buffer, settings: PixelSettings): Buffer {
   const text = source.toString('utf8');
   const at = text.lastIndexOf(PIXEL_SETTINGS_TEXT);
   if (at === -1 || text.indexOf(PIXEL_SETTINGS_TEXT) !== at) throw new Error(`pixel.js must hold ${PIXEL_SETTINGS_TEXT} once, on its last line`);
-  const rendered = JSON.stringify({ m: settings.m, c: settings.c, g: settings.g });
+  const rendered = JSON.stringify({ m: settings.m, c: settings.c, g: settings.g, f: settings.f });
   return Buffer.from(text.slice(0, at) + rendered + text.slice(at + PIXEL_SETTINGS_TEXT.length), 'utf8');
 }
 

@@ -1,7 +1,5 @@
 /* Revtrail pixel: <script async src="https://go.brand.com/p.js" data-auto-identify></script>
- * Stub that queues calls made before the pixel has loaded (put it before them):
- * <script>window.revtrail=window.revtrail||function(){revtrail.q.push([].slice.call(arguments))};revtrail.q=revtrail.q||[];revtrail.identify=revtrail.identify||function(e){revtrail('identify',e)}</script>
- * What it posts and why, and the settings on the last line: asset.ts beside this file. */
+ * The stub for calls made before it loads, what it posts and why, its settings: asset.ts. */
 (function (w, d, L, N, S) {
   'use strict';
   // The one place errors stop: nothing may throw into the page. (ES2017 has no optional catch binding.)
@@ -18,7 +16,7 @@
     var C = new URL('api/v1/collect', s.src).href;
     var V, A;
 
-    var get = (n) => (RegExp('(?:^|;\\s*)' + n + '=([\\w-]*)').exec(d.cookie) || [])[1];
+    var get = (n) => (RegExp('(?:^|;\\s*)' + n + '=([\\w.-]*)').exec(d.cookie) || [])[1];
     var put = (n, v, a) => (d.cookie = n + '=' + v + '; path=/; max-age=' + a + '; samesite=lax' + (L.protocol === 'https:' ? '; secure' : ''));
     // GPC objects; else consent given (1), refused (0) or unasked (as the mode says)
     var ok = () => !(S.g && N.globalPrivacyControl) && (S.c === 'off' || (get('rt_consent') || (S.c === 'opt-in' ? '0' : '1')) === '1');
@@ -58,7 +56,13 @@
       if (!ok()) return;
       if (ID.test(A)) put('rt_vid', (V = A), S.m);
       A = 0;
-      if (P) send(P);
+      if (P) {
+        var f = new URLSearchParams(L.search).get('fbclid'), c = get('_fbc');
+        if (S.f && /^[\w-]+$/.test(f || '.') && (c || '').split('.')[3] !== f) put('_fbc', (c = 'fb.' + (L.hostname.split('.').length - 1) + '.' + Date.now() + '.' + f), S.m);
+        P.fbc = c;
+        P.fbp = get('_fbp');
+        send(P);
+      }
       P = 0;
     };
     var consent = (v) => {
@@ -85,4 +89,4 @@
       }), true);
     }
   });
-})(window, document, location, navigator, {"m":2592000,"c":"off","g":1});
+})(window, document, location, navigator, {"m":2592000,"c":"off","g":1,"f":0});

@@ -33,11 +33,11 @@ describe('pixel asset', () => {
   });
 
   it('renders the redirector\'s settings into its last line only, and refuses a pixel.js without the slot', () => {
-    expect(renderPixel(SOURCE, { m: 2_592_000, c: 'off', g: 1 }).equals(SOURCE)).toBe(true);
-    const optin = renderPixel(SOURCE, { m: 604_800, c: 'opt-in', g: 0 }).toString();
-    expect(optin).toBe(SOURCE.toString().replace(PIXEL_SETTINGS_TEXT, '{"m":604800,"c":"opt-in","g":0}'));
+    expect(renderPixel(SOURCE, { m: 2_592_000, c: 'off', g: 1, f: 0 }).equals(SOURCE)).toBe(true);
+    const optin = renderPixel(SOURCE, { m: 604_800, c: 'opt-in', g: 0, f: 1 }).toString();
+    expect(optin).toBe(SOURCE.toString().replace(PIXEL_SETTINGS_TEXT, '{"m":604800,"c":"opt-in","g":0,"f":1}'));
     expect(gzipSync(optin).length).toBeLessThan(2048);
-    expect(() => renderPixel(Buffer.from('(function(){})()'), { m: 1, c: 'off', g: 1 })).toThrow(/must hold/);
+    expect(() => renderPixel(Buffer.from('(function(){})()'), { m: 1, c: 'off', g: 1, f: 0 })).toThrow(/must hold/);
   });
 
   it('looks beside this module, then beside the entry script, then in the working directory', () => {
@@ -83,19 +83,21 @@ if (noChromium) console.warn(`pixel browser tests skipped: ${noChromium}`);
 const VID = 'Ab3-_xYz0123456789_-AB';
 const VID2 = 'zz_9-0aBcDeFgHiJkLmNoP';
 
-// The stub exactly as pixel.js documents it, so the documentation is what gets tested.
-const STUB = /<script>(window\.revtrail=.*?)<\/script>/.exec(SOURCE.toString())?.[1] ?? 'stub missing from pixel.js';
+// The stub exactly as asset.ts documents it (pixel.js points there), so the documentation is what gets tested.
+const STUB = /<script>(window\.revtrail=.*?)<\/script>/.exec(readFileSync(fileURLToPath(new URL('./asset.ts', import.meta.url)), 'utf8'))?.[1] ?? 'stub missing from asset.ts';
 
 type Hit = { method: string; host: string; path: string; origin: string; cookie: string; type: string; body: string };
-type Post = { t: string; url: string; ref?: string; email?: string; src?: string; vid?: string; c?: number };
+type Post = { t: string; url: string; ref?: string; email?: string; src?: string; vid?: string; c?: number; fbc?: string; fbp?: string };
 
 describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: ${noChromium})` : ''}`, () => {
   const asset = loadPixelAsset();
   // Served under /<name>/p.js, as the redirector renders them for these settings.
   const rendered = new Map([
-    ['optin', loadPixelAsset({ settings: { m: 7 * 86_400, c: 'opt-in', g: 1 } })],
-    ['optout', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'opt-out', g: 1 } })],
-    ['nogpc', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'off', g: 0 } })],
+    ['optin', loadPixelAsset({ settings: { m: 7 * 86_400, c: 'opt-in', g: 1, f: 0 } })],
+    ['optout', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'opt-out', g: 1, f: 0 } })],
+    ['nogpc', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'off', g: 0, f: 0 } })],
+    ['meta', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'off', g: 1, f: 1 } })],
+    ['metaoptin', loadPixelAsset({ settings: { m: 30 * 86_400, c: 'opt-in', g: 1, f: 1 } })],
   ]);
   const hits: Hit[] = [];
   const pages = new Map<string, string>();
@@ -351,6 +353,59 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
     pages.set('/gpc-ignored', tag(`${pixelOrigin}/nogpc`));
     await open(`${otherSite}/gpc-ignored`, { init: GPC });
     await post('the pageview', (p) => p.t === 'pageview');
+  });
+
+  const FBP = 'fb.1.1596403881668.1116446470';
+  const FBCLID = 'IwAR2F4-dbP0l7Mn1IawQQGCINEz7PYXQvwjNwB_qa2ofrHyiLjcbCRxTDMgk';
+
+  it('Meta: passes the site\'s _fbc and _fbp with the pageview as they are, and sets no _fbc where the deployment has Meta off', async () => {
+    pages.set('/fb-off', tag());
+    const fbc = 'fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890';
+    const { context } = await open(`${otherSite}/fb-off?fbclid=${FBCLID}`, { cookies: [{ name: '_fbc', value: fbc, url: otherSite }, { name: '_fbp', value: FBP, url: otherSite }] });
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: `${otherSite}/fb-off?fbclid=${FBCLID}`, ref: '', fbc, fbp: FBP });
+    expect((await context.cookies(otherSite)).find((c) => c.name === '_fbc')?.value).toBe(fbc);
+
+    pages.set('/fb-none', tag());
+    const fresh = await open(`${otherSite}/fb-none?fbclid=${FBCLID}`);
+    expect(await post('the pageview without Meta cookies', (p) => p.url.includes('/fb-none'))).not.toHaveProperty('fbc');
+    expect((await fresh.context.cookies()).filter((c) => c.name.startsWith('_fb'))).toEqual([]);
+  });
+
+  it('Meta on: an fbclid in the landing URL sets _fbc as fb.<subdomain index>.<ms>.<fbclid>, kept for the same click, replaced by a new one', async () => {
+    pages.set('/fb-on', tag(`${pixelOrigin}/meta`));
+    const before = Date.now();
+    const { context, page } = await open(`${otherSite}/fb-on?fbclid=${FBCLID}`, { cookies: [{ name: '_fbp', value: FBP, url: otherSite }] });
+    const first = await post('the pageview', (p) => p.t === 'pageview');
+    // localhost has no dot: index 0, as Meta counts ('com' = 0, 'example.com' = 1).
+    expect(first.fbc).toMatch(new RegExp(`^fb\\.0\\.(\\d{13})\\.${FBCLID}$`));
+    const ms = Number(first.fbc!.split('.')[2]);
+    expect(ms).toBeGreaterThanOrEqual(before);
+    expect(ms).toBeLessThanOrEqual(Date.now());
+    expect(first.fbp).toBe(FBP);
+    const cookie = (await context.cookies(otherSite)).find((c) => c.name === '_fbc');
+    expect(cookie).toMatchObject({ value: first.fbc, path: '/', sameSite: 'Lax' });
+    expect(Math.abs(cookie!.expires * 1000 - Date.now() - 30 * 86_400_000)).toBeLessThan(60_000);
+
+    await page.goto(`${otherSite}/fb-on?fbclid=${FBCLID}&again=1`);
+    expect((await post('the same click again', (p) => p.url.includes('again=1'))).fbc).toBe(first.fbc);
+    await page.goto(`${otherSite}/fb-on?fbclid=NewClick_123&later=1`);
+    expect((await post('a later ad click', (p) => p.url.includes('later=1'))).fbc).toMatch(/^fb\.0\.\d{13}\.NewClick_123$/);
+    await page.goto(`${pixelOrigin}/fb-on?fbclid=Other&dots=1`);
+    // 127.0.0.1: three dots, index 3.
+    expect((await post('on a dotted host', (p) => p.url.includes('dots=1'))).fbc).toMatch(/^fb\.3\.\d{13}\.Other$/);
+    // Not a click id Meta's format can carry: no cookie made of it.
+    await page.goto(`${pixelOrigin}/fb-on?fbclid=a.b&bad=1`);
+    expect((await post('a bad fbclid', (p) => p.url.includes('bad=1'))).fbc).toMatch(/\.Other$/);
+  });
+
+  it('Meta on, opt-in: no _fbc cookie before consent, like every other cookie', async () => {
+    pages.set('/fb-optin', tag(`${pixelOrigin}/metaoptin`));
+    const { context, page } = await open(`${otherSite}/fb-optin?fbclid=${FBCLID}`);
+    await page.waitForFunction('window.revtrail && window.revtrail.loaded');
+    await quiet();
+    expect(await context.cookies()).toEqual([]);
+    await page.evaluate(`revtrail('consent', true)`);
+    expect((await post('the pageview', (p) => p.t === 'pageview')).fbc).toMatch(new RegExp(`^fb\\.0\\.\\d{13}\\.${FBCLID}$`));
   });
 
   it('finds its own tag without document.currentScript: the last script whose src is .../p.js', async () => {

@@ -2,8 +2,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   DESTINATION_MAX_LENGTH,
   EMAIL_MAX_LENGTH,
+  META_COOKIE_MAX,
   extractTrackingParams,
   hashEmail,
+  isFbc,
+  isFbp,
   isVisitorId,
   newEventId,
   newVisitorId,
@@ -32,13 +35,16 @@ interface CollectBody {
   src?: 'api' | 'form';
   /** 1: the site's visitor gave consent (revtrail('consent', true)). */
   c?: 1;
+  /** Meta's _fbc and _fbp cookies as the pixel read them on the page. */
+  fbc?: string;
+  fbp?: string;
 }
 
 const oneOf = (values: readonly string[]) => (v: string) => (values.includes(v) ? null : `must be one of ${values.join(', ')}`);
 
 function parseCollectBody(body: unknown): Parsed<CollectBody> {
   const problems: string[] = [];
-  const obj = readObject(body, ['t', 'url', 'ref', 'vid', 'email', 'src', 'c'], problems);
+  const obj = readObject(body, ['t', 'url', 'ref', 'vid', 'email', 'src', 'c', 'fbc', 'fbp'], problems);
   const t = readString(obj, 't', { required: true, max: 16, check: oneOf(['pageview', 'identify', 'forget']) }, problems) as CollectBody['t'];
   const value: CollectBody = {
     t,
@@ -54,6 +60,11 @@ function parseCollectBody(body: unknown): Parsed<CollectBody> {
   if (vid) value.vid = vid;
   if (email !== undefined && email !== null) value.email = email;
   if (src) value.src = src as CollectBody['src'];
+  // A cookie the site set in some other shape is left out, not refused: the pageview is worth keeping without it.
+  const fbc = readString(obj, 'fbc', { max: META_COOKIE_MAX }, problems);
+  const fbp = readString(obj, 'fbp', { max: META_COOKIE_MAX }, problems);
+  if (isFbc(fbc)) value.fbc = fbc;
+  if (isFbp(fbp)) value.fbp = fbp;
   return parsed(value, problems);
 }
 
@@ -157,6 +168,8 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
             clickIds: tracking.value.clickIds,
             utm: tracking.value.utm,
             ipHash: ctx.ipHashOf(req),
+            ...(body.fbc ? { fbc: body.fbc } : {}),
+            ...(body.fbp ? { fbp: body.fbp } : {}),
           },
         });
       } else {

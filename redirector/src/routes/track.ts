@@ -17,6 +17,8 @@ import { classifyAgent, parseReferrer } from '../visitor';
 import { clearVisitorCookie, setVisitorCookie } from '../visitor-cookie';
 
 const COUNTRY_RE = /^[A-Z]{2}$/;
+/** Real User-Agent headers are a few hundred characters; a longer one is cut, not refused. */
+const USER_AGENT_MAX = 1024;
 
 /** GET|HEAD /:slug — record the click, set the first-party cookie, redirect. */
 export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void {
@@ -77,6 +79,8 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       channel: link.channel,
       campaign: link.campaign,
       partnerId: link.partnerId,
+      // Only what Meta forwarding needs, only where the deployment turned it on: a person's ad click.
+      ...(config.meta && visitorId !== null && !agent.bot && tracking.value.clickIds.fbclid && ua ? { userAgent: ua.slice(0, USER_AGENT_MAX) } : {}),
     };
 
     const destinationHost = new URL(link.destination).hostname;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, MINUTE_MS } from '@revtrail/shared';
-import { batches, EVENT_MAX_AGE_MS, fbcFromClick, isFbc, isFbp, MAX_BATCH, metaEmailHash, outgoing, purchaseEvent, tooOld } from './payload';
+import { DAY_MS, isFbc, isFbp, MINUTE_MS } from '@revtrail/shared';
+import { batches, EVENT_MAX_AGE_MS, fbcFromClick, MAX_BATCH, metaEmailHash, outgoing, purchaseEvent, tooOld } from './payload';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -58,14 +58,8 @@ export function metaEmailHash(raw: string | null | undefined): string | null {
 /** external_id: the visitor id, hashed as Meta recommends ("Hashing recommended"). */
 export const externalId = (visitorId: string): string => sha256Hex(visitorId);
 
-// fb.<subdomainIndex>.<creationTime in ms>.<fbclid or random number>, with the optional fifth segment Meta's own
-// parameter builders append; the click id is base64url text, kept byte for byte ("do not apply any modifications").
-const FBC_RE = /^fb\.\d\.\d{13}\.[\w-]{1,500}(\.[\w-]{1,100})?$/;
-const FBP_RE = /^fb\.\d\.\d{13}\.\d{1,30}(\.[\w-]{1,100})?$/;
+// The click id as Meta's fbc format carries it: base64url text, kept byte for byte.
 const FBCLID_RE = /^[\w-]{1,500}$/;
-
-export const isFbc = (v: unknown): v is string => typeof v === 'string' && FBC_RE.test(v);
-export const isFbp = (v: unknown): v is string => typeof v === 'string' && FBP_RE.test(v);
 
 /**
  * fbc from a click's fbclid: "fb.1.<creationTime>.<fbclid>", subdomainIndex 1 for a value made on a server, the

@@ -1,7 +1,6 @@
-import type { Click, Pageview } from '@revtrail/shared';
+import { isFbc, isFbp, type Click, type Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { statementsPerDb } from '../db/statements';
-import { isFbc, isFbp } from './payload';
 
 // SQL of the Meta forwarding: its connection row, the signals kept for it while it is on (click user agents,
 // the pixel's _fbc/_fbp), and their deletion. The outbox's statements are in outbox-repo.ts.
