@@ -13,6 +13,12 @@ export function formatMoney(amountMinor: number, currency: string): string {
 
 export const formatCount = (n: number): string => new Intl.NumberFormat().format(n);
 
+/**
+ * A count with its noun: "1 partner", "2 partners", "1,204 new clicks". Every count the screens put in
+ * a sentence goes through here (desktop/test/renderer-text.test.ts looks for bare counts).
+ */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${formatCount(n)} ${n === 1 ? one : many}`;
+
 export const formatPercent = (ratio: number): string => new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
 
 export function formatTime(at: number | null | undefined): string {

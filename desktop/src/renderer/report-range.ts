@@ -1,4 +1,5 @@
 import { addDays, dayInZone, daysBetween } from '@revtrail/shared/attribution/days';
+import { plural } from './format';
 
 /** The last `days` days up to today in `timeZone`, as the reports take them. */
 export function lastDays(days: number, timeZone: string, now = Date.now()): { from: string; to: string; tz: string } {
@@ -12,6 +13,6 @@ export function lastDays(days: number, timeZone: string, now = Date.now()): { fr
  */
 export function rangeLabel(range: { from: string; to: string; timeZone: string }, now = Date.now()): string {
   const days = daysBetween(range.from, range.to).length;
-  if (range.to === dayInZone(now, range.timeZone)) return days === 1 ? 'today' : `last ${days} days`;
+  if (range.to === dayInZone(now, range.timeZone)) return days === 1 ? 'today' : `last ${plural(days, 'day')}`;
   return `${range.from} to ${range.to}`;
 }

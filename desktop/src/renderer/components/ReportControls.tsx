@@ -1,4 +1,5 @@
 import type { AttributionModel } from '@revtrail/shared/attribution/models';
+import { plural } from '../format';
 
 export const MODEL_LABELS: Record<AttributionModel, string> = {
   last_click: 'Last click',
@@ -56,7 +57,7 @@ export function ReportControls({
         <select name="range" value={value.days} onChange={(e) => onChange({ ...value, days: Number(e.target.value) })}>
           {ranges.map((d) => (
             <option key={d} value={d}>
-              Last {d} days
+              Last {plural(d, 'day')}
             </option>
           ))}
         </select>

@@ -6,7 +6,7 @@ import type { BatchSummary, Program } from '../../core/affiliates/types';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { saveFile } from '../download';
-import { formatMoney, formatTime } from '../format';
+import { formatMoney, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
 
 const TABS = ['partners', 'programs', 'commissions', 'payouts'] as const;
@@ -38,8 +38,8 @@ function describeRate(p: Program): string {
   const r = p.rules.rate;
   const rate = r.kind === 'percent' ? `${r.basisPoints / 100}%` : Object.entries(r.amounts).map(([c, a]) => formatMoney(a, c)).join(' / ');
   const d = p.rules.duration;
-  const duration = d.kind === 'lifetime' ? 'for life' : d.kind === 'one_time' ? 'first payment only' : `for ${d.count} ${d.kind}`;
-  return `${rate} of ${p.rules.basis} revenue, ${duration}; held ${p.rules.holdingDays} days; ${p.rules.cookieDays}-day cookie, ${p.rules.binding.replace('_', ' ')} wins`;
+  const duration = d.kind === 'lifetime' ? 'for life' : d.kind === 'one_time' ? 'first payment only' : `for ${plural(d.count ?? 0, d.kind.slice(0, -1), d.kind)}`;
+  return `${rate} of ${p.rules.basis} revenue, ${duration}; held ${plural(p.rules.holdingDays, 'day')}; ${p.rules.cookieDays}-day cookie, ${p.rules.binding.replace('_', ' ')} wins`;
 }
 
 function Programs() {

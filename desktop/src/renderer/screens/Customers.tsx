@@ -3,7 +3,7 @@ import type { JourneyEvent } from '../../core/attribution/reports';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { UnconvertedNote } from '../components/UnconvertedNote';
-import { formatCount, formatMoney, formatTime } from '../format';
+import { formatCount, formatMoney, formatTime, plural } from '../format';
 import { useResult } from '../hooks';
 
 /** Customers by net revenue (all time), and one customer's journey: clicks, visits, sign-up, payments. */
@@ -22,7 +22,7 @@ export function Customers() {
         <div className="split">
           <div>
             <p className="muted">
-              {formatCount(customers.value.total)} customers{customers.value.total > customers.value.rows.length ? `, the top ${customers.value.rows.length} shown` : ''}. Emails are
+              {plural(customers.value.total, 'customer')}{customers.value.total > customers.value.rows.length ? `, the top ${formatCount(customers.value.rows.length)} shown` : ''}. Emails are
               kept only as hashes; Stripe ids name them.
             </p>
             <table className="table" aria-label="Customers">

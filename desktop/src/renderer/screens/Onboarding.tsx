@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { StripePermissions, WorkspaceStatus } from '../../core/api';
 import { useApp } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
+import { plural } from '../format';
 import { useAction, useResult } from '../hooks';
 import { stripeKeyCreateUrl } from '../stripe-key-link';
 
@@ -258,7 +259,7 @@ function PermissionChecklist({ permissions }: { permissions: StripePermissions }
     <div className="checklist">
       <p>
         Key in <strong>{permissions.mode}</strong> mode.{' '}
-        {missing.length === 0 ? 'Every permission Revtrail reads is there.' : `${missing.length} missing: tick them (Read) on the key in Stripe, then check again.`}
+        {missing.length === 0 ? 'Every permission Revtrail reads is there.' : `${plural(missing.length, 'permission')} missing: tick ${missing.length === 1 ? 'it' : 'them'} (Read) on the key in Stripe, then check again.`}
       </p>
       <ul aria-label="Stripe permissions">
         {permissions.checks.map((c) => (

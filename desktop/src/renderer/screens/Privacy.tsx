@@ -3,7 +3,7 @@ import type { PersonFound } from '../../core/privacy/handlers';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { saveFile } from '../download';
-import { formatCount, formatTime } from '../format';
+import { formatCount, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
 
 type By = 'email' | 'visitor' | 'customer';
@@ -178,11 +178,12 @@ function FoundTable({ found }: { found: PersonFound }) {
         {found.cloud === null
           ? 'No redirector connected.'
           : found.cloud.reached
-            ? `On the redirector: ${Object.entries(found.cloud.counts).map(([k, n]) => `${formatCount(n)} ${k}`).join(', ') || 'nothing'}.`
+            ? `On the redirector: ${Object.entries(found.cloud.counts).map(([k, n]) => plural(n, CLOUD_KIND_ONE[k] ?? k, k)).join(', ') || 'nothing'}.`
             : `The redirector was not asked: ${found.cloud.problem}`}
       </p>
     </div>
   );
 }
 
-const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+/** The redirector counts a person's items by feed name; one of each reads in the singular. */
+const CLOUD_KIND_ONE: Record<string, string> = { clicks: 'click', pageviews: 'pageview', identities: 'identity' };

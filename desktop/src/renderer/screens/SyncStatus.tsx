@@ -5,7 +5,7 @@ import type { ResourceFailure } from '../../core/sync-state/repo';
 import type { ScheduleStatus } from '../../transport/contract';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
-import { formatAgo, formatCount, formatTime } from '../format';
+import { formatAgo, formatCount, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
 
 type Progress = CoreEvents['sync.progress'];
@@ -67,7 +67,7 @@ export function SyncStatus() {
             ? {
                 source: 'redirector',
                 at: Date.now(),
-                summary: `${r.value.pushed} link changes pushed, ${formatCount(r.value.clicks)} new clicks, ${formatCount(r.value.pageviews)} pageviews, ${formatCount(r.value.identities)} identities${r.value.erased ? `, ${r.value.erased} erased` : ''}.`,
+                summary: `${plural(r.value.pushed, 'link change')} pushed, ${plural(r.value.clicks, 'new click')}, ${plural(r.value.pageviews, 'pageview')}, ${plural(r.value.identities, 'identity', 'identities')}${r.value.erased ? `, ${formatCount(r.value.erased)} erased` : ''}.`,
                 error: null,
                 missing: [...r.value.skipped.map(skippedText), ...r.value.rejected.map((x) => `Link ${x.slug} was refused by the redirector: ${x.message} It is kept below.`)],
               }
@@ -81,7 +81,7 @@ export function SyncStatus() {
             ? {
                 source: 'stripe',
                 at: Date.now(),
-                summary: `${r.value.counts.charges.added} new charges (${r.value.counts.charges.updated} changed), ${r.value.counts.refunds.added} refunds, ${r.value.counts.disputes.added} disputes, ${r.value.counts.customers.added} customers, ${r.value.counts.invoices.added} invoices.`,
+                summary: `${plural(r.value.counts.charges.added, 'new charge')} (${formatCount(r.value.counts.charges.updated)} changed), ${plural(r.value.counts.refunds.added, 'refund')}, ${plural(r.value.counts.disputes.added, 'dispute')}, ${plural(r.value.counts.customers.added, 'customer')}, ${plural(r.value.counts.invoices.added, 'invoice')}.`,
                 error: null,
                 missing: [...r.value.skipped.map(skippedText), ...r.value.missing.map((m) => `Missing ${m.label} (${m.permission}): ${m.effect}. Tick it (Read) on the key in Stripe.`)],
               }
