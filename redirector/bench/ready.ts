@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PROBE = fileURLToPath(new URL('./ready-probe.mjs', import.meta.url));
@@ -8,10 +7,16 @@ const PROBE_TIMEOUT_MS = 30_000;
 export interface ReadySample {
   /** From process start until the probe's first line ran (node's own startup). */
   startedMs: number;
-  /** Loading the module: the bundle, or node:http for the reference. */
-  importMs: number;
-  /** From process start until the app could answer (createProxy() resolved, or the server listened). */
+  /** Loading the code: the bundle's modules up to lambda.ts's own (startup.modulesLoadedMs), or node:http. */
+  modulesMs: number;
+  /** Building what answers: lambda.ts's top-level createProxy() (config, clients, Fastify, first table read), or listen(). */
+  buildMs: number;
+  /** From process start until it could answer (the bundle's import resolved, or the server listened). */
   readyMs: number;
+  /** The first request: a click through the handler into the table, or a GET over loopback. */
+  firstRequestMs: number;
+  /** The next one, warm. */
+  secondRequestMs: number;
 }
 
 export interface ReadyFigures {
@@ -57,28 +62,30 @@ function median(samples: ReadySample[]): ReadySample {
     const m = sorted.length >> 1;
     return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
   };
-  return { startedMs: mid((s) => s.startedMs), importMs: mid((s) => s.importMs), readyMs: mid((s) => s.readyMs) };
+  const keys = ['startedMs', 'modulesMs', 'buildMs', 'readyMs', 'firstRequestMs', 'secondRequestMs'] as const;
+  return Object.fromEntries(keys.map((k) => [k, mid((s) => s[k])])) as unknown as ReadySample;
 }
 
 const figures = (samples: ReadySample[]): ReadyFigures => ({ median: median(samples), samples });
-const sample = ({ startedMs, importMs, readyMs }: ProbeOutput): ReadySample => ({ startedMs, importMs, readyMs });
+const sample = ({ check: _check, ...figures }: ProbeOutput): ReadySample => figures;
 
 /**
  * Cold starts of the bundle and of the reference, alternated so both see the same machine state. The
  * bundle's directory is the working directory, as /var/task is on Lambda.
  */
 export async function measureReady(opts: {
-  bundle: string;
+  /** The bundle's root (Lambda's /var/task) and the handler's file in it. */
+  bundle: { dir: string; file: string };
   env: Record<string, string>;
   runs: number;
 }): Promise<{ bundle: ReadyFigures; bare: ReadyFigures; check: NonNullable<ProbeOutput['check']> }> {
-  const cwd = dirname(opts.bundle);
+  const cwd = opts.bundle.dir;
   const bundle: ReadySample[] = [];
   const bare: ReadySample[] = [];
   let check: ProbeOutput['check'];
   for (let i = 0; i < opts.runs; i++) {
     bare.push(sample(await probe(['bare'], opts.env, cwd)));
-    const out = await probe(['bundle', opts.bundle], opts.env, cwd);
+    const out = await probe(['bundle', opts.bundle.file], opts.env, cwd);
     check ??= out.check;
     bundle.push(sample(out));
   }

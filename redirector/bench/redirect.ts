@@ -15,6 +15,7 @@ import { startLocalRedirector } from '../src/local';
 import { silentLogger } from '../src/log';
 import { DynamoStore } from '../src/store/dynamo';
 import { startBareRedirector } from './bare-server';
+import { writeLinks } from '../scripts/sst-build';
 import { bundleLambda, stopBundler } from './bundle';
 import { accountClicks } from './clicks';
 import { BROWSER_UA, drive, redirectsOf, type LoadSettings } from './load';
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     const clicks = await accountClicks(r, auth);
     const answered = 1 + redirectsOf(redirectorLoad.warmup) + redirectsOf(redirectorLoad.measured);
 
-    step('bundling src/lambda.ts');
+    step('bundling src/lambda.ts as sst deploy does');
     cleanups.push(() => stopBundler());
     const full = await bundleLambda(join(work, 'bundle-full'), { externalSdk: false });
     const sdkExternal = await bundleLambda(join(work, 'bundle-sdk-external'), { externalSdk: true });
@@ -93,20 +94,24 @@ async function main(): Promise<void> {
     await lambdaTable.putLink(link);
     lambdaTable.client.destroy();
     step(`ready: ${READY_RUNS} cold starts of the bundle and of the reference`);
+    // The function's links as SST ships them, in the bundle's resource.enc.
+    const links = writeLinks(full.dir, {
+      Table: { name: 'revtrail-bench', type: 'sst.aws.Dynamo' },
+      // Its endpoint is a closed loopback port (AWS_ENDPOINT_URL_SQS below), so nothing leaves the machine.
+      Spill: { url: 'https://sqs.us-east-1.amazonaws.com/000000000000/revtrail-bench-Spill', type: 'sst.aws.Queue' },
+      SyncToken: { value: secret(), type: 'sst.sst.Secret' },
+      EmailHashKey: { value: secret(), type: 'sst.sst.Secret' },
+      IpSaltSeed: { value: secret(), type: 'sst.sst.Secret' },
+      StripeWebhookSecret: { value: 'unset', type: 'sst.sst.Secret' },
+    }, { name: 'revtrail', stage: 'bench' });
     const ready = await measureReady({
-      bundle: full.file,
+      bundle: full,
       runs: READY_RUNS,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         BENCH_USER_AGENT: BROWSER_UA,
-        SST_RESOURCE_App: JSON.stringify({ name: 'revtrail', stage: 'bench' }),
-        SST_RESOURCE_Table: JSON.stringify({ name: 'revtrail-bench' }),
-        // Linked as sst.config.ts links it; its endpoint is a closed loopback port, so nothing leaves the machine.
-        SST_RESOURCE_Spill: JSON.stringify({ url: 'https://sqs.us-east-1.amazonaws.com/000000000000/revtrail-bench-Spill' }),
+        ...links,
         AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
-        SST_RESOURCE_SyncToken: JSON.stringify({ value: secret() }),
-        SST_RESOURCE_EmailHashKey: JSON.stringify({ value: secret() }),
-        SST_RESOURCE_IpSaltSeed: JSON.stringify({ value: secret() }),
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'bench',
         AWS_SECRET_ACCESS_KEY: 'bench',

@@ -15,6 +15,7 @@ import { parseConfig } from '../src/config';
 import { startLocalRedirector } from '../src/local';
 import { silentLogger } from '../src/log';
 import type pino from 'pino';
+import { SPILL_LOG_MESSAGE } from '../src/recorder';
 import { ORIGIN_PROOF_HEADER } from '../src/visitor';
 
 const root = realpathSync(fileURLToPath(new URL('../../', import.meta.url)));
@@ -23,7 +24,7 @@ const FUNCTION_URL = 'https://abc123xyz.lambda-url.eu-west-1.on.aws/';
 // ---- the stand-in -------------------------------------------------------------------------------------
 
 type Args = Record<string, unknown>;
-type Recorded = { kind: string; name: string; args: Args; self: object };
+type Recorded = { kind: string; name: string; args: Args; self: object; opts?: Args };
 
 const ARG_KEYS: Record<string, readonly string[]> = {
   Dynamo: ['fields', 'primaryIndex', 'globalIndexes', 'localIndexes', 'stream', 'ttl', 'deletionProtection', 'transform'],
@@ -36,6 +37,8 @@ const ARG_KEYS: Record<string, readonly string[]> = {
   'Function.url': ['route', 'router', 'authorization', 'cors'],
   'Function.url.router': ['instance', 'domain', 'path', 'rewrite', 'readTimeout', 'keepAliveTimeout', 'connectionTimeout', 'connectionAttempts'],
   'Function.nodejs': ['loader', 'install', 'banner', 'esbuild', 'minify', 'format', 'sourcemap', 'splitting', 'plugins'],
+  'Function.logging': ['retention', 'logGroup', 'format'],
+  'Function.permissions[]': ['effect', 'actions', 'resources', 'conditions'],
   'Function.copyFiles[]': ['from', 'to'],
   Queue: ['fifo', 'delay', 'visibilityTimeout', 'dlq', 'transform'],
   'Queue.dlq': ['queue', 'retry'],
@@ -45,6 +48,8 @@ const ARG_KEYS: Record<string, readonly string[]> = {
   'Router.domain': ['name', 'aliases', 'redirects', 'dns', 'cert'],
   'Router.edge': ['viewerRequest', 'viewerResponse'],
   'Router.edge.viewerRequest': ['injection', 'kvStore', 'kvStores'],
+  'Router.transform': ['cachePolicy', 'cdn', 'waf', 'wafLogGroup', 'wafLogging'],
+  'dns()': ['zone', 'override', 'transform'],
   Linkable: ['properties', 'include'],
   // @pulumi/random 4.16.6, RandomPasswordArgs
   RandomPassword: [
@@ -52,6 +57,19 @@ const ARG_KEYS: Record<string, readonly string[]> = {
   ],
   'Dynamo.index': ['hashKey', 'rangeKey', 'projection'],
   'Dynamo.transform': ['table'],
+  // @pulumi/aws 7.20 (.sst/platform/node_modules/@pulumi/aws), the argument interfaces of each resource
+  'ssm.Parameter': ['allowedPattern', 'arn', 'dataType', 'description', 'insecureValue', 'keyId', 'name', 'overwrite', 'region', 'tags', 'tier', 'type', 'value', 'valueWo', 'valueWoVersion'],
+  'cloudwatch.MetricAlarm': [
+    'actionsEnabled', 'alarmActions', 'alarmDescription', 'comparisonOperator', 'datapointsToAlarm', 'dimensions', 'evaluateLowSampleCountPercentiles',
+    'evaluationPeriods', 'extendedStatistic', 'insufficientDataActions', 'metricName', 'metricQueries', 'name', 'namespace', 'okActions', 'period',
+    'region', 'statistic', 'tags', 'threshold', 'thresholdMetricId', 'treatMissingData', 'unit',
+  ],
+  'cloudwatch.LogMetricFilter': ['applyOnTransformedLogs', 'logGroupName', 'metricTransformation', 'name', 'pattern', 'region'],
+  'sns.Topic': ['name', 'displayName', 'kmsMasterKeyId', 'tags'],
+  'sns.TopicSubscription': [
+    'confirmationTimeoutInMinutes', 'deliveryPolicy', 'endpoint', 'endpointAutoConfirms', 'filterPolicy', 'filterPolicyScope', 'protocol',
+    'rawMessageDelivery', 'redrivePolicy', 'region', 'replayPolicy', 'subscriptionRoleArn', 'topic',
+  ],
 };
 
 function checkKeys(where: string, value: unknown, kind: string) {
@@ -91,10 +109,17 @@ function resolve(value: unknown): unknown {
 }
 
 let recorded: Recorded[] = [];
-function record(kind: string, name: string, args: Args, self: object) {
+function record(kind: string, name: string, args: Args, self: object, opts?: Args) {
   if (recorded.some((r) => r.name === name)) throw new Error(`two components named ${name}`);
-  recorded.push({ kind, name, args, self });
+  recorded.push({ kind, name, args, self, opts });
 }
+
+/** sst.aws.permission's shape, as SST's components put it in a link's `include`. */
+type Permission = { type: 'aws.permission'; actions: string[]; resources: unknown[] };
+type LinkDefinition = { properties: Args; include?: Permission[] };
+
+/** The SSM parameters of the fake AWS account a test deploys to. */
+let account = new Map<string, string>();
 
 class Dynamo {
   readonly name: FakeOutput;
@@ -108,15 +133,21 @@ class Dynamo {
     checkKeys(`Dynamo ${component}.transform`, args.transform, 'Dynamo.transform');
     record('Dynamo', component, args, this);
   }
+  /** As sst@4.17's Dynamo links (dynamo.ts getSSTLink), unless Linkable.wrap replaced it. */
+  getSSTLink(): LinkDefinition {
+    return { properties: { name: this.name }, include: [{ type: 'aws.permission', actions: ['dynamodb:*'], resources: [this.arn, this.arn.apply((a: string) => `${a}/*`)] }] };
+  }
 }
 
 class Queue {
   readonly url: FakeOutput;
   readonly arn: FakeOutput;
+  readonly nodes: { queue: FakeOutput };
   subscription: { subscriber: Args; args: Args } | undefined;
   constructor(readonly component: string, args: Args = {}) {
     this.url = output(`https://sqs.eu-west-1.amazonaws.com/111111111111/revtrail-prod-${component}`);
     this.arn = output(`arn:aws:sqs:eu-west-1:111111111111:revtrail-prod-${component}`);
+    this.nodes = { queue: output({ name: `revtrail-prod-${component}` }) };
     checkKeys(`Queue ${component}`, args, 'Queue');
     checkKeys(`Queue ${component}.dlq`, args.dlq, 'Queue.dlq');
     record('Queue', component, args, this);
@@ -125,9 +156,15 @@ class Queue {
     if (this.subscription) throw new Error(`${this.component} is already subscribed`); // as SST does
     checkKeys(`${this.component}.subscribe()`, subscriber, 'Function');
     checkKeys(`${this.component}.subscribe()`, subscriber.nodejs, 'Function.nodejs');
+    checkKeys(`${this.component}.subscribe()`, subscriber.logging, 'Function.logging');
+    for (const p of (subscriber.permissions ?? []) as Args[]) checkKeys(`${this.component}.subscribe() permissions`, p, 'Function.permissions[]');
     checkKeys(`${this.component}.subscribe() options`, args, 'Queue.subscribe');
     checkKeys(`${this.component}.subscribe() batch`, args.batch, 'Queue.subscribe.batch');
     this.subscription = { subscriber, args };
+  }
+  /** As sst@4.17's Queue links (queue.ts getSSTLink), unless Linkable.wrap replaced it. */
+  getSSTLink(): LinkDefinition {
+    return { properties: { url: this.url }, include: [{ type: 'aws.permission', actions: ['sqs:*'], resources: [this.arn] }] };
   }
 }
 
@@ -138,17 +175,24 @@ class Router {
     if (typeof args.domain === 'object') checkKeys(`Router ${component}.domain`, args.domain, 'Router.domain');
     checkKeys(`Router ${component}.edge`, args.edge, 'Router.edge');
     checkKeys(`Router ${component}.edge.viewerRequest`, (args.edge as Args | undefined)?.viewerRequest, 'Router.edge.viewerRequest');
+    checkKeys(`Router ${component}.transform`, args.transform, 'Router.transform');
     record('Router', component, args, this);
   }
 }
 
 class SstFunction {
   readonly url = output(FUNCTION_URL);
+  readonly name: FakeOutput;
+  readonly nodes: { logGroup: FakeOutput };
   constructor(readonly component: string, args: Args) {
+    this.name = output(`revtrail-prod-${component}Function-abcdef`);
+    this.nodes = { logGroup: output({ name: output(`/aws/lambda/revtrail-prod-${component}Function-abcdef`) }) };
     checkKeys(`Function ${component}`, args, 'Function');
     checkKeys(`Function ${component}.url`, args.url, 'Function.url');
     checkKeys(`Function ${component}.url.router`, (args.url as Args | undefined)?.router, 'Function.url.router');
     checkKeys(`Function ${component}.nodejs`, args.nodejs, 'Function.nodejs');
+    checkKeys(`Function ${component}.logging`, args.logging, 'Function.logging');
+    for (const p of (args.permissions ?? []) as Args[]) checkKeys(`Function ${component}.permissions`, p, 'Function.permissions[]');
     for (const entry of (args.copyFiles ?? []) as Args[]) checkKeys(`Function ${component}.copyFiles`, entry, 'Function.copyFiles[]');
     record('Function', component, args, this);
   }
@@ -163,12 +207,24 @@ class Secret {
     this.value = output(value);
     record('Secret', component, { placeholder }, this);
   }
+  getSSTLink(): LinkDefinition {
+    return { properties: { value: this.value } };
+  }
 }
 
 class Linkable {
-  constructor(readonly component: string, args: Args) {
+  constructor(readonly component: string, readonly args: Args) {
     checkKeys(`Linkable ${component}`, args, 'Linkable');
     record('Linkable', component, args, this);
+  }
+  getSSTLink(): LinkDefinition {
+    return this.args as LinkDefinition;
+  }
+  /** As sst@4.17's Linkable.wrap (linkable.ts): the class's link is the callback's, for every instance. */
+  static wrap(cls: { prototype: { getSSTLink(): LinkDefinition } }, cb: (resource: never) => LinkDefinition) {
+    cls.prototype.getSSTLink = function (this: never) {
+      return cb(this);
+    };
   }
 }
 
@@ -182,10 +238,44 @@ class RandomPassword {
   }
 }
 
+/** A plain @pulumi/aws resource: its arguments checked against the provider's, recorded, with an arn. */
+function awsResource(kind: string, onCreate?: (args: Args) => void) {
+  return class {
+    readonly arn: FakeOutput;
+    constructor(readonly component: string, args: Args, opts?: Args) {
+      checkKeys(`${kind} ${component}`, args, kind);
+      this.arn = output(`arn:aws:${kind.split('.')[0]}:eu-west-1:111111111111:${component}`);
+      record(kind, component, args, this, opts);
+      onCreate?.(args);
+    }
+  };
+}
+
+const fakeAws = {
+  ssm: {
+    // Deploying it stores the parameter in the account: the next deploy reads it back.
+    Parameter: awsResource('ssm.Parameter', (args) => account.set(String(resolve(args.name)), String(resolve(args.value)))),
+    async getParametersByPath({ path }: { path: string }) {
+      const found = [...account].filter(([name]) => name.startsWith(`${path}/`) && !name.slice(path.length + 1).includes('/'));
+      return { names: found.map(([n]) => n), values: found.map(([, v]) => v), path };
+    },
+  },
+  cloudwatch: { MetricAlarm: awsResource('cloudwatch.MetricAlarm'), LogMetricFilter: awsResource('cloudwatch.LogMetricFilter') },
+  sns: { Topic: awsResource('sns.Topic'), TopicSubscription: awsResource('sns.TopicSubscription') },
+};
+
+function dns(args: Args = {}) {
+  checkKeys('sst.aws.dns()', args, 'dns()');
+  return { provider: 'aws', ...args };
+}
+
 interface SstConfigModule {
   default: { app(input: { stage: string }): Args; run(): Promise<Record<string, unknown>> };
   apexDomain(host: string): string;
   ORIGIN_PROOF_HEADER: string;
+  SPILL_LOG_MESSAGE: string;
+  NO_FUNCTION_URLS: Record<string, { name: string; nearby: string[] }>;
+  settingsParameter(stage: string): string;
 }
 
 let config: SstConfigModule;
@@ -194,8 +284,10 @@ beforeAll(async () => {
   Object.assign(globalThis, {
     $config: (c: unknown) => c,
     $output: output,
-    sst: { aws: { Dynamo, Function: SstFunction, Queue, Router }, Secret, Linkable },
+    $dev: false,
+    sst: { aws: { Dynamo, Function: SstFunction, Queue, Router, dns }, Secret, Linkable },
     random: { RandomPassword },
+    aws: fakeAws,
   });
   // A computed specifier keeps tsc (npm run typecheck) from following it: the file needs SST's globals.
   config = (await import(pathToFileURL(join(root, 'sst.config.ts')).href)) as SstConfigModule;
@@ -209,10 +301,15 @@ afterEach(() => {
   Object.assign(process.env, saved);
 });
 
-/** Runs the config's run() with exactly these deploy-time settings, and returns what it asked SST for. */
-async function deploy(env: Record<string, string> = {}) {
-  for (const key of Object.keys(process.env)) if (/^(REVTRAIL_|AWS_|SST_SECRET_)/.test(key)) delete process.env[key];
-  Object.assign(process.env, env);
+/**
+ * Runs the config's run() for `stage` (dev unless said) with exactly these deploy-time settings, in a fresh
+ * AWS account unless one is passed (to deploy a stage again), and returns what it asked SST for.
+ */
+async function deploy(env: Record<string, string> = {}, opts: { stage?: string; account?: Map<string, string> } = {}) {
+  for (const key of Object.keys(process.env)) if (/^(REVTRAIL_|AWS_|SST_SECRET_|SST_AWS_)/.test(key)) delete process.env[key];
+  Object.assign(process.env, { SST_AWS_REGION: 'eu-west-1', ...env });
+  Object.assign(globalThis, { $app: { name: 'revtrail', stage: opts.stage ?? 'dev' } });
+  account = opts.account ?? new Map();
   recorded = [];
   const outputs = resolve(await config.default.run()) as Record<string, string>;
   const one = (name: string) => {
@@ -220,7 +317,19 @@ async function deploy(env: Record<string, string> = {}) {
     if (!found) throw new Error(`no component named ${name}; got ${recorded.map((r) => r.name).join(', ')}`);
     return found;
   };
-  return { outputs, recorded, one };
+  return { outputs, recorded, one, account };
+}
+
+/**
+ * A function's IAM policy as SST builds it (function.ts createRole): its `permissions`, the `aws.permission`
+ * includes of what it links, the queue actions SST adds to a queue subscriber (queue-lambda-subscriber.ts),
+ * and AWSLambdaBasicExecutionRole's actions (SST attaches it when logging is on).
+ */
+function policyOf(fn: Args, extra: { actions: string[]; resources: unknown[] }[] = []): { actions: string[]; resources: string[] }[] {
+  const links = ((fn.link ?? []) as { getSSTLink(): LinkDefinition }[]).flatMap((l) => l.getSSTLink().include ?? []).filter((i) => i.type === 'aws.permission');
+  const statements = [...extra, ...((fn.permissions ?? []) as { actions: string[]; resources: unknown[] }[]), ...links];
+  const basic = fn.logging === false ? [] : [{ actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['*'] }];
+  return [...statements, ...basic].map((s) => ({ actions: [...s.actions], resources: (resolve(s.resources) as string[]).map(String) }));
 }
 
 function seconds(duration: unknown): number {
@@ -292,10 +401,10 @@ describe('sst.config.ts run()', () => {
     for (const key of used) expect(Object.keys(fields)).toContain(key);
   });
 
-  it('keeps point-in-time recovery on, whatever SST defaults to', async () => {
+  it('keeps point-in-time recovery on with a 7-day window instead of the 35 days SST leaves', async () => {
     const { one } = await deploy();
     // A transform object is merged into the aws.dynamodb.Table arguments SST builds (its `transform` helper).
-    expect((one('Table').args.transform as Args | undefined)?.table).toEqual({ pointInTimeRecovery: { enabled: true } });
+    expect((one('Table').args.transform as Args | undefined)?.table).toEqual({ pointInTimeRecovery: { enabled: true, recoveryPeriodInDays: 7 } });
   });
 
   it('passes the consent mode and the GPC setting to both functions, and refuses values the redirector would', async () => {
@@ -316,7 +425,7 @@ describe('sst.config.ts run()', () => {
 
   it('generates the three secrets on a first deploy, different and long enough for config.ts', async () => {
     const { recorded, one } = await deploy();
-    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'SyncToken']);
+    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret', 'SyncToken']);
     const value = (name: string) => resolve((one(name).self as Secret).value) as string;
     for (const name of ['SyncToken', 'EmailHashKey', 'IpSaltSeed']) {
       expect(one(`${name}Value`)).toMatchObject({ kind: 'RandomPassword', args: { length: 48, special: false } });
@@ -339,9 +448,11 @@ describe('sst.config.ts run()', () => {
     const { subscriber, args } = (spill.self as Queue).subscription ?? { subscriber: {}, args: {} };
     expect(subscriber.handler).toBe('redirector/src/replay.handler');
     expect(subscriber.architecture).toBe('arm64');
-    // replay.ts loads the same config as the redirector (table, secrets, retention for item expiry).
-    for (const name of ['Table', 'SyncToken', 'EmailHashKey', 'IpSaltSeed']) expect(subscriber.link).toContain(one(name).self);
-    expect(subscriber.environment).toEqual(one('Redirector').args.environment);
+    // replay.ts reads the table and the retention (for item expiry), and no secret: the sync token stays with the redirector.
+    expect(subscriber.link).toEqual([one('Table').self]);
+    const { REVTRAIL_STAGE: _stage, ...redirectorEnvironment } = one('Redirector').args.environment as Record<string, string>;
+    expect(subscriber.environment).toEqual(redirectorEnvironment);
+    expect(subscriber.environment).toMatchObject({ REVTRAIL_RETENTION_DAYS: '120' });
     expect((args.batch as Args | undefined)?.partialResponses).toBe(true);
 
     const deadLetter = recorded.find((r) => r.kind === 'Queue' && r.name !== 'Spill');
@@ -366,8 +477,11 @@ describe('sst.config.ts run()', () => {
     expect(megabytes(fn.args.memory)).toBeLessThanOrEqual(512);
     expect(seconds(fn.args.timeout)).toBeGreaterThanOrEqual(2);
     expect(seconds(fn.args.timeout)).toBeLessThanOrEqual(10);
-    // Minified, and no source map generated: none to upload, none in the zip.
-    expect(fn.args.nodejs).toMatchObject({ minify: true, esbuild: { sourcemap: false } });
+    // Minified, and no source map generated (SST's build writes a linked one unless `sourcemap` is false).
+    expect(fn.args.nodejs).toEqual({ minify: true, sourcemap: false });
+    // Logs kept as long as the spill's dead-letter queue keeps clicks: long enough to replay the log's.
+    expect(fn.args.logging).toEqual({ retention: '2 weeks' });
+    expect((one('Spill').self as Queue).subscription?.subscriber.logging).toEqual({ retention: '2 weeks' });
   });
 
   it('gives the redirector a public URL whose CORS is left to the app', async () => {
@@ -378,12 +492,25 @@ describe('sst.config.ts run()', () => {
     expect(url.cors).toBe(false);
   });
 
-  it('links the table, the spill queue and the three secrets, and copies the pixel beside the handler', async () => {
+  it('links the table, the spill queue, the three secrets and Stripe\'s webhook secret, and copies the pixel beside the handler', async () => {
     const { one } = await deploy();
     const fn = one('Redirector');
     const linked = fn.args.link as object[];
-    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed']) expect(linked).toContain(one(name).self);
+    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret']) expect(linked).toContain(one(name).self);
     expect(fn.args.copyFiles).toContainEqual({ from: 'redirector/src/pixel/pixel.js', to: 'pixel.js' });
+  });
+
+  it('has a placeholder for Stripe\'s webhook secret, so a deploy runs without one, and a value set with sst secret set wins', async () => {
+    const unset = await deploy();
+    expect(resolve((unset.one('StripeWebhookSecret').self as Secret).value)).toBe('unset');
+    const set = await deploy({ SST_SECRET_StripeWebhookSecret: 'whsec_0123456789' });
+    expect(resolve((set.one('StripeWebhookSecret').self as Secret).value)).toBe('whsec_0123456789');
+    expect((set.one('Spill').self as Queue).subscription?.subscriber.link).not.toContain(set.one('StripeWebhookSecret').self);
+  });
+
+  it('tells the redirector its stage', async () => {
+    const { one } = await deploy({}, { stage: 'staging' });
+    expect(one('Redirector').args.environment).toMatchObject({ REVTRAIL_STAGE: 'staging' });
   });
 
   it('points at files that exist (SST fails the deploy on a missing handler or copied file)', async () => {
@@ -417,12 +544,12 @@ describe('sst.config.ts without REVTRAIL_DOMAIN', () => {
     const { recorded, one } = await deploy();
     expect(recorded.filter((r) => r.kind === 'RandomPassword').map((r) => r.name).sort()).toEqual(['EmailHashKeyValue', 'IpSaltSeedValue', 'SyncTokenValue']);
     expect(recorded.some((r) => r.kind === 'Linkable')).toBe(false);
-    expect(one('Redirector').args.link).toHaveLength(5);
+    expect(one('Redirector').args.link).toHaveLength(6);
   });
 
   it('leaves the domain-derived settings unset and applies the day defaults', async () => {
     const { one } = await deploy();
-    expect(one('Redirector').args.environment).toEqual({ REVTRAIL_RETENTION_DAYS: '90', REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '30' });
+    expect(one('Redirector').args.environment).toEqual({ REVTRAIL_RETENTION_DAYS: '90', REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '30', REVTRAIL_STAGE: 'dev' });
   });
 });
 
@@ -447,6 +574,7 @@ describe('sst.config.ts with REVTRAIL_DOMAIN', () => {
       REVTRAIL_ALLOWED_ORIGINS: 'https://brand.co.uk,https://www.brand.co.uk',
       REVTRAIL_RETENTION_DAYS: '90',
       REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '30',
+      REVTRAIL_STAGE: 'dev',
     });
   });
 
@@ -516,6 +644,205 @@ describe('sst.config.ts with REVTRAIL_DOMAIN', () => {
     [{ REVTRAIL_ATTRIBUTION_WINDOW_DAYS: '0' }, /REVTRAIL_ATTRIBUTION_WINDOW_DAYS must be a whole number/],
   ])('refuses to deploy %o', async (env, message) => {
     await expect(deploy(env)).rejects.toThrow(message);
+  });
+  it('puts Router errors out of CloudFront\'s cache: an error-caching TTL of 0 for every code it would cache', async () => {
+    const { one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' });
+    const cdn = (one('Router').args.transform as { cdn: Args }).cdn;
+    // An object transform is merged into the CdnArgs SST builds (component.ts transform()).
+    expect(cdn).toEqual({
+      customErrorResponses: [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504].map((errorCode) => ({ errorCode, errorCachingMinTtl: 0 })),
+    });
+  });
+
+  it('with REVTRAIL_DNS_OVERRIDE=1 replaces an existing Route 53 record for the domain instead of failing on it', async () => {
+    const { one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_DNS_OVERRIDE: '1' });
+    expect(one('Router').args.domain).toEqual({ name: 'go.brand.com', dns: { provider: 'aws', override: true } });
+    // A one-deploy switch, never recorded with the stage's settings.
+    const again = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' });
+    expect(again.one('Router').args.domain).toBe('go.brand.com');
+  });
+});
+
+// ---- settings kept with the stage -----------------------------------------------------------------------
+
+describe('sst.config.ts settings, kept with the stage', () => {
+  const parameter = (account: Map<string, string>, stage: string) => JSON.parse(account.get(config.settingsParameter(stage)) ?? 'null') as Record<string, string> | null;
+
+  it('records every deploy\'s settings in SSM (no secret among them), after the functions and the Router took them', async () => {
+    const { one, account } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_FALLBACK_URL: 'https://brand.com/', SST_SECRET_SyncToken: 'x'.repeat(40) }, { stage: 'prod' });
+    expect(config.settingsParameter('prod')).toBe('/revtrail/prod/settings');
+    expect(parameter(account, 'prod')).toEqual({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_FALLBACK_URL: 'https://brand.com/' });
+    const record = one('Settings');
+    expect(record.args).toMatchObject({ name: '/revtrail/prod/settings', type: 'String', overwrite: true });
+    expect(record.opts?.dependsOn).toEqual([one('Redirector').self, one('Router').self]);
+  });
+
+  it('deploys from another machine or CI, with no settings in its environment, what the stage has', async () => {
+    const first = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_COOKIE_DOMAIN: 'brand.com', REVTRAIL_RETENTION_DAYS: '180' }, { stage: 'prod' });
+    const again = await deploy({}, { stage: 'prod', account: first.account });
+    expect(again.one('Router').args.domain).toBe('go.brand.com');
+    expect(again.one('Redirector').args.environment).toEqual(first.one('Redirector').args.environment);
+    expect(again.outputs.url).toBe('https://go.brand.com');
+  });
+
+  it('takes a setting the environment gives over the recorded one, and an empty one as unset', async () => {
+    const first = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_FALLBACK_URL: 'https://brand.com/', REVTRAIL_RETENTION_DAYS: '180' }, { stage: 'prod' });
+    const next = await deploy({ REVTRAIL_FALLBACK_URL: '', REVTRAIL_RETENTION_DAYS: '30' }, { stage: 'prod', account: first.account });
+    const environment = next.one('Redirector').args.environment as Record<string, string>;
+    expect(environment.REVTRAIL_FALLBACK_URL).toBeUndefined();
+    expect(environment.REVTRAIL_RETENTION_DAYS).toBe('30');
+    expect(parameter(next.account, 'prod')).toEqual({ REVTRAIL_DOMAIN: 'go.brand.com', REVTRAIL_RETENTION_DAYS: '30' });
+  });
+
+  it('refuses a prod deploy with no settings at all: it may be a stage with a domain deployed before settings were recorded', async () => {
+    await expect(deploy({}, { stage: 'prod' })).rejects.toThrow(/Refusing to deploy stage prod: no settings are recorded for it and REVTRAIL_DOMAIN is not set[\s\S]*REVTRAIL_DOMAIN=none/);
+    const none = await deploy({ REVTRAIL_DOMAIN: 'none' }, { stage: 'prod' });
+    expect(none.recorded.some((r) => r.kind === 'Router')).toBe(false);
+    expect(parameter(none.account, 'prod')).toEqual({ REVTRAIL_DOMAIN: 'none' });
+    // Other stages may start without a domain.
+    expect((await deploy({}, { stage: 'dev' })).recorded.some((r) => r.kind === 'Router')).toBe(false);
+  });
+
+  it.each([
+    [{ REVTRAIL_DOMAIN: '' }, /would remove the tracking domain go\.brand\.com/],
+    [{ REVTRAIL_DOMAIN: 'none' }, /would remove the tracking domain go\.brand\.com/],
+    [{ REVTRAIL_DOMAIN: 't.brand.com' }, /would move the tracking domain from go\.brand\.com to t\.brand\.com/],
+    [{ REVTRAIL_COOKIE_DOMAIN: 'go.brand.com' }, /would change the visitor cookie's domain from brand\.com to go\.brand\.com/],
+    [{ REVTRAIL_DOMAIN: 'go.brand.co.uk' }, /would move the tracking domain[\s\S]*cookie's domain from brand\.com to brand\.co\.uk/],
+  ])('refuses a prod deploy with %o over a recorded go.brand.com, unless REVTRAIL_CHANGE_DOMAIN=1', async (env, message) => {
+    const { account } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' }, { stage: 'prod' });
+    const before = new Map(account);
+    const refusal = await deploy(env, { stage: 'prod', account }).then(() => '', (e: Error) => e.message);
+    expect(refusal).toMatch(message);
+    // Where the settings live and how to mean it, in the message.
+    expect(refusal).toContain('SSM parameter /revtrail/prod/settings');
+    expect(refusal).toContain('deploy again with REVTRAIL_CHANGE_DOMAIN=1');
+    expect(account).toEqual(before); // refused before anything was asked for, the record too
+    const meant = await deploy({ ...env, REVTRAIL_CHANGE_DOMAIN: '1' }, { stage: 'prod', account });
+    expect(meant.account.get('/revtrail/prod/settings')).not.toBe(before.get('/revtrail/prod/settings'));
+    // The same change on another stage needs no flag.
+    const dev = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' }, { stage: 'dev' });
+    await expect(deploy(env, { stage: 'dev', account: dev.account })).resolves.toBeTruthy();
+  });
+
+  it('refuses a record it cannot read rather than guessing what the stage has', async () => {
+    const account = new Map([['/revtrail/prod/settings', '{"REVTRAIL_DOMAIN": 7}']]);
+    await expect(deploy({}, { stage: 'prod', account })).rejects.toThrow(/settings record \/revtrail\/prod\/settings is not an object of strings/);
+  });
+});
+
+// ---- regions ----------------------------------------------------------------------------------------------
+
+describe('sst.config.ts regions', () => {
+  it('lists the 11 regions AWS documents without function URLs', () => {
+    expect(Object.keys(config.NO_FUNCTION_URLS).sort()).toEqual(
+      ['ap-east-2', 'ap-south-2', 'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-6', 'ap-southeast-7', 'ca-west-1', 'eu-central-2', 'eu-south-2', 'il-central-1', 'me-central-1'],
+    );
+    // Each suggestion is a region of its own that is not in the list.
+    for (const { nearby } of Object.values(config.NO_FUNCTION_URLS)) {
+      for (const region of nearby.map((n) => n.split(' ')[0]!)) {
+        expect(region).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+        expect(config.NO_FUNCTION_URLS[region]).toBeUndefined();
+      }
+    }
+  });
+
+  it.each(['eu-central-2', 'il-central-1', 'ap-southeast-7'])('refuses %s before asking for anything, naming nearby regions that have function URLs', async (region) => {
+    const { nearby } = config.NO_FUNCTION_URLS[region]!;
+    const refused = deploy({ SST_AWS_REGION: region });
+    await expect(refused).rejects.toThrow(new RegExp(`Refusing to deploy to ${region} .*no function URLs there`));
+    await expect(deploy({ SST_AWS_REGION: region })).rejects.toThrow(nearby.join(', '));
+    expect(recorded).toEqual([]);
+  });
+
+  it('deploys to a region that has them', async () => {
+    for (const region of ['eu-central-1', 'us-east-1', 'ap-southeast-2']) await expect(deploy({ SST_AWS_REGION: region })).resolves.toBeTruthy();
+  });
+});
+
+// ---- least privilege ----------------------------------------------------------------------------------------
+
+describe('sst.config.ts permissions', () => {
+  const TABLE = 'arn:aws:dynamodb:eu-west-1:111111111111:table/revtrail-prod-TableTable-abc123';
+  const LOGS = { actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], resources: ['*'] };
+
+  it('lists each function\'s policy: the actions its code calls on the resources it uses, no wildcard action', async () => {
+    const { one } = await deploy({ REVTRAIL_DOMAIN: 'go.brand.com' });
+    const subscriber = (one('Spill').self as Queue).subscription!.subscriber;
+    const policies = {
+      Redirector: policyOf(one('Redirector').args),
+      // SST adds the actions the subscription's trigger needs on the queue it reads.
+      Replay: policyOf(subscriber, [
+        { actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'], resources: [(one('Spill').self as Queue).arn] },
+      ]),
+    };
+    expect(policies).toEqual({
+      Redirector: [
+        {
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'],
+          resources: [TABLE, `${TABLE}/index/byVisitor`, `${TABLE}/index/byEmail`],
+        },
+        { actions: ['sqs:SendMessage'], resources: ['arn:aws:sqs:eu-west-1:111111111111:revtrail-prod-Spill'] },
+        LOGS,
+      ],
+      Replay: [
+        {
+          actions: ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'],
+          resources: ['arn:aws:sqs:eu-west-1:111111111111:revtrail-prod-Spill'],
+        },
+        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'], resources: [TABLE, `${TABLE}/index/byVisitor`] },
+        LOGS,
+      ],
+    });
+    for (const [fn, statements] of Object.entries(policies)) {
+      for (const action of statements.flatMap((s) => s.actions)) expect(action, fn).not.toContain('*');
+    }
+  });
+
+  it('links the table and the queue for their name and URL only: SST\'s own links would grant dynamodb:* and sqs:*', async () => {
+    const { one } = await deploy();
+    for (const name of ['Table', 'Spill']) expect((one(name).self as { getSSTLink(): LinkDefinition }).getSSTLink().include ?? []).toEqual([]);
+    expect((one('Table').self as Dynamo).getSSTLink().properties).toEqual({ name: (one('Table').self as Dynamo).name });
+    expect((one('Spill').self as Queue).getSSTLink().properties).toEqual({ url: (one('Spill').self as Queue).url });
+  });
+});
+
+// ---- operations -------------------------------------------------------------------------------------------
+
+describe('sst.config.ts alarms', () => {
+  it('alarms on clicks in the dead-letter queue, on throttled redirects, and on clicks kept only in the log', async () => {
+    const { one, recorded } = await deploy();
+    const alarms = recorded.filter((r) => r.kind === 'cloudwatch.MetricAlarm');
+    expect(alarms.map((a) => a.name).sort()).toEqual(['EventsKeptInLogAlarm', 'RedirectorThrottlesAlarm', 'SpillDeadLetterAlarm']);
+    const alarm = (name: string) => resolve(one(name).args) as Args;
+    expect(alarm('SpillDeadLetterAlarm')).toMatchObject({
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: 'revtrail-prod-SpillDeadLetter' },
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      treatMissingData: 'notBreaching',
+    });
+    expect(alarm('RedirectorThrottlesAlarm')).toMatchObject({ namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions: { FunctionName: 'revtrail-prod-RedirectorFunction-abcdef' }, statistic: 'Sum' });
+    // The filter counts the redirector's last-resort log lines (recorder.ts), in its own log group.
+    expect(config.SPILL_LOG_MESSAGE).toBe(SPILL_LOG_MESSAGE);
+    const filter = resolve(one('EventsKeptInLogFilter').args) as { logGroupName: string; pattern: string; metricTransformation: Args };
+    expect(filter.logGroupName).toBe('/aws/lambda/revtrail-prod-RedirectorFunction-abcdef');
+    expect(filter.pattern).toBe(JSON.stringify(SPILL_LOG_MESSAGE));
+    expect(alarm('EventsKeptInLogAlarm')).toMatchObject({ metricName: filter.metricTransformation.name, namespace: filter.metricTransformation.namespace });
+    // Without an address they show in the console only.
+    for (const a of alarms) expect(a.args.alarmActions).toBeUndefined();
+    expect(recorded.some((r) => r.kind.startsWith('sns.'))).toBe(false);
+  });
+
+  it('mails the alarms to REVTRAIL_ALARM_EMAIL', async () => {
+    const { one, recorded } = await deploy({ REVTRAIL_ALARM_EMAIL: 'ops@brand.com' });
+    const topic = (one('Alarms').self as { arn: FakeOutput }).arn;
+    expect(resolve(one('AlarmsEmail').args)).toEqual({ topic: resolve(topic), protocol: 'email', endpoint: 'ops@brand.com' });
+    for (const a of recorded.filter((r) => r.kind === 'cloudwatch.MetricAlarm')) {
+      expect(resolve(a.args.alarmActions)).toEqual([resolve(topic)]);
+      expect(resolve(a.args.okActions)).toEqual([resolve(topic)]);
+    }
   });
 });
 
