@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dayIn, isPeriod, periodOf, periodRange } from './period';
+import { dayIn, isPeriod, lastFinishedPeriod, periodOf, periodRange } from './period';
 
 const iso = (at: number) => new Date(at).toISOString();
 
@@ -23,6 +23,15 @@ describe('payout periods', () => {
     expect(dayIn(at)).toBe('2026-03-31');
     expect(dayIn(at, 'Europe/Berlin')).toBe('2026-04-01');
     expect(periodOf(at, 'Europe/Berlin')).toBe('2026-04');
+  });
+
+  it('names the last finished month in a zone, across a year end', () => {
+    expect(lastFinishedPeriod(Date.parse('2026-03-15T12:00:00Z'))).toBe('2026-02');
+    expect(lastFinishedPeriod(Date.parse('2026-01-01T00:00:00Z'))).toBe('2025-12');
+    // Still March 31 in New York, already April in Berlin.
+    const at = Date.parse('2026-03-31T23:30:00Z');
+    expect(lastFinishedPeriod(at, 'America/New_York')).toBe('2026-02');
+    expect(lastFinishedPeriod(at, 'Europe/Berlin')).toBe('2026-03');
   });
 
   it('checks periods', () => {

@@ -23,3 +23,12 @@ export const dayIn = (at: number, timeZone = 'UTC'): string => dayInZone(at, tim
 
 /** The period an instant falls in. */
 export const periodOf = (at: number, timeZone = 'UTC'): string => dayInZone(at, timeZone).slice(0, 7);
+
+/**
+ * The last month that has ended at `at` in `timeZone`: the one a payout run pays by default (the month in
+ * progress may still earn commissions).
+ */
+export function lastFinishedPeriod(at: number, timeZone = 'UTC'): string {
+  const [y, m] = periodOf(at, timeZone).split('-').map(Number) as [number, number];
+  return m === 1 ? `${y - 1}-12` : `${y}-${String(m - 1).padStart(2, '0')}`;
+}

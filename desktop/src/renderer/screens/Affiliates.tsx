@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { lastFinishedPeriod } from '@revtrail/shared/commission/period';
 import type { LineState, PayoutMethod } from '@revtrail/shared/commission/index';
 import type { PartnerView } from '../../core/affiliates/handlers';
 import type { ExportFormat } from '../../core/affiliates/payouts';
@@ -341,7 +342,6 @@ function Commissions() {
   );
 }
 
-const thisPeriod = () => new Date().toISOString().slice(0, 7);
 const FORMATS: { format: ExportFormat; label: string }[] = [
   { format: 'paypal', label: 'PayPal file' },
   { format: 'wise', label: 'Wise file' },
@@ -350,10 +350,20 @@ const FORMATS: { format: ExportFormat; label: string }[] = [
   { format: 'statement-html', label: 'Statements (HTML)' },
 ];
 
+/** The payout run opens on the last finished month of the workspace's time zone: the month in progress may still earn. */
 function Payouts() {
   const { rpc } = useApp();
   const ws = useWorkspace();
-  const [period, setPeriod] = useState(thisPeriod);
+  const [settings] = useResult(() => rpc.call('settings.get', { workspace: ws.id }), [ws.id]);
+  if (settings.state === 'loading') return <Loading what="payouts" />;
+  if (settings.state === 'error') return <ErrorNote error={settings.error} />;
+  return <PayoutRuns firstPeriod={lastFinishedPeriod(Date.now(), settings.value.timeZone)} />;
+}
+
+function PayoutRuns({ firstPeriod }: { firstPeriod: string }) {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const [period, setPeriod] = useState(firstPeriod);
   const [batches, reload] = useResult(() => rpc.call('payouts.list', { workspace: ws.id }), [ws.id]);
   const [preview, reloadPreview] = useResult(() => rpc.call('payouts.preview', { workspace: ws.id, period }), [ws.id, period]);
   const create = useAction(() => rpc.call('payouts.create', { workspace: ws.id, period }));
