@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { err, ok, type Result } from '@revtrail/shared';
-import { appJobs, createScheduler, ECB_EVERY_MS, REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, WEBHOOKS_EVERY_MS, type Timers } from './scheduler';
+import { appJobs, createScheduler, ECB_EVERY_MS, META_EVERY_MS, REDIRECTOR_EVERY_MS, STRIPE_EVERY_MS, WEBHOOKS_EVERY_MS, type Timers } from './scheduler';
 
 /** Timers under the test's hand: advance() fires what is due, in order, moving the clock with it. */
 function manualTime(start = 1_000_000) {
@@ -180,6 +180,22 @@ describe('appJobs', () => {
     await s.runNow('webhooks');
     expect(s.status()[0]).toMatchObject({ lastError: null });
     expect(warned).toEqual(['Shop: charges not read from a webhook yet: Stripe answered 503.']);
+  });
+
+  it('sends each workspace\'s due Meta events every minute, connected or not (meta.send does nothing where forwarding is off)', async () => {
+    const calls: string[] = [];
+    const core = {
+      call: async (method: string, args: { workspace?: string }) => {
+        calls.push(`${method} ${args.workspace ?? ''}`.trim());
+        if (method === 'status.get') return status([{ id: 'w1', name: 'Shop', redirector: false, stripe: false }, { id: 'w2', name: 'Blog', redirector: true, stripe: true }]);
+        return args.workspace === 'w2' ? err('internal', 'boom') : ok({ sent: 0 });
+      },
+    };
+    const meta = appJobs(core as never).find((j) => j.id === 'meta')!;
+    expect(meta.everyMs).toBe(META_EVERY_MS);
+    expect(META_EVERY_MS).toBe(60_000);
+    expect(await meta.run()).toMatchObject({ ok: false, error: { message: 'Blog: boom' } });
+    expect(calls).toEqual(['status.get', 'meta.send w1', 'meta.send w2']);
   });
 
   it("keeps what a sync skipped or the redirector refused: the run succeeds and logs a warning for each", async () => {

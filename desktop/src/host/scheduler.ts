@@ -151,6 +151,8 @@ export const STRIPE_EVERY_MS = HOUR_MS;
 export const ECB_EVERY_MS = DAY_MS;
 /** The Stripe webhook hint feed while the app is open: one request answered from an index when it is empty. */
 export const WEBHOOKS_EVERY_MS = 15_000;
+/** Meta's outbox: retries are due from 30 s on (meta/sender.ts backoffMs), and a sync sends what it adds itself. */
+export const META_EVERY_MS = MINUTE_MS;
 
 type Caller = Pick<Core, 'call'>;
 
@@ -243,6 +245,13 @@ export function appJobs(core: Caller): Job[] {
       label: 'Read the payments Stripe\'s webhooks named',
       everyMs: WEBHOOKS_EVERY_MS,
       run: () => eachWebhookFeed(core),
+    },
+    {
+      id: 'meta',
+      label: 'Send purchases to Meta where forwarding is on (retries when due)',
+      everyMs: META_EVERY_MS,
+      // meta.send is one lookup for a workspace with forwarding off.
+      run: () => eachConnected(core, () => true, (id) => core.call('meta.send', { workspace: id })),
     },
   ];
 }
