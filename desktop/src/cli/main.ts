@@ -9,6 +9,7 @@ import { ratesCommand } from './commands/rates';
 import { reportCommand } from './commands/report';
 import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
 import { connectWebhookCommand, WEBHOOK_USAGE, webhookStatusCommand } from './commands/webhook';
+import { META_OPTIONS, META_USAGE, metaCommand, type MetaFlags } from './commands/meta';
 import { exitCodeOf } from './exit-codes';
 import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
 
@@ -25,6 +26,7 @@ Commands:
                                        needs the redirector connected first (for its email-hash key);
                                        --account reads a Connect account (one workspace per account)
 ${WEBHOOK_USAGE}
+${META_USAGE}
   links list                           links, and local changes not yet on the redirector
   links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
                                        create or change a tracking link (pushed to the redirector)
@@ -107,6 +109,11 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Com
   if (['partners', 'programs', 'commissions', 'payouts'].includes(command ?? '')) return affiliatesCommand(core, positionals, flags as AffiliateFlags);
   if (command === 'privacy') return privacyCommand(core, sub, flags as PrivacyFlags);
   if (command === 'backup') return backupCommand(core, sub, positionals[2], ws);
+  if (command === 'meta' || (command === 'connect' && sub === 'meta')) {
+    return metaCommand(core, positionals, flags as MetaFlags, readSecret, (message) => {
+      throw new UsageError(message);
+    });
+  }
   switch (`${command ?? ''} ${sub ?? ''}`.trim()) {
     case 'workspace add': {
       const name = positionals.slice(2).join(' ').trim();
@@ -216,6 +223,7 @@ export async function main(argv: string[]): Promise<number> {
         customer: { type: 'string' },
         ...AFFILIATE_OPTIONS,
         ...PRIVACY_OPTIONS,
+        ...META_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });

@@ -80,7 +80,8 @@ describe('Meta forwarding, end to end', () => {
       expect(w.graph.log).toHaveLength(1);
       expect(w.graph.log[0]).toMatchObject({ status: 200, version: 'v25.0', pixelId: w.graph.pixelId, tokenOk: true, tokenIn: 'body', testEventCode: 'TEST4242', warnings: [] });
       expect(w.graph.received).toHaveLength(1);
-      const click = (await (await fetch(`${w.r.url}/api/v1/clicks`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()).items[0] as Click;
+      const feed = (await (await fetch(`${w.r.url}/api/v1/clicks`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { items: Click[] };
+      const click = feed.items[0]!;
       expect(w.graph.received[0]!.event).toEqual({
         event_name: 'Purchase',
         event_time: Math.floor(bought.at / 1000),
