@@ -7,6 +7,7 @@ import type { LocalRedirector, LocalSecrets } from '@revtrail/redirector/local';
 import type { CoreEvents } from '../core/api';
 import type { CoreLogger } from '../core/context';
 import { createCore, type Core } from '../core/core';
+import { LOCAL_WEBHOOK_SECRET } from '../core/webhooks/handlers';
 import type { SecretStore } from '../core/secrets/types';
 import type { Workspace } from '../core/workspaces/registry';
 import { CORE_EVENTS, createDispatch, type Dispatch, type ShellHandlers, type ShellMode } from '../transport/contract';
@@ -78,8 +79,6 @@ const LOCAL_SECRET_NAMES: Record<GeneratedSecret, string> = {
   emailHashKey: 'local_redirector.email_hash_key',
   ipSaltSeed: 'local_redirector.ip_salt_seed',
 };
-/** Its Stripe webhook signing secrets, comma-separated: Stripe makes them, so they are stored when set, never generated. */
-const STRIPE_WEBHOOK_SECRET_NAME = 'local_redirector.stripe_webhook_secret';
 
 /**
  * The embedded redirector's sync token, email-hash key and IP salt seed, kept in the secret store like
@@ -105,7 +104,9 @@ export async function localRedirectorSecrets(dataDir: string, secrets: SecretSto
     }
     out[field] = value;
   }
-  const webhook = await secrets.get(STRIPE_WEBHOOK_SECRET_NAME);
+  // Its Stripe webhook signing secrets, comma-separated: Stripe makes them, so they are stored when set, never
+  // generated (webhook.connect saves them there too while this redirector is not running).
+  const webhook = await secrets.get(LOCAL_WEBHOOK_SECRET);
   if (webhook) out.stripeWebhookSecrets = webhook.split(',');
   return out;
 }
@@ -113,7 +114,7 @@ export async function localRedirectorSecrets(dataDir: string, secrets: SecretSto
 /** Keeps what the embedded redirector changes while it runs (its Stripe webhook secrets, set through its sync API). */
 export function saveLocalRedirectorSecrets(secrets: SecretStore): (changed: Partial<LocalSecrets>) => Promise<void> {
   return async (changed) => {
-    if (changed.stripeWebhookSecrets) await secrets.set(STRIPE_WEBHOOK_SECRET_NAME, changed.stripeWebhookSecrets.join(','));
+    if (changed.stripeWebhookSecrets) await secrets.set(LOCAL_WEBHOOK_SECRET, changed.stripeWebhookSecrets.join(','));
   };
 }
 
@@ -123,7 +124,7 @@ export function saveLocalRedirectorSecrets(secrets: SecretStore): (changed: Part
  * for the app and browser mode; tests and the CLI may run it in theirs.
  */
 export async function startHost(opts: HostOptions): Promise<Host> {
-  const core = createCore({ dataDir: opts.dataDir, clock: opts.clock, log: opts.log, logFile: opts.log.file, secrets: opts.secrets, fetch: opts.fetch, stripeApiBase: opts.stripeApiBase, ratesSnapshotPath: opts.ratesSnapshotPath });
+  const core = createCore({ dataDir: opts.dataDir, clock: opts.clock, log: opts.log, logFile: opts.log.file, secrets: opts.secrets, fetch: opts.fetch, stripeApiBase: opts.stripeApiBase, ratesSnapshotPath: opts.ratesSnapshotPath, surface: 'app' });
   const offload = opts.offload;
   const routed: Pick<Core, 'call' | 'on'> = {
     call: ((method: string, args: unknown) => (offload?.methods.has(method) ? offload.core.call(method, args) : core.call(method as never, args as never))) as Core['call'],

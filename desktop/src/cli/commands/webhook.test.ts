@@ -2,12 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { STRIPE_WEBHOOK_EVENT_TYPES, STRIPE_WEBHOOK_PATH } from '@revtrail/shared';
+import { STRIPE_WEBHOOK_EVENT_TYPES, STRIPE_WEBHOOK_PATH, systemClock } from '@revtrail/shared';
 import { startLocalRedirector, type LocalRedirector } from '@revtrail/redirector/local';
 import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chooseSecretStore } from '../../core/secrets/choose';
+import { startHost } from '../../host/host';
 import { runCli } from '../testing/run-cli';
 
 // `revtrail connect webhook` and `revtrail webhook status` as real processes, against real local redirectors.
@@ -85,7 +87,7 @@ describe('revtrail connect webhook', () => {
     }
   });
 
-  it('saves the secret for the local redirector while it is not running, and says when it takes effect', async () => {
+  it('saves the secret for the local redirector while it is not running, and Revtrail\'s next start gives it to it', async () => {
     const down = await start('down');
     expect((await cli('b', ['workspace', 'add', 'Shop'])).code).toBe(0);
     expect((await cli('b', ['connect', 'redirector', '--url', down.url], { stdin: `${TOKEN}\n` })).code).toBe(0);
@@ -98,5 +100,21 @@ describe('revtrail connect webhook', () => {
     expect(status.out).toContain('The redirector could not be asked');
     expect(status.out).toContain('A signing secret saved on this computer waits for the local redirector');
     expect(logOf('b')).not.toContain(SECRET);
+
+    // Revtrail starts: the host reads the same secret store and its embedded redirector takes the secret.
+    const home = join(dir, 'b');
+    const secrets = await chooseSecretStore({ dataDir: home, keyFile: join(home, 'secrets.key'), env: {} });
+    if (!secrets.ok) throw new Error(secrets.error.message);
+    const host = await startHost({ mode: 'browser', dataDir: home, clock: systemClock, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, secrets: secrets.value, localRedirector: { port: 0 }, schedule: false });
+    try {
+      const local = host.localRedirector!;
+      const answer = await fetch(`${local.url}/api/v1/webhooks/stripe`, { headers: { authorization: `Bearer ${local.config.syncToken}` } });
+      expect(await answer.json()).toMatchObject({ secrets: 1, settable: true });
+      const event = JSON.stringify({ id: 'evt_1CliTest000000000002', object: 'event', type: 'charge.succeeded', created: Math.floor(Date.now() / 1000), livemode: false, data: { object: { id: 'ch_1CliTest0000000000002', object: 'charge' } } });
+      const delivered = await fetch(`${local.url}${STRIPE_WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload: event, secret: SECRET }) }, body: event });
+      expect(delivered.status).toBe(200);
+    } finally {
+      await host.close();
+    }
   });
 });

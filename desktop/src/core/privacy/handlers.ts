@@ -1,4 +1,4 @@
-import { err, hashEmail, ok, type Result } from '@revtrail/shared';
+import { err, hashEmail, ok, STRIPE_HINT_ERASE_MAX, type Result } from '@revtrail/shared';
 import type { ExportedFile } from '../affiliates/payouts';
 import type { CoreContext } from '../context';
 import type { Db } from '../db/open';
@@ -59,9 +59,6 @@ export interface PrivacyDeps {
 
 const DAY_MS = 86_400_000;
 const METADATA_KEY_RE = /^[A-Za-z0-9_.-]{1,40}$/;
-
-/** The redirector's limit of ids per webhook-hint erasure. */
-const HINT_ERASE_BATCH = 1000;
 
 /** Every Stripe object id held about the person: what a webhook hint on the redirector may name. */
 function stripeObjectIds(ids: PersonIds, rows: PersonRows): string[] {
@@ -154,9 +151,9 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
         counts.visitors += r.visitors;
         counts.items += r.items;
       }
-      for (let i = 0; i < stripeIds.length; i += HINT_ERASE_BATCH) {
+      for (let i = 0; i < stripeIds.length; i += STRIPE_HINT_ERASE_MAX) {
         try {
-          counts.stripeHints += (await client.eraseStripeHints(stripeIds.slice(i, i + HINT_ERASE_BATCH))).deleted;
+          counts.stripeHints += (await client.eraseStripeHints(stripeIds.slice(i, i + STRIPE_HINT_ERASE_MAX))).deleted;
         } catch (e) {
           if (e instanceof RedirectorError && e.kind === 'missing') break;
           throw e;

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CoreEvents } from '../api';
 import { createCore } from '../core';
 import { buildWorld, memorySecrets, must, TOKEN, type World } from '../privacy/testing';
+import { htmlPage, redirectorError, startProxy } from '../redirector/testing/proxy';
 import { LOCAL_WEBHOOK_SECRET } from './handlers';
 
 // Stripe's webhooks through the real parts: the fake Stripe makes the change, the event is signed with the
@@ -159,6 +160,24 @@ describe('sync.webhookHints', () => {
     }
   });
 
+  it('a redirector older than the hint feed: no failure every 15 s, and status names the feed to update', async () => {
+    const proxy = await startProxy(w.r.url);
+    proxy.rules.push((_m, path) => (path.startsWith('/api/v1/stripe-hints') ? redirectorError(404, 'not_found', 'Nothing here.') : undefined));
+    const core = createCore({ dataDir: join(dir, `old-${n}`), clock: systemClock, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, secrets: memorySecrets(), stripeApiBase: w.fake.url });
+    try {
+      must(await core.call('workspaces.add', { name: 'Shop' }));
+      must(await core.call('redirector.connect', { url: proxy.url, token: TOKEN }));
+      must(await core.call('stripe.connect', { key: w.fake.keys.restricted }));
+      must(await core.call('sync.stripe', {}));
+      expect(must(await core.call('sync.webhookHints', {}))).toMatchObject({ ran: false, reason: expect.stringContaining('older than this Revtrail') });
+      const status = must(await core.call('status.get', {})).workspaces[0]!;
+      expect(status.resources.find((r) => r.resource === 'stripe-hints')).toMatchObject({ error: { code: 'not_found' } });
+    } finally {
+      core.close();
+      await proxy.close();
+    }
+  });
+
   it('the redirector sync reads the hint feed too', async () => {
     await deliver(forged({ id: w.seed.charges.kwd.id, object: 'charge' }));
     const pulled = must(await w.core.call('sync.redirector', {}));
@@ -237,14 +256,25 @@ describe('webhook.status and webhook.connect', () => {
       log: silentLogger as pino.Logger,
       settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_STRIPE_WEBHOOK_SECRET: SECRET },
     });
+    // In front of it, on its public address, a proxy that (later) answers the webhook path with its own page.
+    const proxy = await startProxy(fixed.url);
+    fixed.config.publicUrl = proxy.url;
     try {
       must(await core.call('workspaces.add', { name: 'Shop' }));
-      must(await core.call('redirector.connect', { url: fixed.url, token: TOKEN }));
-      const r = must(await core.call('webhook.connect', { secrets: [`whsec_${randomBytes(32).toString('base64')}`] }));
+      must(await core.call('redirector.connect', { url: proxy.url, token: TOKEN }));
+      const given = `whsec_${randomBytes(32).toString('base64')}`;
+      const r = must(await core.call('webhook.connect', { secrets: [given] }));
+      expect(r.url).toBe(`${proxy.url}${STRIPE_WEBHOOK_PATH}`);
       expect(r).toMatchObject({ outcome: 'deploy', endpointCheck: { ok: true, status: 400 }, message: expect.stringContaining('REVTRAIL_STRIPE_WEBHOOK_SECRET') });
+      // The secret never left this computer: the endpoint was checked with an unsigned, empty event only.
+      expect(proxy.seen.filter((s) => s.includes('secrets'))).toEqual([]);
       expect(must(await core.call('webhook.status', {})).endpoint).toMatchObject({ secrets: 1, settable: false });
+      proxy.rules.push((method, path) => (method === 'POST' && path === STRIPE_WEBHOOK_PATH ? htmlPage(404, 'Not Found') : undefined));
+      const blocked = must(await core.call('webhook.connect', { secrets: [given] }));
+      expect(blocked.endpointCheck).toMatchObject({ ok: false, status: 404, message: expect.stringContaining('not as the redirector') });
     } finally {
       core.close();
+      await proxy.close();
       await fixed.close();
     }
   });
