@@ -28,7 +28,10 @@ export type MetaSendResult = FillResult & SendReport;
 
 export type MetaHandlers = {
   'meta.status': (args: { workspace?: string }) => Promise<Result<MetaStatus>>;
-  /** Saves the pixel id, the access token (secret store) and an optional test event code; forwarding stays as it was. */
+  /**
+   * Saves the pixel id, the access token (secret store) and an optional test event code; forwarding stays as it
+   * was. graphBase: undefined keeps the saved address, null goes back to Meta's.
+   */
   'meta.connect': (args: { workspace?: string; pixelId: string; token: string; testEventCode?: string | null; graphBase?: string | null }) => Promise<Result<MetaStatus>>;
   /** Turns forwarding on or off; off deletes what was kept for Meta and skips what was not sent. */
   'meta.setForwarding': (args: { workspace?: string; on: boolean }) => Promise<Result<MetaStatus>>;
@@ -120,7 +123,7 @@ export function createMetaHandlers(ctx: CoreContext, deps: MetaDeps): MetaHandle
       if (!TOKEN_RE.test(token)) problems.push('access token: paste the whole token Events Manager generated (Settings → Conversions API → Generate access token)');
       const code = args.testEventCode === undefined || args.testEventCode === null ? '' : String(args.testEventCode).trim();
       if (code !== '' && !TEST_CODE_RE.test(code)) problems.push('test event code: as Events Manager shows it under Test events, e.g. TEST12345');
-      const base = checkGraphBase(args.graphBase);
+      const base = args.graphBase === undefined ? ok(getMetaSettings(found.db).graphBase) : checkGraphBase(args.graphBase);
       if (!base.ok) problems.push(base.error.message);
       if (problems.length > 0 || !base.ok) return err('invalid_input', problems.join('; '));
       await ctx.setSecret(found.workspace, 'meta_token', token);

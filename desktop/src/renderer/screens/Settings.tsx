@@ -5,6 +5,7 @@ import { ErrorNote, Loading } from '../components/Notice';
 import { MODEL_LABELS } from '../components/ReportControls';
 import { formatAgo, formatCount, formatTime } from '../format';
 import { useAction, useResult } from '../hooks';
+import { MetaForwarding } from './Meta';
 
 const zones = (): string[] => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['UTC']);
 
@@ -15,6 +16,7 @@ export function Settings() {
       <h1>Settings</h1>
       <AttributionSettingsForm />
       <DataSettingsForm />
+      <MetaForwarding />
       <ExchangeRates />
     </section>
   );
