@@ -6,7 +6,8 @@ import type { Workspace } from '../workspaces/registry';
 import { fillOutbox, type FillResult } from './outbox';
 import { listOutbox, nextDueAt, outboxCounts, type MetaEventState, type MetaEventView } from './outbox-repo';
 import { GRAPH_API_VERSION, GRAPH_BASE, USER_AGENT_KEPT_MS } from './payload';
-import { getMetaSettings, purgeMetaSignals, saveMetaConnection, setMetaForwarding } from './repo';
+import { getDataSettings } from '../privacy/settings-repo';
+import { getMetaSettings, purgeMeta, saveMetaConnection, setMetaForwarding } from './repo';
 import { sendDue, type SendReport } from './sender';
 
 export interface MetaStatus {
@@ -67,14 +68,20 @@ export function checkGraphBase(raw: unknown): Result<string> {
 }
 
 /**
- * After a sync: fills the outbox from the rebuilt ledger and sends what is due. Meta answering badly leaves the
- * events in the outbox with the reason; the sync itself is never failed by it.
+ * After a sync, and every minute: deletes what is kept for Meta past its time (user agents after 7 days, browser
+ * ids after the attribution window, settled events after the retention setting), whether forwarding is on or not;
+ * then, when it is on, fills the outbox from the rebuilt ledger and sends what is due. Meta answering badly leaves
+ * the events in the outbox with the reason; the sync itself is never failed by it.
  */
 export async function forwardToMeta(ctx: CoreContext, deps: MetaDeps, ws: Workspace, db: Db): Promise<MetaSendResult | null> {
+  const now = ctx.clock.now();
+  purgeMeta(db, {
+    agents: now - USER_AGENT_KEPT_MS,
+    browsers: now - attributionSettings(db).windowDays * DAY_MS,
+    events: now - getDataSettings(db).retentionDays * DAY_MS,
+  });
   const settings = getMetaSettings(db);
   if (!settings.enabled) return null;
-  const now = ctx.clock.now();
-  purgeMetaSignals(db, now - USER_AGENT_KEPT_MS, now - attributionSettings(db).windowDays * DAY_MS);
   const filled = await fillOutbox(db, {
     now,
     emailOf: (chargeId) => deps.chargeEmail(ws, chargeId),

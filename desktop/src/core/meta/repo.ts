@@ -42,6 +42,8 @@ const stmts = statementsPerDb((db: Db) => ({
   browser: db.prepare(`INSERT INTO meta_browser_ids (pageview_id, visitor_id, at, fbc, fbp) VALUES (@id, @visitorId, @at, @fbc, @fbp) ON CONFLICT (pageview_id) DO NOTHING`),
   purgeAgents: db.prepare(`DELETE FROM meta_click_agents WHERE at < ?`),
   purgeBrowsers: db.prepare(`DELETE FROM meta_browser_ids WHERE at < ?`),
+  // Settled events only: one still waiting is skipped for its age by the sender first, and so settled.
+  purgeEvents: db.prepare(`DELETE FROM meta_events WHERE queued_at < ? AND state IN ('sent', 'skipped', 'failed')`),
   wipe: [
     db.prepare(`DELETE FROM meta_click_agents`),
     db.prepare(`DELETE FROM meta_browser_ids`),
@@ -122,10 +124,10 @@ export function metaSignalKeeper(db: Db): { clicks(clicks: readonly Click[]): vo
   };
 }
 
-/** Deletes user agents older than `agentsBefore` and browser ids older than `browsersBefore`. */
-export function purgeMetaSignals(db: Db, agentsBefore: number, browsersBefore: number): { agents: number; browsers: number } {
+/** Deletes user agents, browser ids and settled outbox events older than their bounds. */
+export function purgeMeta(db: Db, before: { agents: number; browsers: number; events: number }): { agents: number; browsers: number; events: number } {
   const s = stmts(db);
-  return { agents: s.purgeAgents.run(agentsBefore).changes, browsers: s.purgeBrowsers.run(browsersBefore).changes };
+  return { agents: s.purgeAgents.run(before.agents).changes, browsers: s.purgeBrowsers.run(before.browsers).changes, events: s.purgeEvents.run(before.events).changes };
 }
 
 /** An erasure's share here: every event, user agent and browser id of these visitors or charges. */
