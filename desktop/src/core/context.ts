@@ -2,6 +2,7 @@ import { err, type Clock, type Result } from '@revtrail/shared';
 import type { CoreEvents } from './api';
 import type { Db } from './db/open';
 import type { SecretStore } from './secrets/types';
+import type { NextStep, Surface } from './surface';
 import type { Workspace, WorkspaceRegistry } from './workspaces/registry';
 
 export interface CoreLogger {
@@ -22,6 +23,10 @@ export interface CoreContext {
   log: CoreLogger;
   secrets: SecretStore;
   registry: WorkspaceRegistry;
+  /** Who reads the messages: the app or the CLI. */
+  surface: Surface;
+  /** A next step in the reader's terms: `step({ app: 'on the Affiliates screen', cli: 'with `revtrail partners add`' })`. */
+  step(step: NextStep): string;
   /** The workspace named by `ref` (id or name; none = the only one), or a not_found Result saying why. */
   resolve(ref: string | undefined): { ok: true; workspace: Workspace; db: Db } | { ok: false; error: Result<never> };
   db(ws: Workspace): Db;

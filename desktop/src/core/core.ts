@@ -5,6 +5,7 @@ import { DatabaseTooNewError } from './db/migrate';
 import { openDatabase, type Db } from './db/open';
 import { createAffiliateHandlers } from './affiliates/handlers';
 import { syncAffiliateLedger } from './affiliates/ledger';
+import { getPartner } from './affiliates/repo';
 import { createAttributionHandlers, rebuildWorkspaceAttribution } from './attribution/handlers';
 import { createBackupHandlers } from './backup/handlers';
 import { lastBuild } from './attribution/ledger-repo';
@@ -22,6 +23,7 @@ import { listResourceStates } from './sync-state/repo';
 import { readOnlyMessage } from './secrets/choose';
 import { SecretUnreadableError, type SecretStore } from './secrets/types';
 import type { CoreContext, CoreLogger, SecretKind } from './context';
+import { stepFor, type NextStep, type Surface } from './surface';
 import { createStripeClient } from './stripe/client';
 import { nothingRead } from './stripe/failures';
 import { classifyStripeKey } from './stripe/keys';
@@ -45,6 +47,8 @@ export interface CoreDeps {
   stripeApiBase?: string;
   /** A CSV file of ECB history to start new workspaces from instead of the one bundled in the core (fx/ecb-history.ts). */
   ratesSnapshotPath?: string;
+  /** Who reads the messages: the app's hosts say 'app'; the CLI (and a test driving the core) leave it out. */
+  surface?: Surface;
 }
 
 export interface Core {
@@ -56,15 +60,15 @@ export interface Core {
 const secretName = (ws: Workspace, what: SecretKind) => `ws_${ws.id}.${what}`;
 
 /** A Stripe failure as a value; the message never carries the key (Stripe's own messages may quote part of it). */
-function fromStripeError(e: unknown, stored = true) {
+function fromStripeError(e: unknown, surface: Surface, stored = true) {
   if (!(e instanceof Stripe.errors.StripeError)) throw e;
   if (e instanceof Stripe.errors.StripeAuthenticationError) {
     // A key that worked and stops working was revoked (or rolled); a key being connected is just refused.
     return err(
       stored ? 'key_revoked' : 'unauthorized',
       stored
-        ? 'Stripe no longer accepts the saved key: it was revoked or rolled. Create a new restricted key and connect Stripe again (Settings, or `revtrail connect stripe`).'
-        : 'Stripe refused the key: it is invalid or was revoked. Create a new restricted key and run `revtrail connect stripe`.',
+        ? `Stripe no longer accepts the saved key: it was revoked or rolled. Create a new restricted key and ${stepFor(surface, { app: 'paste it on the Set up screen (Stripe, Replace key)', cli: 'run `revtrail connect stripe`' })}.`
+        : `Stripe refused the key: it is invalid or was revoked. Create a new restricted key and ${stepFor(surface, { app: 'paste it here', cli: 'run `revtrail connect stripe`' })}.`,
     );
   }
   if (e.code === 'account_invalid') {
@@ -75,7 +79,7 @@ function fromStripeError(e: unknown, stored = true) {
   }
   if (e instanceof Stripe.errors.StripeConnectionError) return err('unreachable', 'Stripe did not answer: check this computer is online, then sync again; what was read so far is kept.');
   if (e.statusCode === 429) return err('rate_limited', 'Stripe kept answering "too many requests"; what was read so far is kept. Try again in a few minutes.');
-  if ((e.statusCode ?? 0) >= 500) return err('unavailable', `Stripe answered ${e.statusCode}; what was read so far is kept. Try again later.`);
+  if ((e.statusCode ?? 0) >= 500) return err('unavailable', `${stepFor(surface, { app: 'Stripe had a problem of its own', cli: `Stripe answered ${e.statusCode}` })}; what was read so far is kept. Try again later.`);
   throw e;
 }
 
@@ -83,11 +87,11 @@ const READ_ONLY_ERRNO = new Set(['EROFS', 'EACCES', 'EPERM']);
 const READ_ONLY_SQLITE = /^SQLITE_(READONLY|CANTOPEN)/;
 
 /** What each kind of secret belongs to, in the words of the screen that reconnects it. */
-function secretOwner(secretName: string): string {
-  if (secretName.startsWith('local_redirector.')) return 'the local redirector: restart Revtrail to make it new, then use the local redirector again on the Sync screen';
-  if (secretName.endsWith('.stripe_key')) return 'Stripe: paste a restricted key again (Sync screen, or `revtrail connect stripe`)';
-  if (secretName.endsWith('.meta_token')) return 'Meta: paste its Conversions API access token again (Settings → Meta, or `revtrail connect meta`)';
-  return 'the redirector: paste its sync token again (Sync screen, or `revtrail connect redirector`)';
+function secretOwner(secretName: string, surface: Surface): string {
+  if (secretName.startsWith('local_redirector.')) return 'the local redirector: restart Revtrail to make it new, then use the local redirector again on the Set up screen';
+  if (secretName.endsWith('.stripe_key')) return `Stripe: paste a restricted key again ${stepFor(surface, { app: 'on the Set up screen', cli: 'with `revtrail connect stripe`' })}`;
+  if (secretName.endsWith('.meta_token')) return `Meta: paste its Conversions API access token again ${stepFor(surface, { app: '(Settings → Meta)', cli: 'with `revtrail connect meta`' })}`;
+  return `the redirector: paste its sync token again ${stepFor(surface, { app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}`;
 }
 
 /**
@@ -95,7 +99,7 @@ function secretOwner(secretName: string): string {
  * machine cannot read back, a data folder on a read-only disk, a database held by a running rebuild.
  * Anything else is a bug (null).
  */
-function expectedFailure(e: unknown, dataDir: string, registry: WorkspaceRegistry): AppError | null {
+function expectedFailure(e: unknown, dataDir: string, registry: WorkspaceRegistry, surface: Surface): AppError | null {
   if (e instanceof DatabaseTooNewError) {
     return { code: 'database_too_new', message: `${e.message} Revtrail left it as it is: install the newer version (or open a backup made by this one).`, details: { found: e.found, known: e.known } };
   }
@@ -104,19 +108,21 @@ function expectedFailure(e: unknown, dataDir: string, registry: WorkspaceRegistr
     const ws = wsId ? registry.list().find((w) => w.id === wsId) : undefined;
     return {
       code: 'secret_unreadable',
-      message: `Revtrail cannot read a saved credential${ws ? ` of "${ws.name}"` : ''} (${e.reason}). Reconnect ${secretOwner(e.secretName)}. Nothing else was changed.`,
+      message: `Revtrail cannot read a saved credential${ws ? ` of "${ws.name}"` : ''} (${e.reason}). Reconnect ${secretOwner(e.secretName, surface)}. Nothing else was changed.`,
       details: { secret: e.secretName },
     };
   }
   const code = (e as { code?: unknown } | null)?.code;
-  if (typeof code === 'string' && (READ_ONLY_ERRNO.has(code) || READ_ONLY_SQLITE.test(code))) return { code: 'read_only', message: readOnlyMessage(dataDir, e) };
+  if (typeof code === 'string' && (READ_ONLY_ERRNO.has(code) || READ_ONLY_SQLITE.test(code))) return { code: 'read_only', message: readOnlyMessage(dataDir, e, surface) };
   if (code === 'SQLITE_BUSY') return { code: 'unavailable', message: 'This workspace is busy with a sync or a ledger rebuild: try again in a moment.' };
   return null;
 }
 
 /** The desktop's engine: the same object behind the Electron app, the browser mode and the CLI. */
 export function createCore(deps: CoreDeps): Core {
-  const registry = new WorkspaceRegistry(deps.dataDir);
+  const surface = deps.surface ?? 'cli';
+  const step = (s: NextStep) => stepFor(surface, s);
+  const registry = new WorkspaceRegistry(deps.dataDir, surface);
   const dbs = new Map<string, Db>();
   const listeners = new Map<string, Set<(payload: never) => void>>();
   const db = (ws: Workspace) => {
@@ -141,7 +147,7 @@ export function createCore(deps: CoreDeps): Core {
   const redirectorClient = async (ws: Workspace) => {
     const token = await deps.secrets.get(secretName(ws, 'redirector_token'));
     if (!ws.redirectorUrl || !token) return null;
-    return new RedirectorClient(ws.redirectorUrl, token, { fetch: deps.fetch });
+    return new RedirectorClient(ws.redirectorUrl, token, { fetch: deps.fetch, surface, log: deps.log });
   };
   const stripeKey = (ws: Workspace) => deps.secrets.get(secretName(ws, 'stripe_key'));
   const stripeClient = (key: string, account: string | null) => createStripeClient(key, { apiBase: deps.stripeApiBase, stripeAccount: account ?? undefined });
@@ -164,7 +170,7 @@ export function createCore(deps: CoreDeps): Core {
       const pushed = await pushLinksNow(db(ws), client, { clock: deps.clock, retries: 0 });
       const refused = pushed.rejected.find((r) => r.slug === slug);
       if (refused) {
-        return err('invalid_input', `The redirector refused ${slug}: ${refused.message} The change is kept on the Sync screen: edit the link, or retry or discard it there.`);
+        return err('invalid_input', `The redirector refused ${slug}: ${refused.message} ${step({ app: 'The change is kept on the Sync screen: edit the link, or retry or discard it there.', cli: `The change is kept: edit the link, or \`revtrail links retry ${slug}\` or \`revtrail links discard ${slug}\`.` })}`);
       }
       return ok({ slug, pushed: true, message: 'Saved and live on the redirector.' });
     } catch (e) {
@@ -190,6 +196,8 @@ export function createCore(deps: CoreDeps): Core {
     log: deps.log,
     secrets: deps.secrets,
     registry,
+    surface,
+    step,
     resolve(ref) {
       const ws = workspace(ref);
       return ws ? { ok: true, workspace: ws, db: db(ws) } : { ok: false, error: missing(ref) };
@@ -248,7 +256,7 @@ export function createCore(deps: CoreDeps): Core {
       stripeClient,
       inStripeTurn,
       afterSync,
-      fromStripeError: (e) => fromStripeError(e),
+      fromStripeError: (e) => fromStripeError(e, surface),
     }),
     ...createBackupHandlers(ctx, {
       afterRestore: async (ws, d) => {
@@ -274,7 +282,7 @@ export function createCore(deps: CoreDeps): Core {
       const address = checkRedirectorAddress(url);
       if (!address.ok) return err('invalid_input', address.message);
       if (typeof token !== 'string' || token.trim().length < 16) return err('invalid_input', 'The sync token looks too short: paste the whole token.');
-      const client = new RedirectorClient(address.url, token.trim(), { fetch: deps.fetch });
+      const client = new RedirectorClient(address.url, token.trim(), { fetch: deps.fetch, surface, log: deps.log });
       try {
         const status = await client.status();
         if (status.apiVersion !== SUPPORTED_REDIRECTOR_API_VERSION) {
@@ -314,6 +322,12 @@ export function createCore(deps: CoreDeps): Core {
       // private destinations only with its setting, which this side cannot see).
       const input = parseLinkInput(link, destinationRulesFor(ws.redirectorUrl));
       if (!input.ok) return err('invalid_input', input.problems.join('; '));
+      const partnerId = input.value.partnerId ?? null;
+      // A partner the link already names may be gone (or came from the redirector): the link can still be edited.
+      const current = listLinkPushes(db(ws)).find((p) => p.slug === slug)?.input.partnerId ?? listLinks(db(ws)).find((l) => l.slug === slug)?.partnerId ?? null;
+      if (partnerId !== null && partnerId !== current && !getPartner(db(ws), partnerId)) {
+        return err('invalid_input', `There is no partner "${partnerId}" in ${ws.name}: ${step({ app: 'add the partner on the Affiliates screen first, then pick it here', cli: 'add it first with `revtrail partners add --id ' + partnerId + ' --name NAME --email EMAIL`' })}.`);
+      }
       queueLinkPush(db(ws), slug, input.value, deps.clock.now());
       return pushNow(ws, slug);
     },
@@ -347,7 +361,7 @@ export function createCore(deps: CoreDeps): Core {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
       const client = await redirectorClient(ws);
-      if (!client) return err('not_found', `Workspace "${ws.name}" has no redirector yet: run \`revtrail connect redirector --url URL\`.`);
+      if (!client) return err('not_found', `Workspace "${ws.name}" has no redirector yet: ${step({ app: 'connect one on the Set up screen', cli: 'run `revtrail connect redirector --url URL`' })}.`);
       try {
         const result = await pullRedirector(db(ws), client, {
           clock: deps.clock,
@@ -373,7 +387,7 @@ export function createCore(deps: CoreDeps): Core {
       }
       const stripeAccount = account ?? null;
       if (!(await deps.secrets.get(secretName(ws, 'email_hash_key')))) {
-        return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL): Stripe emails are stored only as hashes under its email-hash key, so clicks and payments can be matched.`);
+        return err('not_found', `Connect the redirector of "${ws.name}" first (${step({ app: 'on the Set up screen', cli: 'revtrail connect redirector --url URL' })}): Stripe emails are stored only as hashes under its email-hash key, so clicks and payments can be matched.`);
       }
       try {
         const checks = await permissionsOf(key.trim(), stripeAccount);
@@ -382,7 +396,7 @@ export function createCore(deps: CoreDeps): Core {
         deps.log.info({ workspace: ws.id, mode: verdict.mode, account: stripeAccount, missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
         return ok({ workspace: updated, mode: verdict.mode, checks });
       } catch (e) {
-        return fromStripeError(e, false);
+        return fromStripeError(e, surface, false);
       }
     },
 
@@ -390,13 +404,13 @@ export function createCore(deps: CoreDeps): Core {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
       const key = await stripeKey(ws);
-      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: run \`revtrail connect stripe\`.`);
+      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: ${step({ app: 'connect Stripe on the Set up screen', cli: 'run `revtrail connect stripe`' })}.`);
       const verdict = classifyStripeKey(key);
       if (!verdict.ok) return err('invalid_input', verdict.message);
       try {
         return ok({ mode: verdict.mode, checks: await permissionsOf(key, ws.stripeAccount) });
       } catch (e) {
-        return fromStripeError(e);
+        return fromStripeError(e, surface);
       }
     },
 
@@ -404,9 +418,9 @@ export function createCore(deps: CoreDeps): Core {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
       const key = await stripeKey(ws);
-      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: run \`revtrail connect stripe\`.`);
+      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: ${step({ app: 'connect Stripe on the Set up screen', cli: 'run `revtrail connect stripe`' })}.`);
       const emailHashKey = await deps.secrets.get(secretName(ws, 'email_hash_key'));
-      if (!emailHashKey) return err('not_found', `Connect the redirector of "${ws.name}" first (revtrail connect redirector --url URL).`);
+      if (!emailHashKey) return err('not_found', `Connect the redirector of "${ws.name}" first (${step({ app: 'on the Set up screen', cli: 'revtrail connect redirector --url URL' })}).`);
       try {
         const result = await inStripeTurn(ws, () =>
           pullStripe(db(ws), stripeClient(key, ws.stripeAccount), {
@@ -422,7 +436,7 @@ export function createCore(deps: CoreDeps): Core {
         // Some resources read is a sync that worked, with `skipped` saying what to do about the rest.
         return result.pulled.length === 0 ? nothingRead(result.skipped) : ok(result);
       } catch (e) {
-        return fromStripeError(e);
+        return fromStripeError(e, surface);
       }
     },
 
@@ -457,7 +471,7 @@ export function createCore(deps: CoreDeps): Core {
       try {
         return await handler(args ?? ({} as typeof args));
       } catch (e) {
-        const expected = expectedFailure(e, deps.dataDir, registry);
+        const expected = expectedFailure(e, deps.dataDir, registry, surface);
         if (expected) {
           deps.log.info({ method, code: expected.code }, expected.message);
           return { ok: false, error: expected } as CoreResult<typeof method>;

@@ -31,7 +31,7 @@ const peer = createPeer({ post: (m) => port.postMessage(m), listen: (l) => void 
       set: async (name, value) => void (await peer.call('secrets.set', { name, value })),
       delete: async (name) => void (await peer.call('secrets.delete', { name })),
     };
-    core = createCore({ dataDir: config.dataDir, clock: systemClock, log: { info: line('info'), warn: line('warn'), error: line('error') }, logFile: config.logFile, secrets, stripeApiBase: config.stripeApiBase });
+    core = createCore({ dataDir: config.dataDir, clock: systemClock, log: { info: line('info'), warn: line('warn'), error: line('error') }, logFile: config.logFile, secrets, stripeApiBase: config.stripeApiBase, surface: 'app' });
     forwardEvents(core, sendCoreEvents(peer));
     return null;
   }

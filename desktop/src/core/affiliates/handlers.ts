@@ -78,16 +78,20 @@ function money(db: Db): Map<string, PartnerMoney[]> {
   return new Map([...out].map(([id, byCurrency]) => [id, [...byCurrency.values()].sort((a, b) => (a.currency < b.currency ? -1 : 1))]));
 }
 
-function programFor(db: Db, ref: string | undefined): Result<Program> {
+function programFor(ctx: CoreContext, db: Db, ref: string | undefined): Result<Program> {
   if (ref !== undefined) {
     const p = findProgram(db, ref);
-    return p ? ok(p) : err('not_found', `No program "${ref}": see \`revtrail programs list\`.`);
+    return p ? ok(p) : err('not_found', ctx.step({ app: `There is no program "${ref}": pick one in the Program list.`, cli: `No program "${ref}": see \`revtrail programs list\`.` }));
   }
   const all = listPrograms(db);
   if (all.length === 1) return ok(all[0]!);
-  if (all.length === 0) return err('not_found', 'Add a program first: revtrail programs add --name "Partners" --rate 20%.');
-  return err('invalid_input', `program: required, there are ${all.length} programs (${all.map((p) => p.name).join(', ')}).`);
+  if (all.length === 0) return err('not_found', ctx.step({ app: 'Add a program first (Programs tab): it says what partners earn.', cli: 'Add a program first: revtrail programs add --name "Partners" --rate 20%.' }));
+  return err('invalid_input', ctx.step({ app: `Pick the program: there are ${all.length} (${all.map((p) => p.name).join(', ')}).`, cli: `program: required, there are ${all.length} programs (${all.map((p) => p.name).join(', ')}).` }));
 }
+
+/** A partner id that names no partner, with where to find the partners. */
+const noPartner = (ctx: CoreContext, id: string) =>
+  err('not_found', ctx.step({ app: `There is no partner "${id}" in this workspace: see the Partners list on the Affiliates screen.`, cli: `No partner "${id}": see \`revtrail partners list\`.` }));
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.trim().length > 0;
 
@@ -102,7 +106,7 @@ export function createAffiliateHandlers(ctx: CoreContext): AffiliateHandlers {
       const obj = readObject(args, ['workspace', ...PARTNER_FIELDS], problems);
       const f = readPartnerFields(obj, true);
       if (!f.ok || problems.length) return invalid([...problems, ...(f.ok ? [] : f.problems)]);
-      const program = programFor(db, f.value.program);
+      const program = programFor(ctx, db, f.value.program);
       if (!program.ok) return program;
       const id = f.value.id ?? partnerIdFromName(f.value.name!);
       if (getPartner(db, id)) return err('conflict', `A partner with id "${id}" exists already${f.value.id ? '' : ': give this one its own id'}.`);
@@ -140,7 +144,7 @@ export function createAffiliateHandlers(ctx: CoreContext): AffiliateHandlers {
       const { db } = found;
       if (!isString(args.partner)) return err('invalid_input', 'partner: required (the partner id).');
       const partner = getPartner(db, args.partner.trim());
-      if (!partner) return err('not_found', `No partner "${args.partner}": see \`revtrail partners list\`.`);
+      if (!partner) return noPartner(ctx, args.partner);
       const program = findProgram(db, partner.programId)!;
       return ok({
         partner: { ...partner, balances: money(db).get(partner.id) ?? [] },
@@ -161,10 +165,10 @@ export function createAffiliateHandlers(ctx: CoreContext): AffiliateHandlers {
       const f = readPartnerFields(obj, false);
       if (!f.ok || problems.length) return invalid([...problems, ...(f.ok ? [] : f.problems)]);
       const current = getPartner(db, (obj.partner as string).trim());
-      if (!current) return err('not_found', `No partner "${String(obj.partner)}": see \`revtrail partners list\`.`);
+      if (!current) return noPartner(ctx, String(obj.partner));
       let programId = current.programId;
       if (f.value.program !== undefined) {
-        const program = programFor(db, f.value.program);
+        const program = programFor(ctx, db, f.value.program);
         if (!program.ok) return program;
         programId = program.value.id;
       }
@@ -266,6 +270,7 @@ export function createAffiliateHandlers(ctx: CoreContext): AffiliateHandlers {
         partnerId: (obj.partner as string | undefined) ?? null,
         wiseHeader: (header as string[] | undefined)?.map((h) => h.trim()) ?? null,
         payer: found.workspace.name,
+        surface: ctx.surface,
       });
       return r.ok ? ok({ files: r.value }) : r;
     },
@@ -275,7 +280,7 @@ export function createAffiliateHandlers(ctx: CoreContext): AffiliateHandlers {
       if (!found.ok) return found.error;
       if (!isString(args.batch)) return err('invalid_input', 'batch: required (a batch id from payouts.list).');
       if (!isString(args.reference) || args.reference.trim().length > 200) return err('invalid_input', "reference: required, the payout provider's batch or transaction id (at most 200 characters).");
-      const r = markBatchPaid(found.db, args.batch.trim(), args.reference.trim(), now());
+      const r = markBatchPaid(found.db, args.batch.trim(), args.reference.trim(), now(), ctx.surface);
       if (r.ok) ctx.log.info({ workspace: found.workspace.id, batch: r.value.id }, 'payout batch marked paid');
       return r;
     },

@@ -23,6 +23,7 @@ import {
 } from '@revtrail/shared/commission/index';
 import { getSettings } from '../attribution/settings-repo';
 import type { Db } from '../db/open';
+import { stepFor, type Surface } from '../surface';
 import { approveDue } from './ledger';
 import { addBatchMembers, batchIdsLike, batchItems, getBatch, insertBatch, listPartners, listPrograms, payableBalances, payBatch, statementLines } from './repo';
 import { statementPdf } from './statement-pdf';
@@ -145,11 +146,14 @@ export function createPayouts(db: Db, period: string, now: number): { batches: B
   })();
 }
 
+const noBatch = (batchId: string, surface: Surface) =>
+  err('not_found', stepFor(surface, { app: `There is no payout run ${batchId} in this workspace: pick one in the Payout runs list.`, cli: `No payout batch ${batchId}: see \`revtrail payouts list\`.` }));
+
 /** Marks a batch paid with the provider's reference: its lines become paid. The same reference again is a no-op. */
-export function markBatchPaid(db: Db, batchId: string, reference: string, now: number): Result<BatchSummary> {
+export function markBatchPaid(db: Db, batchId: string, reference: string, now: number, surface: Surface = 'cli'): Result<BatchSummary> {
   return db.transaction((): Result<BatchSummary> => {
     const batch = getBatch(db, batchId);
-    if (!batch) return err('not_found', `No payout batch ${batchId}: see \`revtrail payouts list\`.`);
+    if (!batch) return noBatch(batchId, surface);
     if (batch.paidAt !== null) {
       return batch.reference === reference ? ok(batch) : err('conflict', `Batch ${batchId} was already marked paid on ${new Date(batch.paidAt).toISOString().slice(0, 10)} with reference ${batch.reference}.`);
     }
@@ -172,12 +176,14 @@ export interface ExportArgs {
   wiseHeader?: readonly string[] | null;
   /** Who pays, named on statements (the workspace). */
   payer: string;
+  /** Who reads a refusal (the CLI when not said). */
+  surface?: Surface;
 }
 
 /** A batch's files in one format; statements one per partner (or only `partnerId`'s). */
 export async function exportBatch(db: Db, a: ExportArgs): Promise<Result<ExportedFile[]>> {
   const batch = loadBatch(db, a.batchId);
-  if (!batch) return err('not_found', `No payout batch ${a.batchId}: see \`revtrail payouts list\`.`);
+  if (!batch) return noBatch(a.batchId, a.surface ?? 'cli');
   if (a.format === 'paypal') return paypalPayoutFiles(batch);
   if (a.format === 'wise') return wiseBatchFiles(batch, a.wiseHeader ? { header: a.wiseHeader } : {});
   if (a.format === 'csv') return ok([genericCsvFile(batch)]);

@@ -5,6 +5,7 @@ import { hashEmail, normalizeEmail } from '@revtrail/shared';
 import type { CoreContext } from '../context';
 import { openDatabase, type Db } from '../db/open';
 import type { SecretStore } from '../secrets/types';
+import { stepFor, type Surface } from '../surface';
 import { WorkspaceRegistry, type Workspace } from '../workspaces/registry';
 import { createAffiliateHandlers, type AffiliateHandlers } from './handlers';
 import { syncAffiliateLedger } from './ledger';
@@ -28,9 +29,9 @@ export interface AffiliateWorld {
 
 export const emailHash = (email: string): Promise<string> => hashEmail(normalizeEmail(email)!, EMAIL_HASH_KEY);
 
-export function affiliateWorld(startAt: number, name = 'Shop'): AffiliateWorld {
+export function affiliateWorld(startAt: number, name = 'Shop', surface: Surface = 'cli'): AffiliateWorld {
   const dir = mkdtempSync(join(tmpdir(), 'revtrail-affiliates-'));
-  const registry = new WorkspaceRegistry(dir);
+  const registry = new WorkspaceRegistry(dir, surface);
   const ws = registry.add(name, startAt);
   const db = openDatabase(registry.databasePath(ws.id));
   const clock = { at: startAt, now: () => clock.at };
@@ -47,6 +48,8 @@ export function affiliateWorld(startAt: number, name = 'Shop'): AffiliateWorld {
     log: quiet,
     secrets: store,
     registry,
+    surface,
+    step: (s) => stepFor(surface, s),
     resolve: (ref) => {
       const found = registry.find(ref);
       return 'error' in found ? { ok: false, error: { ok: false, error: { code: 'not_found', message: found.error } } } : { ok: true, workspace: found, db };

@@ -222,7 +222,7 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
       const currency = args.currency === undefined ? ok(w.settings.currency) : currencyCheck(w.db, w.settings)(args.currency);
       if (!currency.ok) return currency;
       const journey = customerJourney(source(w.db), args.customer.trim(), model, currency.value, ctx.clock.now());
-      if (!journey) return err('not_found', `No customer ${args.customer} in this workspace: check the id in Stripe, then sync (revtrail sync --stripe).`);
+      if (!journey) return err('not_found', `No customer ${args.customer} in this workspace: check the id in Stripe, then sync (${ctx.step({ app: 'Sync screen', cli: 'revtrail sync --stripe' })}).`);
       return ok(journey);
     },
 

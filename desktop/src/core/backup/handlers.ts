@@ -110,13 +110,13 @@ export function createBackupHandlers(ctx: CoreContext, deps: BackupDeps): Backup
       const found = ctx.resolve(workspace);
       if (!found.ok) return found.error;
       const { workspace: ws, db } = found;
-      if (typeof file !== 'string' || file.length === 0) return err('invalid_input', 'Name the backup file to restore (revtrail backup list shows them).');
+      if (typeof file !== 'string' || file.length === 0) return err('invalid_input', ctx.step({ app: 'Pick the backup to restore in the list of backups.', cli: 'Name the backup file to restore (revtrail backup list shows them).' }));
       let header;
       try {
         header = (await readHeader(file)).header;
       } catch (e) {
         if (e instanceof BackupFormatError) return err('invalid_input', `${file} cannot be restored: ${e.message}.`);
-        return err('not_found', `No backup file at ${file}: revtrail backup list shows them.`);
+        return err('not_found', `No backup file at ${file}: ${ctx.step({ app: 'pick one in the list of backups', cli: 'revtrail backup list shows them' })}.`);
       }
       const known = loadMigrations().at(-1)!.version;
       if (header.schemaVersion > known) {

@@ -4,6 +4,7 @@ import { err, ok, type Result } from '@revtrail/shared';
 import { EncryptedFileSecretStore } from './encrypted-file';
 import { KeychainSecretStore, type Runner } from './keychain';
 import { SafeStorageSecretStore, safeStorageOffered, type SafeStorageLike } from './safe-storage';
+import { stepFor, type Surface } from '../surface';
 import type { SecretStore } from './types';
 
 export type SecretBackend = 'keychain' | 'safe-storage' | 'file';
@@ -133,8 +134,11 @@ export async function chooseSecretStore(opts: SecretChoice): Promise<Result<Secr
   return remember({ backend: 'file', keyFile: opts.keyFile }, fileStore(opts.keyFile));
 }
 
-/** A data folder Revtrail cannot write to, in words that say what to do. */
-export function readOnlyMessage(dataDir: string, e: unknown): string {
+/** A data folder Revtrail cannot write to, in words that say what to do (the app cannot take --data-dir). */
+export function readOnlyMessage(dataDir: string, e: unknown, surface: Surface = 'cli'): string {
   const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-  return `Revtrail cannot write to its data folder ${dataDir} (${code}): it is on a read-only disk or belongs to another user. Make it writable, or choose another folder with --data-dir (or REVTRAIL_HOME).`;
+  return stepFor(surface, {
+    app: `Revtrail cannot write to its data folder ${dataDir}: it is on a read-only disk or belongs to another user. Make it writable, then start Revtrail again.`,
+    cli: `Revtrail cannot write to its data folder ${dataDir} (${code}): it is on a read-only disk or belongs to another user. Make it writable, or choose another folder with --data-dir (or REVTRAIL_HOME).`,
+  });
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { stepFor, type Surface } from '../surface';
 
 /** A workspace: one business (or one Stripe Connect account), with its own database and connections. */
 export interface Workspace {
@@ -16,7 +17,11 @@ const FILE = 'workspaces.json';
 
 /** The list of workspaces (no secrets: those are in the SecretStore), as a JSON file in the data dir. */
 export class WorkspaceRegistry {
-  constructor(private readonly dataDir: string) {}
+  constructor(
+    private readonly dataDir: string,
+    /** Who reads find()'s refusals (the CLI when not said). */
+    private readonly surface: Surface = 'cli',
+  ) {}
 
   list(): Workspace[] {
     const path = join(this.dataDir, FILE);
@@ -43,13 +48,14 @@ export class WorkspaceRegistry {
   /** By id or by name (case-insensitive); with no reference, the only workspace there is. */
   find(ref: string | undefined): Workspace | { error: string } {
     const all = this.list();
-    if (all.length === 0) return { error: 'There is no workspace yet: create one with `revtrail workspace add <name>`.' };
+    const names = all.map((w) => w.name).join(', ');
+    if (all.length === 0) return { error: stepFor(this.surface, { app: 'There is no workspace yet: create one on the Set up screen.', cli: 'There is no workspace yet: create one with `revtrail workspace add <name>`.' }) };
     if (ref === undefined) {
       if (all.length === 1) return all[0]!;
-      return { error: `There are ${all.length} workspaces: say which with --workspace (${all.map((w) => w.name).join(', ')}).` };
+      return { error: stepFor(this.surface, { app: `There are ${all.length} workspaces: pick one in the list at the top.`, cli: `There are ${all.length} workspaces: say which with --workspace (${names}).` }) };
     }
     const hit = all.find((w) => w.id === ref) ?? all.find((w) => w.name.toLowerCase() === ref.toLowerCase());
-    return hit ?? { error: `No workspace named "${ref}". Workspaces: ${all.map((w) => w.name).join(', ')}.` };
+    return hit ?? { error: stepFor(this.surface, { app: `That workspace is not here any more: pick one in the list at the top (${names}).`, cli: `No workspace named "${ref}". Workspaces: ${names}.` }) };
   }
 
   databasePath(id: string): string {
