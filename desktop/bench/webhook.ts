@@ -22,7 +22,7 @@ import { parseArgs } from 'node:util';
 import { STRIPE_WEBHOOK_EVENT_TYPES, STRIPE_WEBHOOK_PATH, systemClock, type Result } from '@revtrail/shared';
 import type Stripe from 'stripe';
 import type { CoreEvents } from '../src/core/api';
-import type { SecretStore } from '../src/core/secrets/types';
+import { memorySecrets } from '../src/core/privacy/testing';
 import { createStripeClient } from '../src/core/stripe/client';
 import { startHost, type Host } from '../src/host/host';
 import { appJobs, createScheduler, WEBHOOKS_EVERY_MS } from '../src/host/scheduler';
@@ -49,11 +49,6 @@ const must = <T>(r: Result<T>, what: string): T => {
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const quiet = { info: () => undefined, warn: () => undefined, error: (o: object, m: string) => console.error(m, o) };
-
-function memorySecrets(): SecretStore {
-  const m = new Map<string, string>();
-  return { description: 'memory (bench)', get: async (k) => m.get(k) ?? null, set: async (k, v) => void m.set(k, v), delete: async (k) => void m.delete(k) };
-}
 
 interface Run {
   /** From the purchase's answer to the dashboard counting it. */
