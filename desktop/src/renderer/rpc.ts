@@ -118,12 +118,12 @@ export function httpTransport(options: { token: string; base?: string; fetch?: t
           body: JSON.stringify(args ?? {}),
         });
       } catch {
-        return err('unavailable', 'Revtrail is not running any more: start it again with `npm start` and open the address it prints.');
+        return err('unavailable', 'Revtrail is not running any more: start it again, then open the address it prints.');
       }
       if (res.status === 401) options.onUnauthorized?.();
       const body = (await res.json().catch(() => null)) as Result<unknown> | null;
       if (body && typeof body === 'object' && 'ok' in body) return body;
-      return err('internal', `Revtrail answered ${res.status}: reload the page, or open the address \`npm start\` printed.`);
+      return err('internal', 'Revtrail gave an answer this page cannot read: reload the page, or open the address Revtrail printed when it started.');
     },
     on(event, listener) {
       if (!listeners.has(event)) listeners.set(event, new Set());
