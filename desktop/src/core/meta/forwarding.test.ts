@@ -112,7 +112,9 @@ describe('Meta forwarding, end to end', () => {
       expect(JSON.stringify(shown)).not.toMatch(/example\.com/i);
       expect(rowsIn(w, `SELECT em, user_agent FROM meta_events`)).toEqual([{ em: null, user_agent: null }]);
 
-      // Erasing the buyer deletes what was kept for Meta too.
+      // A privacy request finds what was kept for Meta, and erasing the buyer deletes it.
+      const found = must(await w.core.call('privacy.find', { workspace: w.workspaceId, visitor }));
+      expect(found.local).toMatchObject({ meta_events: 1, meta_click_agents: 1, meta_browser_ids: 1 });
       must(await w.core.call('privacy.erase', { workspace: w.workspaceId, visitor }));
       for (const table of ['meta_events', 'meta_click_agents', 'meta_browser_ids']) expect(rowsIn(w, `SELECT * FROM ${table}`), table).toEqual([]);
     } finally {

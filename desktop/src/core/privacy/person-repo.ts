@@ -28,6 +28,9 @@ export const PERSON_TABLES = [
   'attribution_ledger',
   'affiliate_bindings',
   'affiliate_lines',
+  'meta_events',
+  'meta_click_agents',
+  'meta_browser_ids',
 ] as const;
 export type PersonTable = (typeof PERSON_TABLES)[number];
 export type PersonRows = Record<PersonTable, Record<string, unknown>[]>;
@@ -63,6 +66,9 @@ const stmts = statementsPerDb((db: Db) => {
     attribution_ledger: `SELECT * FROM attribution_ledger WHERE charge_id IN (${charges}) ORDER BY at, id`,
     affiliate_bindings: `SELECT * FROM affiliate_bindings WHERE customer_key IN ${IN('keys')} OR visitor_id IN ${IN('visitors')} OR touchpoint_id IN (${touchpoints})`,
     affiliate_lines: `SELECT * FROM affiliate_lines WHERE customer_key IN ${IN('keys')} OR charge_id IN (${charges}) OR touchpoint_id IN (${touchpoints}) ORDER BY occurred_at, id`,
+    meta_events: `SELECT * FROM meta_events WHERE charge_id IN (${charges}) OR EXISTS (SELECT 1 FROM json_each(visitor_ids_json) WHERE value IN ${IN('visitors')}) ORDER BY queued_at, event_id`,
+    meta_click_agents: `SELECT * FROM meta_click_agents WHERE visitor_id IN ${IN('visitors')} ORDER BY at, click_id`,
+    meta_browser_ids: `SELECT * FROM meta_browser_ids WHERE visitor_id IN ${IN('visitors')} ORDER BY at, pageview_id`,
   };
   return {
     links,
