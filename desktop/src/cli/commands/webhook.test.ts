@@ -20,7 +20,8 @@ let r: LocalRedirector;
 
 const cli = (home: string, args: string[], opts: { stdin?: string; env?: Record<string, string> } = {}) =>
   runCli(args, { REVTRAIL_HOME: join(dir, home), REVTRAIL_SECRET_KEY_FILE: join(dir, home, 'secrets.key'), ...opts.env }, opts.stdin);
-const start = (name: string) => startLocalRedirector({ dataDir: join(dir, name), port: 0, log: silentLogger as pino.Logger, settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' } });
+const start = (name: string, settings: Record<string, string> = {}) =>
+  startLocalRedirector({ dataDir: join(dir, name), port: 0, log: silentLogger as pino.Logger, settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0', ...settings } });
 /** Every byte the CLI wrote in its data folder's log, to check no secret went there. */
 const logOf = (home: string) => {
   const logs = join(dir, home, 'logs');
@@ -115,6 +116,24 @@ describe('revtrail connect webhook', () => {
       expect(delivered.status).toBe(200);
     } finally {
       await host.close();
+    }
+  });
+
+  it('a redirector whose own setting holds something else than a signing secret: status says it was set aside, and where to set one', async () => {
+    const mistyped = await start('mistyped', { REVTRAIL_STRIPE_WEBHOOK_SECRET: 'sk_test_notasecret' });
+    try {
+      expect((await cli('c', ['workspace', 'add', 'Shop'])).code).toBe(0);
+      expect((await cli('c', ['connect', 'redirector', '--url', mistyped.url], { stdin: `${TOKEN}\n` })).code).toBe(0);
+      const status = await cli('c', ['webhook', 'status']);
+      expect(status.out).toContain('Signing secrets set: none yet');
+      expect(status.out).toContain('The signing secret configured was set aside: REVTRAIL_STRIPE_WEBHOOK_SECRET must hold Stripe signing secrets');
+      expect(status.out).not.toContain('sk_test_notasecret');
+      const connect = await cli('c', ['connect', 'webhook'], { stdin: `${SECRET}\n` });
+      expect(connect.code).toBe(0);
+      expect(connect.out).toContain('comes from its REVTRAIL_STRIPE_WEBHOOK_SECRET setting');
+      expect(connect.out).toContain('Endpoint check:');
+    } finally {
+      await mistyped.close();
     }
   });
 });

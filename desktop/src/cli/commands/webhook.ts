@@ -65,6 +65,7 @@ export async function webhookStatusCommand(core: Core, workspace: string | undef
     const secrets = e.secrets === 0 ? 'none yet: run `revtrail connect webhook`' : e.secrets === 2 ? '2 (a rotation: events signed with either are taken)' : '1';
     lines.push(
       `Signing secrets set: ${secrets}`,
+      ...(e.secretProblem ? [`The signing secret configured was set aside: ${e.secretProblem}`] : []),
       `Last webhook: ${when(e.lastReceivedAt)}; ${e.received} stored, ${e.duplicates} redeliveries, ${e.ignored} about objects Revtrail does not read`,
       s.refused.length === 0 ? 'Refused: none' : `Refused: ${s.refused.reduce((n, x) => n + x.count, 0)}`,
       ...s.refused.map((x) => `  ${x.count} ${x.reason}: ${x.meaning}`),

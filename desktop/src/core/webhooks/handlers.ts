@@ -73,7 +73,7 @@ export interface WebhookConnected {
   eventTypes: readonly string[];
   /** How many secrets were given (two while Stripe rolls the secret). */
   secrets: number;
-  /** On a deployed redirector, the command that sets the secret (without its value: it asks for it). */
+  /** On a deployed redirector, the command that sets the secret, `whsec_...` standing for it; null otherwise. */
   setCommand: string | null;
   /** On a deployed redirector, whether its public endpoint answers (a delivery without a signature is refused). */
   endpointCheck: EndpointCheck | null;
