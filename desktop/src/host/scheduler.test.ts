@@ -139,6 +139,27 @@ describe('appJobs', () => {
     expect(calls).toEqual(['status.get', 'sync.redirector w1', 'sync.redirector w2', 'status.get', 'sync.stripe w2', 'status.get', 'fx.refresh w2']);
   });
 
+  it("keeps each workspace's failure apart, so one workspace's screen never shows another's", async () => {
+    const core = {
+      call: async (method: string, args: { workspace?: string }) => {
+        if (method === 'status.get') return status([{ id: 'w1', name: 'Shop', redirector: true, stripe: true }, { id: 'w2', name: 'Blog', redirector: true, stripe: true }, { id: 'w3', name: 'Sample', redirector: false, stripe: false }]);
+        if (method === 'sync.stripe' && args.workspace === 'w2') return err('rate_limited', 'Stripe kept answering "too many requests".');
+        return ok({});
+      },
+    };
+    const t = manualTime();
+    const s = createScheduler({ clock: t.clock, timers: t.timers, log: quiet, jobs: appJobs(core as never).filter((j) => j.id === 'stripe' || j.id === 'redirector') });
+    await s.runNow('stripe');
+    await s.runNow('redirector');
+    const [redirector, stripe] = s.status();
+    expect(stripe).toMatchObject({ lastError: 'Blog: Stripe kept answering "too many requests".', failures: [{ workspaceId: 'w2', message: 'Blog: Stripe kept answering "too many requests".' }] });
+    expect(redirector).toMatchObject({ lastError: null, failures: [] });
+    // A job that threw belongs to no workspace.
+    const thrown = createScheduler({ clock: t.clock, timers: t.timers, log: quiet, jobs: [{ id: 'x', label: 'X', everyMs: 1000, run: () => Promise.reject(new Error('bug')) }] });
+    await thrown.runNow('x');
+    expect(thrown.status()[0]).toMatchObject({ failures: [], lastError: expect.stringContaining('Something went wrong') });
+  });
+
   it('purges past the retention daily and backs up every workspace, connected or not, when its backup is due', async () => {
     const calls: string[] = [];
     const core = {

@@ -1,7 +1,7 @@
 import { DAY_MS, HOUR_MS, internalMessage, MINUTE_MS, type Clock, type Result } from '@revtrail/shared';
 import type { CoreLogger } from '../core/context';
 import type { Core } from '../core/core';
-import type { ScheduleStatus } from '../transport/contract';
+import type { ScheduleStatus, WorkspaceFailure } from '../transport/contract';
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -65,11 +65,11 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const states = new Map<string, JobState>(
     opts.jobs.map((j) => [
       j.id,
-      { job: j.id, label: j.label, everyMs: j.everyMs, running: false, lastRunAt: null, lastOkAt: null, nextRunAt: null, lastError: null, handle: null, current: null },
+      { job: j.id, label: j.label, everyMs: j.everyMs, running: false, lastRunAt: null, lastOkAt: null, nextRunAt: null, lastError: null, failures: [], handle: null, current: null },
     ]),
   );
   const snapshot = (): ScheduleStatus[] =>
-    [...states.values()].map(({ job, label, everyMs, running, lastRunAt, lastOkAt, nextRunAt, lastError }) => ({ job, label, everyMs, running, lastRunAt, lastOkAt, nextRunAt, lastError }));
+    [...states.values()].map(({ job, label, everyMs, running, lastRunAt, lastOkAt, nextRunAt, lastError, failures }) => ({ job, label, everyMs, running, lastRunAt, lastOkAt, nextRunAt, lastError, failures }));
   const changed = () => opts.onChange?.(snapshot());
 
   const plan = (job: Job, inMs: number) => {
@@ -96,13 +96,16 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         if (r.ok) {
           s.lastOkAt = opts.clock.now();
           s.lastError = null;
+          s.failures = [];
           for (const w of warningsOf(r.value)) opts.log.warn({ job: job.id }, w);
         } else {
           s.lastError = r.error.message;
+          s.failures = (r.error.details as { failures?: WorkspaceFailure[] } | undefined)?.failures ?? [];
           opts.log.warn({ job: job.id, code: r.error.code }, 'scheduled job failed');
         }
       } catch (e) {
         s.lastError = internalMessage(opts.log.file);
+        s.failures = [];
         opts.log.error({ job: job.id, err: (e as Error).message }, 'scheduled job threw');
       } finally {
         s.running = false;
@@ -164,20 +167,26 @@ type Caller = Pick<Core, 'call'>;
 async function eachConnected(core: Caller, connected: (s: { redirector: { connected: boolean }; stripe: { connected: boolean } }) => boolean, sync: (id: string) => Promise<Result<unknown>>): Promise<Result<{ warnings: string[] }>> {
   const status = await core.call('status.get', {});
   if (!status.ok) return status;
-  const problems: string[] = [];
+  const problems: WorkspaceFailure[] = [];
   const warnings: string[] = [];
   for (const ws of status.value.workspaces) {
     if (!connected(ws)) continue;
     const r = await sync(ws.workspace.id);
     if (!r.ok) {
-      problems.push(`${ws.workspace.name}: ${r.error.message}`);
+      problems.push({ workspaceId: ws.workspace.id, message: `${ws.workspace.name}: ${r.error.message}` });
       continue;
     }
     const v = r.value as { skipped?: { resource: string; message: string }[]; rejected?: { slug: string; message: string }[] } | null;
     for (const f of v?.skipped ?? []) warnings.push(`${ws.workspace.name}: ${f.resource} skipped: ${f.message}`);
     for (const x of v?.rejected ?? []) warnings.push(`${ws.workspace.name}: link ${x.slug} refused by the redirector (kept until retried or discarded): ${x.message}`);
   }
-  return problems.length === 0 ? { ok: true, value: { warnings } } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
+  return failedFor(problems, warnings);
+}
+
+/** A run that failed for some workspaces: one message naming each, and each workspace's own (see ScheduleStatus.failures). */
+function failedFor(problems: WorkspaceFailure[], warnings: string[]): Result<{ warnings: string[] }> {
+  if (problems.length === 0) return { ok: true, value: { warnings } };
+  return { ok: false, error: { code: 'unavailable', message: problems.map((p) => p.message).join(' '), details: { failures: problems } } };
 }
 
 /**
@@ -188,18 +197,18 @@ async function eachConnected(core: Caller, connected: (s: { redirector: { connec
 async function eachWebhookFeed(core: Caller): Promise<Result<{ warnings: string[] }>> {
   const list = await core.call('workspaces.list', {});
   if (!list.ok) return list;
-  const problems: string[] = [];
+  const problems: WorkspaceFailure[] = [];
   const warnings: string[] = [];
   for (const ws of list.value) {
     if (ws.redirectorUrl === null) continue;
     const r = await core.call('sync.webhookHints', { workspace: ws.id });
     if (!r.ok) {
-      if (r.error.code !== 'not_found') problems.push(`${ws.name}: ${r.error.message}`);
+      if (r.error.code !== 'not_found') problems.push({ workspaceId: ws.id, message: `${ws.name}: ${r.error.message}` });
       continue;
     }
     for (const f of r.value.skipped) warnings.push(`${ws.name}: ${f.resource} not read from a webhook yet: ${f.message}`);
   }
-  return problems.length === 0 ? { ok: true, value: { warnings } } : { ok: false, error: { code: 'unavailable', message: problems.join(' ') } };
+  return failedFor(problems, warnings);
 }
 
 /**

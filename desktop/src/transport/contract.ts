@@ -57,6 +57,16 @@ export interface ScheduleStatus {
   nextRunAt: number | null;
   /** The last run's failure, in words that say what to do; null after a success. */
   lastError: string | null;
+  /**
+   * The workspaces the last run failed for, each with its own message (lastError names them all): a screen
+   * shows only its workspace's. Empty after a success, and when the run failed before any workspace.
+   */
+  failures: WorkspaceFailure[];
+}
+
+export interface WorkspaceFailure {
+  workspaceId: string;
+  message: string;
 }
 
 /** Everything the renderer may call. */
