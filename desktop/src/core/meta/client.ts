@@ -90,7 +90,8 @@ export async function sendToGraph(fetchFn: typeof fetch, conn: GraphConnection, 
     status: res.status,
     code: num(error?.code),
     subcode: num(error?.error_subcode),
-    message: str(error?.message) ?? `Meta answered HTTP ${res.status}${error ? '' : ' without an error in JSON'}.`,
+    // The status goes to the log (sender.ts), not into the words a screen shows.
+    message: str(error?.message) ?? (res.status >= 500 ? 'Meta\'s servers failed to take the request.' : 'Something other than Meta answered (a proxy or firewall in the way?).'),
     userMessage: str(error?.error_user_msg),
     fbtraceId: str(error?.fbtrace_id),
   };

@@ -53,6 +53,8 @@ const TEST_CODE_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_RE = /^[\x21-\x7e]{20,2048}$/;
 const STATES: readonly MetaEventState[] = ['pending', 'sending', 'sent', 'skipped', 'failed'];
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const CONNECT = { app: 'in the Meta Conversions API section of the Settings screen', cli: 'with `revtrail connect meta --pixel-id N`' };
+const RECONNECT = { app: 'in the Meta Conversions API section of the Settings screen', cli: 'with `revtrail connect meta`' };
 
 /** Meta's host over HTTPS, or (for a fake in tests) plain HTTP on this machine only: the token travels to it. */
 export function checkGraphBase(raw: unknown): Result<string> {
@@ -89,7 +91,7 @@ export async function forwardToMeta(ctx: CoreContext, deps: MetaDeps, ws: Worksp
   });
   const token = await ctx.secret(ws, 'meta_token');
   const empty: SendReport = { sent: 0, retrying: 0, failed: 0, stale: 0, requests: 0, paused: null };
-  if (!token) return { ...filled, ...empty, paused: 'No access token is saved: connect Meta again (Settings → Meta, or `revtrail connect meta`).' };
+  if (!token) return { ...filled, ...empty, paused: `No Meta access token is saved: connect Meta again ${ctx.step(RECONNECT)}.` };
   const sent = await sendDue(db, { fetch: deps.fetch, clock: ctx.clock, log: ctx.log, token });
   if (filled.queued + sent.sent + sent.failed > 0) ctx.log.info({ workspace: ws.id, ...filled, ...sent, paused: undefined }, 'meta: outbox');
   return { ...filled, ...sent };
@@ -145,7 +147,7 @@ export function createMetaHandlers(ctx: CoreContext, deps: MetaDeps): MetaHandle
       if (typeof on !== 'boolean') return err('invalid_input', 'on: true or false');
       const current = await status(found.workspace, found.db);
       if (on && !current.connected) {
-        return err('not_found', `Connect Meta for "${found.workspace.name}" first: its pixel id and a Conversions API access token (Settings → Meta, or \`revtrail connect meta --pixel-id N\`).`);
+        return err('not_found', `Connect Meta for "${found.workspace.name}" first, with its pixel id and a Conversions API access token, ${ctx.step(CONNECT)}.`);
       }
       if (on !== current.enabled) setMetaForwarding(found.db, on, ctx.clock.now());
       ctx.log.info({ workspace: found.workspace.id, on }, 'meta forwarding');

@@ -46,8 +46,9 @@ export function backoffMs(attempts: number, random: () => number = Math.random):
   return Math.round(base * (0.75 + random() * 0.5));
 }
 
+/** Meta's words and its error code (which Meta's documentation lists), for the screen and the terminal alike. */
 const describe = (o: Exclude<GraphOutcome, { kind: 'ok' }>) => {
-  const code = o.code !== null ? ` (code ${o.code}${o.subcode !== null ? `, subcode ${o.subcode}` : ''})` : o.status !== null ? ` (HTTP ${o.status})` : '';
+  const code = o.code !== null ? ` (code ${o.code}${o.subcode !== null ? `, subcode ${o.subcode}` : ''})` : '';
   return `${o.userMessage ?? o.message}${code}`;
 };
 
@@ -92,11 +93,12 @@ export async function sendDue(db: Db, opts: SendOptions): Promise<SendReport> {
         const attempts = Math.max(...events.map((e) => e.attempts));
         const next = at + backoffMs(attempts, random);
         report.retrying += markRetry(db, { ids, claim, next, answer, reason: `Will try again at ${new Date(next).toISOString()}: ${describe(outcome)}` });
-        opts.log.warn({ events: ids.length, code: outcome.code, status: outcome.status }, 'meta: send will be retried');
+        opts.log.warn({ events: ids.length, code: outcome.code, status: outcome.status, message: outcome.message }, 'meta: send will be retried');
         return;
       }
       case 'token': {
-        const reason = `Meta refused the access token: ${describe(outcome)}. Create a new one in Events Manager and connect Meta again (Settings → Meta, or \`revtrail connect meta\`); events wait until then.`;
+        // Kept and shown by the app and the CLI alike: it names no screen and no command.
+        const reason = `Meta refused the access token: ${describe(outcome)}. Create a new one in Events Manager and connect Meta again with it; events wait until then.`;
         markRetry(db, { ids, claim, next: null, answer, reason });
         pauseMetaSending(db, reason);
         report.paused = reason;
@@ -111,7 +113,7 @@ export async function sendDue(db: Db, opts: SendOptions): Promise<SendReport> {
           return;
         }
         report.failed += markFailed(db, { ids, claim, version: GRAPH_API_VERSION, answer, reason: `Meta refused it: ${describe(outcome)}` });
-        opts.log.warn({ code: outcome.code, subcode: outcome.subcode }, 'meta: event refused');
+        opts.log.warn({ code: outcome.code, subcode: outcome.subcode, status: outcome.status }, 'meta: event refused');
       }
     }
   };
