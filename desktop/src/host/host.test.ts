@@ -48,7 +48,7 @@ describe('host (no local redirector)', () => {
   it('answers shell.info, and refuses the local redirector it did not start', async () => {
     expect(await host.dispatch('shell.info', {})).toEqual({ ok: true, value: { mode: 'browser', dataDir: dir, localRedirector: null, localRedirectorProblem: null, sampleWorkspaceIds: [] } });
     expect(await host.dispatch('shell.useLocalRedirector', {})).toMatchObject({ ok: false, error: { code: 'unavailable' } });
-    expect(await host.dispatch('shell.schedule', {})).toMatchObject({ ok: true, value: [{ job: 'redirector' }, { job: 'stripe' }, { job: 'ecb' }, { job: 'retention' }, { job: 'backup' }] });
+    expect(await host.dispatch('shell.schedule', {})).toMatchObject({ ok: true, value: [{ job: 'redirector' }, { job: 'stripe' }, { job: 'ecb' }, { job: 'retention' }, { job: 'backup' }, { job: 'webhooks' }, { job: 'meta' }] });
   });
 
   it('makes a labelled sample workspace through the real handlers, with revenue, links and an affiliate', async () => {
