@@ -157,6 +157,12 @@ const stmts = statementsPerDb((db: Db) => ({
   ),
   counts: db.prepare<[], { state: MetaEventState; n: number }>(`SELECT state, count(*) AS n FROM meta_events GROUP BY state`),
   nextDue: db.prepare<[], number | null>(`SELECT min(coalesce(next_attempt_at, 0)) FROM meta_events WHERE state = 'pending'`).pluck(),
+  anyWork: db
+    .prepare<{ now: number; leaseEnd: number; before: number }, number>(
+      `SELECT EXISTS (SELECT 1 FROM meta_events WHERE state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= @now OR event_time < @before))
+         OR EXISTS (SELECT 1 FROM meta_events WHERE state = 'sending' AND claimed_at < @leaseEnd)`,
+    )
+    .pluck(),
 }));
 
 export function candidateCharges(db: Db, since: number): CandidateCharge[] {
@@ -256,6 +262,14 @@ export function outboxCounts(db: Db): Record<MetaEventState, number> {
   const out: Record<MetaEventState, number> = { pending: 0, sending: 0, sent: 0, skipped: 0, failed: 0 };
   for (const r of stmts(db).counts.all()) out[r.state] = r.n;
   return out;
+}
+
+/**
+ * Whether a send has anything to do: an event due, too old, or left by an interrupted send. A read, so the
+ * every-minute send takes no write lock for nothing while a sync's ledger rebuild holds it.
+ */
+export function outboxHasWork(db: Db, at: { now: number; leaseEnd: number; before: number }): boolean {
+  return stmts(db).anyWork.get(at) === 1;
 }
 
 /** When the earliest pending event is due (0: now), or null when none waits. */

@@ -42,7 +42,7 @@ export async function fillOutbox(db: Db, opts: FillOptions): Promise<FillResult>
     }
     events.push(e);
   }
-  insertOutboxEvents(db, events);
+  if (events.length > 0) insertOutboxEvents(db, events);
   return { queued: events.filter((e) => e.state === 'pending').length, tooOld: events.filter((e) => e.state === 'skipped').length };
 }
 

@@ -44,6 +44,12 @@ const stmts = statementsPerDb((db: Db) => ({
   purgeBrowsers: db.prepare(`DELETE FROM meta_browser_ids WHERE at < ?`),
   // Settled events only: one still waiting is skipped for its age by the sender first, and so settled.
   purgeEvents: db.prepare(`DELETE FROM meta_events WHERE queued_at < ? AND state IN ('sent', 'skipped', 'failed')`),
+  anyOld: db
+    .prepare<{ agents: number; browsers: number; events: number }, number>(
+      `SELECT EXISTS (SELECT 1 FROM meta_click_agents WHERE at < @agents) OR EXISTS (SELECT 1 FROM meta_browser_ids WHERE at < @browsers)
+         OR EXISTS (SELECT 1 FROM meta_events WHERE queued_at < @events AND state IN ('sent', 'skipped', 'failed'))`,
+    )
+    .pluck(),
   wipe: [
     db.prepare(`DELETE FROM meta_click_agents`),
     db.prepare(`DELETE FROM meta_browser_ids`),
@@ -124,9 +130,14 @@ export function metaSignalKeeper(db: Db): { clicks(clicks: readonly Click[]): vo
   };
 }
 
-/** Deletes user agents, browser ids and settled outbox events older than their bounds. */
+/**
+ * Deletes user agents, browser ids and settled outbox events older than their bounds. It runs every minute: a
+ * read says first whether there is anything to delete, so that it takes no write lock while a sync's ledger
+ * rebuild holds one for seconds (the wait would end in SQLITE_BUSY).
+ */
 export function purgeMeta(db: Db, before: { agents: number; browsers: number; events: number }): { agents: number; browsers: number; events: number } {
   const s = stmts(db);
+  if (s.anyOld.get(before) !== 1) return { agents: 0, browsers: 0, events: 0 };
   return { agents: s.purgeAgents.run(before.agents).changes, browsers: s.purgeBrowsers.run(before.browsers).changes, events: s.purgeEvents.run(before.events).changes };
 }
 

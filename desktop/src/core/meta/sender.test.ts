@@ -8,7 +8,7 @@ import { openDatabase, type Db } from '../db/open';
 import { startFakeGraph, type FakeGraph } from '../../fake-meta/server';
 import { claimDue } from './outbox-repo';
 import { GRAPH_API_VERSION } from './payload';
-import { getMetaSettings, saveMetaConnection, setMetaForwarding } from './repo';
+import { getMetaSettings, purgeMeta, saveMetaConnection, setMetaForwarding } from './repo';
 import { backoffMs, LEASE_MS, sendDue, type SendOptions } from './sender';
 import { connectTo, queueEvents, quiet, rowsOf } from './testing/outbox';
 
@@ -190,6 +190,23 @@ describe('never twice', () => {
     now += LEASE_MS * 10;
     expect(await sendDue(db, opts())).toMatchObject({ requests: 0 });
   }, 40_000);
+
+  it('with nothing due, takes no write lock: a sync\'s long ledger rebuild in another connection does not make it wait', async () => {
+    queueEvents(db, 1, now);
+    await sendDue(db, opts());
+    const rebuild = openDatabase(db.name);
+    try {
+      rebuild.prepare('BEGIN IMMEDIATE').run();
+      db.pragma('busy_timeout = 50');
+      expect(purgeMeta(db, { agents: now - DAY_MS, browsers: now - DAY_MS, events: now - DAY_MS })).toEqual({ agents: 0, browsers: 0, events: 0 });
+      expect(await sendDue(db, opts())).toMatchObject({ requests: 0 });
+      // With work to do it needs the lock, and says so as SQLite does (the core answers it as "busy, try again").
+      expect(() => db.prepare(`UPDATE meta_events SET next_attempt_at = NULL`).run()).toThrow(/SQLITE_BUSY|database is locked/);
+      rebuild.prepare('ROLLBACK').run();
+    } finally {
+      rebuild.close();
+    }
+  });
 
   it('a claim in flight is not taken by another send', () => {
     queueEvents(db, 3, now);

@@ -4,7 +4,7 @@ import type { CoreLogger } from '../context';
 import type { Db } from '../db/open';
 import { GRAPH_TIMEOUT_MS, sendToGraph, type GraphConnection, type GraphOutcome } from './client';
 import { STALE_REASON } from './outbox';
-import { claimDue, markFailed, markRetry, markSent, skipStale, type ClaimedEvent } from './outbox-repo';
+import { claimDue, markFailed, markRetry, markSent, outboxHasWork, skipStale, type ClaimedEvent } from './outbox-repo';
 import { EVENT_MAX_AGE_MS, GRAPH_API_VERSION, MAX_BATCH, outgoing } from './payload';
 import { getMetaSettings, pauseMetaSending } from './repo';
 
@@ -74,6 +74,7 @@ export async function sendDue(db: Db, opts: SendOptions): Promise<SendReport> {
   const random = opts.random ?? Math.random;
   const maxRequests = opts.maxRequests ?? 20;
   const now = opts.clock.now();
+  if (!outboxHasWork(db, { now, leaseEnd: now - leaseMs, before: now - EVENT_MAX_AGE_MS })) return report;
   report.stale = skipStale(db, now - EVENT_MAX_AGE_MS, now - leaseMs, STALE_REASON);
 
   const send = async (events: ClaimedEvent[], claim: string): Promise<void> => {
