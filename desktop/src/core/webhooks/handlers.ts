@@ -129,7 +129,7 @@ const PERMISSIONS_FOR_MS = 60 * 60_000;
 /** Stripe's signing secrets: `whsec_` then base64 (dashboard) or hex (`stripe listen`). */
 const WHSEC = /^whsec_[A-Za-z0-9+/=_-]{16,256}$/;
 const WHERE_SECRET =
-  "Copy it from Stripe's dashboard: Developers → Webhooks → your endpoint → Signing secret → Reveal (or from what `stripe listen` prints).";
+  "Copy it from Stripe's dashboard: Developers → Webhooks → your endpoint → Signing secret → Reveal (for events Stripe's CLI forwards, the secret it prints).";
 
 /**
  * Which hints of the feed this workspace reads: those of its key's mode and Connect account, newer than the
@@ -165,19 +165,20 @@ export function createWebhookHandlers(ctx: CoreContext, deps: WebhookDeps): Webh
   const permissions = new Map<string, { key: string; at: number; checks: Record<Permission, PermissionCheck> }>();
   const fingerprint = (key: string) => createHash('sha256').update(key).digest('hex');
   const endpointUrl = (ws: Workspace, status: StripeWebhookStatus | null) => status?.url ?? `${ws.redirectorUrl}${STRIPE_WEBHOOK_PATH}`;
-  const noRedirector = (ws: Workspace) => err('not_found', `Workspace "${ws.name}" has no redirector yet: connect one first (Sync screen, or \`revtrail connect redirector\`); Stripe's webhooks go to it.`);
+  const noRedirector = (ws: Workspace) =>
+    err('not_found', `Workspace "${ws.name}" has no redirector yet: connect one first ${ctx.step({ app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}; Stripe's webhooks go to it.`);
   /** A redirector failure, said in the terms of the webhook setup (never an HTTP verb or path). */
   const redirectorProblem = (e: RedirectorError, url: string): string => {
     const shown = new URL(url).host;
     switch (e.kind) {
       case 'unauthorized':
-        return `The redirector at ${shown} refused the sync token: paste the current one (Sync screen, or \`revtrail connect redirector\`).`;
+        return `The redirector at ${shown} refused the sync token: paste the current one ${ctx.step({ app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}.`;
       case 'unavailable':
         return `The redirector at ${shown} did not answer: check it is running (and this computer is online), then try again.`;
       case 'missing':
         return `The redirector at ${shown} has no Stripe webhook endpoint yet: it is older than this Revtrail. Update it (deploy the current version).`;
       case 'foreign':
-        return `${shown} did not answer as a Revtrail redirector: check the redirector address on the Sync screen.`;
+        return `${shown} did not answer as a Revtrail redirector: check the redirector address ${ctx.step({ app: 'on the Set up screen', cli: '(`revtrail status` shows it)' })}.`;
       case 'rejected':
         return `The redirector at ${shown} refused the signing secret: ${withoutSecrets(e.detail ?? e.message)}`;
     }
@@ -191,7 +192,7 @@ export function createWebhookHandlers(ctx: CoreContext, deps: WebhookDeps): Webh
       const client = await deps.redirector(ws);
       if (!client) return noRedirector(ws);
       const key = await ctx.secret(ws, 'stripe_key');
-      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: connect Stripe first (Sync screen, or \`revtrail connect stripe\`).`);
+      if (!key) return err('not_found', `Workspace "${ws.name}" has no Stripe key yet: connect Stripe first ${ctx.step({ app: 'on the Set up screen', cli: 'with `revtrail connect stripe`' })}.`);
       const verdict = classifyStripeKey(key);
       if (!verdict.ok) return err('invalid_input', verdict.message);
       const emailHashKey = await ctx.secret(ws, 'email_hash_key');
@@ -307,7 +308,7 @@ export function createWebhookHandlers(ctx: CoreContext, deps: WebhookDeps): Webh
             ...base,
             outcome: 'saved_for_local' as const,
             url: endpointUrl(ws, null),
-            message: 'The local redirector is not running, so the signing secret is saved on this computer: it takes effect when Revtrail starts (open the app).',
+            message: `The local redirector is not running, so the signing secret is saved on this computer: it takes effect when Revtrail starts ${ctx.step({ app: 'again', cli: '(open the app)' })}.`,
           });
         }
         return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : e.kind === 'missing' ? 'not_found' : 'invalid_input', redirectorProblem(e, ws.redirectorUrl));

@@ -282,6 +282,25 @@ describe('webhook.status and webhook.connect', () => {
   });
 });
 
+describe('messages in the app', () => {
+  it('name the screen, not a command', async () => {
+    const core = createCore({ dataDir: join(dir, `app-${n}`), clock: systemClock, log: { info: () => undefined, warn: () => undefined, error: () => undefined }, secrets: memorySecrets(), surface: 'app' });
+    try {
+      must(await core.call('workspaces.add', { name: 'Shop' }));
+      const refusals = [
+        await core.call('sync.webhookHints', {}),
+        await core.call('webhook.status', {}),
+        await core.call('webhook.connect', { secrets: [SECRET] }),
+        await core.call('webhook.connect', { secrets: ['whsec_oops'] }),
+      ].map((r) => (r.ok ? 'answered' : r.error.message));
+      expect(refusals[0]).toBe('Workspace "Shop" has no redirector yet: connect one first on the Set up screen; Stripe\'s webhooks go to it.');
+      expect(refusals.filter((m) => /revtrail [a-z]|`|--[a-z]|\b(GET|PUT|POST)\b/.test(m))).toEqual([]);
+    } finally {
+      core.close();
+    }
+  });
+});
+
 describe('privacy.erase', () => {
   it('asks the redirector to forget the webhook hints naming an erased customer and her payments', async () => {
     const alice = w.seed.customers.alice.id;
