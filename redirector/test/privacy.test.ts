@@ -182,7 +182,7 @@ describe('the cookie lifetime follows the attribution window', () => {
     const res = await click(t, { cookie: `rt_vid=${VID}` });
     expect(cookieOf(res.headers['set-cookie'], 'rt_vid')).toContain('Max-Age=604800;');
     const pixel = await t.app.inject({ url: '/p.js' });
-    expect(pixel.body.trimEnd().endsWith('})(window, document, location, navigator, {"m":604800,"c":"opt-in","g":0});')).toBe(true);
+    expect(pixel.body.trimEnd().endsWith('})(window, document, location, navigator, {"m":604800,"c":"opt-in","g":0,"f":0});')).toBe(true);
   });
 });
 
