@@ -43,7 +43,7 @@ function wholeDays(env: Env, name: string, fallback: number): string {
   return value;
 }
 
-/** REVTRAIL_CONSENT and REVTRAIL_HONOR_GPC as typed, refused before a deploy when config.ts would refuse them at start. */
+/** REVTRAIL_CONSENT, REVTRAIL_HONOR_GPC and REVTRAIL_META as typed, refused before a deploy when config.ts would refuse them at start. */
 function choice(env: Env, name: string, allowed: readonly string[]): string | undefined {
   const value = env[name]?.trim();
   if (value && !allowed.includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${env[name]}"`);
@@ -63,6 +63,7 @@ export function redirectorEnvironment(env: Env): Record<string, string> {
     REVTRAIL_FALLBACK_URL: env.REVTRAIL_FALLBACK_URL || undefined,
     REVTRAIL_CONSENT: choice(env, 'REVTRAIL_CONSENT', ['off', 'opt-out', 'opt-in']),
     REVTRAIL_HONOR_GPC: choice(env, 'REVTRAIL_HONOR_GPC', ['true', 'false']),
+    REVTRAIL_META: choice(env, 'REVTRAIL_META', ['true', 'false']),
   };
   // Lambda takes only string values; an unset setting is left to config.ts's default.
   return Object.fromEntries(Object.entries(settings).filter((e): e is [string, string] => Boolean(e[1])));
@@ -81,6 +82,7 @@ export const SETTINGS = [
   'REVTRAIL_FALLBACK_URL',
   'REVTRAIL_CONSENT',
   'REVTRAIL_HONOR_GPC',
+  'REVTRAIL_META',
   'REVTRAIL_ALARM_EMAIL',
 ] as const;
 

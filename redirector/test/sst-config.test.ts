@@ -407,9 +407,9 @@ describe('sst.config.ts run()', () => {
     expect((one('Table').args.transform as Args | undefined)?.table).toEqual({ pointInTimeRecovery: { enabled: true, recoveryPeriodInDays: 7 } });
   });
 
-  it('passes the consent mode and the GPC setting to both functions, and refuses values the redirector would', async () => {
-    const { one } = await deploy({ REVTRAIL_CONSENT: 'opt-in', REVTRAIL_HONOR_GPC: 'false' });
-    expect(one('Redirector').args.environment).toMatchObject({ REVTRAIL_CONSENT: 'opt-in', REVTRAIL_HONOR_GPC: 'false' });
+  it('passes the consent mode, the GPC setting and Meta\'s to both functions, and refuses values the redirector would', async () => {
+    const { one } = await deploy({ REVTRAIL_CONSENT: 'opt-in', REVTRAIL_HONOR_GPC: 'false', REVTRAIL_META: 'true' });
+    expect(one('Redirector').args.environment).toMatchObject({ REVTRAIL_CONSENT: 'opt-in', REVTRAIL_HONOR_GPC: 'false', REVTRAIL_META: 'true' });
     expect((one('Spill').self as Queue).subscription?.subscriber.environment).toMatchObject({ REVTRAIL_CONSENT: 'opt-in' });
     const accepted = parseConfig({
       REVTRAIL_TABLE: 'revtrail',
@@ -418,9 +418,10 @@ describe('sst.config.ts run()', () => {
       REVTRAIL_IP_SALT_SEED: 'c'.repeat(40),
       ...(one('Redirector').args.environment as Record<string, string>),
     });
-    expect(accepted.ok && [accepted.config.consent, accepted.config.honorGpc]).toEqual(['opt-in', false]);
+    expect(accepted.ok && [accepted.config.consent, accepted.config.honorGpc, accepted.config.meta]).toEqual(['opt-in', false, true]);
     await expect(deploy({ REVTRAIL_CONSENT: 'optin' })).rejects.toThrow(/REVTRAIL_CONSENT must be one of off, opt-out, opt-in/);
     await expect(deploy({ REVTRAIL_HONOR_GPC: 'yes' })).rejects.toThrow(/REVTRAIL_HONOR_GPC must be one of true, false/);
+    await expect(deploy({ REVTRAIL_META: 'on' })).rejects.toThrow(/REVTRAIL_META must be one of true, false/);
   });
 
   it('generates the three secrets on a first deploy, different and long enough for config.ts', async () => {
