@@ -101,3 +101,6 @@ export function idFromName(name: string, maxLength: number, fallback: string): s
     .replace(/-+$/, '');
   return slug || fallback;
 }
+
+/** A partner id from a name, as partners.add derives it when none is given (at most 30: PayPal's customer id column). */
+export const partnerIdFromName = (name: string): string => idFromName(name, 30, 'partner');

@@ -1,4 +1,4 @@
-import { err, idFromName, ok, readObject, type Result } from '@revtrail/shared';
+import { err, idFromName, ok, partnerIdFromName, readObject, type Result } from '@revtrail/shared';
 import {
   effectiveTerms,
   isLineState,
@@ -12,7 +12,7 @@ import {
 } from '@revtrail/shared/commission/index';
 import type { CoreContext } from '../context';
 import type { Db } from '../db/open';
-import { defaultMethod, PARTNER_FIELDS, partnerIdFromName, readPartnerFields, type PartnerInput } from './input';
+import { defaultMethod, PARTNER_FIELDS, readPartnerFields, type PartnerInput } from './input';
 import { createPayouts, EXPORT_FORMATS, exportBatch, markBatchPaid, payoutTimeZone, previewPayouts, type ExportedFile, type ExportFormat, type PayoutPreview } from './payouts';
 import { findProgram, getPartner, insertPartner, insertProgram, listBatches, listBindings, listLines, listPartners, listPrograms, partnerTotals, updatePartner } from './repo';
 import type { BatchSummary, LedgerLine, Partner, Program } from './types';

@@ -1,7 +1,7 @@
 /**
  * Readers for the affiliate handlers' arguments: every problem named, collected into one answer.
  */
-import { idFromName, isCurrencyCode, normalizeEmail, parsed, readObject, readString, type Parsed } from '@revtrail/shared';
+import { isCurrencyCode, normalizeEmail, parsed, readObject, readString, type Parsed } from '@revtrail/shared';
 import { parseOverride, PAYOUT_METHODS, type OverrideInput, type PartnerOverride, type PayoutMethod, type WiseDetails } from '@revtrail/shared/commission/index';
 import { PARTNER_STATUSES, type PartnerStatus } from './types';
 
@@ -93,9 +93,6 @@ export function readPartnerFields(obj: Record<string, unknown>, creating: boolea
   }
   return parsed(f, problems);
 }
-
-/** A partner id from a name: "Jo's Blog!" -> "jo-s-blog", "Müller Söhne GmbH" -> "muller-sohne-gmbh". */
-export const partnerIdFromName = (name: string): string => idFromName(name, 30, 'partner');
 
 /** The method a new partner is paid by when none is named: PayPal if it has a PayPal email, else Wise, else by hand. */
 export const defaultMethod = (f: PartnerFields): PayoutMethod => (f.paypalEmail ? 'paypal' : f.wise ? 'wise' : 'manual');

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { lastFinishedPeriod } from '@revtrail/shared/commission/period';
+import { partnerIdFromName } from '@revtrail/shared/ids';
 import type { LineState, PayoutMethod } from '@revtrail/shared/commission/index';
 import type { PartnerView } from '../../core/affiliates/handlers';
 import type { ExportFormat } from '../../core/affiliates/payouts';
@@ -144,12 +145,29 @@ function Balances({ p }: { p: PartnerView }) {
   );
 }
 
+type WiseReceiver = 'PERSON' | 'INSTITUTION';
+const EMPTY_PARTNER = { id: '', name: '', email: '', method: 'paypal' as PayoutMethod, paypalEmail: '', program: '', wiseEmail: '', wiseName: '', wiseReceiver: 'PERSON' as WiseReceiver, wiseCurrency: '' };
+
+/** The Wise batch file's columns for a partner (shared/commission/exports.ts): recipient email, holder name, type, target currency. */
+const wiseOf = (f: typeof EMPTY_PARTNER) => ({
+  email: f.wiseEmail.trim(),
+  name: f.wiseName.trim() || null,
+  receiverType: f.wiseReceiver,
+  currency: f.wiseCurrency.trim() || null,
+});
+
+function paidBy(p: PartnerView): string {
+  if (p.payoutMethod === 'paypal') return `PayPal ${p.paypalEmail ?? '(no address)'}`;
+  if (p.payoutMethod === 'wise') return p.wise ? `Wise ${p.wise.email}${p.wise.currency ? ` in ${p.wise.currency}` : ''}` : 'Wise (no details)';
+  return 'by hand';
+}
+
 function Partners() {
   const { rpc } = useApp();
   const ws = useWorkspace();
   const [partners, reload] = useResult(() => rpc.call('partners.list', { workspace: ws.id }), [ws.id]);
   const [programs] = useResult(() => rpc.call('programs.list', { workspace: ws.id }), [ws.id]);
-  const [f, setF] = useState({ id: '', name: '', email: '', method: 'paypal' as PayoutMethod, paypalEmail: '', program: '' });
+  const [f, setF] = useState(EMPTY_PARTNER);
   const add = useAction(() =>
     rpc.call('partners.add', {
       workspace: ws.id,
@@ -157,7 +175,8 @@ function Partners() {
       email: f.email.trim(),
       method: f.method,
       ...(f.id.trim() ? { id: f.id.trim() } : {}),
-      ...(f.paypalEmail.trim() ? { paypalEmail: f.paypalEmail.trim() } : {}),
+      ...(f.method === 'paypal' && f.paypalEmail.trim() ? { paypalEmail: f.paypalEmail.trim() } : {}),
+      ...(f.method === 'wise' ? { wise: wiseOf(f) } : {}),
       ...(f.program ? { program: f.program } : {}),
     }),
   );
@@ -165,7 +184,7 @@ function Partners() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if ((await add.act()).ok) {
-      setF({ ...f, id: '', name: '', email: '', paypalEmail: '' });
+      setF({ ...EMPTY_PARTNER, method: f.method, program: f.program });
       reload();
     }
   };
@@ -196,7 +215,7 @@ function Partners() {
                 <td>
                   <code>{p.id}</code>
                 </td>
-                <td>{p.payoutMethod === 'paypal' ? `PayPal ${p.paypalEmail ?? '(no address)'}` : p.payoutMethod === 'wise' ? `Wise ${p.wise?.email ?? ''}` : 'by hand'}</td>
+                <td>{paidBy(p)}</td>
                 <td>{p.status}</td>
                 <td>
                   <Balances p={p} />
@@ -233,10 +252,15 @@ function Partners() {
             Email
             <input name="partner-email" type="email" value={f.email} onChange={(e) => setF({ ...f, email: e.target.value })} required />
           </label>
-          <label>
-            Id (optional; from the name otherwise)
-            <input name="partner-id" value={f.id} onChange={(e) => setF({ ...f, id: e.target.value })} pattern="[A-Za-z0-9][A-Za-z0-9_\-]{0,29}" />
-          </label>
+          <div className="field">
+            <label>
+              Id (optional; from the name otherwise)
+              <input name="partner-id" value={f.id} onChange={(e) => setF({ ...f, id: e.target.value })} placeholder={f.name.trim() ? partnerIdFromName(f.name) : 'from the name'} aria-describedby="partner-id-rules" />
+            </label>
+            <p id="partner-id-rules" className="hint">
+              What the partner's links carry: 1 to 30 letters, digits, - and _, starting with a letter or digit.
+            </p>
+          </div>
           <label>
             Program
             <select name="partner-program" value={f.program} onChange={(e) => setF({ ...f, program: e.target.value })}>
@@ -264,6 +288,30 @@ function Partners() {
             </label>
           )}
         </div>
+        {f.method === 'wise' && (
+          <fieldset className="grid wise" aria-label="Wise details">
+            <legend>What Wise's batch file needs for this partner</legend>
+            <label>
+              Wise email (the recipient's Wise account)
+              <input name="wise-email" type="email" value={f.wiseEmail} onChange={(e) => setF({ ...f, wiseEmail: e.target.value })} placeholder={f.email} required />
+            </label>
+            <label>
+              Account holder (if not the partner's name)
+              <input name="wise-name" value={f.wiseName} onChange={(e) => setF({ ...f, wiseName: e.target.value })} placeholder={f.name} maxLength={200} />
+            </label>
+            <label>
+              Recipient is
+              <select name="wise-receiver" value={f.wiseReceiver} onChange={(e) => setF({ ...f, wiseReceiver: e.target.value as WiseReceiver })}>
+                <option value="PERSON">a person</option>
+                <option value="INSTITUTION">a business</option>
+              </select>
+            </label>
+            <label>
+              Receives in (currency code)
+              <input name="wise-currency" value={f.wiseCurrency} onChange={(e) => setF({ ...f, wiseCurrency: e.target.value.toUpperCase() })} placeholder="the payout's currency" maxLength={3} />
+            </label>
+          </fieldset>
+        )}
         <button type="submit" disabled={add.busy || noPrograms}>
           Add partner
         </button>
