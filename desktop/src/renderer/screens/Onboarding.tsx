@@ -127,26 +127,35 @@ function RedirectorStep({ status, onChange }: { status: WorkspaceStatus; onChang
   const [url, setUrl] = useState('');
   const [token, setToken] = useState('');
   const [choice, setChoice] = useState<'local' | 'deployed'>(info?.localRedirector ? 'local' : 'deployed');
+  // A connected redirector's address or token can change (a token rotated, a new domain): the same form again.
+  const [changing, setChanging] = useState(false);
+  const local = useAction(() => rpc.call('shell.useLocalRedirector', { workspace: ws.id }));
+  const deployed = useAction(() => rpc.call('redirector.connect', { workspace: ws.id, url: url.trim(), token }));
   const done = async () => {
+    local.clear();
+    deployed.clear();
+    setChanging(false);
+    setToken('');
     await refreshWorkspaces();
     onChange();
   };
-  const local = useAction(() => rpc.call('shell.useLocalRedirector', { workspace: ws.id }));
-  const deployed = useAction(() => rpc.call('redirector.connect', { workspace: ws.id, url: url.trim(), token }));
 
-  if (status.redirector.connected) {
+  if (status.redirector.connected && !changing) {
     return (
       <div className="card done" data-step="redirector">
         <h2>2. Redirector: connected</h2>
         <p>
-          Links of <strong>{ws.name}</strong> go through <code>{ws.redirectorUrl}</code>.
+          Links of <strong>{ws.name}</strong> go through <code>{ws.redirectorUrl}</code>.{' '}
+          <button type="button" className="link" onClick={() => setChanging(true)}>
+            Change address or sync token
+          </button>
         </p>
       </div>
     );
   }
   return (
     <div className="card" data-step="redirector">
-      <h2>2. Connect a redirector</h2>
+      <h2>{changing ? '2. Change the redirector' : '2. Connect a redirector'}</h2>
       <p className="muted">The redirector counts clicks on your links and serves the pixel that tells Revtrail who signed up.</p>
       <div className="choices" role="radiogroup" aria-label="Which redirector">
         <label>
@@ -188,6 +197,13 @@ function RedirectorStep({ status, onChange }: { status: WorkspaceStatus; onChang
           <ErrorNote error={deployed.error} />
         </form>
       )}
+      {changing && (
+        <p>
+          <button type="button" className="secondary" onClick={() => void done()}>
+            Keep {ws.redirectorUrl}
+          </button>
+        </p>
+      )}
     </div>
   );
 }
@@ -204,13 +220,17 @@ function StripeStep({ status, onChange }: { status: WorkspaceStatus; onChange: (
     e.preventDefault();
     const r = await connect.act();
     if (!r.ok) return;
+    // What the key now has answers every earlier failure of this step: none stays above the checklist.
+    recheck.clear();
     setKey('');
     setChecks({ mode: r.value.mode, checks: r.value.checks });
     onChange();
   };
   const check = async () => {
     const r = await recheck.act();
-    if (r.ok) setChecks(r.value);
+    if (!r.ok) return;
+    connect.clear();
+    setChecks(r.value);
   };
 
   return (
