@@ -33,3 +33,9 @@ export function useWorkspace(): Workspace {
   if (!workspace) throw new Error('no workspace selected');
   return workspace;
 }
+
+/** Whether the selected workspace is the made-up sample: no redirector and no Stripe stand behind it. */
+export function useIsSample(): boolean {
+  const { info, workspace } = useApp();
+  return workspace !== null && (info?.sampleWorkspaceIds.includes(workspace.id) ?? false);
+}

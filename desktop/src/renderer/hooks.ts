@@ -43,3 +43,16 @@ export function useAction<A extends unknown[], T>(run: (...args: A) => Promise<R
   );
   return { act, busy, error, clear: () => setError(null) };
 }
+
+/** Whether a CSS media query matches now, following the window as it changes. */
+export function useMediaQuery(query: string): boolean {
+  const [matches, setMatches] = useState(() => window.matchMedia(query).matches);
+  useEffect(() => {
+    const list = window.matchMedia(query);
+    const onChange = () => setMatches(list.matches);
+    onChange();
+    list.addEventListener('change', onChange);
+    return () => list.removeEventListener('change', onChange);
+  }, [query]);
+  return matches;
+}

@@ -3,10 +3,11 @@ import type { AppError } from '@revtrail/shared/result';
 import type { CoreEvents, WorkspaceStatus } from '../../core/api';
 import type { ResourceFailure } from '../../core/sync-state/repo';
 import type { ScheduleStatus } from '../../transport/contract';
-import { useApp, useWorkspace } from '../app-context';
+import { useApp, useIsSample, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { formatAgo, formatCount, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
+import { jobState } from '../schedule-state';
 
 type Progress = CoreEvents['sync.progress'];
 type Source = 'redirector' | 'stripe';
@@ -28,6 +29,7 @@ interface Outcome {
 export function SyncStatus() {
   const { rpc } = useApp();
   const ws = useWorkspace();
+  const sample = useIsSample();
   const [status, reload] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id]);
   const [schedule, reloadSchedule] = useResult(() => rpc.call('shell.schedule', {}), []);
   const [feeds, setFeeds] = useState<Record<string, Progress>>({});
@@ -54,13 +56,15 @@ export function SyncStatus() {
   }, [reload, reloadSchedule, running]);
 
   const here = status.state === 'ok' ? status.value.workspaces[0] : undefined;
+  // Nothing to sync from: the sample (made up, nothing behind it) or a workspace not connected yet.
+  const nothingConnected = here !== undefined && !here.redirector.connected && !here.stripe.connected;
 
   const syncNow = async () => {
     setRunning(true);
     setFeeds({});
     const done: Outcome[] = [];
     try {
-      if (!here || here.redirector.connected || !here.stripe.connected) {
+      if (here?.redirector.connected) {
         const r = await rpc.call('sync.redirector', { workspace: ws.id });
         done.push(
           r.ok
@@ -100,10 +104,24 @@ export function SyncStatus() {
     <section>
       <div className="row spread">
         <h1>Sync</h1>
-        <button type="button" onClick={() => void syncNow()} disabled={running || status.state !== 'ok'}>
-          {running ? 'Syncing…' : 'Sync now'}
-        </button>
+        {!sample && (
+          <button type="button" onClick={() => void syncNow()} disabled={running || status.state !== 'ok' || nothingConnected}>
+            {running ? 'Syncing…' : 'Sync now'}
+          </button>
+        )}
       </div>
+      {sample ? (
+        <p className="warning" data-note="sample">
+          Sample workspace: its clicks, customers and payments are made up, and no redirector or Stripe account stands behind it, so there is
+          nothing to sync. Connect your own in a workspace of your own (<a href="#/onboarding">Set up</a>).
+        </p>
+      ) : (
+        nothingConnected && (
+          <p className="warning">
+            Nothing to sync yet: <a href="#/onboarding">connect a redirector</a> (clicks) and Stripe (payments) first.
+          </p>
+        )
+      )}
       {status.state === 'loading' && <Loading what="sync status" />}
       {status.state === 'error' && <ErrorNote error={status.error} />}
       {here && (
@@ -117,6 +135,8 @@ export function SyncStatus() {
                 </p>
                 <p title={formatTime(here.redirector.lastPullAt)}>Last pull: {formatAgo(here.redirector.lastPullAt)}</p>
               </>
+            ) : sample ? (
+              <p className="muted">None: the sample's clicks are made up.</p>
             ) : (
               <p className="warning">
                 Not connected: <a href="#/onboarding">connect a redirector</a> to count clicks.
@@ -138,6 +158,8 @@ export function SyncStatus() {
             <h2>Stripe</h2>
             {here.stripe.connected ? (
               <p title={formatTime(here.stripe.lastPullAt)}>Last pull: {formatAgo(here.stripe.lastPullAt)}</p>
+            ) : sample ? (
+              <p className="muted">None: the sample's payments are made up.</p>
             ) : (
               <p className="warning">
                 Not connected: <a href="#/onboarding">add a read-only Stripe key</a> to see revenue.
@@ -197,7 +219,7 @@ export function SyncStatus() {
           ))}
         </div>
       ))}
-      <Schedule schedule={schedule.state === 'ok' ? schedule.value : null} />
+      <Schedule schedule={schedule.state === 'ok' ? schedule.value : null} here={here ?? null} />
     </section>
   );
 }
@@ -232,7 +254,7 @@ function LinkChanges({ status, onDone }: { status: WorkspaceStatus; onDone: (mes
     <div className="card" aria-label="Link changes not on the redirector">
       <h2>Link changes not on the redirector</h2>
       <ErrorNote error={retry.error ?? discard.error} />
-      <table className="table" aria-label="Link changes">
+      <table className="table wrap-anywhere" aria-label="Link changes">
         <thead>
           <tr>
             <th>Link</th>
@@ -252,7 +274,7 @@ function LinkChanges({ status, onDone }: { status: WorkspaceStatus; onDone: (mes
               </td>
               <td className={p.state === 'refused' ? 'error' : 'muted'}>
                 {p.state === 'refused'
-                  ? `Refused by the redirector${p.status ? ` (${p.status})` : ''}: ${p.reason ?? ''}`
+                  ? `Refused by the redirector: ${p.reason ?? ''}`
                   : p.reason
                     ? `Goes at the next sync. Last try ${formatAgo(p.attemptedAt)}: ${p.reason}`
                     : 'Goes at the next sync.'}
@@ -275,7 +297,12 @@ function LinkChanges({ status, onDone }: { status: WorkspaceStatus; onDone: (mes
   );
 }
 
-function Schedule({ schedule }: { schedule: ScheduleStatus[] | null }) {
+function JobState({ job, here }: { job: ScheduleStatus; here: WorkspaceStatus | null }) {
+  const state = jobState(job, here);
+  return state.failed ? <span className="error">{state.text}</span> : <>{state.text}</>;
+}
+
+function Schedule({ schedule, here }: { schedule: ScheduleStatus[] | null; here: WorkspaceStatus | null }) {
   if (!schedule || schedule.length === 0) return null;
   return (
     <div className="card">
@@ -297,7 +324,9 @@ function Schedule({ schedule }: { schedule: ScheduleStatus[] | null }) {
               <td>{everyText(j.everyMs)}</td>
               <td title={formatTime(j.lastRunAt)}>{formatAgo(j.lastRunAt)}</td>
               <td>{j.nextRunAt ? formatTime(j.nextRunAt) : '—'}</td>
-              <td>{j.running ? 'running…' : j.lastError ? <span className="error">{j.lastError}</span> : j.lastOkAt ? 'ok' : 'waiting'}</td>
+              <td>
+                <JobState job={j} here={here} />
+              </td>
             </tr>
           ))}
         </tbody>
@@ -306,8 +335,10 @@ function Schedule({ schedule }: { schedule: ScheduleStatus[] | null }) {
   );
 }
 
+/** "day", "2 hours", "minute", "15 seconds": a job's period, in the unit it is a whole number of. */
 function everyText(ms: number): string {
-  if (ms % 86_400_000 === 0) return ms === 86_400_000 ? 'day' : `${ms / 86_400_000} days`;
-  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
-  return `${Math.round(ms / 60_000)} minutes`;
+  const units: [number, string][] = [[86_400_000, 'day'], [3_600_000, 'hour'], [60_000, 'minute'], [1000, 'second']];
+  const [size, unit] = units.find(([u]) => ms % u === 0) ?? [1000, 'second'];
+  const n = Math.round(ms / size);
+  return n === 1 ? unit : plural(n, unit);
 }
