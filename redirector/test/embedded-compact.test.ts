@@ -53,6 +53,26 @@ describe('embedded store compaction', () => {
     }
   });
 
+  it('leaves nothing of an erasure in a store holding nothing else, the first compaction of a session or a later one', async () => {
+    for (const [name, before] of [['first', false], ['later', true]] as const) {
+      const path = join(dir, `alone-${name}`);
+      const dynamo = await startEmbeddedDynamo({ path });
+      try {
+        const store = new DynamoStore({ tableName: 'revtrail', retentionDays: 90, client: dynamo.client() });
+        await store.ensureTable(Date.now());
+        if (before) await dynamo.compact();
+        const gone = `AloneVisitor${name.padEnd(10, '0')}`;
+        const now = Date.now();
+        await store.putEvents(Array.from({ length: 5 }, (_, i) => ({ kind: 'clicks' as const, item: testClick(now + i, 'alone-campaign', { visitorId: gone }) })));
+        await store.eraseVisitor(gone, now);
+        await dynamo.compact();
+        expect(holding(path, [gone, Buffer.from(`V#${gone}`).toString('hex'), 'alone-campaign']), name).toEqual([]);
+      } finally {
+        await dynamo.close();
+      }
+    }
+  });
+
   it('is a no-op for the in-memory store', async () => {
     const dynamo = await startEmbeddedDynamo();
     try {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,6 +132,24 @@ describe('local redirector: Stripe webhook over HTTP', () => {
     expect(saved).toEqual([{ stripeWebhookSecrets: [WEBHOOK_SECRET] }]);
     expect((await deliver(r, stripeEvent(), WEBHOOK_SECRET)).status).toBe(200);
     expect((await deliver(r, stripeEvent(), OTHER_SECRET)).status).toBe(400);
+  });
+
+  it('erases hints from the store\'s files too: no byte of the object id is left, as text or hex', async () => {
+    const dir = tempDir();
+    const r = await start(dir, { settings: { REVTRAIL_STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET } });
+    const id = 'cus_LocalErasedCustomer01';
+    const event = stripeEvent({ type: 'customer.updated', object: { id, object: 'customer', email: 'jenny.rosen@example.com' } });
+    expect((await deliver(r, event)).status).toBe(200);
+    const holding = () =>
+      readdirSync(dir, { recursive: true, encoding: 'utf8' })
+        .map((name) => join(dir, name))
+        .filter((path) => statSync(path).isFile() && [id, Buffer.from(id).toString('hex')].some((needle) => readFileSync(path).includes(needle)));
+    expect(holding().length).toBeGreaterThan(0);
+    const erase = await fetch(`${r.url}/api/v1/stripe-hints/erase`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ objectIds: [id] }) });
+    expect(await erase.json()).toEqual({ deleted: 1 });
+    expect(holding()).toEqual([]);
+    expect(await (await deliver(r, event)).json()).toEqual({ received: true, duplicate: true });
+    expect(holding()).toEqual([]);
   });
 
   it('answers 409 when the secrets cannot be saved here: passed in without a callback, or set in the environment', async () => {
