@@ -13,7 +13,7 @@ import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
 // The core's refusals as each reader gets them: the app's screens name a screen and its control, never a
 // CLI command ("run `revtrail connect redirector`" on the Sync screen); the CLI keeps its commands.
 const log = { info: () => undefined, warn: () => undefined, error: () => undefined };
-const CLI_WORDS = /revtrail [a-z]|`|--[a-z]/;
+const CLI_WORDS = /revtrail [a-z]|`|--[a-z]|\bstdin\b|standard input/;
 
 function world(surface: Surface) {
   const dir = mkdtempSync(join(tmpdir(), `revtrail-messages-${surface}-`));
@@ -53,6 +53,8 @@ async function refusals(core: Core): Promise<Record<string, AppError>> {
     'unknown payout run': failed(await core.call('payouts.markPaid', { workspace: 'Shop', batch: 'po_ghost', reference: 'x' })),
     'unknown payout run export': failed(await core.call('payouts.export', { workspace: 'Shop', batch: 'po_ghost', format: 'csv' })),
     'unknown customer': failed(await core.call('reports.journey', { workspace: 'Shop', customer: 'cus_ghost' })),
+    'token in the address': failed(await core.call('redirector.connect', { workspace: 'Shop', url: 'https://go.shop.example/?token=abc', token: 'x'.repeat(32) })),
+    'password in the address': failed(await core.call('redirector.connect', { workspace: 'Shop', url: 'https://user:secret@go.shop.example', token: 'x'.repeat(32) })),
   };
 }
 

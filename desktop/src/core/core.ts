@@ -279,7 +279,7 @@ export function createCore(deps: CoreDeps): Core {
     'redirector.connect': async ({ workspace: ref, url, token }) => {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
-      const address = checkRedirectorAddress(url);
+      const address = checkRedirectorAddress(url, surface);
       if (!address.ok) return err('invalid_input', address.message);
       if (typeof token !== 'string' || token.trim().length < 16) return err('invalid_input', 'The sync token looks too short: paste the whole token.');
       const client = new RedirectorClient(address.url, token.trim(), { fetch: deps.fetch, surface, log: deps.log });

@@ -1,3 +1,5 @@
+import { stepFor, type Surface } from '../surface';
+
 /** A redirector's base address as the user typed it, checked before anything is sent or shown. */
 export type RedirectorAddress = { ok: true; url: string } | { ok: false; message: string };
 
@@ -9,15 +11,16 @@ const EXAMPLE = 'e.g. https://go.brand.com';
  * So userinfo, a query and a fragment are refused, and the refusal never repeats them. A redirector's base
  * address needs none of them.
  */
-export function checkRedirectorAddress(raw: unknown): RedirectorAddress {
+export function checkRedirectorAddress(raw: unknown, surface: Surface = 'cli'): RedirectorAddress {
+  const tokenGoes = stepFor(surface, { app: 'the token goes in the Sync token field', cli: 'put the token on stdin' });
   if (typeof raw !== 'string' || !URL.canParse(raw.trim())) return { ok: false, message: `The redirector URL must be an http(s) address, ${EXAMPLE}.` };
   const url = new URL(raw.trim());
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { ok: false, message: `The redirector URL must be an http(s) address, ${EXAMPLE}.` };
   if (url.username || url.password) {
-    return { ok: false, message: `The redirector URL carries a user name or password (before the @): put the token on stdin, not in the address (${EXAMPLE}).` };
+    return { ok: false, message: `The redirector URL carries a user name or password (before the @): ${tokenGoes}, not in the address (${EXAMPLE}).` };
   }
   if (url.search || url.hash || raw.includes('?') || raw.includes('#')) {
-    return { ok: false, message: `The redirector URL has a query or fragment (after ? or #): a redirector's address needs none, and a token goes on stdin, not in the address (${EXAMPLE}).` };
+    return { ok: false, message: `The redirector URL has a query or fragment (after ? or #): a redirector's address needs none, and ${tokenGoes}, not in the address (${EXAMPLE}).` };
   }
   return { ok: true, url: url.toString().replace(/\/+$/, '') };
 }
