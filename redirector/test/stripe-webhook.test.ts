@@ -377,6 +377,40 @@ describe('Stripe webhook: durability', () => {
     await app.close();
   });
 
+  it('keeps an event delivered several times at once once, even while the first delivery\'s feed write is slow', async () => {
+    const t = await withSecret();
+    // The same dynalite through a client whose first write of a hints-feed item waits 300 ms.
+    const client = new DynamoDBClient({ endpoint: (await sharedDynamo()).endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    let delayed = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const pk = (args as { input: { Item?: { pk?: unknown } } }).input.Item?.pk;
+        if (delayed === 0 && /^H#/.test(typeof pk === 'string' ? pk : String((pk as { S?: string } | undefined)?.S))) {
+          delayed += 1;
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const store = new DynamoStore({ tableName: t.config.tableName, retentionDays: 90, client, clock: t.clock });
+    const app = await buildApp({ store, config: t.config, log: silentLogger as pino.Logger, clock: t.clock, events: { mode: 'inline', spill: new MemorySpill() } });
+    const event = stripeEvent();
+    const payload = body(event);
+    const post = () => app.inject({ method: 'POST', url: PATH, payload, headers: deliveryHeaders(payload, t.clock.now()) });
+    const first = post();
+    await new Promise((r) => setTimeout(r, 100));
+    const answers = await Promise.all([first, post(), post()]);
+    expect(delayed).toBe(1);
+    expect(answers.map((a) => a.json())).toEqual([
+      { received: true, duplicate: false },
+      { received: true, duplicate: true },
+      { received: true, duplicate: true },
+    ]);
+    expect((await hints(t)).map((h) => h.eventId)).toEqual([event.id]);
+    await app.close();
+  });
+
   it('expires hints with the retention window and keeps the event known for Stripe\'s redeliveries; none comes back', async () => {
     const t = await withSecret(WEBHOOK_SECRET, { REVTRAIL_RETENTION_DAYS: '2' });
     const event = stripeEvent({ created: Math.floor(t.clock.now() / 1000) });

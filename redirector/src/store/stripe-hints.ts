@@ -98,8 +98,15 @@ export class StripeHintTable {
   private async redelivered(key: { pk: string; sk: string }): Promise<HintOutcome> {
     const kept = await this.d.doc.send(new GetCommand({ TableName: this.d.table, Key: key, ConsistentRead: true }));
     const hint = kept.Item?.hint as StripeHint | undefined;
+    const now = this.d.clock.now();
     // No hint: its object was erased since. A hint past retention has left the feed and must not come back.
-    if (!hint || this.d.clock.now() >= hint.at + this.d.retentionMs()) return 'duplicate';
+    if (!hint || now >= hint.at + this.d.retentionMs()) return 'duplicate';
+    // Kept a moment ago: the same event delivered twice at once, the other delivery writing the feed item
+    // now. Writing the same item (same key, same hint) is harmless, where a fresh id would make a second one.
+    if (now - hint.at < FRESH_MS) {
+      await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: this.feedItem(hint) }));
+      return 'duplicate';
+    }
     const { pk, sk } = this.feedItem(hint);
     const feed = await this.d.doc.send(new GetCommand({ TableName: this.d.table, Key: { pk, sk }, ConsistentRead: true, ProjectionExpression: 'pk' }));
     if (feed.Item) return 'duplicate';
