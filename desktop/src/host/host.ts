@@ -37,8 +37,11 @@ export interface HostOptions {
    * `false` never starts it. `port` 8787 by default (its links carry the port, so it stays put).
    */
   localRedirector?: false | { port?: number; settings?: Record<string, string>; log?: pino.Logger };
-  /** Run the sync schedule (on by default). */
-  schedule?: boolean;
+  /**
+   * Run the sync schedule (on by default). A test narrows it: `jobs` runs only those (the ECB job reaches the
+   * internet, the hourly pull lists everything), `firstRunDelayMs` starts them sooner than a starting app does.
+   */
+  schedule?: boolean | { jobs?: readonly string[]; firstRunDelayMs?: number };
   /**
    * Methods answered by another core over the same data folder (the core process's worker thread): a
    * ledger rebuild there leaves this thread free for status and report calls.
@@ -133,6 +136,14 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       return () => offs.forEach((off) => off?.());
     },
   };
+  const narrowed = typeof opts.schedule === 'object' ? opts.schedule : {};
+  const allJobs = appJobs(routed);
+  const unknownJob = narrowed.jobs?.find((id) => !allJobs.some((j) => j.id === id));
+  if (unknownJob) {
+    core.close();
+    throw new Error(`no scheduled job ${unknownJob}`);
+  }
+  const jobs = narrowed.jobs ? allJobs.filter((j) => narrowed.jobs!.includes(j.id)) : allJobs;
   let local: LocalRedirector | null = null;
   let localProblem: string | null = null;
   const listed = await core.call('workspaces.list', {});
@@ -159,7 +170,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     }
   }
 
-  const scheduler = createScheduler({ jobs: appJobs(routed), clock: opts.clock, log: opts.log });
+  const scheduler = createScheduler({ jobs, clock: opts.clock, log: opts.log, firstRunDelayMs: narrowed.firstRunDelayMs });
   const shell: ShellHandlers = {
     'shell.info': async () =>
       ok({ mode: opts.mode, dataDir: opts.dataDir, localRedirector: local ? { url: local.url } : null, localRedirectorProblem: localProblem, sampleWorkspaceIds: sampleWorkspaceIds(opts.dataDir) }),
