@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppError, Result } from '@revtrail/shared/result';
+import { useApp } from './app-context';
 
 export type Loaded<T> = { state: 'loading' } | { state: 'ok'; value: T } | { state: 'error'; error: AppError };
 
@@ -42,6 +43,25 @@ export function useAction<A extends unknown[], T>(run: (...args: A) => Promise<R
     [run],
   );
   return { act, busy, error, clear: () => setError(null) };
+}
+
+/**
+ * A number that grows each time a sync changed the selected workspace's data (the core's `sync.changed`: a
+ * Sync, the scheduled pulls, or the payments a Stripe webhook named). A screen puts it in the deps of what it
+ * reads, so it shows the new figures without being opened again.
+ */
+export function useDataVersion(): number {
+  const { rpc, workspace } = useApp();
+  const [version, setVersion] = useState(0);
+  const id = workspace?.id;
+  useEffect(
+    () =>
+      rpc.on('sync.changed', (e) => {
+        if (e.workspaceId === id) setVersion((v) => v + 1);
+      }),
+    [rpc, id],
+  );
+  return version;
 }
 
 /** Whether a CSS media query matches now, following the window as it changes. */

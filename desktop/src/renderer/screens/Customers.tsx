@@ -4,13 +4,14 @@ import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { UnconvertedNote } from '../components/UnconvertedNote';
 import { formatCount, formatMoney, formatTime, plural } from '../format';
-import { useResult } from '../hooks';
+import { useDataVersion, useResult } from '../hooks';
 
 /** Customers by net revenue (all time), and one customer's journey: clicks, visits, sign-up, payments. */
 export function Customers() {
   const { rpc } = useApp();
   const ws = useWorkspace();
-  const [customers] = useResult(() => rpc.call('reports.customers', { workspace: ws.id, limit: 200 }), [ws.id]);
+  const version = useDataVersion();
+  const [customers] = useResult(() => rpc.call('reports.customers', { workspace: ws.id, limit: 200 }), [ws.id, version]);
   const [selected, setSelected] = useState<string | null>(null);
   return (
     <section>
@@ -66,7 +67,8 @@ const shortKey = (key: string) => (key.length > 24 ? `${key.slice(0, 20)}…` : 
 function JourneyView({ customer }: { customer: string }) {
   const { rpc } = useApp();
   const ws = useWorkspace();
-  const [journey] = useResult(() => rpc.call('reports.journey', { workspace: ws.id, customer }), [ws.id, customer]);
+  const version = useDataVersion();
+  const [journey] = useResult(() => rpc.call('reports.journey', { workspace: ws.id, customer }), [ws.id, customer, version]);
   if (journey.state === 'loading') return <Loading what="the journey" />;
   if (journey.state === 'error') return <ErrorNote error={journey.error} />;
   const j = journey.value;

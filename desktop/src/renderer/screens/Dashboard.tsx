@@ -7,7 +7,7 @@ import { ErrorNote, Loading } from '../components/Notice';
 import { ReportControls, type ReportChoice } from '../components/ReportControls';
 import { UnconvertedNote } from '../components/UnconvertedNote';
 import { formatAgo, formatCount, formatMoney, formatPercent } from '../format';
-import { useResult, type Loaded } from '../hooks';
+import { useDataVersion, useResult, type Loaded } from '../hooks';
 import { DATA_RENDERED_MARK } from '../marks';
 import { lastDays, rangeLabel } from '../report-range';
 
@@ -39,7 +39,8 @@ export function Dashboard() {
 function Status() {
   const { rpc } = useApp();
   const ws = useWorkspace();
-  const [status] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id]);
+  const version = useDataVersion();
+  const [status] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id, version]);
   if (status.state !== 'ok') return null;
   const here = status.value.workspaces[0];
   if (!here) return null;
@@ -63,7 +64,9 @@ function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: 
   const ws = useWorkspace();
   // One query for every panel: the range, model and currency chosen (before a choice, the workspace's own).
   const query = choice && timeZone ? { ...lastDays(choice.days, timeZone), model: choice.model, currency: choice.currency } : {};
-  const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null];
+  // Read again when a sync (or a Stripe webhook) changed the data, without the screen being opened again.
+  const version = useDataVersion();
+  const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null, version];
   const [daily] = useResult(() => rpc.call('reports.daily', { workspace: ws.id, ...query }), key);
   const [channels] = useResult(() => rpc.call('reports.channels', { workspace: ws.id, ...query }), key);
   // Each heading says the range and currency its own report answered with, so it cannot say another.
