@@ -1,9 +1,10 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { AttributionModel, ChannelRule } from '@revtrail/shared/attribution/index';
+import type { ReportCurrencies } from '../../core/attribution/currencies';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
 import { MODEL_LABELS } from '../components/ReportControls';
-import { formatAgo, formatCount, formatTime } from '../format';
+import { formatAgo, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
 import { MetaForwarding } from './Meta';
 
@@ -34,6 +35,7 @@ function AttributionSettingsForm() {
   const { rpc } = useApp();
   const ws = useWorkspace();
   const [settings, reload] = useResult(() => rpc.call('settings.get', { workspace: ws.id }), [ws.id]);
+  const [currencies] = useResult(() => rpc.call('reports.currencies', { workspace: ws.id }), [ws.id]);
   const [draft, setDraft] = useState<Draft | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [rulesProblem, setRulesProblem] = useState<string | null>(null);
@@ -67,7 +69,7 @@ function AttributionSettingsForm() {
     }
     const r = await save.act({ model: draft.model, windowDays: Number(draft.windowDays), currency: draft.currency.trim().toUpperCase(), timeZone: draft.timeZone, ...(channelRules !== undefined ? { channelRules } : {}) });
     if (!r.ok) return;
-    setNotice(r.value.rebuilt ? `Saved; the attribution was rebuilt (${formatCount(r.value.rebuilt.rows)} ledger rows).` : 'Saved.');
+    setNotice(r.value.rebuilt ? `Saved; the attribution was rebuilt (${plural(r.value.rebuilt.rows, 'ledger row')}).` : 'Saved.');
     reload();
   };
 
@@ -91,7 +93,8 @@ function AttributionSettingsForm() {
         </label>
         <label>
           Reporting currency
-          <input name="currency" value={draft.currency} onChange={(e) => set('currency', e.target.value)} maxLength={3} pattern="[A-Za-z]{3}" required />
+          <CurrencySelect value={draft.currency} onChange={(c) => set('currency', c)} offered={currencies.state === 'ok' ? currencies.value : null} />
+          <span className="hint">The ones Revtrail can convert to: the euro, those the ECB publishes rates for, and your payments&apos; own.</span>
         </label>
         <label>
           Time zone (days in reports)
@@ -127,10 +130,40 @@ function AttributionSettingsForm() {
       )}
       {s.lastBuild && (
         <p className="muted">
-          Last attribution build {formatAgo(s.lastBuild.builtAt)}: {formatCount(s.lastBuild.rows)} rows in {s.lastBuild.tookMs} ms ({s.lastBuild.windowDays}-day window, {s.lastBuild.currency}).
+          Last attribution build {formatAgo(s.lastBuild.builtAt)}: {plural(s.lastBuild.rows, 'row')} in {s.lastBuild.tookMs} ms ({s.lastBuild.windowDays}-day window, {s.lastBuild.currency}).
         </p>
       )}
     </form>
+  );
+}
+
+/**
+ * Only currencies the reports can convert to (reports.currencies; the core refuses others): the workspace's own
+ * payment currencies first. Until it answers, only the current one.
+ */
+function CurrencySelect({ value, onChange, offered }: { value: string; onChange(c: string): void; offered: ReportCurrencies | null }) {
+  const all = offered?.currencies ?? [];
+  const own = offered?.own.filter((c) => all.includes(c)) ?? [];
+  const rest = all.filter((c) => !own.includes(c));
+  const missing = all.includes(value) ? [] : [value];
+  const options = (list: readonly string[]) =>
+    list.map((c) => (
+      <option key={c} value={c}>
+        {c}
+      </option>
+    ));
+  return (
+    <select name="currency" value={value} onChange={(e) => onChange(e.target.value)}>
+      {options(missing)}
+      {own.length > 0 ? (
+        <>
+          <optgroup label="Your payments' currencies">{options(own)}</optgroup>
+          <optgroup label={offered?.ecbDay ? `Euro and ECB rates (${offered.ecbDay})` : 'Euro and ECB rates'}>{options(rest)}</optgroup>
+        </>
+      ) : (
+        options(rest)
+      )}
+    </select>
   );
 }
 
@@ -148,7 +181,7 @@ function ExchangeRates() {
         <>
           <p>
             Newest rates: <strong>{fx.value.newestDay ?? 'none'}</strong>
-            {fx.value.source ? ` (${fx.value.source})` : ''}, {formatCount(fx.value.currencies)} currencies, {formatCount(fx.value.days)} days of history.
+            {fx.value.source ? ` (${fx.value.source})` : ''}, {plural(fx.value.currencies, 'currency', 'currencies')}, {plural(fx.value.days, 'day')} of history.
           </p>
           <p className="muted" title={formatTime(fx.value.lastSuccessAt)}>
             Last download {formatAgo(fx.value.lastSuccessAt)}; Revtrail downloads them once a day by itself.
@@ -227,7 +260,7 @@ function DataSettingsForm() {
         </label>
       </div>
       <p className="muted">
-        Payments, refunds and commissions are accounting records and stay. Last purge {formatAgo(s.lastPurgeAt)}; last backup {formatAgo(s.lastBackupAt)} (encrypted, every {s.backupEveryHours} hours).
+        Payments, refunds and commissions are accounting records and stay. Last purge {formatAgo(s.lastPurgeAt)}; last backup {formatAgo(s.lastBackupAt)} (encrypted, every {plural(s.backupEveryHours, 'hour')}).
       </p>
       <button type="submit" disabled={save.busy || saveCloud.busy}>
         Save
