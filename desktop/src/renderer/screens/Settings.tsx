@@ -7,6 +7,7 @@ import { MODEL_LABELS } from '../components/ReportControls';
 import { formatAgo, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
 import { MetaForwarding } from './Meta';
+import { StripeWebhook } from './StripeWebhook';
 
 const zones = (): string[] => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['UTC']);
 
@@ -17,6 +18,7 @@ export function Settings() {
       <h1>Settings</h1>
       <AttributionSettingsForm />
       <DataSettingsForm />
+      <StripeWebhook />
       <MetaForwarding />
       <ExchangeRates />
     </section>
