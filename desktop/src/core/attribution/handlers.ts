@@ -26,6 +26,11 @@ import {
   linksReport,
   ltvReport,
   modelsReport,
+  partnersReport,
+  seriesReport,
+  summaryReport,
+  BUCKETS,
+  type Bucket,
   type CampaignRow,
   type ChannelRow,
   type CustomerRow,
@@ -35,11 +40,15 @@ import {
   type LtvRow,
   type ModelsRow,
   type Money,
+  type PartnerRow,
+  type Series,
+  type Summary,
   type Report,
   type ReportRange,
   type ReportSource,
   type Unconverted,
 } from './reports';
+import { FILTER_BY, type ReportFilter } from './reports-repo';
 import { getSettings, saveSettings, type AttributionSettings } from './settings-repo';
 
 /** Range arguments of every report: days in `tz` (the setting when absent), the last 30 days by default. */
@@ -50,6 +59,8 @@ export interface RangeArgs {
   tz?: string;
   model?: AttributionModel;
   currency?: string;
+  /** Only one channel, link, campaign or partner (value null: the rows without one). */
+  filter?: ReportFilter | null;
 }
 
 export interface SettingsInput {
@@ -70,6 +81,11 @@ export type AttributionHandlers = {
   'reports.channels': (args: RangeArgs) => Promise<Result<Report<ChannelRow>>>;
   'reports.daily': (args: RangeArgs) => Promise<Result<Report<DailyRow> & { days: string[]; channels: string[] }>>;
   'reports.links': (args: RangeArgs) => Promise<Result<Report<LinkRow>>>;
+  'reports.partners': (args: RangeArgs) => Promise<Result<Report<PartnerRow>>>;
+  /** The headline numbers of the range and of the as many days before it. */
+  'reports.summary': (args: RangeArgs) => Promise<Result<Summary>>;
+  /** Net revenue per channel, clicks and visitors per day, week or month (by the range's length unless given). */
+  'reports.series': (args: RangeArgs & { bucket?: Bucket }) => Promise<Result<Series>>;
   'reports.campaigns': (args: RangeArgs) => Promise<Result<Report<CampaignRow>>>;
   'reports.ltv': (args: RangeArgs) => Promise<Result<Report<LtvRow>>>;
   'reports.models': (args: RangeArgs) => Promise<Result<Omit<Report<ModelsRow>, 'totals'> & { totals: Record<AttributionModel, Money & { conversions: number }> }>>;
@@ -104,12 +120,27 @@ function readRange(args: RangeArgs, s: AttributionSettings, now: number, checkCu
   for (const key of ['from', 'to'] as const) {
     if (args[key] !== undefined && !isDay(args[key])) problems.push(`${key}: a day as YYYY-MM-DD`);
   }
+  const filter = readFilter(args.filter);
+  if (typeof filter === 'string') problems.push(filter);
   if (problems.length > 0) return err('invalid_input', problems.join('; '));
   const to = args.to ?? (args.from !== undefined ? addDays(args.from, DEFAULT_RANGE_DAYS - 1) : dayInZone(now, timeZone));
   const from = args.from ?? addDays(to, -(DEFAULT_RANGE_DAYS - 1));
   if (from > to) return err('invalid_input', `from (${from}) is after to (${to}).`);
   if (addDays(from, MAX_RANGE_DAYS) <= to) return err('invalid_input', `A report covers at most ${MAX_RANGE_DAYS} days.`);
-  return ok({ from, to, timeZone, model, currency, ...zoneRange(from, to, timeZone) });
+  return ok({ from, to, timeZone, model, currency, filter: filter as ReportFilter | null, ...zoneRange(from, to, timeZone) });
+}
+
+/** A report's filter, or what is wrong with it. */
+function readFilter(raw: unknown): ReportFilter | null | string {
+  if (raw === undefined || raw === null) return null;
+  const problem = `filter: { by: one of ${FILTER_BY.join(', ')}; value: its name (up to 200 characters) or null for none }`;
+  if (!isPlainObject(raw)) return problem;
+  const { by, value } = raw as Record<string, unknown>;
+  if (!FILTER_BY.includes(by as ReportFilter['by'])) return problem;
+  if (value !== null && !(typeof value === 'string' && value.length > 0 && value.length <= 200)) return problem;
+  // A channel is never null: every click and ledger row has one.
+  if (by === 'channel' && value === null) return problem;
+  return { by: by as ReportFilter['by'], value };
 }
 
 function readSettings(input: SettingsInput, current: AttributionSettings, checkCurrency: CurrencyCheck): Result<Omit<AttributionSettings, 'channelRules' | 'customRules'> & { channelRules: ChannelRule[] | null }> {
@@ -203,6 +234,12 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
     'reports.channels': report(channelsReport),
     'reports.daily': report(dailyReport),
     'reports.links': report(linksReport),
+    'reports.partners': report(partnersReport),
+    'reports.summary': report(summaryReport),
+    'reports.series': async (args) => {
+      if (args?.bucket !== undefined && !BUCKETS.includes(args.bucket)) return err('invalid_input', `bucket: one of ${BUCKETS.join(', ')}`);
+      return report((src, range) => seriesReport(src, range, args.bucket))(args);
+    },
     'reports.campaigns': report(campaignsReport),
     'reports.ltv': report(ltvReport),
     'reports.models': report(modelsReport),

@@ -9,13 +9,25 @@ import { statementsPerDb } from '../db/statements';
 /** Which rows a report reads, always of one model (its own rows and those shared by all models). */
 export type Scope = 'range' | 'cohort' | 'all' | 'customer';
 /** What a report groups by. */
-export type GroupKey = 'channel' | 'slug' | 'campaign' | 'customer' | 'total';
+export type GroupKey = 'channel' | 'slug' | 'campaign' | 'partner' | 'customer' | 'total';
+
+/** What a dashboard's report can be narrowed to: one channel, link, campaign or partner (null: rows without one). */
+export type FilterBy = 'channel' | 'link' | 'campaign' | 'partner';
+export const FILTER_BY: readonly FilterBy[] = ['channel', 'link', 'campaign', 'partner'];
+export interface ReportFilter {
+  by: FilterBy;
+  value: string | null;
+}
+/** The column a filter reads, the same name in the ledger and in clicks. */
+const FILTER_COLUMN: Record<FilterBy, string> = { channel: 'channel', link: 'slug', campaign: 'campaign', partner: 'partner_id' };
 
 export interface ScopeParams {
   model: string;
   start?: number;
   end?: number;
   customerKey?: string;
+  /** Only rows of this filter (with `filter` given to the statement). */
+  filter?: ReportFilter | null;
 }
 
 /** Sums of one group in the ledger's currency; unconvertible rows add nothing but still make the group. */
@@ -31,6 +43,8 @@ export interface MoneyAgg {
   renewals: number;
   /** Net (gross less refunds and disputes) of the rows credited to a click: what a group's clicks earned. */
   click_net: number;
+  /** Conversions credited to a click (fractions under linear). */
+  click_conversions: number;
 }
 
 export interface UnconvertedAgg {
@@ -52,6 +66,7 @@ export interface LedgerFact {
   channel: string;
   slug: string | null;
   campaign: string | null;
+  partner_id: string | null;
   weight: number;
   amount_minor: number;
   currency: string;
@@ -83,7 +98,12 @@ const WHERE: Record<Scope, string> = {
   all: MODEL,
   customer: `${MODEL} AND l.customer_key = @customerKey`,
 };
-const KEY: Record<GroupKey, string> = { channel: 'l.channel', slug: 'l.slug', campaign: 'l.campaign', customer: 'l.customer_key', total: 'NULL' };
+const KEY: Record<GroupKey, string> = { channel: 'l.channel', slug: 'l.slug', campaign: 'l.campaign', partner: 'l.partner_id', customer: 'l.customer_key', total: 'NULL' };
+/** The filter's condition on a table aliased `alias` (IS: null matches the rows without one); '' without a filter. */
+const filterSql = (filter: FilterBy | undefined, alias = '') => (filter ? ` AND ${alias}${FILTER_COLUMN[filter]} IS @fv` : '');
+/** The statement parameters of a filter: its value as @fv. */
+const fv = (p: { filter?: ReportFilter | null }) => (p.filter ? { fv: p.filter.value } : {});
+const strip = <T extends { filter?: ReportFilter | null }>({ filter, ...rest }: T) => ({ ...rest, ...fv({ filter }) });
 const CONVERTED_CHARGE = `l.kind = 'charge' AND l.unconverted = 0`;
 const AGG = `
   coalesce(sum(CASE WHEN l.kind = 'charge' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS gross,
@@ -94,14 +114,15 @@ const AGG = `
   count(DISTINCT CASE WHEN ${CONVERTED_CHARGE} THEN l.customer_key END) AS customers,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.converted_minor ELSE 0 END), 0) AS first_payments,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.renewal = 1 THEN l.converted_minor ELSE 0 END), 0) AS renewals,
-  coalesce(sum(CASE WHEN l.touchpoint_kind = 'click' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS click_net`;
-const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.customer_id, l.touchpoint_id, l.touchpoint_kind, l.channel, l.slug, l.campaign,
+  coalesce(sum(CASE WHEN l.touchpoint_kind = 'click' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS click_net,
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 AND l.touchpoint_kind = 'click' THEN l.weight ELSE 0 END), 0) AS click_conversions`;
+const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.customer_id, l.touchpoint_id, l.touchpoint_kind, l.channel, l.slug, l.campaign, l.partner_id,
   l.weight, l.amount_minor, l.currency, l.converted_minor, l.unconverted, l.fee_minor, l.fee_currency, l.fee_converted_minor,
   l.renewal, l.conversion, ch.exchange_rate, ch.settlement_currency`;
 const CLICK_FILTER = `at >= @start AND at < @end AND bot = 0 AND duplicate = 0`;
 
-const aggregateSql = (scope: Scope, key: GroupKey) =>
-  `SELECT ${KEY[key]} AS k, ${AGG} FROM attribution_ledger l WHERE ${WHERE[scope]}${key === 'total' ? '' : ` GROUP BY ${KEY[key]}`}`;
+const aggregateSql = (scope: Scope, key: GroupKey, filter?: FilterBy) =>
+  `SELECT ${KEY[key]} AS k, ${AGG} FROM attribution_ledger l WHERE ${WHERE[scope]}${filterSql(filter, 'l.')}${key === 'total' ? '' : ` GROUP BY ${KEY[key]}`}`;
 // The channels come from clicks_report one seek at a time (a loose index scan), then each is counted over
 // its own range of that index: no sort of the range's clicks by channel, which cost as much as the counting.
 const HUMAN = `bot = 0 AND duplicate = 0`;
@@ -116,10 +137,20 @@ const CLICKS_BY_CHANNEL_SQL = `WITH RECURSIVE ch(c) AS (
 
 // The days come as [[day, start, end], ...]: each day is one index range of the ledger. CROSS JOIN keeps
 // the days as the outer loop; left to itself SQLite walked every ledger row of the model once per day.
-const DAILY_SQL = `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
+const dailySql = (filter?: FilterBy) => `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
   SELECT d.day AS day, l.channel AS k, ${AGG}
-  FROM d CROSS JOIN attribution_ledger l ON ${MODEL} AND l.at >= d.s AND l.at < d.e
+  FROM d CROSS JOIN attribution_ledger l ON ${MODEL} AND l.at >= d.s AND l.at < d.e${filterSql(filter, 'l.')}
   GROUP BY d.day, l.channel`;
+const DAILY_SQL = dailySql();
+// Clicks and visitors per bucket ([[label, start, end], ...]), each bucket one range of clicks_at.
+const trafficSql = (filter?: FilterBy) => `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
+  SELECT d.day AS day, count(c.id) AS clicks, count(DISTINCT c.visitor_id) AS visitors
+  FROM d CROSS JOIN clicks c ON c.at >= d.s AND c.at < d.e AND c.bot = 0 AND c.duplicate = 0${filterSql(filter, 'c.')}
+  GROUP BY d.day`;
+/** Clicks of a range grouped by one column (the channels' own loose scan is CLICKS_BY_CHANNEL_SQL). */
+const clicksBySql = (column: string, filter?: FilterBy) =>
+  `SELECT ${column} AS key, max(channel) AS channel, count(*) AS clicks, count(DISTINCT visitor_id) AS visitors FROM clicks
+   WHERE ${CLICK_FILTER}${filterSql(filter)} GROUP BY ${column}`;
 
 const stmts = statementsPerDb((db: Db) => {
   const lazy = new Map<string, Statement>();
@@ -129,14 +160,19 @@ const stmts = statementsPerDb((db: Db) => {
     return s;
   };
   return {
-    aggregate: (scope: Scope, key: GroupKey) => prepared(aggregateSql(scope, key)) as Statement<[ScopeParams], MoneyAgg>,
-    unconverted: (scope: Scope) =>
+    aggregate: (scope: Scope, key: GroupKey, filter?: FilterBy) => prepared(aggregateSql(scope, key, filter)) as Statement<[object], MoneyAgg>,
+    unconverted: (scope: Scope, filter?: FilterBy) =>
       prepared(`SELECT l.currency, count(*) AS rows, sum(l.amount_minor) AS amount FROM attribution_ledger l
-        WHERE ${WHERE[scope]} AND l.unconverted = 1 GROUP BY l.currency ORDER BY l.currency`) as Statement<[ScopeParams], UnconvertedAgg>,
-    rows: (scope: Scope) =>
+        WHERE ${WHERE[scope]}${filterSql(filter, 'l.')} AND l.unconverted = 1 GROUP BY l.currency ORDER BY l.currency`) as Statement<[object], UnconvertedAgg>,
+    rows: (scope: Scope, filter?: FilterBy) =>
       prepared(`SELECT ${ROW_COLUMNS} FROM attribution_ledger l LEFT JOIN stripe_charges ch ON ch.id = l.charge_id
-        WHERE ${WHERE[scope]} ORDER BY l.at, l.id`) as Statement<[ScopeParams], LedgerFact>,
-    daily: db.prepare<{ model: string; days: string }, MoneyAgg & { day: string }>(DAILY_SQL),
+        WHERE ${WHERE[scope]}${filterSql(filter, 'l.')} ORDER BY l.at, l.id`) as Statement<[object], LedgerFact>,
+    daily: (filter?: FilterBy) => prepared(dailySql(filter)) as Statement<[object], MoneyAgg & { day: string }>,
+    traffic: (filter?: FilterBy) => prepared(trafficSql(filter)) as Statement<[object], { day: string; clicks: number; visitors: number }>,
+    clicksBy: (column: string, filter?: FilterBy) => prepared(clicksBySql(column, filter)) as Statement<[object], ClickCount & { channel: string }>,
+    clickTotals: (filter?: FilterBy) =>
+      prepared(`SELECT count(*) AS clicks, count(DISTINCT visitor_id) AS visitors FROM clicks WHERE ${CLICK_FILTER}${filterSql(filter)}`) as Statement<[object], { clicks: number; visitors: number }>,
+    partnerNames: db.prepare<[], { id: string; name: string }>(`SELECT id, name FROM affiliate_partners`),
     customers: (scope: 'range' | 'all') =>
       prepared(`SELECT l.customer_key AS k, max(l.customer_id) AS customer_id, min(CASE WHEN l.kind = 'charge' THEN l.at END) AS first_payment_at,
           count(DISTINCT CASE WHEN l.kind = 'charge' THEN l.charge_id END) AS payments, ${AGG}
@@ -151,13 +187,6 @@ const stmts = statementsPerDb((db: Db) => {
           FROM attribution_ledger l WHERE ${WHERE[scope]} AND l.kind = 'charge')
         WHERE n = 1`) as Statement<[ScopeParams], { k: string; channel: string }>,
     clicksByChannel: db.prepare<{ start: number; end: number }, ClickCount>(CLICKS_BY_CHANNEL_SQL),
-    clicksBySlug: db.prepare<{ start: number; end: number }, ClickCount & { channel: string }>(
-      `SELECT slug AS key, max(channel) AS channel, count(*) AS clicks, count(DISTINCT visitor_id) AS visitors FROM clicks
-       WHERE ${CLICK_FILTER} GROUP BY slug`,
-    ),
-    clicksByCampaign: db.prepare<{ start: number; end: number }, ClickCount>(
-      `SELECT campaign AS key, count(*) AS clicks, count(DISTINCT visitor_id) AS visitors FROM clicks WHERE ${CLICK_FILTER} GROUP BY campaign`,
-    ),
     linkChannels: db.prepare<[], { slug: string; channel: string }>(`SELECT slug, channel FROM links`),
     customerKeyOf: db.prepare<{ ref: string }, { customer_key: string }>(
       `SELECT customer_key FROM attribution_ledger WHERE customer_key = @ref
@@ -179,16 +208,27 @@ const stmts = statementsPerDb((db: Db) => {
 });
 
 /** Money per group of one model's rows in a scope, in the ledger's currency. */
-export const aggregateLedger = (db: Db, scope: Scope, key: GroupKey, params: ScopeParams): MoneyAgg[] => stmts(db).aggregate(scope, key).all(params);
+export const aggregateLedger = (db: Db, scope: Scope, key: GroupKey, params: ScopeParams): MoneyAgg[] => stmts(db).aggregate(scope, key, params.filter?.by).all(strip(params));
 
 /** What a scope holds that could not be converted, per native currency. */
-export const unconvertedLedger = (db: Db, scope: Scope, params: ScopeParams): UnconvertedAgg[] => stmts(db).unconverted(scope).all(params);
+export const unconvertedLedger = (db: Db, scope: Scope, params: ScopeParams): UnconvertedAgg[] => stmts(db).unconverted(scope, params.filter?.by).all(strip(params));
 
 /** The rows themselves, in time order: for another currency than the ledger's, and for journeys. */
-export const ledgerRows = (db: Db, scope: Scope, params: ScopeParams): LedgerFact[] => stmts(db).rows(scope).all(params);
+export const ledgerRows = (db: Db, scope: Scope, params: ScopeParams): LedgerFact[] => stmts(db).rows(scope, params.filter?.by).all(strip(params));
 
-/** Money per day (given as [day, start, end] in UTC ms) and channel. */
-export const dailyLedger = (db: Db, model: string, days: readonly [string, number, number][]) => stmts(db).daily.all({ model, days: JSON.stringify(days) });
+/** Money per day (or any buckets, given as [label, start, end] in UTC ms) and channel. */
+export const dailyLedger = (db: Db, model: string, days: readonly [string, number, number][], filter?: ReportFilter | null) =>
+  stmts(db).daily(filter?.by).all({ model, days: JSON.stringify(days), ...fv({ filter }) });
+
+/** Clicks and distinct visitors per bucket ([label, start, end] in UTC ms); buckets without clicks are absent. */
+export const trafficByBucket = (db: Db, buckets: readonly [string, number, number][], filter?: ReportFilter | null) =>
+  stmts(db).traffic(filter?.by).all({ days: JSON.stringify(buckets), ...fv({ filter }) });
+
+/** Clicks and distinct visitors of a range (humans, first clicks of a visit). */
+export const clickTotals = (db: Db, start: number, end: number, filter?: ReportFilter | null) => stmts(db).clickTotals(filter?.by).get({ start, end, ...fv({ filter }) })!;
+
+/** Partner ids to names (affiliate_partners). */
+export const partnerNames = (db: Db): Map<string, string> => new Map(stmts(db).partnerNames.all().map((r) => [r.id, r.name]));
 
 export function customerAggregates(db: Db, scope: 'range' | 'all', params: ScopeParams, limit: number) {
   const s = stmts(db);
@@ -196,9 +236,13 @@ export function customerAggregates(db: Db, scope: 'range' | 'all', params: Scope
   return { rows: s.customers(scope).all({ ...params, limit }), total: s.customerCount(scope).get(params)!.n, firstChannel: (k: string) => firsts.get(k) ?? null };
 }
 
-export const clicksByChannel = (db: Db, start: number, end: number): ClickCount[] => stmts(db).clicksByChannel.all({ start, end });
-export const clicksBySlug = (db: Db, start: number, end: number) => stmts(db).clicksBySlug.all({ start, end });
-export const clicksByCampaign = (db: Db, start: number, end: number): ClickCount[] => stmts(db).clicksByCampaign.all({ start, end });
+export const clicksByChannel = (db: Db, start: number, end: number, filter?: ReportFilter | null): ClickCount[] =>
+  filter ? stmts(db).clicksBy('channel', filter.by).all({ start, end, fv: filter.value }) : stmts(db).clicksByChannel.all({ start, end });
+export const clicksBySlug = (db: Db, start: number, end: number, filter?: ReportFilter | null) => stmts(db).clicksBy('slug', filter?.by).all({ start, end, ...fv({ filter }) });
+export const clicksByCampaign = (db: Db, start: number, end: number, filter?: ReportFilter | null): ClickCount[] =>
+  stmts(db).clicksBy('campaign', filter?.by).all({ start, end, ...fv({ filter }) });
+export const clicksByPartner = (db: Db, start: number, end: number, filter?: ReportFilter | null): ClickCount[] =>
+  stmts(db).clicksBy('partner_id', filter?.by).all({ start, end, ...fv({ filter }) });
 
 export const linkChannels = (db: Db): [string, string][] => stmts(db).linkChannels.all().map((r) => [r.slug, r.channel]);
 
@@ -222,4 +266,9 @@ export function channelsReportPlan(db: Db): string[] {
 /** The query plan of the daily report's ledger read. */
 export function dailyReportPlan(db: Db): string[] {
   return (db.prepare(`EXPLAIN QUERY PLAN ${DAILY_SQL}`).all({ model: 'last_click', days: '[["2026-01-01",0,1]]' }) as { detail: string }[]).map((r) => r.detail);
+}
+
+/** The query plan of the charts' clicks per bucket. */
+export function trafficReportPlan(db: Db): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${trafficSql()}`).all({ days: '[["2026-01-01",0,1]]' }) as { detail: string }[]).map((r) => r.detail);
 }

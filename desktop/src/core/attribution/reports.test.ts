@@ -68,7 +68,7 @@ afterAll(() => {
 describe('reports', () => {
   it('channels: clicks, visitors, money and rates per channel, the unconvertible charge counted apart', async () => {
     const r = must(await core.call('reports.channels', APRIL));
-    expect(r.range).toEqual({ ...APRIL, timeZone: 'UTC', model: 'last_click', currency: 'USD' });
+    expect(r.range).toEqual({ ...APRIL, timeZone: 'UTC', model: 'last_click', currency: 'USD', filter: null });
     expect(r.rows).toEqual([
       { channel: 'Newsletter', clicks: 4, uniqueVisitors: 3, customers: 1, conversions: 1, grossMinor: 10000, refundsMinor: 2500, disputesMinor: 0, netMinor: 7500, feesMinor: 320, netOfFeesMinor: 7180, conversionRate: 0.25, clickNetMinor: 7500, revenuePerClickMinor: 1875, currency: 'USD' },
       { channel: 'Partner', clicks: 2, uniqueVisitors: 2, customers: 1, conversions: 1, grossMinor: 5000, refundsMinor: 0, disputesMinor: 0, netMinor: 5000, feesMinor: 0, netOfFeesMinor: 5000, conversionRate: 0.5, clickNetMinor: 5000, revenuePerClickMinor: 2500, currency: 'USD' },

@@ -1,12 +1,16 @@
-import { ATTRIBUTION_MODELS, daysBetween, zoneDayStart, type AttributionModel } from '@revtrail/shared/attribution/index';
+import { ATTRIBUTION_MODELS, addDays, daysBetween, zoneRange, type AttributionModel } from '@revtrail/shared/attribution/index';
 import type { Db } from '../db/open';
 import type { FxConverter } from '../fx/types';
 import {
   aggregateLedger,
   clicksByCampaign,
   clicksByChannel,
+  clicksByPartner,
   clicksBySlug,
+  clickTotals,
   linkChannels,
+  partnerNames,
+  trafficByBucket,
   customerAggregates,
   customerEmailHashes,
   customerKeyOf,
@@ -19,6 +23,7 @@ import {
   type GroupKey,
   type LedgerFact,
   type MoneyAgg,
+  type ReportFilter,
   type Scope,
   type ScopeParams,
 } from './reports-repo';
@@ -31,6 +36,8 @@ export interface ReportRange {
   timeZone: string;
   model: AttributionModel;
   currency: string;
+  /** Only the rows of one channel, link, campaign or partner; null or absent: all. */
+  filter?: ReportFilter | null;
   /** [start, end) in UTC ms: from's midnight to the midnight after `to`, in the zone. */
   start: number;
   end: number;
@@ -99,7 +106,7 @@ interface Sums {
   unconverted: Unconverted;
 }
 
-const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0, click_net: 0 });
+const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0, click_net: 0, click_conversions: 0 });
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 function money(s: Sum): Money {
@@ -148,6 +155,7 @@ function sumRows(rows: readonly LedgerFact[], value: (r: LedgerFact) => { amount
         s.buyers.add(r.customer_key);
         if (r.conversion) {
           s.conversions += r.weight;
+          if (r.touchpoint_kind === 'click') s.click_conversions += r.weight;
           s.first_payments += v.amount;
         } else if (r.renewal) s.renewals += v.amount;
       } else if (r.kind === 'refund') s.refunds -= v.amount;
@@ -163,6 +171,7 @@ const ROW_KEY: Record<GroupKey, (r: LedgerFact) => string | null> = {
   channel: (r) => r.channel,
   slug: (r) => r.slug,
   campaign: (r) => r.campaign,
+  partner: (r) => r.partner_id,
   customer: (r) => r.customer_key,
   total: () => null,
 };
@@ -180,10 +189,10 @@ function sums(src: ReportSource, scope: Scope, key: GroupKey, params: ScopeParam
   };
 }
 
-const publicRange = (r: ReportRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, model: r.model, currency: r.currency });
+const publicRange = (r: ReportRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, model: r.model, currency: r.currency, filter: r.filter ?? null });
 const totalsOf = (s: Sum) => ({ ...money(s), conversions: round4(s.conversions), customers: s.customers });
 const byNetThenName = <T extends { netMinor: number }>(name: (t: T) => string) => (a: T, b: T) => b.netMinor - a.netMinor || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
-const rangeParams = (r: ReportRange): ScopeParams => ({ model: r.model, start: r.start, end: r.end });
+const rangeParams = (r: ReportRange): ScopeParams => ({ model: r.model, start: r.start, end: r.end, filter: r.filter });
 
 function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency: string) {
   const s = sum ?? zero();
@@ -205,7 +214,7 @@ function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency
 /** The "Top channels" table: traffic from the clicks, money from the ledger, per channel. */
 export function channelsReport(src: ReportSource, range: ReportRange): Report<ChannelRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'channel', rangeParams(range), range.currency);
-  const clicks = new Map(clicksByChannel(src.db, range.start, range.end).map((c) => [c.key ?? '', c]));
+  const clicks = new Map(clicksByChannel(src.db, range.start, range.end, range.filter).map((c) => [c.key ?? '', c]));
   const names = new Set([...[...groups.keys()].map((k) => k ?? ''), ...clicks.keys()]);
   const rows = [...names].map((channel) => ({ channel, ...clickRow(groups.get(channel), clicks.get(channel), range.currency) })).sort(byNetThenName((r) => r.channel));
   return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
@@ -219,7 +228,7 @@ export interface LinkRow extends Omit<ChannelRow, 'channel'> {
 
 export function linksReport(src: ReportSource, range: ReportRange): Report<LinkRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'slug', rangeParams(range), range.currency);
-  const clicks = clicksBySlug(src.db, range.start, range.end);
+  const clicks = clicksBySlug(src.db, range.start, range.end, range.filter);
   const byKey = new Map<string | null, (typeof clicks)[number]>(clicks.map((c) => [c.key, c]));
   // The channel a link's clicks carried in the range, else the link's channel now.
   const channels = new Map<string | null, string>(linkChannels(src.db));
@@ -237,9 +246,28 @@ export interface CampaignRow extends Omit<ChannelRow, 'channel'> {
 
 export function campaignsReport(src: ReportSource, range: ReportRange): Report<CampaignRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'campaign', rangeParams(range), range.currency);
-  const clicks = new Map(clicksByCampaign(src.db, range.start, range.end).map((c) => [c.key, c]));
+  const clicks = new Map(clicksByCampaign(src.db, range.start, range.end, range.filter).map((c) => [c.key, c]));
   const keys = new Set([...groups.keys(), ...clicks.keys()]);
   const rows = [...keys].map((campaign) => ({ campaign, ...clickRow(groups.get(campaign), clicks.get(campaign), range.currency) })).sort(byNetThenName((r) => r.campaign ?? ''));
+  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+}
+
+export interface PartnerRow extends Omit<ChannelRow, 'channel'> {
+  /** Null: money and clicks of no partner's link. */
+  partnerId: string | null;
+  /** The partner's name on the Affiliates screen; null for no partner or one since deleted. */
+  name: string | null;
+}
+
+/** Money and clicks per partner (the partner of the link clicked). */
+export function partnersReport(src: ReportSource, range: ReportRange): Report<PartnerRow> {
+  const { groups, total, unconverted } = sums(src, 'range', 'partner', rangeParams(range), range.currency);
+  const clicks = new Map(clicksByPartner(src.db, range.start, range.end, range.filter).map((c) => [c.key, c]));
+  const names = partnerNames(src.db);
+  const keys = new Set([...groups.keys(), ...clicks.keys()]);
+  const rows = [...keys]
+    .map((partnerId) => ({ partnerId, name: partnerId === null ? null : (names.get(partnerId) ?? null), ...clickRow(groups.get(partnerId), clicks.get(partnerId), range.currency) }))
+    .sort(byNetThenName((r) => r.partnerId ?? ''));
   return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
 }
 
@@ -248,30 +276,157 @@ export interface DailyRow extends Money {
   channel: string;
 }
 
+/** How a chart's days are grouped: a day per bar up to a month, then weeks (from Monday), then months. */
+export type Bucket = 'day' | 'week' | 'month';
+export const BUCKETS: readonly Bucket[] = ['day', 'week', 'month'];
+
+/** The bucket that keeps a range's chart readable: at most 31 days, 26 weeks or 121 months of bars. */
+export const bucketFor = (days: number): Bucket => (days <= 31 ? 'day' : days <= 182 ? 'week' : 'month');
+
+/** One bar of a chart: its first and last day (cut to the range) and [start, end) in UTC ms. */
+export interface BucketSpan {
+  from: string;
+  to: string;
+  start: number;
+  end: number;
+}
+
+/** The range cut into buckets in its zone: weeks start on Monday, months on the 1st; the first and last may be partial. */
+export function bucketsOf(range: Pick<ReportRange, 'from' | 'to' | 'timeZone'>, bucket: Bucket): BucketSpan[] {
+  const days = daysBetween(range.from, range.to);
+  const opens = (day: string) => (bucket === 'day' ? true : bucket === 'week' ? new Date(`${day}T00:00:00Z`).getUTCDay() === 1 : day.endsWith('-01'));
+  const spans: { from: string; to: string }[] = [];
+  for (const day of days) {
+    const last = spans.at(-1);
+    if (!last || opens(day)) spans.push({ from: day, to: day });
+    else last.to = day;
+  }
+  return spans.map((b) => ({ ...b, ...zoneRange(b.from, b.to, range.timeZone) }));
+}
+
+/** Money per bucket and channel, keyed by the bucket's first day. */
+function moneyByBucket(src: ReportSource, range: ReportRange, spans: readonly BucketSpan[]): { cells: Map<string, Sum>; totals: Sums } {
+  const cells = new Map<string, Sum>();
+  if (range.currency === src.ledgerCurrency) {
+    for (const { day, k, ...s } of dailyLedger(src.db, range.model, spans.map((b) => [b.from, b.start, b.end]), range.filter)) cells.set(cell(day, k ?? ''), s);
+    return { cells, totals: sums(src, 'range', 'total', rangeParams(range), range.currency) };
+  }
+  const bucketOf = (at: number) => {
+    let i = 0;
+    while (i + 1 < spans.length && spans[i + 1]!.start <= at) i++;
+    return spans[i]!.from;
+  };
+  const byCell = sumRows(ledgerRows(src.db, 'range', rangeParams(range)), converter(src, range.currency), (r) => cell(bucketOf(r.at), r.channel));
+  for (const [k, s] of byCell.groups) cells.set(k!, s);
+  return { cells, totals: { groups: new Map(), total: byCell.total, unconverted: byCell.unconverted } };
+}
+const cell = (bucket: string, channel: string) => `${bucket}\u0000${channel}`;
+const channelsOf = (cells: Map<string, Sum>) => [...new Set([...cells.keys()].map((k) => k.split('\u0000')[1]!))].sort();
+
 /** Money per day (in the range's zone) and channel: the revenue chart's data, every day and channel present. */
 export function dailyReport(src: ReportSource, range: ReportRange): Report<DailyRow> & { days: string[]; channels: string[] } {
-  const days = daysBetween(range.from, range.to);
-  const starts = [...days.map((d) => zoneDayStart(d, range.timeZone)), range.end];
-  const cells = new Map<string, Sum>();
-  const cell = (day: string, channel: string) => `${day}\u0000${channel}`;
-  let totals: Sums;
-  if (range.currency === src.ledgerCurrency) {
-    for (const { day, k, ...s } of dailyLedger(src.db, range.model, days.map((d, i) => [d, starts[i]!, starts[i + 1]!]))) cells.set(cell(day, k ?? ''), s);
-    totals = sums(src, 'range', 'total', rangeParams(range), range.currency);
-  } else {
-    const dayOf = (at: number) => {
-      let i = 0;
-      while (i + 1 < days.length && starts[i + 1]! <= at) i++;
-      return days[i]!;
-    };
-    const rows = ledgerRows(src.db, 'range', rangeParams(range));
-    const byCell = sumRows(rows, converter(src, range.currency), (r) => cell(dayOf(r.at), r.channel));
-    for (const [k, s] of byCell.groups) cells.set(k!, s);
-    totals = { groups: new Map(), total: byCell.total, unconverted: byCell.unconverted };
-  }
-  const channels = [...new Set([...cells.keys()].map((k) => k.split('\u0000')[1]!))].sort();
+  const spans = bucketsOf(range, 'day');
+  const { cells, totals } = moneyByBucket(src, range, spans);
+  const days = spans.map((b) => b.from);
+  const channels = channelsOf(cells);
   const rows = days.flatMap((day) => channels.map((channel) => ({ day, channel, ...money(cells.get(cell(day, channel)) ?? zero()) })));
   return { range: publicRange(range), days, channels, rows, totals: totalsOf(totals.total), unconverted: totals.unconverted, currency: range.currency };
+}
+
+export interface SeriesPoint {
+  /** The bucket's first and last day in the range. */
+  from: string;
+  to: string;
+  clicks: number;
+  visitors: number;
+  /** Net per channel with money in the range (every channel of `channels`, zeros included). */
+  netByChannel: Record<string, number>;
+  netMinor: number;
+}
+
+export interface Series {
+  range: Omit<ReportRange, 'start' | 'end'>;
+  bucket: Bucket;
+  channels: string[];
+  points: SeriesPoint[];
+  totals: Money & { conversions: number; customers: number };
+  unconverted: Unconverted;
+  currency: string;
+}
+
+/**
+ * The dashboard's charts: net revenue per channel, clicks and visitors (distinct per bucket), per bucket of
+ * the range (`bucket`, else the one bucketFor chooses).
+ */
+export function seriesReport(src: ReportSource, range: ReportRange, bucket: Bucket = bucketFor(daysBetween(range.from, range.to).length)): Series {
+  const spans = bucketsOf(range, bucket);
+  const { cells, totals } = moneyByBucket(src, range, spans);
+  const traffic = new Map(trafficByBucket(src.db, spans.map((b) => [b.from, b.start, b.end]), range.filter).map((t) => [t.day, t]));
+  const channels = channelsOf(cells);
+  const points = spans.map((b) => {
+    const netByChannel = Object.fromEntries(channels.map((c) => [c, money(cells.get(cell(b.from, c)) ?? zero()).netMinor]));
+    const t = traffic.get(b.from);
+    return { from: b.from, to: b.to, clicks: t?.clicks ?? 0, visitors: t?.visitors ?? 0, netByChannel, netMinor: Object.values(netByChannel).reduce((a, n) => a + n, 0) };
+  });
+  return { range: publicRange(range), bucket, channels, points, totals: totalsOf(totals.total), unconverted: totals.unconverted, currency: range.currency };
+}
+
+/** The headline figures of a period. */
+export interface Headline {
+  clicks: number;
+  /** Distinct visitor ids among the clicks (anonymous clicks count as clicks only). */
+  visitors: number;
+  /** Customers with a payment in the period, first or renewing. */
+  customers: number;
+  /** First payments (conversions) in the period; fractions of them under linear for a filtered report. */
+  conversions: number;
+  /** Conversions credited to a link click, per visitor; null without visitors. */
+  conversionRate: number | null;
+  grossMinor: number;
+  refundsMinor: number;
+  disputesMinor: number;
+  /** Revenue: gross less refunds and disputes. */
+  netMinor: number;
+}
+
+export interface Summary {
+  range: Omit<ReportRange, 'start' | 'end'>;
+  /** The same number of days just before the range, in the same zone. */
+  previousRange: { from: string; to: string };
+  current: Headline;
+  previous: Headline;
+  currency: string;
+  /** What the current period could not convert. */
+  unconverted: Unconverted;
+}
+
+function headline(src: ReportSource, range: ReportRange): { headline: Headline; unconverted: Unconverted } {
+  const { total, unconverted } = sums(src, 'range', 'total', rangeParams(range), range.currency);
+  const traffic = clickTotals(src.db, range.start, range.end, range.filter);
+  const m = money(total);
+  return {
+    headline: {
+      clicks: traffic.clicks,
+      visitors: traffic.visitors,
+      customers: total.customers,
+      conversions: round4(total.conversions),
+      conversionRate: traffic.visitors > 0 ? round4(total.click_conversions / traffic.visitors) : null,
+      grossMinor: m.grossMinor,
+      refundsMinor: m.refundsMinor,
+      disputesMinor: m.disputesMinor,
+      netMinor: m.netMinor,
+    },
+    unconverted,
+  };
+}
+
+/** The headline numbers of the range and of the same number of days before it, for the change between them. */
+export function summaryReport(src: ReportSource, range: ReportRange): Summary {
+  const days = daysBetween(range.from, range.to).length;
+  const before = { from: addDays(range.from, -days), to: addDays(range.from, -1) };
+  const current = headline(src, range);
+  const previous = headline(src, { ...range, ...before, ...zoneRange(before.from, before.to, range.timeZone) });
+  return { range: publicRange(range), previousRange: before, current: current.headline, previous: previous.headline, currency: range.currency, unconverted: current.unconverted };
 }
 
 export interface LtvRow extends Money {
