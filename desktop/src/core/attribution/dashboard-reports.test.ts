@@ -7,6 +7,7 @@ import { openDatabase, type Db } from '../db/open';
 import type { SecretStore } from '../secrets/types';
 import { WorkspaceRegistry } from '../workspaces/registry';
 import { bucketFor, bucketsOf, partnersReport, seriesReport, summaryReport, type ReportRange, type ReportSource } from './reports';
+import { customerLabel } from './customer-label';
 import { trafficReportPlan } from './reports-repo';
 import { fixedRates } from './testing/fx';
 import { addCharge, addClick, addCustomer, addIdentity, addInvoice, addRefund, addSubscription, t } from './testing/facts';
@@ -185,4 +186,19 @@ it('sums the same in SQL (ledger currency) as row by row (any other currency), w
 
 it('counts each bucket’s clicks over one range of clicks_at', () => {
   expect(trafficReportPlan(db).join('\n')).toMatch(/SCAN json_each[\s\S]*SEARCH c USING INDEX clicks_at \(at>\? AND at<\?\)/);
+});
+
+describe('customer labels', () => {
+  it('name each customer by a short label from its key, the same in the list and its journey, never its id or hash', async () => {
+    expect(customerLabel('cus_1')).toMatch(/^Customer [0-9A-HJKMNP-TV-Z]{6}$/);
+    expect(customerLabel('cus_1')).toBe(customerLabel('cus_1'));
+    expect(customerLabel('cus_1')).not.toBe(customerLabel('cus_3'));
+    // Pinned: a label must not change between versions, or a founder's "Customer …" notes stop matching.
+    expect(customerLabel('cus_sample0')).toBe('Customer C6NJVS');
+    expect(customerLabel('email:279512abcdef')).not.toMatch(/279512|email/);
+    const list = must(await core.call('reports.customers', {}));
+    for (const row of list.rows) expect(row.label).toBe(customerLabel(row.customerKey));
+    const journey = must(await core.call('reports.journey', { customer: 'cus_3' }));
+    expect(journey.customer.label).toBe(list.rows.find((r) => r.customerKey === 'cus_3')!.label);
+  });
 });

@@ -27,6 +27,7 @@ import {
   type Scope,
   type ScopeParams,
 } from './reports-repo';
+import { customerLabel } from './customer-label';
 import { customerTouchpoints } from './touchpoints';
 
 /** A report's range: whole days in a time zone, and what it is computed in. */
@@ -502,7 +503,8 @@ export type JourneyEvent =
     };
 
 export interface Journey {
-  customer: { key: string; stripeId: string | null; createdAt: number | null };
+  /** label: the short name the screens show (customerLabel), never the id or a hash. */
+  customer: { key: string; stripeId: string | null; createdAt: number | null; label: string };
   model: AttributionModel;
   currency: string;
   events: JourneyEvent[];
@@ -544,12 +546,14 @@ export function customerJourney(src: ReportSource, ref: string, model: Attributi
     ev.credits.push({ touchpointId: r.touchpoint_id, channel: r.channel, slug: r.slug, weight: r.weight, amountMinor: r.amount_minor });
   }
   events.sort((a, b) => a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { customer: { key: key ?? ref, stripeId: customerId, createdAt: stripe?.created_at ?? null }, model, currency, events, totals: money(total), unconverted };
+  return { customer: { key: key ?? ref, stripeId: customerId, createdAt: stripe?.created_at ?? null, label: customerLabel(key ?? ref) }, model, currency, events, totals: money(total), unconverted };
 }
 
 export interface CustomerRow extends Money {
   customerKey: string;
   customerId: string | null;
+  /** The short name the screens show (customerLabel of the key). */
+  label: string;
   /** Null when the range holds only refunds or disputes of theirs. */
   firstPaymentAt: number | null;
   /** The channel credited with the customer's first payment (its largest share). */
@@ -566,7 +570,7 @@ export function customersReport(src: ReportSource, range: ReportRange | null, mo
     const agg = customerAggregates(src.db, scope, params, limit);
     const missing = unconvertedLedger(src.db, scope, params);
     return {
-      rows: agg.rows.map((r) => ({ customerKey: r.k!, customerId: r.customer_id, firstPaymentAt: r.first_payment_at, firstChannel: agg.firstChannel(r.k!), payments: r.payments, ...money(r), currency })),
+      rows: agg.rows.map((r) => ({ customerKey: r.k!, customerId: r.customer_id, label: customerLabel(r.k!), firstPaymentAt: r.first_payment_at, firstChannel: agg.firstChannel(r.k!), payments: r.payments, ...money(r), currency })),
       total: agg.total,
       unconverted: { rows: missing.reduce((n, m) => n + m.rows, 0), amounts: missing.map((m) => ({ currency: m.currency, amountMinor: m.amount })) },
       currency,
@@ -590,7 +594,7 @@ export function customersReport(src: ReportSource, range: ReportRange | null, mo
     }
   }
   const rows = [...info]
-    .map(([key, i]) => ({ customerKey: key, customerId: i.customerId, firstPaymentAt: i.firstAt, firstChannel: i.channel, payments: i.charges.size, ...money(groups.get(key) ?? zero()), currency }))
+    .map(([key, i]) => ({ customerKey: key, customerId: i.customerId, label: customerLabel(key), firstPaymentAt: i.firstAt, firstChannel: i.channel, payments: i.charges.size, ...money(groups.get(key) ?? zero()), currency }))
     .sort(byNetThenName((r) => r.customerKey));
   return { rows: rows.slice(0, limit), total: rows.length, unconverted, currency };
 }
