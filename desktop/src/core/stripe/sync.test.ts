@@ -455,7 +455,7 @@ describe('core: sync.stripe', () => {
       secrets.set(`ws_${id}.stripe_key`, fake.keys.revoked);
       const revoked = await core.call('sync.stripe', {});
       // A saved key that stops working was revoked: the error says so, and to connect a new one.
-      expect(revoked).toMatchObject({ ok: false, error: { code: 'key_revoked', message: expect.stringMatching(/revoked or rolled.*connect Stripe again/) } });
+      expect(revoked).toMatchObject({ ok: false, error: { code: 'key_revoked', message: expect.stringMatching(/revoked or rolled.*run `revtrail connect stripe`/) } });
       expect(JSON.stringify([partial, none, revoked])).not.toMatch(/rk_test_/);
     } finally {
       core.close();
