@@ -12,3 +12,4 @@ export * from './csv';
 export * from './validate';
 export * from './money';
 export * from './wire/stripe-hints';
+export * from './telegram';

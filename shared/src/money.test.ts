@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, applyBasisPoints, currencyExponent, formatMinor, parseMajor } from './money';
+import { allocate, applyBasisPoints, currencyExponent, formatMinor, formatStars, isOwnUnitCurrency, parseMajor } from './money';
 
 describe('money', () => {
   it('knows the exponents of zero-, two- and three-decimal currencies', () => {
@@ -14,6 +14,7 @@ describe('money', () => {
     [1234, 'BHD', '1.234'],
     [7, 'KWD', '0.007'],
     [0, 'USD', '0.00'],
+    [50, 'XTR', '50'],
   ])('formats %d %s as %s and parses it back', (minor, currency, text) => {
     expect(formatMinor(minor, currency)).toBe(text);
     expect(parseMajor(text, currency)).toBe(minor);
@@ -46,5 +47,13 @@ describe('money', () => {
       expect(parts.reduce((a, b) => a + b, 0)).toBe(total);
       expect(parts.every(Number.isInteger)).toBe(true);
     }
+  });
+
+  it('keeps Telegram Stars (XTR) whole and in their own unit', () => {
+    expect(currencyExponent('xtr')).toBe(0);
+    expect(parseMajor('50.5', 'XTR')).toBeNull();
+    expect([isOwnUnitCurrency('XTR'), isOwnUnitCurrency('xtr'), isOwnUnitCurrency('USD')]).toEqual([true, true, false]);
+    expect([formatStars(1), formatStars(50), formatStars(-5), formatStars(1200)]).toEqual(['1 Star', '50 Stars', '-5 Stars', '1,200 Stars']);
+    expect(() => formatStars(1.5)).toThrow(RangeError);
   });
 });

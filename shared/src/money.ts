@@ -1,6 +1,7 @@
 /**
  * Money as integer minor units plus an ISO 4217 currency. Exponents follow Stripe's list (REFERENCE.md):
- * zero-decimal and three-decimal currencies are named, everything else has two digits.
+ * zero-decimal and three-decimal currencies are named, everything else has two digits. One code is not ISO:
+ * XTR, Telegram Stars (whole Stars, no decimals), which no rate converts: it is shown in its own unit.
  */
 
 export interface Money {
@@ -11,6 +12,14 @@ export interface Money {
 
 const ZERO_DECIMAL = new Set(['BIF', 'CLP', 'DJF', 'GNF', 'JPY', 'KMF', 'KRW', 'MGA', 'PYG', 'RWF', 'UGX', 'VND', 'VUV', 'XAF', 'XOF', 'XPF']);
 const THREE_DECIMAL = new Set(['BHD', 'JOD', 'KWD', 'OMR', 'TND']);
+/**
+ * Units that are not money any rate converts: Telegram Stars (XTR), bought with real money at prices Telegram
+ * sets per platform and paid out at another rate, so no exchange rate (and never 1:1) turns them into a currency.
+ */
+const OWN_UNIT = new Set(['XTR']);
+
+/** Whether amounts in this code must stay in their own unit: never converted, summed apart from money. */
+export const isOwnUnitCurrency = (currency: string): boolean => OWN_UNIT.has(currency.toUpperCase());
 
 /** Three ASCII letters, any case. */
 export const isCurrencyCode = (s: unknown): s is string => typeof s === 'string' && /^[A-Za-z]{3}$/.test(s);
@@ -18,7 +27,7 @@ export const isCurrencyCode = (s: unknown): s is string => typeof s === 'string'
 /** Digits of the currency's minor unit: JPY 0, BHD 3, most 2. */
 export function currencyExponent(currency: string): number {
   const c = currency.toUpperCase();
-  if (ZERO_DECIMAL.has(c)) return 0;
+  if (ZERO_DECIMAL.has(c) || OWN_UNIT.has(c)) return 0;
   if (THREE_DECIMAL.has(c)) return 3;
   return 2;
 }
@@ -35,6 +44,13 @@ export function formatMinor(amountMinor: number, currency: string): string {
   if (digits === 0) return sign + abs;
   const padded = abs.padStart(digits + 1, '0');
   return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+}
+
+/** Telegram Stars for a reader: "1 Star", "50 Stars", "-5 Stars" (whole Stars, grouped: "1,200 Stars"). */
+export function formatStars(stars: number): string {
+  if (!Number.isSafeInteger(stars)) throw new RangeError(`not a whole number of Stars: ${stars}`);
+  const grouped = Math.abs(stars).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${stars < 0 ? '-' : ''}${grouped} ${Math.abs(stars) === 1 ? 'Star' : 'Stars'}`;
 }
 
 /** A decimal string in major units ("12.5", "-3", "1.234") to minor units; null if it has more digits than the currency allows. */

@@ -36,6 +36,12 @@ export interface Click {
    * client_user_agent for website events. Absent everywhere else.
    */
   userAgent?: string;
+  /**
+   * On a click of a link that targets a Telegram bot: the SHA-256 digest (hex, 32 characters) of the start
+   * token it was redirected with, never the token itself. A bot start carries the same digest, so the desktop
+   * can join the two even when the start arrived before the click reached the table.
+   */
+  telegramStart?: string;
 }
 
 /** A page load reported by the pixel. */
@@ -89,8 +95,11 @@ export interface LegacyErasure {
   emailHash: string | null;
 }
 
-/** Whose erasure digest this is: a visitor id, a keyed email hash, or (on the desktop) a Stripe customer id. */
-export type ErasedKind = 'visitor' | 'email' | 'customer';
+/**
+ * Whose erasure digest this is: a visitor id, a keyed email hash, a keyed Telegram user hash, or (on the desktop)
+ * a Stripe customer id.
+ */
+export type ErasedKind = 'visitor' | 'email' | 'customer' | 'telegram';
 
 /**
  * The text an erasure digest hashes (SHA-256, hex), domain-separated by kind. Visitor ids are 128 random bits

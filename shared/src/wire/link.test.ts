@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DestinationRules } from '../destination';
-import { parseLinkInput, slugProblem } from './link';
+import { linkFromInput, parseLinkInput, slugProblem } from './link';
 
 const RULES: DestinationRules = { self: ['https://go.brand.com'], allowPrivate: false };
 
@@ -52,6 +52,35 @@ describe('parseLinkInput', () => {
   ])('names the rule that refuses %j', (destination, rule) => {
     const r = parseLinkInput({ destination, channel: 'X' }, RULES);
     expect(r.ok === false && r.problems).toEqual([expect.stringMatching(new RegExp(`^destination refused by the ${rule} rule: `))]);
+  });
+});
+
+describe('a link to a Telegram bot', () => {
+  it('goes to the bot\'s t.me page, with or without the destination given, @ or not', () => {
+    for (const body of [{ telegramBot: 'shop_bot', channel: 'tg' }, { telegramBot: '@shop_bot', channel: 'tg', destination: 'https://t.me/shop_bot' }]) {
+      const r = parseLinkInput(body, RULES);
+      expect(r).toEqual({ ok: true, value: { destination: 'https://t.me/shop_bot', channel: 'tg', telegramBot: 'shop_bot' } });
+      if (r.ok) expect(linkFromInput('s', r.value, 1).telegramBot).toBe('shop_bot');
+    }
+    const web = parseLinkInput({ destination: 'https://b.co/', channel: 'X', telegramBot: null }, RULES);
+    expect(web.ok && linkFromInput('s', web.value, 1)).not.toHaveProperty('telegramBot');
+  });
+
+  it.each([
+    ['shop', 'ending in bot'],
+    ['sbot', 'ending in bot'],
+    ['1shop_bot', 'starting with a letter'],
+    ['shop-bot', 'letters, digits or _'],
+    [`a${'x'.repeat(29)}bot`, 'ending in bot (like'],
+    [`a${'x'.repeat(30)}bot`, 'at most 33'],
+  ])('refuses the username %j (Telegram: 5-32 characters, ending in bot)', (telegramBot, problem) => {
+    const r = parseLinkInput({ telegramBot, channel: 'tg' }, RULES);
+    expect(r.ok === false && r.problems).toEqual([expect.stringContaining(problem)]);
+  });
+
+  it('refuses another destination than the bot\'s page', () => {
+    const r = parseLinkInput({ telegramBot: 'shop_bot', channel: 'tg', destination: 'https://evil.example/' }, RULES);
+    expect(r.ok === false && r.problems.join('; ')).toContain('goes to https://t.me/shop_bot');
   });
 });
 
