@@ -4,7 +4,22 @@
  * mark, so a partner named =HYPERLINK(...) stays text. Numbers pass as numbers (a negative amount is not
  * a formula).
  */
-export type CsvValue = string | number | boolean | null | undefined;
+export type CsvValue = string | number | boolean | null | undefined | CsvDecimal;
+
+/**
+ * A number written with exactly its digits: money in its currency's decimals ("614.30", "-5.00"), which a
+ * JavaScript number would print as 614.3. Only digits, one point and a leading minus: never a formula.
+ */
+export interface CsvDecimal {
+  readonly decimal: string;
+}
+
+const DECIMAL = /^-?\d+(?:\.\d+)?$/;
+
+export function csvDecimal(text: string): CsvDecimal {
+  if (!DECIMAL.test(text)) throw new RangeError(`not a decimal number: ${text}`);
+  return { decimal: text };
+}
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 
@@ -18,6 +33,10 @@ export function csvCell(value: CsvValue): string {
     return String(value);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'object') {
+    if (!DECIMAL.test(value.decimal)) throw new RangeError(`not a decimal number: ${value.decimal}`);
+    return value.decimal;
+  }
   const text = formulaSafe(value);
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }

@@ -87,6 +87,15 @@ describe('revtrail CLI', () => {
     expect(status.out + sync.out + connect.out).not.toContain(TOKEN);
   }, 60_000);
 
+  it('says a link saved with --disabled is disabled, and the redirector answers it as not found', async () => {
+    const paused = await cli(['links', 'set', 'paused', '--url', 'https://brand.com/later', '--channel', 'Podcast', '--disabled']);
+    expect([paused.code, paused.out]).toEqual([0, 'paused: Saved and disabled on the redirector: its address answers "not found" until the link is enabled again.\n']);
+    expect((await fetch(`${r.url}/paused`, { redirect: 'manual' })).status).toBe(404);
+    const again = await cli(['links', 'set', 'paused', '--url', 'https://brand.com/later', '--channel', 'Podcast']);
+    expect(again.out).toBe('paused: Saved and live on the redirector.\n');
+    expect((await fetch(`${r.url}/paused`, { redirect: 'manual' })).status).toBe(302);
+  }, 30_000);
+
   it('refuses a wrong token with exit code 4 and keeps the old one', async () => {
     const wrong = await cli(['connect', 'redirector', '--url', r.url], { env: { REVTRAIL_SYNC_TOKEN: 'not-the-token-0123456789abcdef' } });
     expect(wrong.code).toBe(4);
@@ -119,7 +128,7 @@ describe('revtrail CLI', () => {
 
   it.each([
     [['frobnicate'], 2, 'Unknown command'],
-    [['sync', '--bogus'], 2, "Unknown option '--bogus'"],
+    [['sync', '--bogus'], 2, 'Unknown option --bogus.'],
     [['connect', 'redirector'], 2, 'needs --url'],
     [['connect', 'redirector', '--url', 'ftp://x'], 2, 'http(s) address'],
     [['status', '--workspace', 'Nope'], 3, 'No workspace named "Nope"'],

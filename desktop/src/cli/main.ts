@@ -11,6 +11,7 @@ import { statusCommand, syncCommand, type CommandOutput } from './commands/sync'
 import { connectWebhookCommand, WEBHOOK_USAGE, webhookStatusCommand } from './commands/webhook';
 import { META_OPTIONS, META_USAGE, metaCommand, type MetaFlags } from './commands/meta';
 import { exitCodeOf } from './exit-codes';
+import { commandHelp, commandNames } from './help';
 import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
 
 const USAGE = `Usage: revtrail <command> [options]
@@ -54,11 +55,12 @@ Options:
   --workspace NAME   which workspace (needed when there is more than one)
   --data-dir DIR     where the data lives (default: REVTRAIL_HOME or the platform's app data folder)
   --json             machine-readable output (read commands)
+  -h, --help         this help; \`revtrail help <command>\` or \`revtrail <command> --help\`: one command's
+                     options and an example
 
 Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a local fake).
   REVTRAIL_SECRETS=keychain|file picks where a new data directory keeps secrets (default: the OS
   keychain where one answers, else an encrypted file).
-  -h, --help         this help
 
 Exit codes: 0 done (sync: also when some resources were skipped, with a warning each), 1 unexpected failure
 (a bug: the message names the log file, <data-dir>/logs/revtrail.log), 2 bad usage or input, 3 not found or not
@@ -66,6 +68,19 @@ set up, 4 refused, revoked or unreadable credentials or a missing permission (re
 5 service unreachable, 6 the data folder cannot be used (a database from a newer Revtrail, a read-only disk).`;
 
 class UsageError extends Error {}
+
+/** What follows a usage error: the help of the command typed, or where the commands are listed. */
+function usageHint(typed: string[]): string {
+  return commandHelp(USAGE, typed) ?? `Commands: ${commandNames(USAGE).join(', ')}. Run \`revtrail help\` for all of them.`;
+}
+
+/** `revtrail help [command]`, `revtrail --help`, `revtrail <command> --help`: what they print, and the exit code. */
+function help(topic: string[]): { text: string; code: number; toStderr: boolean } {
+  if (topic.length === 0) return { text: USAGE, code: 0, toStderr: false };
+  const found = commandHelp(USAGE, topic);
+  if (found) return { text: found, code: 0, toStderr: false };
+  return { text: `No command "${topic.join(' ')}". ${usageHint([])}`, code: 2, toStderr: true };
+}
 
 async function readSecret(envName: string, prompt: string): Promise<string> {
   const fromEnv = process.env[envName];
@@ -191,7 +206,9 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Com
     case 'rates refresh': return ratesCommand(core, 'refresh', ws);
     case 'rates status': return ratesCommand(core, 'status', ws);
     default:
-      throw new UsageError(command ? `Unknown command "${positionals.join(' ')}".` : 'No command given.');
+      throw new UsageError(
+        commandNames(USAGE).includes(command ?? '') && positionals.length === 1 ? `"${command}" needs one of its commands:` : `Unknown command "${positionals.join(' ')}".`,
+      );
   }
 }
 
@@ -230,13 +247,24 @@ export async function main(argv: string[]): Promise<number> {
   try {
     parsed = parse(argv);
   } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${USAGE}\n`);
+    // The command's own help, from the words typed before the first option.
+    const first = argv.findIndex((a) => a.startsWith('-'));
+    const typed = first < 0 ? argv : argv.slice(0, first);
+    const code = (e as { code?: string }).code;
+    const option = /'(-[^']*)'/.exec((e as Error).message)?.[1];
+    const message = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option ? `Unknown option ${option}.` : (e as Error).message;
+    process.stderr.write(`${message}\n\n${usageHint(typed)}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) {
-    (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+  if (values.help || positionals[0] === 'help') {
+    const h = help(positionals[0] === 'help' ? positionals.slice(1) : positionals);
+    (h.toStderr ? process.stderr : process.stdout).write(`${h.text}\n`);
+    return h.code;
+  }
+  if (positionals.length === 0) {
+    process.stderr.write(`No command given.\n\n${USAGE}\n`);
+    return 2;
   }
   const dataDir = values['data-dir'] ?? defaultDataDir(process.env);
   const chosen = await chooseSecretStore({ dataDir, keyFile: defaultSecretKeyFile(process.env), prefer: process.env.REVTRAIL_SECRETS, env: process.env });
@@ -273,7 +301,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+      process.stderr.write(`${e.message}\n\n${usageHint(positionals)}\n`);
       return 2;
     }
     log.error({ command: positionals.slice(0, 2).join(' '), err: e }, 'command failed');

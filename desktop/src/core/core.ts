@@ -163,7 +163,7 @@ export function createCore(deps: CoreDeps): Core {
    * Sends the queued link changes now (a save, a retry) and says where `slug` stands. An unreachable
    * redirector, or something in the way, leaves the change queued for the next sync: that is not a failure.
    */
-  const pushNow = async (ws: Workspace, slug: string) => {
+  const pushNow = async (ws: Workspace, slug: string, enabled = true) => {
     const client = await redirectorClient(ws);
     if (!client) return ok({ slug, pushed: false, message: 'Saved here; it goes to the redirector once one is connected.' });
     try {
@@ -172,7 +172,7 @@ export function createCore(deps: CoreDeps): Core {
       if (refused) {
         return err('invalid_input', `The redirector refused ${slug}: ${refused.message} ${step({ app: 'The change is kept on the Sync screen: edit the link, or retry or discard it there.', cli: `The change is kept: edit the link, or \`revtrail links retry ${slug}\` or \`revtrail links discard ${slug}\`.` })}`);
       }
-      return ok({ slug, pushed: true, message: 'Saved and live on the redirector.' });
+      return ok({ slug, pushed: true, message: enabled ? 'Saved and live on the redirector.' : 'Saved and disabled on the redirector: its address answers "not found" until the link is enabled again.' });
     } catch (e) {
       if (e instanceof RedirectorError && e.kind !== 'unauthorized' && e.kind !== 'rejected') {
         return ok({ slug, pushed: false, message: `Saved here; it goes at the next sync, since the redirector could not take it now: ${e.message}` });
@@ -329,7 +329,7 @@ export function createCore(deps: CoreDeps): Core {
         return err('invalid_input', `There is no partner "${partnerId}" in ${ws.name}: ${step({ app: 'add the partner on the Affiliates screen first, then pick it here', cli: 'add it first with `revtrail partners add --id ' + partnerId + ' --name NAME --email EMAIL`' })}.`);
       }
       queueLinkPush(db(ws), slug, input.value, deps.clock.now());
-      return pushNow(ws, slug);
+      return pushNow(ws, slug, input.value.enabled !== false);
     },
 
     'links.pushes': async ({ workspace: ref }) => {
@@ -344,7 +344,7 @@ export function createCore(deps: CoreDeps): Core {
       const badSlug = slugArg(slug);
       if (badSlug) return err('invalid_input', badSlug);
       if (!requeueLinkPush(db(ws), slug)) return err('not_found', `No change of ${slug} is waiting for the redirector.`);
-      return pushNow(ws, slug);
+      return pushNow(ws, slug, listLinkPushes(db(ws)).find((p) => p.slug === slug)?.input.enabled !== false);
     },
 
     'links.discardPush': async ({ workspace: ref, slug }) => {

@@ -86,12 +86,29 @@ describe('revtrail report', () => {
     expect(csv.code).toBe(0);
     const lines = csv.out.trimEnd().split('\r\n');
     expect(lines[0]).toBe('Channel,Clicks,Visitors,Customers,Conversions,Gross,Refunds,Disputes,Net,Fees,Conv. rate %,Net per click');
-    expect(lines).toContain('Podcast,3,3,1,1,49,0,0,49,0,33.33,16.33');
+    // Money with its currency's two decimals, never 49 or 0.
+    expect(lines).toContain('Podcast,3,3,1,1,49.00,0.00,0.00,49.00,0.00,33.33,16.33');
+    // The totals row: clicks added up, visitors left out, customers and money as the report totals them.
+    const totals = JSON.parse(json.out) as { totals: { customers: number; grossMinor: number; netMinor: number } };
+    const clicks = body.rows.reduce((n, x) => n + x.clicks, 0);
+    const cents = (minor: number) => `${Math.trunc(minor / 100)}.${String(Math.abs(minor) % 100).padStart(2, '0')}`;
+    expect(lines.at(-1)).toMatch(new RegExp(`^Total,${clicks},,${totals.totals.customers},[\\d.]+,${cents(totals.totals.grossMinor)},[\\d.-]+,[\\d.-]+,${cents(totals.totals.netMinor)},`));
+    expect(lines).toHaveLength(body.rows.length + 2);
 
     const table = await cli(['report', 'channels', '--tz', 'Europe/Berlin']);
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/^Channels, \d{4}-\d{2}-\d{2} to \d{4}-\d{2}-\d{2} \(Europe\/Berlin\), last click, USD$/m);
-    expect(table.out).toMatch(/^Podcast\s+3\s+3\s+1\s+1\s+49\s+0\s+0\s+49\s+0\s+33\.33\s+16\.33$/m);
+    expect(table.out).toMatch(/^Podcast\s+3\s+3\s+1\s+1\s+49\.00\s+0\.00\s+0\.00\s+49\.00\s+0\.00\s+33\.33\s+16\.33$/m);
+    expect(table.out).toMatch(new RegExp(`^-+(  -+){11}\\nTotal\\s+${clicks}\\s+—\\s+${totals.totals.customers}\\s`, 'm'));
+    expect(table.out).toContain('Total: visitors are not added up across rows');
+
+    // A zero-decimal currency prints none, and groups thousands.
+    const yen = await cli(['report', 'channels', '--currency', 'JPY', '--format', 'json']);
+    const yenNet = (JSON.parse(yen.out) as { totals: { netMinor: number } }).totals.netMinor;
+    expect(yenNet).toBeGreaterThan(1000);
+    const yenTable = await cli(['report', 'channels', '--currency', 'JPY']);
+    expect(yenTable.out).toMatch(new RegExp(`^Total\\s.*\\s${yenNet.toLocaleString('en-US')}\\s`, 'm'));
+    expect(yenTable.out).toMatch(/^Podcast\s+3\s+3\s+1\s+1\s+[\d,]+\s+0\s+0\s+[\d,]+\s+0\s+33\.33\s+[\d,]+$/m);
     expect(table.out).toMatch(/Not in these totals: \d+ ledger rows that could not be converted to USD \(.*KWD.*\)/);
     expect(table.out).toContain('Net per click: the net credited to the row\'s clicks divided by its clicks');
   }, 60_000);
@@ -134,7 +151,8 @@ describe('revtrail report', () => {
     expect(journey.code).toBe(0);
     expect(journey.out).toContain(`Journey of ${customer}`);
     expect(journey.out).toMatch(/click\s+Podcast \/ course \/ pricing/);
-    expect(journey.out).toMatch(/charge\s+ch_\S+\s+49\s+USD\s+Podcast/);
+    expect(journey.out).toMatch(/charge\s+ch_\S+\s+49\.00\s+USD\s+Podcast/);
+    expect(journey.out).toMatch(/^Net\s+—\s+—\s+\d[\d,]*\.\d{2}\s+USD\s+—$/m);
   }, 60_000);
 
   it.each([

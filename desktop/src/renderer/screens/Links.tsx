@@ -82,7 +82,8 @@ export function Links() {
   const toggle = async (l: LocalLink) => {
     const d = draftOf(l);
     const r = await save.act(l.slug, inputOf({ ...d, enabled: !d.enabled }));
-    if (r.ok) setNotice(`${l.slug}: ${d.enabled ? 'disabled' : 'enabled'}. ${r.value.message}`);
+    // Once on the redirector its message says which; a change saved only here says it.
+    if (r.ok) setNotice(`${l.slug}: ${r.value.pushed ? '' : `${d.enabled ? 'disabled' : 'enabled'}. `}${r.value.message}`);
     reload();
   };
 
