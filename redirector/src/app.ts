@@ -13,6 +13,7 @@ import { EventRecorder } from './recorder';
 import { registerCollectRoutes } from './routes/collect';
 import { registerOptoutRoutes } from './routes/privacy';
 import { registerPublicRoutes } from './routes/public';
+import { registerSameOriginRoutes } from './routes/same-origin';
 import { registerStripeWebhookRoute } from './routes/stripe-webhook';
 import { registerSyncRoutes } from './routes/sync';
 import { registerTrackRoutes } from './routes/track';
@@ -105,7 +106,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   app.decorate('revtrail', ctx);
   // First of all hooks, before any rate limit or route reads who the client is.
   app.addHook('onRequest', (req, _reply, done) => {
-    vetForwarding(req.raw.headers, config.originSecret, config.httpsOnly);
+    vetForwarding(req.raw.headers, config);
     ctx.retention.refreshIfStale();
     done();
   });
@@ -133,6 +134,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   app.setNotFoundHandler((_req, reply) => sendError(reply, 'not_found', 'Nothing here.'));
 
   registerPublicRoutes(app, ctx);
+  registerSameOriginRoutes(app, ctx);
   registerOptoutRoutes(app, ctx);
   registerCollectRoutes(app, ctx);
   registerSyncRoutes(app, ctx);

@@ -38,6 +38,12 @@ export interface Config {
    * CloudFront's viewer address, country and host believed (visitor.ts vetForwarding). null: never.
    */
   originSecret: string | null;
+  /**
+   * The value the merchant's own site adds, as the proxy proof, to what it forwards of the same-origin prefix
+   * (docs/same-origin.md); only a request carrying it has the proxy's visitor address, host, protocol and country
+   * believed (visitor.ts vetForwarding). null: never (REVTRAIL_PROXY_SECRET unset, or SST's placeholder `unset`).
+   */
+  proxySecret: string | null;
   /** Every request reached the app over HTTPS: true on Lambda, whose function URL takes HTTPS only. */
   httpsOnly: boolean;
   /** Links may point at loopback and private-network addresses: only for a local redirector trying a site on this machine. */
@@ -187,6 +193,7 @@ export function parseConfig(env: Env): ConfigResult {
     linkCacheTtlMs: int('REVTRAIL_LINK_CACHE_TTL_MS', 0, 3_600_000, 30_000),
     feedSettleMs: int('REVTRAIL_FEED_SETTLE_MS', 0, 600_000, 5000),
     originSecret: env.REVTRAIL_ORIGIN_SECRET ? secret(env, 'REVTRAIL_ORIGIN_SECRET', problems) : null,
+    proxySecret: env.REVTRAIL_PROXY_SECRET && env.REVTRAIL_PROXY_SECRET !== UNSET ? secret(env, 'REVTRAIL_PROXY_SECRET', problems) : null,
     httpsOnly: false,
     allowPrivateDestinations: flag(ALLOW_PRIVATE_SETTING),
     journalBufferEvents: int('REVTRAIL_JOURNAL_BUFFER_EVENTS', 100, 1_000_000, 20_000),
@@ -215,6 +222,9 @@ export function parseConfig(env: Env): ConfigResult {
   const secrets = [config.syncToken, config.emailHashKey, config.ipSaltSeed];
   if (config.originSecret && secrets.includes(config.originSecret)) {
     problems.push('REVTRAIL_ORIGIN_SECRET must differ from the other secrets: CloudFront holds it in its configuration');
+  }
+  if (config.proxySecret && [...secrets, config.originSecret].includes(config.proxySecret)) {
+    problems.push('REVTRAIL_PROXY_SECRET must differ from the other secrets: the merchant\'s site holds it in its proxy configuration');
   }
   if (secrets.every(Boolean) && new Set(secrets).size < 3) {
     problems.push('REVTRAIL_SYNC_TOKEN, REVTRAIL_EMAIL_HASH_KEY and REVTRAIL_IP_SALT_SEED must be three different secrets');
@@ -248,6 +258,7 @@ interface SstLinked {
   EmailHashKey?: { value?: string };
   IpSaltSeed?: { value?: string };
   OriginSecret?: { value?: string };
+  ProxySecret?: { value?: string };
   StripeWebhookSecret?: { value?: string };
 }
 
@@ -270,6 +281,8 @@ export async function loadLambdaConfig(): Promise<Config> {
     REVTRAIL_EMAIL_HASH_KEY: linked('EmailHashKey')?.value,
     REVTRAIL_IP_SALT_SEED: linked('IpSaltSeed')?.value,
     REVTRAIL_ORIGIN_SECRET: linked('OriginSecret')?.value,
+    // `unset` (SST's placeholder) until `sst secret set ProxySecret` (docs/same-origin.md).
+    REVTRAIL_PROXY_SECRET: linked('ProxySecret')?.value,
     // The SST secret holds `unset` until the user sets it (`whsec_new,whsec_old` while rolling it).
     REVTRAIL_STRIPE_WEBHOOK_SECRET: linked('StripeWebhookSecret')?.value,
   });

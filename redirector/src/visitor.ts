@@ -92,9 +92,30 @@ export function parseReferrer(raw: string | undefined): { referrerHost: string |
 /** The header this deployment's CloudFront adds to every request it forwards (sst.config.ts sets it). */
 export const ORIGIN_PROOF_HEADER = 'x-revtrail-origin-proof';
 
-/** Headers that say who the viewer is; only this deployment's CloudFront or AWS's own front door may set them. */
+/**
+ * Same-origin mode (docs/same-origin.md): the merchant's own site forwards one path prefix here and sets these
+ * headers on every request it forwards, replacing any the visitor sent. Headers of our own, not X-Forwarded-*:
+ * CloudFront in front of the redirector appends to X-Forwarded-For and SST's Router overwrites X-Forwarded-Host
+ * with its own host, so those no longer say what the merchant's proxy saw.
+ */
+export const PROXY_HEADERS = {
+  /** REVTRAIL_PROXY_SECRET: proves the request came through the merchant's proxy. */
+  proof: 'x-revtrail-proxy-proof',
+  /** The Host the visitor asked the merchant's site for (brand.com, with its port when not the default). */
+  host: 'x-revtrail-host',
+  /** The visitor's address as the merchant's proxy saw it. */
+  clientIp: 'x-revtrail-client-ip',
+  /** http or https: how the visitor reached the merchant's site (https when left out). */
+  proto: 'x-revtrail-proto',
+  /** The visitor's ISO country code where the proxy knows it (Cloudflare, Vercel, Netlify); empty otherwise. */
+  country: 'x-revtrail-country',
+} as const;
+
+/** Headers that say who the viewer is; only this deployment's CloudFront, AWS's own front door or a proven proxy may set them. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'cloudfront-viewer-address', 'cloudfront-viewer-country'];
 const COUNTRY_RE = /^[A-Z]{2}$/;
+/** A host name or IP literal with an optional port: what a Host header may hold. */
+const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 /** CloudFront-Viewer-Address is "ip:port" (IPv6 unbracketed: "2001:db8::7:51234"). */
 function viewerAddress(value: string | string[] | undefined): string | undefined {
@@ -104,25 +125,87 @@ function viewerAddress(value: string | string[] | undefined): string | undefined
 }
 
 /**
- * Leaves on a request only the forwarding headers this deployment can vouch for, so that Fastify's
- * req.ip, req.host and req.protocol, and the viewer country, are nothing a client can choose. CloudFront's
- * viewer address, country and X-Forwarded-Host (SST's Router copies the viewer's Host there) are believed
- * only when the request carries the origin proof, compared in constant time; otherwise the request speaks
- * for itself: the socket's address, its Host header, no country. The proof header is removed once read.
- * `httpsOnly`: every request reached us over HTTPS (on Lambda), so the protocol is https without asking.
+ * What a request's proxy proof said: `valid`, `invalid` (a wrong or repeated value), `missing`, or
+ * `not-configured` (this redirector has no REVTRAIL_PROXY_SECRET, so no proxy is believed).
  */
-export function vetForwarding(headers: IncomingHttpHeaders, originSecret: string | null, httpsOnly: boolean): void {
-  const presented = headers[ORIGIN_PROOF_HEADER];
-  const proven = originSecret !== null && typeof presented === 'string' && secretMatches(presented, originSecret);
-  const ip = proven ? viewerAddress(headers['cloudfront-viewer-address']) : undefined;
-  const country = proven ? headers['cloudfront-viewer-country'] : undefined;
-  const host = proven ? headers['x-forwarded-host'] : undefined;
+export type ProxyProof = 'valid' | 'invalid' | 'missing' | 'not-configured';
+
+/** How a request came in, as vetForwarding found it. */
+export interface Forwarding {
+  proxy: ProxyProof;
+  /** With a valid proof: whether the proxy gave the visitor's address (`forwarded`), none, or something not an address. */
+  clientAddress: 'forwarded' | 'missing' | 'invalid' | null;
+}
+
+const forwardings = new WeakMap<IncomingHttpHeaders, Forwarding>();
+
+/** What vetForwarding found for these (vetted) headers; `missing` proof if it never saw them. */
+export function forwardingOf(headers: IncomingHttpHeaders): Forwarding {
+  return forwardings.get(headers) ?? { proxy: 'missing', clientAddress: null };
+}
+
+/** The request came through the merchant's own site with a valid proxy proof: same-origin mode. */
+export const throughMerchantProxy = (headers: IncomingHttpHeaders): boolean => forwardingOf(headers).proxy === 'valid';
+
+export interface ForwardingTrust {
+  /** CloudFront's origin proof (REVTRAIL_ORIGIN_SECRET). */
+  originSecret: string | null;
+  /** The merchant proxy's proof (REVTRAIL_PROXY_SECRET). */
+  proxySecret: string | null;
+  /** Every request reached us over HTTPS (on Lambda), so the protocol is https without asking. */
+  httpsOnly: boolean;
+}
+
+/**
+ * Leaves on a request only the forwarding headers this deployment can vouch for, so that Fastify's
+ * req.ip, req.host and req.protocol, and the viewer country, are nothing a client can choose.
+ * - With the merchant proxy's proof (same-origin mode), compared in constant time: the visitor's address,
+ *   host, protocol and country are the proxy's x-revtrail-* headers. The proxy is the nearest to the visitor,
+ *   so it wins over CloudFront's viewer headers, which then describe the proxy, not the visitor.
+ * - Else with CloudFront's origin proof: its viewer address, country and X-Forwarded-Host (SST's Router
+ *   copies the viewer's Host there).
+ * - Else the request speaks for itself: the socket's address, its Host header, no country.
+ * The proof headers and the proxy's headers are removed once read; the verdict is kept for forwardingOf.
+ */
+export function vetForwarding(headers: IncomingHttpHeaders, trust: ForwardingTrust): Forwarding {
+  const origin = headers[ORIGIN_PROOF_HEADER];
+  const originProven = trust.originSecret !== null && typeof origin === 'string' && secretMatches(origin, trust.originSecret);
+  const presented = headers[PROXY_HEADERS.proof];
+  const proxy: ProxyProof =
+    trust.proxySecret === null ? 'not-configured' : presented === undefined ? 'missing' : typeof presented === 'string' && secretMatches(presented, trust.proxySecret) ? 'valid' : 'invalid';
+  const said = (name: string) => {
+    const value = headers[name];
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+
+  let ip: string | undefined;
+  let host: string | undefined;
+  let country: string | undefined;
+  let proto: 'http' | 'https' | undefined;
+  let clientAddress: Forwarding['clientAddress'] = null;
+  if (proxy === 'valid') {
+    const given = said(PROXY_HEADERS.clientIp)?.trim();
+    ip = given !== undefined && isIP(given) ? given : undefined;
+    clientAddress = given === undefined ? 'missing' : ip ? 'forwarded' : 'invalid';
+    host = said(PROXY_HEADERS.host);
+    country = said(PROXY_HEADERS.country)?.toUpperCase();
+    proto = said(PROXY_HEADERS.proto) === 'http' ? 'http' : 'https';
+  } else if (originProven) {
+    ip = viewerAddress(headers['cloudfront-viewer-address']);
+    host = said('x-forwarded-host');
+    country = said('cloudfront-viewer-country');
+    proto = 'https';
+  }
   delete headers[ORIGIN_PROOF_HEADER];
-  for (const name of FORWARDING_HEADERS) delete headers[name];
+  for (const name of [...FORWARDING_HEADERS, ...Object.values(PROXY_HEADERS)]) delete headers[name];
   if (ip) headers['x-forwarded-for'] = ip;
-  if (typeof country === 'string' && COUNTRY_RE.test(country)) headers['cloudfront-viewer-country'] = country;
-  if (typeof host === 'string' && host) headers['x-forwarded-host'] = host;
-  if (proven || httpsOnly) headers['x-forwarded-proto'] = 'https';
+  if (country !== undefined && COUNTRY_RE.test(country)) headers['cloudfront-viewer-country'] = country;
+  if (host !== undefined && host.length <= 261 && HOST_RE.test(host)) headers['x-forwarded-host'] = host;
+  // The visitor's own scheme decides the cookie's Secure flag: the proxy's word wins over how it reached us.
+  if (proto ?? trust.httpsOnly) headers['x-forwarded-proto'] = proto ?? 'https';
+  const verdict = { proxy, clientAddress };
+  forwardings.set(headers, verdict);
+  return verdict;
 }
 
 /** Same visitor, same link, within the window: remembered per instance (bounded), see docs/table.md. */

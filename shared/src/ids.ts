@@ -14,7 +14,7 @@ const SLUG_RE = /^[A-Za-z0-9](?:[A-Za-z0-9_-]{0,63})$/;
 
 /** Paths the redirector serves itself: no link may take them. */
 export const RESERVED_SLUGS: ReadonlySet<string> = new Set([
-  'api', 'p.js', 'health', 'healthz', 'favicon.ico', 'robots.txt', 'collect', 'static', 'assets', '_', 'optout',
+  'api', 'p.js', 'health', 'healthz', 'favicon.ico', 'robots.txt', 'collect', 'static', 'assets', '_', 'optout', 'proxy-check',
 ]);
 
 /**

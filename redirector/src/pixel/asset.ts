@@ -2,7 +2,9 @@
  * The first-party pixel, GET /p.js: pixel.js is served as written (no build step) but for the settings
  * object on its last line, which the app renders from its configuration when it starts (pixelSettings),
  * with its gzip and brotli forms and a strong ETag computed then. So the cookie lifetime and the consent
- * mode follow the deployment, and the merchant's snippet never changes.
+ * mode follow the deployment, and the merchant's snippet never changes:
+ *   <script async src="https://go.brand.com/p.js" data-auto-identify></script>
+ * or, in same-origin mode, src="https://brand.com/_rt/p.js" (the site's own prefix, docs/same-origin.md).
  *   { m: the rt_vid cookie's Max-Age in seconds (the attribution window),
  *     c: 'off' | 'opt-out' | 'opt-in' (REVTRAIL_CONSENT), g: 1 to honour navigator.globalPrivacyControl,
  *     f: 1 where the deployment forwards to Meta (REVTRAIL_META) }
@@ -22,6 +24,9 @@
  * the redirector appends when the destination is outside its cookie domain: it stores it in the site's
  * own `rt_vid` cookie (Max-Age `m`, Lax) and takes it out of the address bar with history.replaceState.
  * Same-site setups need no such cookie: the redirector's HttpOnly cookie goes along with each post.
+ * Same-origin mode (docs/same-origin.md), where the script is served from the page's own host through the
+ * site's prefix (brand.com/_rt/p.js): the pixel writes no rt_vid at all. The adopted id travels as `vid` and
+ * collect sets the HttpOnly cookie with Set-Cookie from that host, the one cookie Safari does not cap.
  *
  * Consent and objection: `revtrail('consent', true|false)` (or pushed on the stub's queue) is remembered
  * in the site's `rt_consent` cookie (1 or 0, Max-Age `m`) unless c is 'off', where it is ignored. Nothing

@@ -1,5 +1,4 @@
-/* Revtrail pixel: <script async src="https://go.brand.com/p.js" data-auto-identify></script>
- * The stub for calls made before it loads, what it posts and why, its settings: asset.ts. */
+/* Revtrail pixel: the snippet, what it sends and why in asset.ts */
 (function (w, d, L, N, S) {
   'use strict';
   // The one place errors stop: nothing may throw into the page. (ES2017 has no optional catch binding.)
@@ -13,7 +12,7 @@
     var R = w.revtrail || {};
     var s = d.currentScript || [].filter.call(d.scripts, (e) => /\/p\.js([?#]|$)/.test(e.src)).pop();
     if (R.loaded || !s) return;
-    var C = new URL('api/v1/collect', s.src).href;
+    var C = new URL('api/v1/collect', s.src), O = C.host === L.host;
     var V, A;
 
     var get = (n) => (RegExp('(?:^|;\\s*)' + n + '=([\\w.-]*)').exec(d.cookie) || [])[1];
@@ -54,7 +53,8 @@
     // Adopts the landing URL's visitor id and sends the pageview, once tracking is allowed.
     var start = () => {
       if (!ok()) return;
-      if (ID.test(A)) put('rt_vid', (V = A), S.m);
+      // same origin (the site's own prefix): only the server's Set-Cookie keeps the id
+      if (ID.test(A) && (V = A) && !O) put('rt_vid', A, S.m);
       A = 0;
       if (P) {
         var f = new URLSearchParams(L.search).get('fbclid'), c = get('_fbc');

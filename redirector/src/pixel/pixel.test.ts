@@ -124,7 +124,11 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
         res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', etag: asset.etag }).end(body);
       } else if (path.endsWith('/api/v1/collect')) {
         const allowed = [pixelOrigin, otherSite, sameSite].includes(origin);
-        res.writeHead(204, allowed ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'origin' } : {});
+        const headers: Record<string, string> = allowed ? { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'origin' } : {};
+        // As collect does: the id the pixel sent kept in the HttpOnly cookie (same-origin posts are the ones the test reads).
+        const vid = (JSON.parse(Buffer.concat(chunks).toString() || '{}') as Post).vid;
+        if (vid) headers['set-cookie'] = `rt_vid=${vid}; Max-Age=${30 * 86_400}; Path=/; HttpOnly; SameSite=Lax`;
+        res.writeHead(204, headers);
         res.end();
       } else if (pages.has(path)) {
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
@@ -199,7 +203,7 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
   }
   const post = (what: string, match: (p: Post) => boolean) => until(() => posts().find(match), what);
 
-  it('posts a pageview, adopts rt_vid into a first-party cookie and takes only rt_vid out of the address bar', async () => {
+  it('same origin (the site\'s own prefix): posts the adopted id for the server\'s cookie, writes none from JavaScript, takes only rt_vid out of the address bar', async () => {
     pages.set('/adopt', tag());
     const landing = `${pixelOrigin}/adopt?utm_source=news&rt_vid=${VID}&b=x%20y&e#top`;
     const clean = `${pixelOrigin}/adopt?utm_source=news&b=x%20y&e#top`;
@@ -207,25 +211,39 @@ describe.skipIf(noChromium !== '')(`pixel in Chromium${noChromium ? ` (skipped: 
 
     expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: clean, ref: 'http://ref.example/', vid: VID });
     expect(page.url()).toBe(clean);
-    expect(await page.evaluate('document.cookie')).toContain(`rt_vid=${VID}`);
-    const cookie = (await context.cookies()).find((c) => c.name === 'rt_vid');
-    expect(cookie).toMatchObject({ value: VID, domain: '127.0.0.1', path: '/', sameSite: 'Lax', httpOnly: false, secure: false });
-    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeGreaterThan(30 * 86_400_000 - 60_000);
-    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeLessThan(30 * 86_400_000 + 60_000);
     expect(collected()[0]).toMatchObject({ type: 'text/plain;charset=UTF-8', cookie: expect.stringContaining('rt_click=c1') });
+    // The only rt_vid is the server's (HttpOnly, from collect's Set-Cookie): the script wrote none.
+    await expect.poll(async () => (await context.cookies()).some((c) => c.name === 'rt_vid'), { timeout: 5000 }).toBe(true);
+    expect(await page.evaluate('document.cookie')).toBe('rt_click=c1');
+    expect((await context.cookies()).filter((c) => c.name === 'rt_vid')).toEqual([expect.objectContaining({ value: VID, httpOnly: true })]);
 
     expect(await page.evaluate(`[revtrail.identify('nope'), revtrail.identify('a b@c.co'), revtrail.identify(42), revtrail.identify('${'x'.repeat(250)}@b.co')]`)).toEqual([false, false, false, false]);
     expect(await page.evaluate(`revtrail.identify(' A@B.com ')`)).toBe(true);
     expect(await post('the identify', (p) => p.t === 'identify')).toEqual({ t: 'identify', email: 'A@B.com', url: clean, src: 'api', vid: VID });
 
+    // The next page sends no id of its own: the server's cookie goes along and says who it is.
     await page.goto(`${pixelOrigin}/adopt?again=1`);
-    expect(await post('the second pageview', (p) => p.url.endsWith('again=1'))).toMatchObject({ vid: VID });
+    expect(await post('the second pageview', (p) => p.url.endsWith('again=1'))).not.toHaveProperty('vid');
+    expect(collected().at(-1)?.cookie).toContain(`rt_vid=${VID}`);
     expect(posts().filter((p) => p.t === 'identify')).toHaveLength(1);
     // replaceState, not pushState: going back never reaches the decorated URL
     await page.goBack();
     expect(page.url()).toBe(clean);
     await page.goBack();
     expect(page.url()).toBe('about:blank');
+  });
+
+  it('on another site: adopts rt_vid into a first-party cookie of that site for the window, the one cookie it writes', async () => {
+    pages.set('/adopt-away', tag());
+    const { context, page } = await open(`${sameSite}/adopt-away?rt_vid=${VID}&x=1`);
+    expect(await post('the pageview', (p) => p.t === 'pageview')).toEqual({ t: 'pageview', url: `${sameSite}/adopt-away?x=1`, ref: '', vid: VID });
+    expect(await page.evaluate('document.cookie')).toBe(`rt_vid=${VID}`);
+    const cookie = (await context.cookies(sameSite)).find((c) => c.name === 'rt_vid');
+    expect(cookie).toMatchObject({ value: VID, domain: 'localhost', path: '/', sameSite: 'Lax', httpOnly: false, secure: false });
+    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeGreaterThan(30 * 86_400_000 - 60_000);
+    expect((cookie?.expires ?? 0) * 1000 - Date.now()).toBeLessThan(30 * 86_400_000 + 60_000);
+    await page.goto(`${sameSite}/adopt-away?again=1`);
+    expect(await post('the second pageview', (p) => p.url.endsWith('again=1'))).toMatchObject({ vid: VID });
   });
 
   it('on another site: replays calls queued by the documented stub and keeps the adopted id on that site', async () => {

@@ -18,7 +18,7 @@ import {
 } from '@revtrail/shared';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError } from '../http-errors';
-import { parseReferrer, rateLimitKey } from '../visitor';
+import { parseReferrer, rateLimitKey, throughMerchantProxy } from '../visitor';
 import { clearVisitorCookie, setTrackingCookie, setVisitorCookie } from '../visitor-cookie';
 import { CONSENT_COOKIE, OBJECTION_MAX_AGE_S, objectionOf } from '../consent';
 import type { EventRecord } from '../store/types';
@@ -128,8 +128,10 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
 
       if (body.t === 'forget') {
         clearVisitorCookie(req, reply, config);
-        // Remembered on the tracking domain too, so that its links stop naming this browser.
-        if (config.consent !== 'off') setTrackingCookie(req, reply, config, CONSENT_COOKIE, '0', OBJECTION_MAX_AGE_S);
+        // Remembered on the tracking domain too, so that its links stop naming this browser. Not through the
+        // merchant's own site: the pixel's rt_consent is on that host already, and an HttpOnly one of ours
+        // there would hide it from the pixel and keep it from being changed back.
+        if (config.consent !== 'off' && !throughMerchantProxy(req.raw.headers)) setTrackingCookie(req, reply, config, CONSENT_COOKIE, '0', OBJECTION_MAX_AGE_S);
         return done();
       }
       const objection = objectionOf(req, config);
@@ -148,7 +150,9 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
 
       const cookieVid = req.cookies[VISITOR_COOKIE];
       const visitorId = isVisitorId(cookieVid) ? cookieVid : isVisitorId(body.vid) ? body.vid : newVisitorId();
-      if (visitorId !== cookieVid) setVisitorCookie(req, reply, config, visitorId);
+      // Through the merchant's own site the cookie is set again with the whole window each time: that host's
+      // Set-Cookie is the one Safari leaves uncapped (docs/same-origin.md), replacing a capped one of before.
+      if (visitorId !== cookieVid || throughMerchantProxy(req.raw.headers)) setVisitorCookie(req, reply, config, visitorId);
       const at = ctx.clock.now();
       const records: EventRecord[] = [];
       if (body.t === 'pageview') {

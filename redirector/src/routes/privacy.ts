@@ -70,6 +70,7 @@ export function registerPrivacyApi(api: FastifyInstance, ctx: AppContext, limite
 }
 
 const page = (reply: FastifyReply, title: string, html: string) => sendPage(reply, 200, title, html);
+// Actions relative to the page: served through a merchant's prefix (brand.com/_rt/optout) they stay under it.
 const form = (action: string, label: string) => `</p><form method="post" action="${action}"><button>${label}</button></form><p>`;
 
 /**
@@ -93,14 +94,14 @@ function registerOptoutPage(app: FastifyInstance, ctx: AppContext): void {
   const apply = (req: FastifyRequest, reply: FastifyReply, undo: boolean) => {
     if (undo) {
       setTrackingCookie(req, reply, config, OPTOUT_COOKIE, '', 0);
-      return page(reply, 'Tracking allowed again', `This browser is counted again when it follows this site's links.${form('/optout', 'Opt out again')}`);
+      return page(reply, 'Tracking allowed again', `This browser is counted again when it follows this site's links.${form('optout', 'Opt out again')}`);
     }
     setTrackingCookie(req, reply, config, OPTOUT_COOKIE, '1', OBJECTION_MAX_AGE_S);
     clearVisitorCookie(req, reply, config);
     return page(
       reply,
       'You are opted out',
-      `This browser is no longer tracked: links still take you where they lead, without an identifier, and the site's pixel sends nothing about you. The choice is kept in a cookie of this domain for 400 days; clearing your cookies removes it.${form('/optout?undo', 'Allow tracking again')}`,
+      `This browser is no longer tracked: links still take you where they lead, without an identifier, and the site's pixel sends nothing about you. The choice is kept in a cookie of this domain for 400 days; clearing your cookies removes it.${form('optout?undo', 'Allow tracking again')}`,
     );
   };
 
@@ -108,13 +109,13 @@ function registerOptoutPage(app: FastifyInstance, ctx: AppContext): void {
     const undo = 'undo' in req.query;
     // Opting out by a plain link is fine; opting back in takes this domain's own button (a POST, origin checked).
     if ('confirm' in req.query && !undo) return apply(req, reply, false);
-    if (undo) return page(reply, 'Allow tracking again?', `This browser is ${optedOut(req) ? '' : 'not '}opted out.${form('/optout?undo', 'Allow tracking again')}`);
+    if (undo) return page(reply, 'Allow tracking again?', `This browser is ${optedOut(req) ? '' : 'not '}opted out.${form('optout?undo', 'Allow tracking again')}`);
     return optedOut(req)
-      ? page(reply, 'You are opted out', `This browser is not tracked by this site's links and pixel.${form('/optout?undo', 'Allow tracking again')}`)
+      ? page(reply, 'You are opted out', `This browser is not tracked by this site's links and pixel.${form('optout?undo', 'Allow tracking again')}`)
       : page(
           reply,
           'Opt out of tracking',
-          `This domain records which link brought a visitor to the site and, on the site, the pages visited, under a random identifier kept in a cookie. Opting out keeps a cookie saying so instead: links still work, nothing identifies you.${form('/optout', 'Opt out')}`,
+          `This domain records which link brought a visitor to the site and, on the site, the pages visited, under a random identifier kept in a cookie. Opting out keeps a cookie saying so instead: links still work, nothing identifies you.${form('optout', 'Opt out')}`,
         );
   });
 

@@ -13,7 +13,7 @@ import {
 import { objectionOf } from '../consent';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError, sendPage } from '../http-errors';
-import { classifyAgent, parseReferrer } from '../visitor';
+import { classifyAgent, parseReferrer, throughMerchantProxy } from '../visitor';
 import { clearVisitorCookie, setVisitorCookie } from '../visitor-cookie';
 
 const COUNTRY_RE = /^[A-Z]{2}$/;
@@ -84,9 +84,9 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     };
 
     const destinationHost = new URL(link.destination).hostname;
-    const cookieReachesDestination = config.cookieDomain
-      ? hostInDomain(destinationHost, config.cookieDomain)
-      : destinationHost === requestHost;
+    // A link served through a merchant's site outside the cookie domain sets a cookie of that host alone (visitor-cookie.ts).
+    const cookieScope = config.cookieDomain && (hostInDomain(requestHost, config.cookieDomain) || !throughMerchantProxy(req.raw.headers)) ? config.cookieDomain : null;
+    const cookieReachesDestination = cookieScope ? hostInDomain(destinationHost, cookieScope) : destinationHost === requestHost;
     const location = buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination && visitorId !== null ? visitorId : undefined);
 
     if (visitorId !== null && !agent.bot) setVisitorCookie(req, reply, config, visitorId);
