@@ -191,4 +191,26 @@ describe('revtrail CLI', () => {
       await fake.close();
     }
   }, 60_000);
+
+  it('connects Stripe at a test-mode address with --api-base, kept per workspace, without REVTRAIL_STRIPE_API_BASE', async () => {
+    const fake = await startFakeStripe({ seed: 'default' });
+    try {
+      expect((await cli(['workspace', 'add', 'Trial'])).code).toBe(0);
+      const env = { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_STRIPE_KEY: fake.keys.restricted, REVTRAIL_STRIPE_API_BASE: '' };
+      expect((await cli(['connect', 'redirector', '--url', r.url, '--workspace', 'Trial'], { env })).code).toBe(0);
+      const wrong = await cli(['connect', 'stripe', '--workspace', 'Trial', '--api-base', 'http://10.1.2.3:12111'], { env });
+      expect([wrong.code, wrong.err]).toEqual([2, expect.stringContaining('http only on this computer')]);
+      const down = await cli(['connect', 'stripe', '--workspace', 'Trial', '--api-base', 'http://127.0.0.1:9'], { env });
+      expect([down.code, down.err]).toEqual([5, expect.stringContaining('Nothing answered at http://127.0.0.1:9, the Stripe API address set for test mode')]);
+      const connect = await cli(['connect', 'stripe', '--workspace', 'Trial', '--api-base', `${fake.url}/`], { env });
+      expect(connect.err).toBe('');
+      expect(connect.out).toContain(`Connected "Trial" to ${fake.url}, a test-mode address instead of Stripe (test-mode key). Permissions:`);
+      // Later commands find the address in the workspace, not in the environment.
+      const sync = await cli(['sync', '--stripe', '--workspace', 'Trial'], { env: { REVTRAIL_STRIPE_API_BASE: '' } });
+      expect([sync.code, sync.out]).toEqual([0, expect.stringContaining(`Stripe: ${fake.state.platform.charges.size} new charges`)]);
+      expect((await cli(['status', '--workspace', 'Trial'])).out).toContain(`Stripe connected at ${fake.url} (test mode)`);
+    } finally {
+      await fake.close();
+    }
+  }, 60_000);
 });

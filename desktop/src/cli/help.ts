@@ -94,8 +94,11 @@ const DETAILS: Record<string, Details> = {
     examples: ['REVTRAIL_SYNC_TOKEN=... revtrail connect redirector --url https://go.brand.com', 'pbpaste | revtrail connect redirector --url https://go.brand.com'],
   },
   'connect stripe': {
-    flags: [['--account acct_...', 'read this Connect account instead of the platform account']],
-    examples: ['pbpaste | revtrail connect stripe', 'revtrail connect stripe --account acct_1Nv0FGQ9RKHgCVdK < key.txt'],
+    flags: [
+      ['--account acct_...', 'read this Connect account instead of the platform account'],
+      ['--api-base URL', "test mode: the Stripe API address this workspace talks to, e.g. the fake Stripe at http://127.0.0.1:12111 (https, or http on this computer); --api-base https://api.stripe.com goes back to Stripe; left out: the address stays as it was"],
+    ],
+    examples: ['pbpaste | revtrail connect stripe', 'revtrail connect stripe --account acct_1Nv0FGQ9RKHgCVdK < key.txt', 'echo rk_test_... | revtrail connect stripe --api-base http://127.0.0.1:12111'],
   },
   'connect webhook': { examples: ['revtrail connect webhook', 'REVTRAIL_WEBHOOK_SECRET=whsec_new,whsec_old revtrail connect webhook'] },
   'webhook status': { examples: ['revtrail webhook status'] },

@@ -22,10 +22,12 @@ Commands:
   connect redirector --url URL         connect a redirector; the sync token is read from
                                        REVTRAIL_SYNC_TOKEN or standard input, never from arguments
                                        (nor from the URL: no user:token@, no ?query)
-  connect stripe [--account acct_..]   connect Stripe with a restricted key (rk_live_/rk_test_), read from
+  connect stripe [--account acct_..] [--api-base URL]
+                                       connect Stripe with a restricted key (rk_live_/rk_test_), read from
                                        REVTRAIL_STRIPE_KEY or standard input, never from arguments;
                                        needs the redirector connected first (for its email-hash key);
-                                       --account reads a Connect account (one workspace per account)
+                                       --account reads a Connect account (one workspace per account);
+                                       --api-base: test mode, another Stripe API address (the fake Stripe)
 ${WEBHOOK_USAGE}
 ${META_USAGE}
   links list                           links, and local changes not yet on the redirector
@@ -58,7 +60,8 @@ Options:
   -h, --help         this help; \`revtrail help <command>\` or \`revtrail <command> --help\`: one command's
                      options and an example
 
-Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a local fake).
+Environment: REVTRAIL_STRIPE_API_BASE points the Stripe client elsewhere (e.g. a local fake) for every
+  workspace without an address of its own (connect stripe --api-base).
   REVTRAIL_SECRETS=keychain|file picks where a new data directory keeps secrets (default: the OS
   keychain where one answers, else an encrypted file).
 
@@ -116,6 +119,7 @@ interface Flags {
   partner?: string;
   disabled?: boolean;
   account?: string;
+  'api-base'?: string;
 }
 
 async function run(core: Core, positionals: string[], flags: Flags): Promise<CommandOutput> {
@@ -174,11 +178,15 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Com
     case 'connect stripe': {
       const key = await readSecret('REVTRAIL_STRIPE_KEY', 'Stripe restricted key');
       if (!key) throw new UsageError('No Stripe key given: set REVTRAIL_STRIPE_KEY or pipe it on standard input.');
-      const r = await core.call('stripe.connect', { workspace: ws, key, ...(flags.account ? { account: flags.account } : {}) });
+      const r = await core.call('stripe.connect', { workspace: ws, key, ...(flags.account ? { account: flags.account } : {}), ...(flags['api-base'] !== undefined ? { apiBase: flags['api-base'] } : {}) });
       if (!r.ok) return r;
       const lines = r.value.checks.map((c) => `  [${c.ok ? 'x' : ' '}] ${c.label} (Read)${c.ok ? '' : `: missing ${c.permission}, tick it on the key in Stripe`}`);
       const account = r.value.workspace.stripeAccount ? `, account ${r.value.workspace.stripeAccount}` : '';
-      return { ...r, text: [`Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode${account}). Permissions:`, ...lines].join('\n') };
+      const base = r.value.workspace.stripeApiBase;
+      const head = base
+        ? `Connected "${r.value.workspace.name}" to ${base}, a test-mode address instead of Stripe (${r.value.mode}-mode key${account}). Permissions:`
+        : `Connected "${r.value.workspace.name}" to Stripe (${r.value.mode} mode${account}). Permissions:`;
+      return { ...r, text: [head, ...lines].join('\n') };
     }
     case 'connect webhook':
       return connectWebhookCommand(core, ws, {
@@ -228,6 +236,7 @@ export async function main(argv: string[]): Promise<number> {
         campaign: { type: 'string' },
         partner: { type: 'string' },
         account: { type: 'string' },
+        'api-base': { type: 'string' },
         disabled: { type: 'boolean' },
         redirector: { type: 'boolean' },
         stripe: { type: 'boolean' },

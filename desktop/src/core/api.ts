@@ -10,6 +10,7 @@ import type { PullProgress, PullResult } from './redirector/sync';
 import type { PermissionCheck } from './stripe/permissions';
 import type { StripeObjectType } from './stripe/repo';
 import type { StripeProgress, StripePullResult } from './stripe/sync';
+import type { StripeTestModeHandlers } from './stripe/test-mode';
 import type { ResourceState } from './sync-state/repo';
 import type { WebhookHandlers } from './webhooks/handlers';
 import type { Workspace } from './workspaces/registry';
@@ -41,7 +42,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers {
+export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;
@@ -53,8 +54,11 @@ export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandl
   /** Drops a local link change that is not on the redirector; the link stays as the redirector has it. */
   'links.discardPush': (args: { workspace?: string; slug: string }) => Promise<Result<{ slug: string; message: string }>>;
   'sync.redirector': (args: { workspace?: string }) => Promise<Result<PullResult>>;
-  /** `account`: read this Stripe Connect account (Stripe-Account header) instead of the key's own. */
-  'stripe.connect': (args: { workspace?: string; key: string; account?: string | null }) => Promise<Result<StripePermissions & { workspace: Workspace }>>;
+  /**
+   * `account`: read this Stripe Connect account (Stripe-Account header) instead of the key's own. `apiBase`: test
+   * mode's Stripe API address (stripe/test-mode.ts); null or Stripe's own: back to Stripe; absent: as it was.
+   */
+  'stripe.connect': (args: { workspace?: string; key: string; account?: string | null; apiBase?: string | null }) => Promise<Result<StripePermissions & { workspace: Workspace }>>;
   'stripe.permissions': (args: { workspace?: string }) => Promise<Result<StripePermissions>>;
   'sync.stripe': (args: { workspace?: string }) => Promise<Result<StripePullResult>>;
   'status.get': (args: { workspace?: string }) => Promise<Result<{ secrets: string; workspaces: WorkspaceStatus[] }>>;

@@ -27,6 +27,7 @@ import { stepFor, type NextStep, type Surface } from './surface';
 import { createStripeClient } from './stripe/client';
 import { nothingRead } from './stripe/failures';
 import { classifyStripeKey } from './stripe/keys';
+import { checkStripeApiBase, createStripeTestModeHandlers, stripeApiBaseOf } from './stripe/test-mode';
 import { checkPermissions } from './stripe/permissions';
 import { lastStripePullAt, stripeCounts } from './stripe/repo';
 import { pullStripe, withStripeRetry } from './stripe/sync';
@@ -150,11 +151,24 @@ export function createCore(deps: CoreDeps): Core {
     return new RedirectorClient(ws.redirectorUrl, token, { fetch: deps.fetch, surface, log: deps.log });
   };
   const stripeKey = (ws: Workspace) => deps.secrets.get(secretName(ws, 'stripe_key'));
-  const stripeClient = (key: string, account: string | null) => createStripeClient(key, { apiBase: deps.stripeApiBase, stripeAccount: account ?? undefined });
-  const permissionsOf = async (key: string, account: string | null) => {
-    const checks = await checkPermissions(stripeClient(key, account), (call) => withStripeRetry(call, { retries: 2 }));
+  /** The workspace's Stripe: its test-mode address if it has one (stripe/test-mode.ts), else the core's, else Stripe. */
+  const stripeClient = (ws: Workspace, key: string, at: { account?: string | null; apiBase?: string | null } = {}) =>
+    createStripeClient(key, {
+      apiBase: ('apiBase' in at ? at.apiBase : stripeApiBaseOf(ws, deps.stripeApiBase)) ?? undefined,
+      stripeAccount: ('account' in at ? at.account : ws.stripeAccount) ?? undefined,
+    });
+  const permissionsOf = async (ws: Workspace, key: string, at: { account?: string | null; apiBase?: string | null } = {}) => {
+    const checks = await checkPermissions(stripeClient(ws, key, at), (call) => withStripeRetry(call, { retries: 2 }));
     return Object.values(checks);
   };
+  /**
+   * Stripe, or the test-mode address, gave no answer while a key was being checked. Offline at Stripe's
+   * address, a newcomer trying the fake Stripe may have missed test mode: the message says where it is.
+   */
+  const stripeUnreachable = (apiBase: string | null) =>
+    apiBase === null
+      ? `Stripe did not answer: check this computer is online, then try again. Trying Revtrail with the fake Stripe? ${step({ app: 'Give its address under "Test mode" below the key', cli: 'Give its address with --api-base, e.g. --api-base http://127.0.0.1:12111' })}.`
+      : `Nothing answered at ${apiBase}, the Stripe API address set for test mode: check that the server there is running (and the address), then try again.`;
   const fromRedirectorError = (e: unknown) => {
     if (!(e instanceof RedirectorError)) throw e;
     return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : e.kind === 'missing' ? 'not_found' : 'invalid_input', e.message);
@@ -217,7 +231,7 @@ export function createCore(deps: CoreDeps): Core {
     fetch: deps.fetch ?? fetch,
     chargeEmail: async (ws, chargeId) => {
       const key = await stripeKey(ws);
-      return key ? chargeEmail(stripeClient(key, ws.stripeAccount), chargeId, (call) => withStripeRetry(call, { retries: 2 })) : null;
+      return key ? chargeEmail(stripeClient(ws, key), chargeId, (call) => withStripeRetry(call, { retries: 2 })) : null;
     },
   };
   const afterSync = async (ws: Workspace, changed: boolean) => {
@@ -258,6 +272,7 @@ export function createCore(deps: CoreDeps): Core {
       afterSync,
       fromStripeError: (e) => fromStripeError(e, surface),
     }),
+    ...createStripeTestModeHandlers(ctx, { fetch: deps.fetch ?? fetch, fallbackBase: deps.stripeApiBase }),
     ...createBackupHandlers(ctx, {
       afterRestore: async (ws, d) => {
         rebuildWorkspaceAttribution(ctx, d);
@@ -377,7 +392,7 @@ export function createCore(deps: CoreDeps): Core {
       }
     },
 
-    'stripe.connect': async ({ workspace: ref, key, account }) => {
+    'stripe.connect': async ({ workspace: ref, key, account, apiBase }) => {
       const ws = workspace(ref);
       if (!ws) return missing(ref);
       const verdict = classifyStripeKey(typeof key === 'string' ? key : '');
@@ -385,17 +400,23 @@ export function createCore(deps: CoreDeps): Core {
       if (account !== undefined && account !== null && !(typeof account === 'string' && /^acct_[A-Za-z0-9]{1,64}$/.test(account))) {
         return err('invalid_input', 'A connected account id looks like acct_1AbC...: copy it from Stripe\'s Connect > Accounts page.');
       }
+      const address = apiBase === undefined ? { ok: true as const, base: ws.stripeApiBase ?? null } : checkStripeApiBase(apiBase);
+      if (!address.ok) return err('invalid_input', address.message);
       const stripeAccount = account ?? null;
       if (!(await deps.secrets.get(secretName(ws, 'email_hash_key')))) {
         return err('not_found', `Connect the redirector of "${ws.name}" first (${step({ app: 'on the Set up screen', cli: 'revtrail connect redirector --url URL' })}): Stripe emails are stored only as hashes under its email-hash key, so clicks and payments can be matched.`);
       }
+      // The key, the account and the address are kept together, once the key reads at that address.
+      const at = { account: stripeAccount, apiBase: address.base ?? deps.stripeApiBase ?? null };
       try {
-        const checks = await permissionsOf(key.trim(), stripeAccount);
+        const checks = await permissionsOf(ws, key.trim(), at);
         await deps.secrets.set(secretName(ws, 'stripe_key'), key.trim());
-        const updated = ws.stripeAccount === stripeAccount ? ws : registry.update(ws.id, { stripeAccount });
-        deps.log.info({ workspace: ws.id, mode: verdict.mode, account: stripeAccount, missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
+        const changed = ws.stripeAccount !== stripeAccount || (ws.stripeApiBase ?? null) !== address.base;
+        const updated = changed ? registry.update(ws.id, { stripeAccount, stripeApiBase: address.base }) : ws;
+        deps.log.info({ workspace: ws.id, mode: verdict.mode, account: stripeAccount, apiBase: at.apiBase ?? 'stripe', missing: checks.filter((c) => !c.ok).map((c) => c.permission) }, 'stripe connected');
         return ok({ workspace: updated, mode: verdict.mode, checks });
       } catch (e) {
+        if (e instanceof Stripe.errors.StripeConnectionError) return err('unreachable', stripeUnreachable(at.apiBase));
         return fromStripeError(e, surface, false);
       }
     },
@@ -408,8 +429,9 @@ export function createCore(deps: CoreDeps): Core {
       const verdict = classifyStripeKey(key);
       if (!verdict.ok) return err('invalid_input', verdict.message);
       try {
-        return ok({ mode: verdict.mode, checks: await permissionsOf(key, ws.stripeAccount) });
+        return ok({ mode: verdict.mode, checks: await permissionsOf(ws, key) });
       } catch (e) {
+        if (e instanceof Stripe.errors.StripeConnectionError) return err('unreachable', stripeUnreachable(stripeApiBaseOf(ws, deps.stripeApiBase)));
         return fromStripeError(e, surface);
       }
     },
@@ -423,7 +445,7 @@ export function createCore(deps: CoreDeps): Core {
       if (!emailHashKey) return err('not_found', `Connect the redirector of "${ws.name}" first (${step({ app: 'on the Set up screen', cli: 'revtrail connect redirector --url URL' })}).`);
       try {
         const result = await inStripeTurn(ws, () =>
-          pullStripe(db(ws), stripeClient(key, ws.stripeAccount), {
+          pullStripe(db(ws), stripeClient(ws, key), {
             emailHashKey,
             clock: deps.clock,
             onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'stripe', progress }),

@@ -128,9 +128,9 @@ async function serve(argv: string[], io: CliIo): Promise<CliOutcome> {
   }
   const lines = [
     `Fake Stripe (test data, not Stripe) on ${fake.url}${lacking.length > 0 ? `, without /v1/${lacking.join(', /v1/')}` : ''}`,
-    `  REVTRAIL_STRIPE_API_BASE=${fake.url}`,
     `  restricted key with every read permission: ${fake.keys.restricted}`,
-    `  e.g. echo ${fake.keys.restricted} | REVTRAIL_STRIPE_API_BASE=${fake.url} npx revtrail connect stripe`,
+    `  in the app: Set up → Stripe → "Test mode: another Stripe API address" ${fake.url}, and that key`,
+    `  in a terminal: echo ${fake.keys.restricted} | npx revtrail connect stripe --api-base ${fake.url}`,
     `  secret key for its test controls (${CONTROL_PREFIX}...; purchase and refund use it by default): ${fake.keys.secret}`,
     `  a purchase: npm run fake-stripe -- purchase --email buyer@example.com --amount 49.00 --currency usd${port === DEFAULT_PORT ? '' : ` --url ${fake.url}`}`,
   ];

@@ -1,7 +1,12 @@
 /**
- * The fake's own test controls, not Stripe's API: under /_fake/, JSON in and out, and only for a secret
- * key (sk_test_) of this fake, so the desktop's restricted key can never make a purchase.
+ * The fake's own test controls, not Stripe's API: under /_fake/, JSON in and out, for any key of this fake
+ * that is not revoked (all its keys are test keys). A restricted key's read-only permissions are Stripe's rule
+ * for Stripe's API; these controls are not part of it, and the app reaches them only in its test mode, for its
+ * "simulate a purchase" control (core/stripe/test-mode.ts), which real Stripe would answer 404.
  *
+ *   GET  /_fake/info
+ *        what this server is: `object: "fake_info"` is how the app knows it talks to this fake; the currencies
+ *        a purchase may be in.
  *   POST /_fake/purchases {email, amount, currency, name?, description?, metadata?}
  *        a customer (the newest with that email, or a new one) and a succeeded charge now, with its
  *        PaymentIntent, balance transaction and events (customer.created when new, charge.succeeded);
@@ -44,6 +49,19 @@ export interface FakePurchaseAnswer {
   webhook_endpoints: string[];
 }
 
+/** The answer of GET /_fake/info. */
+export interface FakeInfoAnswer {
+  object: 'fake_info';
+  livemode: false;
+  /** The account asked about (the platform, or the Stripe-Account header's). */
+  account: string;
+  /** The currency the account settles in. */
+  settlement_currency: string;
+  /** The currencies a purchase may be in: the settlement currency and those the fake has a rate for. */
+  currencies: string[];
+  controls: string[];
+}
+
 /** The answer of POST /_fake/refunds. */
 export interface FakeRefundAnswer {
   object: 'fake_refund';
@@ -72,9 +90,6 @@ export function answerControl(state: FakeStripeState, req: ControlRequest): Repl
   const record = state.keyRing.get(key);
   if (!record) return stripeErrors.invalidKey(key);
   if (record.revoked) return stripeErrors.expiredKey(key);
-  if (record.kind !== 'secret') {
-    return fail(403, `The fake's test controls (${CONTROL_PREFIX}...) take a secret key (sk_test_...) of this fake; a restricted key cannot use them.`);
-  }
   const account = state.findAccount(req.account);
   if (!account) return stripeErrors.noAccessToAccount(key, req.account ?? '');
 
@@ -98,10 +113,23 @@ interface ControlRoute {
 }
 
 const ROUTES: readonly ControlRoute[] = [
+  { method: 'GET', path: '/_fake/info', example: '', handle: info },
   { method: 'POST', path: '/_fake/purchases', example: '{"email":"buyer@example.com","amount":4900,"currency":"usd"}', handle: purchase },
   { method: 'POST', path: '/_fake/refunds', example: '{"charge":"ch_...","amount":1000}', handle: refund },
   { method: 'GET', path: '/_fake/webhook_deliveries', example: '', handle: deliveries },
 ];
+
+function info(_state: FakeStripeState, account: AccountData): Reply {
+  const answer: FakeInfoAnswer = {
+    object: 'fake_info',
+    livemode: false,
+    account: account.id,
+    settlement_currency: account.settlementCurrency,
+    currencies: [...new Set([account.settlementCurrency, ...REFERENCE_CURRENCIES])].sort(),
+    controls: ROUTES.map((r) => `${r.method} ${r.path}`),
+  };
+  return { status: 200, body: answer };
+}
 
 function purchase(state: FakeStripeState, account: AccountData, body: Record<string, unknown>): Reply {
   const unknown = unknownField(body, ['email', 'amount', 'currency', 'name', 'description', 'metadata']);

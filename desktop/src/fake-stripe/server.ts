@@ -16,7 +16,7 @@
  * other writes. Each event the state emits is delivered to the endpoints that want it (webhooks.ts).
  *
  * The fake's own test controls live under /_fake/ (controls.ts): a purchase, a refund, the delivery log.
- * They are not Stripe's API, take a secret key of the fake, and stay out of the request log.
+ * They are not Stripe's API, take any key of the fake that is not revoked, and stay out of the request log.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startFakeStripe, type FakeStripe, type FakeStripeOptions } from './server';
-import type { FakePurchaseAnswer, FakeRefundAnswer } from './controls';
+import type { FakeInfoAnswer, FakePurchaseAnswer, FakeRefundAnswer } from './controls';
 import { CONNECTED_ACCOUNT } from './seed';
 import { client, rejection } from './testing';
 import { startReceiver, type Receiver } from './webhook-receiver';
@@ -390,11 +390,15 @@ describe('fake Stripe test controls', () => {
     expect(fake.state.log.count()).toBe(0);
   });
 
-  it('take only a secret key of the fake, and answer bad input with a clear 4xx', async () => {
+  it('take a key of this fake that is not revoked, say what the fake is, and answer bad input with a clear 4xx', async () => {
     const fake = await fakeWith();
-    const restricted = await purchase(fake, purchaseOf('a@b.co'), fake.keys.restricted);
-    expect(restricted.status).toBe(403);
-    expect(restricted.json.error.message).toMatch(/secret key/);
+    // The app's restricted key reaches them (its test mode's "simulate a purchase"); no other key does.
+    const about = await control<FakeInfoAnswer>(fake, 'GET', '/_fake/info', undefined, fake.keys.restricted);
+    expect(about.json).toMatchObject({ object: 'fake_info', livemode: false, settlement_currency: 'usd', controls: expect.arrayContaining(['POST /_fake/purchases']) });
+    expect(about.json.currencies).toEqual(expect.arrayContaining(['usd', 'eur', 'jpy']));
+    expect((await control(fake, 'GET', '/_fake/info', undefined, 'rk_test_unknown')).status).toBe(401);
+    const restricted = await purchase(fake, purchaseOf('rk@b.co'), fake.keys.restricted);
+    expect(restricted.status).toBe(200);
     expect((await purchase(fake, purchaseOf('a@b.co'), 'sk_test_unknown')).status).toBe(401);
     expect((await purchase(fake, purchaseOf('a@b.co'), fake.keys.revoked)).status).toBe(401);
     const bad: [unknown, string][] = [

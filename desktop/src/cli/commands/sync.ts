@@ -93,7 +93,7 @@ export async function statusCommand(core: Core, workspace: string | undefined): 
   const lines = r.value.workspaces.flatMap((s) => [
     `${s.workspace.name}: redirector ${s.redirector.connected ? s.workspace.redirectorUrl : 'not connected'}` +
       `, last pull ${when(s.redirector.lastPullAt)}` +
-      `; Stripe ${s.stripe.connected ? `connected, last pull ${when(s.stripe.lastPullAt)}` : 'not connected'}` +
+      `; Stripe ${s.stripe.connected ? `connected${s.workspace.stripeApiBase ? ` at ${s.workspace.stripeApiBase} (test mode)` : ''}, last pull ${when(s.stripe.lastPullAt)}` : 'not connected'}` +
       `; ${s.counts.links} links, ${s.counts.clicks} clicks, ${s.counts.pageviews} pageviews, ${s.counts.identities} identities` +
       `, ${s.counts.charges} charges, ${s.counts.refunds} refunds, ${s.counts.disputes} disputes, ${s.counts.customers} customers`,
     ...problemLines(s),

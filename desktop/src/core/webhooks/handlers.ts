@@ -95,7 +95,7 @@ export type WebhookHandlers = {
 
 export interface WebhookDeps {
   redirector(ws: Workspace): Promise<RedirectorClient | null>;
-  stripeClient(key: string, account: string | null): Stripe;
+  stripeClient(ws: Workspace, key: string): Stripe;
   /** Runs `work` when no Stripe pull of the workspace runs, and holds the others until it ends. */
   inStripeTurn<T>(ws: Workspace, work: () => Promise<T>): Promise<T>;
   /** After data changed: the ledger rebuild and commissions, as after any sync. */
@@ -215,7 +215,7 @@ export function createWebhookHandlers(ctx: CoreContext, deps: WebhookDeps): Webh
       result.feed = { received: feed.received, kept: feed.kept.length, ignored: feed.ignored };
       if (feed.kept.length === 0) return ok(result);
 
-      const stripe = deps.stripeClient(key, ws.stripeAccount);
+      const stripe = deps.stripeClient(ws, key);
       try {
         const read = await deps.inStripeTurn(ws, async () => {
           const cached = permissions.get(ws.id);

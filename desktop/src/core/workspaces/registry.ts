@@ -11,6 +11,8 @@ export interface Workspace {
   redirectorUrl: string | null;
   /** Connect: the `Stripe-Account` this workspace reads; null for the platform account itself. */
   stripeAccount: string | null;
+  /** Test mode: the Stripe API address this workspace talks to (e.g. the fake Stripe); null or absent: Stripe. */
+  stripeApiBase?: string | null;
 }
 
 const FILE = 'workspaces.json';
