@@ -16,7 +16,7 @@ import { body, charge, deliveryHeaders, stripeEvent, WEBHOOK_SECRET } from './st
 const doc = readFileSync(fileURLToPath(new URL('../../desktop/docs/data-inventory.md', import.meta.url)), 'utf8');
 const SITE = 'https://brand.com';
 
-type Kind = 'link' | 'click' | 'pageview' | 'identity' | 'erasure' | 'erased' | 'metadata' | 'settings' | 'stripe hint' | 'stripe event' | 'webhook counters';
+type Kind = 'link' | 'click' | 'pageview' | 'identity' | 'erasure' | 'erased' | 'metadata' | 'settings' | 'stripe hint' | 'stripe event' | 'webhook counters' | 'feed marker';
 
 /** Attribute names by item kind, from the rows of the cloud table; and the fields of an erasure's and a hint's `e`. */
 function documented(): { attributes: Map<string, Set<string>>; erasureFields: string[]; hintFields: string[] } {
@@ -44,6 +44,7 @@ function kindOf(item: Record<string, AttributeValue>): Kind {
   const pk = item.pk?.S ?? '';
   if (pk === 'LINK') return 'link';
   if (pk === 'ERASED') return 'erased';
+  if (pk === 'FEEDS') return 'feed marker';
   if (pk === 'META') return item.sk?.S === 'settings' ? 'settings' : item.sk?.S === 'stripe-webhook' ? 'webhook counters' : 'metadata';
   const feed = ({ C: 'click', P: 'pageview', I: 'identity', X: 'erasure', H: 'stripe hint', W: 'stripe event' } as const)[pk.slice(0, 1) as 'C'];
   if (!feed || pk[1] !== '#') throw new Error(`an item of no known kind: pk ${pk}`);
@@ -118,7 +119,7 @@ describe('data inventory, cloud', () => {
       written.set(kind, set);
     }
     const { attributes, erasureFields, hintFields } = documented();
-    const kinds: Kind[] = ['link', 'click', 'pageview', 'identity', 'erasure', 'erased', 'metadata', 'settings', 'stripe hint', 'stripe event', 'webhook counters'];
+    const kinds: Kind[] = ['link', 'click', 'pageview', 'identity', 'erasure', 'erased', 'metadata', 'settings', 'stripe hint', 'stripe event', 'webhook counters', 'feed marker'];
     expect([...written.keys()].sort(), 'every kind of item was written').toEqual([...kinds].sort());
     expect([...attributes.keys()].sort(), 'the kinds of item the inventory lists').toEqual([...kinds].sort());
     for (const kind of kinds) {

@@ -32,6 +32,7 @@ import {
   type Pageview,
 } from '@revtrail/shared';
 import { erasureDigest, feedErasure } from './erasures';
+import { CLOCK_SKEW_MS, dayPartitions, daysBetween, FeedActivity, partitionsToRead } from './feed-partitions';
 import { HINT_FEED_PREFIX, StripeHintTable } from './stripe-hints';
 import type {
   EraseResult,
@@ -48,7 +49,7 @@ import type {
   WriteOptions,
 } from './types';
 
-/** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id. */
+/** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id, in 8 (feed-partitions.ts). */
 const FEED_PREFIX: Record<FeedKind, string> = { clicks: 'C', pageviews: 'P', identities: 'I', erasures: 'X', 'stripe-hints': HINT_FEED_PREFIX };
 const LINK_PK = 'LINK';
 const META_PK = 'META';
@@ -67,9 +68,6 @@ const RANDOM_MIN = '0'.repeat(16);
 function visitorKey(item: { id: string; visitorId: string | null }): string {
   return item.visitorId === null ? `A#${item.id}` : `V#${item.visitorId}`;
 }
-
-/** How far the clock that stamped an event may run ahead of the one that appended it (two Lambda instances). */
-const CLOCK_SKEW_MS = 5 * 60_000;
 
 export interface DynamoStoreOptions {
   tableName: string;
@@ -98,6 +96,7 @@ export class DynamoStore implements Store {
   private retentionMs: number;
   private readonly clock: Clock;
   private readonly hints: StripeHintTable;
+  private readonly activity: FeedActivity;
 
   constructor(opts: DynamoStoreOptions) {
     this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
@@ -107,11 +106,14 @@ export class DynamoStore implements Store {
     this.table = opts.tableName;
     this.retentionMs = opts.retentionDays * DAY_MS;
     this.clock = opts.clock ?? systemClock;
+    this.activity = new FeedActivity({ doc: this.doc, table: this.table, clock: this.clock });
     this.hints = new StripeHintTable({
       doc: this.doc,
       table: this.table,
       clock: this.clock,
       retentionMs: () => this.retentionMs,
+      appendTime: () => this.activity.stampTime([FEED_PREFIX['stripe-hints']]),
+      feedPartition: (id) => this.activity.partitionOfAny(FEED_PREFIX['stripe-hints'], id),
       queryAll: (input) => this.queryAll(input),
       batchWrite: (requests) => this.batchWrite(requests),
     });
@@ -140,7 +142,9 @@ export class DynamoStore implements Store {
 
   async putEvents(records: EventRecord[], opts?: WriteOptions): Promise<void> {
     if (records.length === 0) return;
-    const now = this.clock.now();
+    const now = await this.activity.stampTime([...new Set(records.map((r) => FEED_PREFIX[r.kind]))], opts?.signal);
+    // Past its budget the write is abandoned (the click spilled): it must not land after all.
+    opts?.signal?.throwIfAborted();
     const items = records.map((r) => this.feedItem(r, now));
     if (items.length === 1) {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: items[0] }), { abortSignal: opts?.signal });
@@ -218,7 +222,7 @@ export class DynamoStore implements Store {
     // Order within one millisecond does not matter to readers; a time in the future would.
     const seq = newSortKey(now);
     const item: Record<string, unknown> = {
-      pk: `${FEED_PREFIX[r.kind]}#${utcDay(now)}`,
+      pk: this.activity.partitionOf(FEED_PREFIX[r.kind], seq),
       sk: seq,
       e: r.item,
       expiresAt: toEpochSeconds(now + this.retentionMs),
@@ -234,6 +238,12 @@ export class DynamoStore implements Store {
     return item;
   }
 
+  /**
+   * Reads the day partitions from the cursor's day on, each day's (the unsplit one, or the 8 shards, or both
+   * around the split: feed-partitions.ts) queried at once and merged by sort key. Each partition gives at most
+   * the items still wanted, so the merged first ones are the feed's next ones whichever partition holds them,
+   * and the cursor, the last sort key returned, orders against every partition alike.
+   */
   async readFeed<K extends FeedKind>(kind: K, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedItemOf[K]>> {
     const upper = `${encodeTime(Math.max(0, until - 1), 10)}${RANDOM_MAX}`;
     // Nothing older than the retention window (plus a day of slack) can still be in the table.
@@ -241,34 +251,47 @@ export class DynamoStore implements Store {
     let lower = cursor === null || cursor < oldest ? oldest : `${cursor}0`;
     if (lower > upper) return { items: [], cursor: cursor ?? upper, hasMore: false };
 
+    const prefix = FEED_PREFIX[kind];
+    const marker = await this.activity.marker(prefix);
     const items: FeedItemOf[K][] = [];
     let last: string | null = null;
-    let day = utcDayStart(utcDay(decodeTime(lower.slice(0, 26))));
-    const lastDay = utcDayStart(utcDay(until - 1));
-    for (; day <= lastDay && items.length < limit; day += DAY_MS) {
-      let startKey: Record<string, unknown> | undefined;
-      do {
-        const out = await this.doc.send(
-          new QueryCommand({
-            TableName: this.table,
-            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-            ExpressionAttributeValues: { ':pk': `${FEED_PREFIX[kind]}#${utcDay(day)}`, ':lo': lower, ':hi': upper },
-            Limit: limit - items.length,
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-        );
-        for (const row of (out.Items ?? []) as FeedRow[]) {
-          items.push(row.e as FeedItemOf[K]);
-          last = row.sk;
-        }
-        startKey = out.LastEvaluatedKey;
-      } while (startKey && items.length < limit);
+    for (const day of daysBetween(decodeTime(lower.slice(0, 26)), until - 1)) {
+      if (items.length >= limit) break;
+      const pks = partitionsToRead(prefix, day, marker, decodeTime(lower.slice(0, 26)));
+      if (pks.length === 0) continue;
+      const wanted = limit - items.length;
+      const rows = (await Promise.all(pks.map((pk) => this.feedRange(pk, lower, upper, wanted)))).flat();
+      rows.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));
+      for (const row of rows.slice(0, wanted)) {
+        items.push(row.e as FeedItemOf[K]);
+        last = row.sk;
+      }
       if (last !== null) lower = `${last}0`;
     }
     if (items.length >= limit && last !== null) return { items, cursor: last, hasMore: true };
     // Everything up to `upper` has been read: the next read starts after it.
     return { items, cursor: upper, hasMore: false };
+  }
+
+  /** The first `wanted` items of one partition between two sort keys, in order. */
+  private async feedRange(pk: string, lower: string, upper: string, wanted: number): Promise<FeedRow[]> {
+    const rows: FeedRow[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+          ExpressionAttributeValues: { ':pk': pk, ':lo': lower, ':hi': upper },
+          Limit: wanted - rows.length,
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      rows.push(...((out.Items ?? []) as FeedRow[]));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey && rows.length < wanted);
+    return rows;
   }
 
   async eraseVisitor(visitorId: string, at: number): Promise<EraseResult> {
@@ -411,7 +434,8 @@ export class DynamoStore implements Store {
   }
 
   private async appendErasure(erasure: Erasure): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.table, Item: this.feedItem({ kind: 'erasures', item: erasure }, this.clock.now()) }));
+    const now = await this.activity.stampTime([FEED_PREFIX.erasures]);
+    await this.doc.send(new PutCommand({ TableName: this.table, Item: this.feedItem({ kind: 'erasures', item: erasure }, now) }));
   }
 
   private async deleteIndexed(index: string, keyAttr: string, key: string): Promise<number> {
@@ -444,11 +468,11 @@ export class DynamoStore implements Store {
     let day = (meta.Item?.nextDay as number | undefined) ?? utcDayStart(utcDay(createdAt));
     let deleted = 0;
     for (; day < cutoffDay; day += DAY_MS) {
-      for (const prefix of Object.values(FEED_PREFIX)) {
+      for (const pk of Object.values(FEED_PREFIX).flatMap((prefix) => dayPartitions(prefix, day))) {
         const rows = await this.queryAll({
           TableName: this.table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `${prefix}#${utcDay(day)}` },
+          ExpressionAttributeValues: { ':pk': pk },
           ProjectionExpression: 'pk, sk',
         });
         await this.batchWrite(rows.map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } })));
@@ -523,6 +547,8 @@ export class DynamoStore implements Store {
         if (i > 200) throw new Error(`table ${this.table} did not become ACTIVE`);
         await new Promise((r) => setTimeout(r, 25));
       }
+      // Nothing unsplit can be in a new table: its readers never look for it.
+      await this.activity.markSplit(Object.values(FEED_PREFIX), now);
     }
     await this.doc
       .send(

@@ -1,9 +1,8 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { decodeTime } from 'ulid';
 import { DAY_MS, newSortKey, toEpochSeconds, utcDay, utcDayStart, WEBHOOK_REFUSALS, type Clock, type StripeHint, type WebhookRefusal } from '@revtrail/shared';
 import type { HintOutcome, StripeHintInput, WebhookCounts } from './types';
 
-/** Partition prefix of the hints feed (`H#<day of the append>`), beside the other feeds' in dynamo.ts. */
+/** Partition prefix of the hints feed (`H#<day of the append>#<shard>`), beside the other feeds' in dynamo.ts. */
 export const HINT_FEED_PREFIX = 'H';
 /** Partition prefix of the events' dedupe items: `W#<UTC day of the event's created>`, sort key the event id. */
 const EVENT_PREFIX = 'W';
@@ -44,6 +43,10 @@ export interface StripeHintTableDeps {
   table: string;
   clock: Clock;
   retentionMs: () => number;
+  /** A time to stamp the feed's append ids with (its lease extended: feed-partitions.ts). */
+  appendTime: () => Promise<number>;
+  /** The partition of the feed item of this append id. */
+  feedPartition: (appendId: string) => Promise<string>;
   queryAll: (input: QueryCommandInput) => Promise<Record<string, unknown>[]>;
   batchWrite: (requests: Record<string, unknown>[]) => Promise<void>;
 }
@@ -57,9 +60,9 @@ export interface StripeHintTableDeps {
 export class StripeHintTable {
   constructor(private readonly d: StripeHintTableDeps) {}
 
-  private feedItem(hint: StripeHint): Record<string, unknown> {
+  private async feedItem(hint: StripeHint): Promise<Record<string, unknown>> {
     return {
-      pk: `${HINT_FEED_PREFIX}#${utcDay(decodeTime(hint.id))}`,
+      pk: await this.d.feedPartition(hint.id),
       sk: hint.id,
       e: hint,
       expiresAt: toEpochSeconds(hint.at + this.d.retentionMs()),
@@ -74,7 +77,7 @@ export class StripeHintTable {
   }
 
   async put(input: StripeHintInput): Promise<HintOutcome> {
-    const now = this.d.clock.now();
+    const now = await this.d.appendTime();
     const hint: StripeHint = { id: newSortKey(now), at: now, ...input };
     const key = { pk: `${EVENT_PREFIX}#${utcDay(input.createdAt)}`, sk: input.eventId };
     try {
@@ -90,7 +93,7 @@ export class StripeHintTable {
       return this.redelivered(key);
     }
     const appended = this.d.clock.now() - hint.at > FRESH_MS ? await this.move(key, hint) : hint;
-    if (appended) await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: this.feedItem(appended) }));
+    if (appended) await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: await this.feedItem(appended) }));
     return 'stored';
   }
 
@@ -104,22 +107,22 @@ export class StripeHintTable {
     // Kept a moment ago: the same event delivered twice at once, the other delivery writing the feed item
     // now. Writing the same item (same key, same hint) is harmless, where a fresh id would make a second one.
     if (now - hint.at < FRESH_MS) {
-      await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: this.feedItem(hint) }));
+      await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: await this.feedItem(hint) }));
       return 'duplicate';
     }
-    const { pk, sk } = this.feedItem(hint);
+    const { pk, sk } = await this.feedItem(hint);
     const feed = await this.d.doc.send(new GetCommand({ TableName: this.d.table, Key: { pk, sk }, ConsistentRead: true, ProjectionExpression: 'pk' }));
     if (feed.Item) return 'duplicate';
     // Appended under a fresh id: the one picked then may be behind cursors handed out since.
     const moved = await this.move(key, hint);
     if (!moved) return 'duplicate';
-    await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: this.feedItem(moved) }));
+    await this.d.doc.send(new PutCommand({ TableName: this.d.table, Item: await this.feedItem(moved) }));
     return 'stored';
   }
 
   /** Gives the kept hint a fresh append id; null when another delivery did so first, or the object was erased. */
   private async move(key: { pk: string; sk: string }, hint: StripeHint): Promise<StripeHint | null> {
-    const now = this.d.clock.now();
+    const now = await this.d.appendTime();
     const fresh: StripeHint = { ...hint, id: newSortKey(now), at: now };
     try {
       await this.d.doc.send(
