@@ -5,6 +5,7 @@ import { ErrorNote, Loading } from '../components/Notice';
 import { plural } from '../format';
 import { useAction, useResult } from '../hooks';
 import { stripeKeyCreateUrl } from '../stripe-key-link';
+import { SimulatePurchase } from './SimulatePurchase';
 
 /** Create a workspace, connect its redirector (deployed, or the one on this machine), then Stripe. */
 export function Onboarding() {
@@ -102,6 +103,8 @@ function Connections() {
   const { rpc, workspace } = useApp();
   const ws = workspace!;
   const [status, reload] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id]);
+  // A new key or address may make (or stop making) this workspace the fake Stripe's.
+  const [stripeVersion, setStripeVersion] = useState(0);
   if (status.state === 'loading') return <Loading what="connections" />;
   if (status.state === 'error') return <ErrorNote error={status.error} />;
   const here = status.value.workspaces[0];
@@ -109,7 +112,14 @@ function Connections() {
   return (
     <>
       <RedirectorStep status={here} onChange={reload} />
-      <StripeStep status={here} onChange={reload} />
+      <StripeStep
+        status={here}
+        onChange={() => {
+          setStripeVersion((v) => v + 1);
+          reload();
+        }}
+      />
+      {here.stripe.connected && <SimulatePurchase version={stripeVersion} />}
       {here.redirector.connected && (
         <p>
           <a className="button" href="#/links">
@@ -209,11 +219,14 @@ function RedirectorStep({ status, onChange }: { status: WorkspaceStatus; onChang
 }
 
 function StripeStep({ status, onChange }: { status: WorkspaceStatus; onChange: () => void }) {
-  const { rpc } = useApp();
+  const { rpc, refreshWorkspaces } = useApp();
   const ws = status.workspace;
   const [key, setKey] = useState('');
   const [checks, setChecks] = useState<StripePermissions | null>(null);
-  const connect = useAction(() => rpc.call('stripe.connect', { workspace: ws.id, key }));
+  // Test mode: another Stripe API address (the fake Stripe). Closed, the key goes to Stripe itself.
+  const [testMode, setTestMode] = useState(Boolean(ws.stripeApiBase));
+  const [apiBase, setApiBase] = useState(ws.stripeApiBase ?? '');
+  const connect = useAction(() => rpc.call('stripe.connect', { workspace: ws.id, key, apiBase: testMode && apiBase.trim() !== '' ? apiBase.trim() : null }));
   const recheck = useAction(() => rpc.call('stripe.permissions', { workspace: ws.id }));
 
   const submit = async (e: FormEvent) => {
@@ -224,6 +237,8 @@ function StripeStep({ status, onChange }: { status: WorkspaceStatus; onChange: (
     recheck.clear();
     setKey('');
     setChecks({ mode: r.value.mode, checks: r.value.checks });
+    setTestMode(Boolean(r.value.workspace.stripeApiBase));
+    await refreshWorkspaces();
     onChange();
   };
   const check = async () => {
@@ -237,6 +252,11 @@ function StripeStep({ status, onChange }: { status: WorkspaceStatus; onChange: (
     <div className={`card${status.stripe.connected ? ' done' : ''}`} data-step="stripe">
       <h2>3. Stripe{status.stripe.connected ? ': connected' : ''}</h2>
       {!status.redirector.connected && <p className="muted">Connect the redirector first: payments are matched to clicks through its email-hash key.</p>}
+      {status.stripe.connected && ws.stripeApiBase && (
+        <p className="warning" data-note="test-mode">
+          Test mode: payments are read from <code>{ws.stripeApiBase}</code>, not from Stripe.
+        </p>
+      )}
       <p>
         Revtrail reads payments with a <strong>restricted, read-only</strong> key; it never asks for your secret key.{' '}
         <a href={stripeKeyCreateUrl()} target="_blank" rel="noreferrer">
@@ -258,6 +278,23 @@ function StripeStep({ status, onChange }: { status: WorkspaceStatus; onChange: (
             required
           />
         </label>
+        <details className="test-mode" open={testMode} onToggle={(e) => setTestMode(e.currentTarget.open)}>
+          <summary>Test mode: another Stripe API address</summary>
+          <p className="muted">
+            To try Revtrail without a Stripe account, start the fake Stripe that comes with Revtrail (the README says how), give its address
+            here and paste the restricted key it prints. Its payments are made up; a workspace in test mode never reads your Stripe account.
+          </p>
+          <label>
+            Stripe API address (https, or http on this computer)
+            <input
+              name="stripe-api-base"
+              value={apiBase}
+              onChange={(e) => setApiBase(e.target.value)}
+              placeholder="http://127.0.0.1:12111"
+              disabled={!status.redirector.connected}
+            />
+          </label>
+        </details>
         <button type="submit" disabled={connect.busy || !status.redirector.connected}>
           {connect.busy ? 'Checking permissions…' : status.stripe.connected ? 'Replace key' : 'Connect Stripe'}
         </button>
