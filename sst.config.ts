@@ -344,6 +344,9 @@ export default $config({
     // Stripe's webhook signing secret, set with `sst secret set StripeWebhookSecret whsec_…`; the placeholder
     // lets a deploy run without one, and the redirector reads `unset` as none.
     const stripeWebhookSecret = new sst.Secret('StripeWebhookSecret', 'unset');
+    // Same-origin mode's proxy secret (docs/same-origin.md), set with `sst secret set ProxySecret`; the redirector
+    // reads the placeholder `unset` as none and believes no merchant's proxy until it is set.
+    const proxySecret = new sst.Secret('ProxySecret', 'unset');
 
     // Clicks the redirector could not write in time wait here; what fails 5 replays is kept 14 days.
     const spillDeadLetter = new sst.aws.Queue('SpillDeadLetter', {
@@ -388,7 +391,7 @@ export default $config({
       ...REDIRECTOR_FUNCTION,
       // The app answers CORS itself (credentialed, allowed origins only); the URL's own CORS would override it.
       url: router ? { cors: false, router: { instance: router } } : { cors: false },
-      link: [table, spill, ...secrets, stripeWebhookSecret, ...(originLink ? [originLink] : [])],
+      link: [table, spill, ...secrets, stripeWebhookSecret, proxySecret, ...(originLink ? [originLink] : [])],
       permissions: [...tablePermissions('redirector', table.arn), { actions: [...SPILL_ACTIONS], resources: [spill.arn] }],
       copyFiles: [...REDIRECTOR_FUNCTION.copyFiles],
       environment: { ...environment, REVTRAIL_STAGE: $app.stage },

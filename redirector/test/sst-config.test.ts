@@ -426,7 +426,7 @@ describe('sst.config.ts run()', () => {
 
   it('generates the three secrets on a first deploy, different and long enough for config.ts', async () => {
     const { recorded, one } = await deploy();
-    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret', 'SyncToken']);
+    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'ProxySecret', 'StripeWebhookSecret', 'SyncToken']);
     const value = (name: string) => resolve((one(name).self as Secret).value) as string;
     for (const name of ['SyncToken', 'EmailHashKey', 'IpSaltSeed']) {
       expect(one(`${name}Value`)).toMatchObject({ kind: 'RandomPassword', args: { length: 48, special: false } });
@@ -497,7 +497,7 @@ describe('sst.config.ts run()', () => {
     const { one } = await deploy();
     const fn = one('Redirector');
     const linked = fn.args.link as object[];
-    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret']) expect(linked).toContain(one(name).self);
+    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret', 'ProxySecret']) expect(linked).toContain(one(name).self);
     expect(fn.args.copyFiles).toContainEqual({ from: 'redirector/src/pixel/pixel.js', to: 'pixel.js' });
   });
 
@@ -507,6 +507,15 @@ describe('sst.config.ts run()', () => {
     const set = await deploy({ SST_SECRET_StripeWebhookSecret: 'whsec_0123456789' });
     expect(resolve((set.one('StripeWebhookSecret').self as Secret).value)).toBe('whsec_0123456789');
     expect((set.one('Spill').self as Queue).subscription?.subscriber.link).not.toContain(set.one('StripeWebhookSecret').self);
+  });
+
+  it('has a placeholder for same-origin mode\'s proxy secret, linked to the redirector alone; a value set with sst secret set wins', async () => {
+    const unset = await deploy();
+    expect(resolve((unset.one('ProxySecret').self as Secret).value)).toBe('unset');
+    const set = await deploy({ SST_SECRET_ProxySecret: 'proxy-secret-0123456789abcdefghijklmnop' });
+    expect(resolve((set.one('ProxySecret').self as Secret).value)).toBe('proxy-secret-0123456789abcdefghijklmnop');
+    expect(set.one('Redirector').args.link).toContain(set.one('ProxySecret').self);
+    expect((set.one('Spill').self as Queue).subscription?.subscriber.link).not.toContain(set.one('ProxySecret').self);
   });
 
   it('tells the redirector its stage', async () => {
@@ -545,7 +554,7 @@ describe('sst.config.ts without REVTRAIL_DOMAIN', () => {
     const { recorded, one } = await deploy();
     expect(recorded.filter((r) => r.kind === 'RandomPassword').map((r) => r.name).sort()).toEqual(['EmailHashKeyValue', 'IpSaltSeedValue', 'SyncTokenValue']);
     expect(recorded.some((r) => r.kind === 'Linkable')).toBe(false);
-    expect(one('Redirector').args.link).toHaveLength(6);
+    expect(one('Redirector').args.link).toHaveLength(7);
   });
 
   it('leaves the domain-derived settings unset and applies the day defaults', async () => {
