@@ -347,6 +347,9 @@ export default $config({
     // Same-origin mode's proxy secret (docs/same-origin.md), set with `sst secret set ProxySecret`; the redirector
     // reads the placeholder `unset` as none and believes no merchant's proxy until it is set.
     const proxySecret = new sst.Secret('ProxySecret', 'unset');
+    // The Telegram bot's token, its webhook's secret_token and the bot's previous webhook ("<url> <secret>"), set
+    // with the commands `revtrail connect telegram` prints; `unset` until then (the endpoint then answers 503).
+    const telegramSecrets = ['TelegramBotToken', 'TelegramSecretToken', 'TelegramForward'].map((name) => new sst.Secret(name, 'unset'));
 
     // Clicks the redirector could not write in time wait here; what fails 5 replays is kept 14 days.
     const spillDeadLetter = new sst.aws.Queue('SpillDeadLetter', {
@@ -391,7 +394,7 @@ export default $config({
       ...REDIRECTOR_FUNCTION,
       // The app answers CORS itself (credentialed, allowed origins only); the URL's own CORS would override it.
       url: router ? { cors: false, router: { instance: router } } : { cors: false },
-      link: [table, spill, ...secrets, stripeWebhookSecret, proxySecret, ...(originLink ? [originLink] : [])],
+      link: [table, spill, ...secrets, stripeWebhookSecret, proxySecret, ...telegramSecrets, ...(originLink ? [originLink] : [])],
       permissions: [...tablePermissions('redirector', table.arn), { actions: [...SPILL_ACTIONS], resources: [spill.arn] }],
       copyFiles: [...REDIRECTOR_FUNCTION.copyFiles],
       environment: { ...environment, REVTRAIL_STAGE: $app.stage },

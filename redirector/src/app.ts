@@ -16,6 +16,7 @@ import { registerPublicRoutes } from './routes/public';
 import { registerSameOriginRoutes } from './routes/same-origin';
 import { registerStripeWebhookRoute } from './routes/stripe-webhook';
 import { registerSyncRoutes } from './routes/sync';
+import { registerTelegramWebhookRoute } from './routes/telegram-webhook';
 import { registerTrackRoutes } from './routes/track';
 import type { Journal } from './journal/journal';
 import type { Spill } from './spill/types';
@@ -23,6 +24,7 @@ import { ErasureFilter, erasureFiltered } from './store/erasures';
 import { RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import { DuplicateDetector, IpHasher, rateLimitKey, vetForwarding } from './visitor';
+import { TelegramEndpoint, type TelegramSettingsKeeping } from './telegram/endpoint';
 import { StripeWebhookEndpoint, type WebhookSecretsKeeping } from './webhook/endpoint';
 
 export interface AppDeps {
@@ -48,6 +50,8 @@ export interface AppDeps {
    * is configured (an SST secret on AWS, the REVTRAIL_STRIPE_WEBHOOK_SECRET setting).
    */
   stripeWebhookSecrets?: WebhookSecretsKeeping;
+  /** The same for the Telegram bot's settings (REVTRAIL_TELEGRAM_* or SST secrets when absent). */
+  telegramSettings?: TelegramSettingsKeeping;
 }
 
 export type RevtrailApp = FastifyInstance & { revtrail: AppContext };
@@ -94,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     journal: deps.events.mode === 'journal' ? deps.events.journal : null,
     compactStore: deps.compactStore ?? null,
     stripeWebhook: new StripeWebhookEndpoint({ config, store, log, now: () => clock.now(), keeping: deps.stripeWebhookSecrets ?? null }),
+    telegram: new TelegramEndpoint({ config, store, log, now: () => clock.now(), keeping: deps.telegramSettings ?? null }),
     ipHashOf: (req) => {
       let hash = ipHashes.get(req);
       if (hash === undefined) {
@@ -140,10 +145,12 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   registerSyncRoutes(app, ctx);
   registerTrackRoutes(app, ctx);
   registerStripeWebhookRoute(app, ctx);
+  registerTelegramWebhookRoute(app, ctx);
 
   app.addHook('onClose', async () => {
     await ctx.recorder.flush();
     await ctx.stripeWebhook.counters.flush(1000);
+    await ctx.telegram.flush(1000);
   });
 
   // The retention set through the sync API, read in the background (a store down must not stop the start).

@@ -1,4 +1,5 @@
 import { ALLOW_PRIVATE_SETTING, checkDestination, hostInDomain, readIntText } from '@revtrail/shared';
+import { parseTelegramSettings, type TelegramSettings } from './telegram/settings';
 
 /**
  * Everything the redirector can be configured with. This file is the only reader of process.env and of
@@ -84,6 +85,13 @@ export interface Config {
   stripeWebhookSecretSource: 'sst' | 'settings';
   /** The SST stage this function was deployed as (REVTRAIL_STAGE, set on AWS), for the commands printed to the user. */
   stage: string | null;
+  /**
+   * The Telegram bot whose updates come to POST /webhooks/telegram: its token, the webhook's secret_token, and
+   * the bot's previous webhook to forward updates to (telegram/settings.ts). Unset: the endpoint answers 503.
+   */
+  telegram: TelegramSettings;
+  /** Why the Telegram settings were set aside (never quoting a value), or null: like the Stripe secret, never a start-up error. */
+  telegramProblem: string | null;
 }
 
 export const CONSENT_MODES = ['off', 'opt-out', 'opt-in'] as const;
@@ -205,7 +213,20 @@ export function parseConfig(env: Env): ConfigResult {
     stripeWebhookSecretProblem: null,
     stripeWebhookSecretSource: 'settings',
     stage: env.REVTRAIL_STAGE?.trim() || null,
+    telegram: { botToken: null, secretToken: null, forward: null },
+    telegramProblem: null,
   };
+  const telegram = parseTelegramSettings(
+    {
+      botToken: env.REVTRAIL_TELEGRAM_BOT_TOKEN,
+      secretToken: env.REVTRAIL_TELEGRAM_SECRET_TOKEN,
+      forwardUrl: env.REVTRAIL_TELEGRAM_FORWARD_URL,
+      forwardSecretToken: env.REVTRAIL_TELEGRAM_FORWARD_SECRET_TOKEN,
+    },
+    { botToken: 'REVTRAIL_TELEGRAM_BOT_TOKEN', secretToken: 'REVTRAIL_TELEGRAM_SECRET_TOKEN', forward: 'REVTRAIL_TELEGRAM_FORWARD_URL' },
+  );
+  if (telegram.ok) config.telegram = telegram.settings;
+  else config.telegramProblem = telegram.problem;
   const webhook = parseStripeWebhookSecrets((env.REVTRAIL_STRIPE_WEBHOOK_SECRET ?? '').split(','), 'REVTRAIL_STRIPE_WEBHOOK_SECRET');
   if (webhook.ok) config.stripeWebhookSecrets = webhook.secrets;
   else config.stripeWebhookSecretProblem = webhook.problem;
@@ -260,6 +281,9 @@ interface SstLinked {
   OriginSecret?: { value?: string };
   ProxySecret?: { value?: string };
   StripeWebhookSecret?: { value?: string };
+  TelegramBotToken?: { value?: string };
+  TelegramSecretToken?: { value?: string };
+  TelegramForward?: { value?: string };
 }
 
 /** On Lambda: SST's linked resources (table, queue, secrets) plus the REVTRAIL_* environment. */
@@ -285,9 +309,25 @@ export async function loadLambdaConfig(): Promise<Config> {
     REVTRAIL_PROXY_SECRET: linked('ProxySecret')?.value,
     // The SST secret holds `unset` until the user sets it (`whsec_new,whsec_old` while rolling it).
     REVTRAIL_STRIPE_WEBHOOK_SECRET: linked('StripeWebhookSecret')?.value,
+    // Each holds `unset` until `revtrail connect telegram` prints the commands that set them; TelegramForward
+    // is "<url>" or "<url> <secret_token>" of the bot's previous webhook.
+    REVTRAIL_TELEGRAM_BOT_TOKEN: linked('TelegramBotToken')?.value,
+    REVTRAIL_TELEGRAM_SECRET_TOKEN: linked('TelegramSecretToken')?.value,
+    ...forwardSetting(linked('TelegramForward')?.value),
   });
   const webhookProblem = config.stripeWebhookSecretProblem?.replace('REVTRAIL_STRIPE_WEBHOOK_SECRET', 'The SST secret StripeWebhookSecret') ?? null;
+  const telegramProblem =
+    config.telegramProblem
+      ?.replace('REVTRAIL_TELEGRAM_BOT_TOKEN', 'The SST secret TelegramBotToken')
+      .replace('REVTRAIL_TELEGRAM_SECRET_TOKEN', 'The SST secret TelegramSecretToken')
+      .replace('REVTRAIL_TELEGRAM_FORWARD_URL', 'The SST secret TelegramForward') ?? null;
   // Function URLs are HTTPS endpoints (AWS: "Lambda Function URLs: Built-in HTTPS Endpoints"), and SST's
   // Router redirects viewers to HTTPS and reaches the URL over HTTPS only.
-  return { ...config, httpsOnly: true, stripeWebhookSecretSource: 'sst', stripeWebhookSecretProblem: webhookProblem };
+  return { ...config, httpsOnly: true, stripeWebhookSecretSource: 'sst', stripeWebhookSecretProblem: webhookProblem, telegramProblem };
+}
+
+/** The SST secret TelegramForward ("<url>" or "<url> <secret_token>") as the two settings it stands for. */
+function forwardSetting(value: string | undefined): Record<string, string | undefined> {
+  const [url, secretToken] = (value ?? '').trim().split(/\s+/);
+  return { REVTRAIL_TELEGRAM_FORWARD_URL: url, REVTRAIL_TELEGRAM_FORWARD_SECRET_TOKEN: secretToken };
 }

@@ -10,6 +10,7 @@ import type { ErasureFilter } from './store/erasures';
 import type { RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import type { DuplicateDetector } from './visitor';
+import type { TelegramEndpoint } from './telegram/endpoint';
 import type { StripeWebhookEndpoint } from './webhook/endpoint';
 
 /** What every route of the app is given. */
@@ -32,6 +33,8 @@ export interface AppContext {
   compactStore: (() => Promise<void>) | null;
   /** The Stripe webhook endpoint: its signing secrets and counters. */
   stripeWebhook: StripeWebhookEndpoint;
+  /** The Telegram bot's endpoint: its settings, start tokens and counters. */
+  telegram: TelegramEndpoint;
   /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
   ipHashOf(req: FastifyRequest): string | null;
 }

@@ -9,6 +9,8 @@ import { createLogger } from './log';
 import { Journal } from './journal/journal';
 import { DynamoStore } from './store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded';
+import type { TelegramSettingsKeeping } from './telegram/endpoint';
+import type { TelegramSettings } from './telegram/settings';
 import type { WebhookSecretsKeeping } from './webhook/endpoint';
 
 const SECRETS_FILE = 'secrets.json';
@@ -21,6 +23,8 @@ export interface LocalSecrets {
   ipSaltSeed: string;
   /** Stripe webhook signing secrets (`whsec_...`, two while one is rolled), set through the sync API; never generated. */
   stripeWebhookSecrets?: string[];
+  /** The Telegram bot's token, the webhook's secret token and the previous webhook, set through the sync API; never generated. */
+  telegram?: TelegramSettings;
 }
 
 /** The local deployment's secrets, generated on first start into the data dir (mode 0600). */
@@ -40,6 +44,16 @@ function saveSecretsFile(dataDir: string, changed: Partial<LocalSecrets>): void 
   const next = `${path}.next`;
   writeFileSync(next, JSON.stringify({ ...current, ...changed }, null, 2), { mode: 0o600 });
   renameSync(next, path);
+}
+
+/** Kept Telegram settings as the REVTRAIL_TELEGRAM_* settings config.ts reads. */
+function telegramSettings(t: TelegramSettings | undefined): Record<string, string> {
+  if (!t?.botToken || !t.secretToken) return {};
+  return {
+    REVTRAIL_TELEGRAM_BOT_TOKEN: t.botToken,
+    REVTRAIL_TELEGRAM_SECRET_TOKEN: t.secretToken,
+    ...(t.forward ? { REVTRAIL_TELEGRAM_FORWARD_URL: t.forward.url, ...(t.forward.secretToken ? { REVTRAIL_TELEGRAM_FORWARD_SECRET_TOKEN: t.forward.secretToken } : {}) } : {}),
+  };
 }
 
 export interface LocalRedirectorOptions {
@@ -88,12 +102,15 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   const tokenFromEnv = opts.settings?.REVTRAIL_SYNC_TOKEN || process.env.REVTRAIL_SYNC_TOKEN || undefined;
   // A webhook secret in the settings or the environment wins, and is changed there; else the kept one is used.
   const webhookFromEnv = opts.settings?.REVTRAIL_STRIPE_WEBHOOK_SECRET ?? process.env.REVTRAIL_STRIPE_WEBHOOK_SECRET;
+  // Likewise the Telegram bot: its settings or environment win, else what `revtrail connect telegram` set.
+  const telegramFromEnv = (opts.settings?.REVTRAIL_TELEGRAM_BOT_TOKEN ?? process.env.REVTRAIL_TELEGRAM_BOT_TOKEN) !== undefined;
   const settings: Record<string, string> = {
     REVTRAIL_TABLE: 'revtrail',
     REVTRAIL_SYNC_TOKEN: tokenFromEnv ?? secrets.syncToken,
     REVTRAIL_EMAIL_HASH_KEY: secrets.emailHashKey,
     REVTRAIL_IP_SALT_SEED: secrets.ipSaltSeed,
     REVTRAIL_STRIPE_WEBHOOK_SECRET: webhookFromEnv ?? (Array.isArray(secrets.stripeWebhookSecrets) ? secrets.stripeWebhookSecrets.join(',') : ''),
+    ...(telegramFromEnv ? {} : telegramSettings(secrets.telegram)),
     ...opts.settings,
   };
   const config = loadLocalConfig(settings);
@@ -110,7 +127,12 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
       : saveSecrets
         ? { save: (list) => saveSecrets({ stripeWebhookSecrets: list }) }
         : { fixed: 'This redirector was given its secrets by the program that started it, which takes no new one while it runs: set the signing secret there.' };
-  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore, stripeWebhookSecrets });
+  const telegramKeeping: TelegramSettingsKeeping | undefined = telegramFromEnv
+    ? undefined
+    : saveSecrets
+      ? { save: (telegram) => saveSecrets({ telegram }) }
+      : { fixed: 'This redirector was given its secrets by the program that started it, which takes no new one while it runs: connect the bot there.' };
+  const app = await buildApp({ store, config, log, clock, events: { mode: 'journal', journal: spill }, compactStore, stripeWebhookSecrets, telegramSettings: telegramKeeping });
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 8787 });
   const port = (app.server.address() as { port: number }).port;
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;

@@ -426,7 +426,7 @@ describe('sst.config.ts run()', () => {
 
   it('generates the three secrets on a first deploy, different and long enough for config.ts', async () => {
     const { recorded, one } = await deploy();
-    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'ProxySecret', 'StripeWebhookSecret', 'SyncToken']);
+    expect(recorded.filter((r) => r.kind === 'Secret').map((r) => r.name).sort()).toEqual(['EmailHashKey', 'IpSaltSeed', 'ProxySecret', 'StripeWebhookSecret', 'SyncToken', 'TelegramBotToken', 'TelegramForward', 'TelegramSecretToken']);
     const value = (name: string) => resolve((one(name).self as Secret).value) as string;
     for (const name of ['SyncToken', 'EmailHashKey', 'IpSaltSeed']) {
       expect(one(`${name}Value`)).toMatchObject({ kind: 'RandomPassword', args: { length: 48, special: false } });
@@ -497,7 +497,9 @@ describe('sst.config.ts run()', () => {
     const { one } = await deploy();
     const fn = one('Redirector');
     const linked = fn.args.link as object[];
-    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret', 'ProxySecret']) expect(linked).toContain(one(name).self);
+    for (const name of ['Table', 'Spill', 'SyncToken', 'EmailHashKey', 'IpSaltSeed', 'StripeWebhookSecret', 'ProxySecret', 'TelegramBotToken', 'TelegramSecretToken', 'TelegramForward']) {
+      expect(linked).toContain(one(name).self);
+    }
     expect(fn.args.copyFiles).toContainEqual({ from: 'redirector/src/pixel/pixel.js', to: 'pixel.js' });
   });
 
@@ -507,6 +509,16 @@ describe('sst.config.ts run()', () => {
     const set = await deploy({ SST_SECRET_StripeWebhookSecret: 'whsec_0123456789' });
     expect(resolve((set.one('StripeWebhookSecret').self as Secret).value)).toBe('whsec_0123456789');
     expect((set.one('Spill').self as Queue).subscription?.subscriber.link).not.toContain(set.one('StripeWebhookSecret').self);
+  });
+
+  it('has placeholders for the Telegram secrets, linked to the redirector alone, and values set with sst secret set win', async () => {
+    const unset = await deploy();
+    for (const name of ['TelegramBotToken', 'TelegramSecretToken', 'TelegramForward']) expect(resolve((unset.one(name).self as Secret).value)).toBe('unset');
+    const set = await deploy({ SST_SECRET_TelegramSecretToken: 'tg-secret_0123' });
+    expect(resolve((set.one('TelegramSecretToken').self as Secret).value)).toBe('tg-secret_0123');
+    for (const name of ['TelegramBotToken', 'TelegramSecretToken', 'TelegramForward']) {
+      expect((set.one('Spill').self as Queue).subscription?.subscriber.link).not.toContain(set.one(name).self);
+    }
   });
 
   it('has a placeholder for same-origin mode\'s proxy secret, linked to the redirector alone; a value set with sst secret set wins', async () => {
@@ -554,7 +566,7 @@ describe('sst.config.ts without REVTRAIL_DOMAIN', () => {
     const { recorded, one } = await deploy();
     expect(recorded.filter((r) => r.kind === 'RandomPassword').map((r) => r.name).sort()).toEqual(['EmailHashKeyValue', 'IpSaltSeedValue', 'SyncTokenValue']);
     expect(recorded.some((r) => r.kind === 'Linkable')).toBe(false);
-    expect(one('Redirector').args.link).toHaveLength(7);
+    expect(one('Redirector').args.link).toHaveLength(10);
   });
 
   it('leaves the domain-derived settings unset and applies the day defaults', async () => {

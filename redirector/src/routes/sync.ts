@@ -23,6 +23,7 @@ import { sendError } from '../http-errors';
 import { secretMatches } from '../secret-match';
 import { registerPrivacyApi } from './privacy';
 import { registerStripeWebhookApi } from './stripe-webhook';
+import { registerTelegramApi } from './telegram-webhook';
 import { FEED_KINDS } from '../store/types';
 
 const PAGE_MAX = 1000;
@@ -169,6 +170,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
 
     registerPrivacyApi(api, ctx, limited);
     registerStripeWebhookApi(api, ctx, limited);
+    registerTelegramApi(api, ctx, limited);
   }, { prefix: '/api/v1' });
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   SLUG_MAX_LENGTH,
+  botLink,
   buildRedirectUrl,
   extractTrackingParams,
   hostInDomain,
@@ -83,11 +84,18 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       ...(config.meta && visitorId !== null && !agent.bot && tracking.value.clickIds.fbclid && ua ? { userAgent: ua.slice(0, USER_AGENT_MAX) } : {}),
     };
 
+    // A bot link: a person's click gets a single-use start token for t.me (its digest rides on the click, so the
+    // token's table item lands with the click whichever way it goes: telegram/start-token.ts, store/telegram.ts).
+    const start = link.telegramBot && visitorId !== null && !agent.bot ? ctx.telegram.tokens.mint(at) : null;
+    if (start) click.telegramStart = start.digest;
     const destinationHost = new URL(link.destination).hostname;
     // A link served through a merchant's site outside the cookie domain sets a cookie of that host alone (visitor-cookie.ts).
     const cookieScope = config.cookieDomain && (hostInDomain(requestHost, config.cookieDomain) || !throughMerchantProxy(req.raw.headers)) ? config.cookieDomain : null;
     const cookieReachesDestination = cookieScope ? hostInDomain(destinationHost, cookieScope) : destinationHost === requestHost;
-    const location = buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination && visitorId !== null ? visitorId : undefined);
+    // Nothing of the visitor or the query goes to Telegram: the token alone (or no token, for a bot or an objector).
+    const location = link.telegramBot
+      ? botLink(link.telegramBot, start?.token)
+      : buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination && visitorId !== null ? visitorId : undefined);
 
     if (visitorId !== null && !agent.bot) setVisitorCookie(req, reply, config, visitorId);
     else if (objection !== null && cookieVid !== undefined) clearVisitorCookie(req, reply, config);

@@ -3,7 +3,9 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ResourceNotFoundException,
+  UpdateTableCommand,
   type DynamoDBClientConfig,
+  type GlobalSecondaryIndex,
 } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
@@ -34,6 +36,7 @@ import {
 import { erasureDigest, feedErasure } from './erasures';
 import { CLOCK_SKEW_MS, dayPartitions, daysBetween, FeedActivity, partitionsToRead } from './feed-partitions';
 import { HINT_FEED_PREFIX, StripeHintTable } from './stripe-hints';
+import { TELEGRAM_PAYMENT_FEED_PREFIX, TELEGRAM_START_FEED_PREFIX, TelegramTable } from './telegram';
 import type {
   EraseResult,
   EventRecord,
@@ -50,7 +53,15 @@ import type {
 } from './types';
 
 /** Partition prefix of each feed; a feed's items are partitioned by the UTC day of their append id, in 8 (feed-partitions.ts). */
-const FEED_PREFIX: Record<FeedKind, string> = { clicks: 'C', pageviews: 'P', identities: 'I', erasures: 'X', 'stripe-hints': HINT_FEED_PREFIX };
+const FEED_PREFIX: Record<FeedKind, string> = {
+  clicks: 'C',
+  pageviews: 'P',
+  identities: 'I',
+  erasures: 'X',
+  'stripe-hints': HINT_FEED_PREFIX,
+  'telegram-starts': TELEGRAM_START_FEED_PREFIX,
+  'telegram-payments': TELEGRAM_PAYMENT_FEED_PREFIX,
+};
 const LINK_PK = 'LINK';
 const META_PK = 'META';
 /** Digests of erased visitors and email hashes (store/erasures.ts): one partition, read whole in one query. */
@@ -58,11 +69,40 @@ const ERASED_PK = 'ERASED';
 const BATCH_MAX = 25;
 /** BatchGetItem takes at most 100 keys. */
 const BATCH_GET_MAX = 100;
+/**
+ * The visitor index the code reads: keys only (the table's and its own), so a click's index entry is ~100
+ * bytes where byVisitor, projecting everything, copies the whole item. Reads take the keys from it and the
+ * items from the table (BatchGetItem). DynamoDB cannot change an index's projection, so it is a second index
+ * beside byVisitor, which tables made before it still have: ensureTable drops it from local tables once this
+ * one is built, sst.config.ts in a later release (docs/table.md, "Indexes").
+ */
+export const VISITOR_INDEX = 'byVisitorKeys';
+/** The visitor index of tables made before VISITOR_INDEX, projecting everything. */
+export const OLD_VISITOR_INDEX = 'byVisitor';
+/** The table's global indexes as sst.config.ts declares them (less OLD_VISITOR_INDEX, which it still keeps). */
+export const TABLE_INDEXES: GlobalSecondaryIndex[] = [
+  {
+    IndexName: VISITOR_INDEX,
+    KeySchema: [
+      { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+      { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' },
+  },
+  {
+    IndexName: 'byEmail',
+    KeySchema: [
+      { AttributeName: 'gsi2pk', KeyType: 'HASH' },
+      { AttributeName: 'gsi2sk', KeyType: 'RANGE' },
+    ],
+    Projection: { ProjectionType: 'ALL' },
+  },
+];
 /** The highest ULID random part: `${encodeTime(t)}${RANDOM_MAX}` is the last id of millisecond t. */
 const RANDOM_MAX = 'Z'.repeat(16);
 const RANDOM_MIN = '0'.repeat(16);
 /**
- * The byVisitor key of an event: its visitor, or for an anonymous click (no visitor) its own id, so that
+ * The visitor index key of an event: its visitor, or for an anonymous click (no visitor) its own id, so that
  * putEventsOnce can still find it and no index partition gathers every anonymous click.
  */
 function visitorKey(item: { id: string; visitorId: string | null }): string {
@@ -97,6 +137,7 @@ export class DynamoStore implements Store {
   private readonly clock: Clock;
   private readonly hints: StripeHintTable;
   private readonly activity: FeedActivity;
+  readonly telegram: TelegramTable;
 
   constructor(opts: DynamoStoreOptions) {
     this.client = opts.client ?? new DynamoDBClient(opts.clientConfig ?? {});
@@ -114,6 +155,16 @@ export class DynamoStore implements Store {
       retentionMs: () => this.retentionMs,
       appendTime: () => this.activity.stampTime([FEED_PREFIX['stripe-hints']]),
       feedPartition: (id) => this.activity.partitionOfAny(FEED_PREFIX['stripe-hints'], id),
+      queryAll: (input) => this.queryAll(input),
+      batchWrite: (requests) => this.batchWrite(requests),
+    });
+    this.telegram = new TelegramTable({
+      doc: this.doc,
+      table: this.table,
+      clock: this.clock,
+      retentionMs: () => this.retentionMs,
+      appendTime: (prefix) => this.activity.stampTime([prefix]),
+      feedPartition: (prefix, id) => this.activity.partitionOfAny(prefix, id),
       queryAll: (input) => this.queryAll(input),
       batchWrite: (requests) => this.batchWrite(requests),
     });
@@ -145,7 +196,8 @@ export class DynamoStore implements Store {
     const now = await this.activity.stampTime([...new Set(records.map((r) => FEED_PREFIX[r.kind]))], opts?.signal);
     // Past its budget the write is abandoned (the click spilled): it must not land after all.
     opts?.signal?.throwIfAborted();
-    const items = records.map((r) => this.feedItem(r, now));
+    // A bot link's click lands with its start token's item, on whichever path it takes (inline, spill, journal).
+    const items = [...records.map((r) => this.feedItem(r, now)), ...this.telegram.tokenItems(records)];
     if (items.length === 1) {
       await this.doc.send(new PutCommand({ TableName: this.table, Item: items[0] }), { abortSignal: opts?.signal });
       return;
@@ -172,50 +224,58 @@ export class DynamoStore implements Store {
       const key = visitorKey(item);
       since.set(key, Math.min(since.get(key) ?? item.at, item.at));
     }
-    const indexed = new Map<string, { pk: string; sk: string }>();
-    await Promise.all(
-      [...since].map(async ([key, at]) => {
-        const rows = await this.queryAll({
-          TableName: this.table,
-          IndexName: 'byVisitor',
-          KeyConditionExpression: 'gsi1pk = :v AND gsi1sk >= :from',
-          ExpressionAttributeValues: { ':v': key, ':from': encodeTime(Math.max(0, at - CLOCK_SKEW_MS), 10) },
-          ProjectionExpression: 'pk, sk, e.id',
-        });
-        for (const row of rows) {
-          const id = (row.e as { id?: string } | undefined)?.id;
-          if (id !== undefined && wanted.has(id)) indexed.set(id, { pk: row.pk as string, sk: row.sk as string });
-        }
-      }),
-    );
-    return this.inTable(indexed);
+    const keys = (
+      await Promise.all(
+        [...since].map(([key, at]) =>
+          this.queryAll({
+            TableName: this.table,
+            IndexName: VISITOR_INDEX,
+            KeyConditionExpression: 'gsi1pk = :v AND gsi1sk >= :from',
+            ExpressionAttributeValues: { ':v': key, ':from': encodeTime(Math.max(0, at - CLOCK_SKEW_MS), 10) },
+            ProjectionExpression: 'pk, sk',
+          }),
+        ),
+      )
+    ).flat();
+    // The items themselves, read consistently. An index entry alone is not enough: the embedded store writes
+    // an item and its index entries separately, so a process killed in between leaves an index entry for an
+    // item that was never stored (the fault suite's SIGKILL rows found two such clicks skipped as "already
+    // stored"). Only a retried chunk gets here, and a visitor has few items since the event.
+    const items = await this.getItems(keys.map((k) => ({ pk: k.pk as string, sk: k.sk as string })), { consistent: true, projection: 'e.id' });
+    const found = new Set<string>();
+    for (const row of items) {
+      const id = (row?.e as { id?: string } | undefined)?.id;
+      if (id !== undefined && wanted.has(id)) found.add(id);
+    }
+    return found;
   }
 
   /**
-   * The ids whose item the table itself holds, read consistently. An index entry alone is not enough: the
-   * embedded store writes an item and its index entries separately, so a process killed in between leaves
-   * an index entry for an item that was never stored (the fault suite's SIGKILL rows found two such clicks
-   * skipped as "already stored"). Only a crash-retried chunk gets here, so the extra read is rare.
+   * BatchGetItem, 100 keys a request, unprocessed keys retried with backoff: the items in the order of
+   * `keys`, undefined where the table has none (deleted since the index named it).
    */
-  private async inTable(indexed: Map<string, { pk: string; sk: string }>): Promise<Set<string>> {
-    const found = new Set<string>();
-    const entries = [...indexed];
-    for (let i = 0; i < entries.length; i += BATCH_GET_MAX) {
-      let keys: Record<string, unknown>[] = entries.slice(i, i + BATCH_GET_MAX).map(([, key]) => key);
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > 8) throw new Error(`DynamoDB left ${keys.length} reads unprocessed after ${attempt} attempts`);
+  private async getItems(
+    keys: { pk: string; sk: string }[],
+    opts: { consistent: boolean; projection?: string },
+  ): Promise<(Record<string, unknown> | undefined)[]> {
+    const byKey = new Map<string, Record<string, unknown>>();
+    const id = (k: { pk: unknown; sk: unknown }) => `${String(k.pk)}\u0000${String(k.sk)}`;
+    const unique = [...new Map(keys.map((k) => [id(k), { pk: k.pk, sk: k.sk }])).values()];
+    // The keys are always read, to place each answer: a projection names what else is wanted.
+    const projection = opts.projection ? `pk, sk, ${opts.projection}` : undefined;
+    for (let i = 0; i < unique.length; i += BATCH_GET_MAX) {
+      let pending: Record<string, unknown>[] = unique.slice(i, i + BATCH_GET_MAX);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} reads unprocessed after ${attempt} attempts`);
         if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
         const out = await this.doc.send(
-          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'e.id' } } }),
+          new BatchGetCommand({ RequestItems: { [this.table]: { Keys: pending, ConsistentRead: opts.consistent, ProjectionExpression: projection } } }),
         );
-        for (const row of out.Responses?.[this.table] ?? []) {
-          const id = (row.e as { id?: string } | undefined)?.id;
-          if (id !== undefined && indexed.has(id)) found.add(id);
-        }
-        keys = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
+        for (const row of out.Responses?.[this.table] ?? []) byKey.set(id(row as { pk: unknown; sk: unknown }), row);
+        pending = (out.UnprocessedKeys?.[this.table]?.Keys ?? []) as Record<string, unknown>[];
       }
     }
-    return found;
+    return keys.map((k) => byKey.get(id(k)));
   }
 
   private feedItem(r: EventRecord | { kind: 'erasures'; item: Erasure }, now: number): Record<string, unknown> {
@@ -295,7 +355,7 @@ export class DynamoStore implements Store {
   }
 
   async eraseVisitor(visitorId: string, at: number): Promise<EraseResult> {
-    const items = await this.deleteIndexed('byVisitor', 'gsi1pk', `V#${visitorId}`);
+    const items = await this.deleteIndexed(VISITOR_INDEX, 'gsi1pk', `V#${visitorId}`);
     await this.appendErasure(feedErasure({ visitorId }, newEventId(at), at));
     return { visitors: 1, items, visitorIds: [visitorId] };
   }
@@ -333,20 +393,32 @@ export class DynamoStore implements Store {
   }
 
   async person(key: PersonKey, cursor: string | null, limit: number): Promise<PersonPage> {
-    const identitiesOf = async (index: 'byVisitor' | 'byEmail', value: string) =>
-      (
-        await this.queryAll({
-          TableName: this.table,
-          IndexName: index,
-          KeyConditionExpression: `${index === 'byVisitor' ? 'gsi1pk' : 'gsi2pk'} = :k`,
-          FilterExpression: 'begins_with(pk, :i)',
-          ExpressionAttributeValues: { ':k': value, ':i': `${FEED_PREFIX.identities}#` },
-        })
-      ).map((r) => r.e as Identity);
-    const byEmail = 'emailHash' in key ? await identitiesOf('byEmail', `E#${key.emailHash}`) : [];
+    const ofIdentities = { FilterExpression: 'begins_with(pk, :i)', ExpressionAttributeValues: { ':i': `${FEED_PREFIX.identities}#` } };
+    const byEmail =
+      'emailHash' in key
+        ? (
+            await this.queryAll({
+              TableName: this.table,
+              IndexName: 'byEmail',
+              KeyConditionExpression: 'gsi2pk = :k',
+              ...ofIdentities,
+              ExpressionAttributeValues: { ...ofIdentities.ExpressionAttributeValues, ':k': `E#${key.emailHash}` },
+            })
+          ).map((r) => r.e as Identity)
+        : [];
     const visitorIds = 'visitorId' in key ? [key.visitorId] : [...new Set(byEmail.map((i) => i.visitorId))].sort();
     const identities = new Map<string, Identity>(byEmail.map((i) => [i.id, i]));
-    for (const v of visitorIds) for (const i of await identitiesOf('byVisitor', `V#${v}`)) identities.set(i.id, i);
+    for (const v of visitorIds) {
+      const keys = await this.queryAll({
+        TableName: this.table,
+        IndexName: VISITOR_INDEX,
+        KeyConditionExpression: 'gsi1pk = :k',
+        ...ofIdentities,
+        ExpressionAttributeValues: { ...ofIdentities.ExpressionAttributeValues, ':k': `V#${v}` },
+      });
+      const rows = await this.getItems(keys.map((k) => ({ pk: k.pk as string, sk: k.sk as string })), { consistent: false });
+      for (const row of rows) if (row) identities.set((row.e as Identity).id, row.e as Identity);
+    }
     const emailHashes = [...new Set([...identities.values()].map((i) => i.emailHash))].sort();
 
     const counts = { clicks: 0, pageviews: 0, identities: identities.size };
@@ -355,9 +427,10 @@ export class DynamoStore implements Store {
     }
 
     // Clicks and pageviews, visitor by visitor in append order; the cursor is `<visitor index>.<last append id>`.
+    // The index gives the page's keys, the table its items.
     const page = { clicks: [] as Click[], pageviews: [] as Pageview[] };
     const [from = 0, after = null] = cursor ? [Number(cursor.slice(0, cursor.indexOf('.'))), cursor.slice(cursor.indexOf('.') + 1)] : [];
-    let taken = 0;
+    const keys: { pk: string; sk: string }[] = [];
     let next: string | null = null;
     for (let v = from; v < visitorIds.length && next === null; v++) {
       let startKey: Record<string, unknown> | undefined;
@@ -366,7 +439,7 @@ export class DynamoStore implements Store {
         const out = await this.doc.send(
           new QueryCommand({
             TableName: this.table,
-            IndexName: 'byVisitor',
+            IndexName: VISITOR_INDEX,
             KeyConditionExpression: last ? 'gsi1pk = :k AND gsi1sk > :after' : 'gsi1pk = :k',
             FilterExpression: 'begins_with(pk, :c) OR begins_with(pk, :p)',
             ExpressionAttributeValues: {
@@ -379,17 +452,20 @@ export class DynamoStore implements Store {
           }),
         );
         for (const row of out.Items ?? []) {
-          if (taken === limit) {
+          if (keys.length === limit) {
             next = `${v}.${last ?? ''}`;
             break;
           }
-          if (String(row.pk).startsWith(FEED_PREFIX.clicks)) page.clicks.push(row.e as Click);
-          else page.pageviews.push(row.e as Pageview);
+          keys.push({ pk: row.pk as string, sk: row.sk as string });
           last = row.gsi1sk as string;
-          taken += 1;
         }
         startKey = out.LastEvaluatedKey;
       } while (startKey && next === null);
+    }
+    for (const row of await this.getItems(keys, { consistent: false })) {
+      if (!row) continue; // erased since the index named it
+      if (String(row.pk).startsWith(`${FEED_PREFIX.clicks}#`)) page.clicks.push(row.e as Click);
+      else page.pageviews.push(row.e as Pageview);
     }
     return { visitorIds, emailHashes, counts, ...page, identities: [...identities.values()].sort((a, b) => a.at - b.at), cursor: next };
   }
@@ -401,7 +477,7 @@ export class DynamoStore implements Store {
       const out = await this.doc.send(
         new QueryCommand({
           TableName: this.table,
-          IndexName: 'byVisitor',
+          IndexName: VISITOR_INDEX,
           KeyConditionExpression: 'gsi1pk = :k',
           FilterExpression: 'begins_with(pk, :p)',
           ExpressionAttributeValues: { ':k': key, ':p': prefix },
@@ -488,7 +564,7 @@ export class DynamoStore implements Store {
       ProjectionExpression: 'pk, sk',
     });
     await this.batchWrite(expired.map((r) => ({ DeleteRequest: { Key: { pk: r.pk, sk: r.sk } } })));
-    return deleted + expired.length + (await this.hints.purge(now, createdAt));
+    return deleted + expired.length + (await this.hints.purge(now, createdAt)) + (await this.telegram.purge(now, createdAt));
   }
 
   putStripeHint(hint: StripeHintInput): Promise<HintOutcome> {
@@ -507,28 +583,45 @@ export class DynamoStore implements Store {
     return this.hints.counts();
   }
 
+  /** Reads every feed's marker: a Lambda instance's warm-up, so its first append need not (feed-partitions.ts). */
+  async prepareAppends(): Promise<void> {
+    await this.activity.prime();
+  }
+
   async ping(): Promise<void> {
     await this.client.send(new DescribeTableCommand({ TableName: this.table }));
   }
 
-  /** Creates the table as sst.config.ts declares it, when missing (local mode; AWS tables come from SST). */
+  /**
+   * Creates the table as sst.config.ts declares it, when missing (local mode; AWS tables come from SST). A
+   * table made by an earlier version gets VISITOR_INDEX, and loses OLD_VISITOR_INDEX once that is built: no
+   * older code reads a local table while this runs (the local redirector calls it before it serves).
+   */
   async ensureTable(now: number): Promise<void> {
-    const exists = await this.client.send(new DescribeTableCommand({ TableName: this.table })).then(
-      () => true,
+    const table = await this.client.send(new DescribeTableCommand({ TableName: this.table })).then(
+      (out) => out.Table,
       (e: unknown) => {
-        if (e instanceof ResourceNotFoundException) return false;
+        if (e instanceof ResourceNotFoundException) return undefined;
         throw e;
       },
     );
-    if (!exists) {
-      const gsi = (name: string, pk: string, sk: string) => ({
-        IndexName: name,
-        KeySchema: [
-          { AttributeName: pk, KeyType: 'HASH' as const },
-          { AttributeName: sk, KeyType: 'RANGE' as const },
-        ],
-        Projection: { ProjectionType: 'ALL' as const },
-      });
+    if (table) {
+      const has = (name: string) => (table.GlobalSecondaryIndexes ?? []).some((i) => i.IndexName === name);
+      if (!has(VISITOR_INDEX)) {
+        await this.client.send(
+          new UpdateTableCommand({
+            TableName: this.table,
+            AttributeDefinitions: ['gsi1pk', 'gsi1sk'].map((n) => ({ AttributeName: n, AttributeType: 'S' as const })),
+            GlobalSecondaryIndexUpdates: [{ Create: TABLE_INDEXES.find((i) => i.IndexName === VISITOR_INDEX) }],
+          }),
+        );
+        await this.whenActive();
+      }
+      if (has(OLD_VISITOR_INDEX)) {
+        await this.client.send(new UpdateTableCommand({ TableName: this.table, GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: OLD_VISITOR_INDEX } }] }));
+        await this.whenActive();
+      }
+    } else {
       await this.client.send(
         new CreateTableCommand({
           TableName: this.table,
@@ -538,15 +631,10 @@ export class DynamoStore implements Store {
             { AttributeName: 'pk', KeyType: 'HASH' },
             { AttributeName: 'sk', KeyType: 'RANGE' },
           ],
-          GlobalSecondaryIndexes: [gsi('byVisitor', 'gsi1pk', 'gsi1sk'), gsi('byEmail', 'gsi2pk', 'gsi2sk')],
+          GlobalSecondaryIndexes: TABLE_INDEXES,
         }),
       );
-      for (let i = 0; ; i++) {
-        const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
-        if (Table?.TableStatus === 'ACTIVE') break;
-        if (i > 200) throw new Error(`table ${this.table} did not become ACTIVE`);
-        await new Promise((r) => setTimeout(r, 25));
-      }
+      await this.whenActive();
       // Nothing unsplit can be in a new table: its readers never look for it.
       await this.activity.markSplit(Object.values(FEED_PREFIX), now);
     }
@@ -561,6 +649,16 @@ export class DynamoStore implements Store {
       .catch((e: unknown) => {
         if ((e as { name?: string }).name !== 'ConditionalCheckFailedException') throw e;
       });
+  }
+
+  /** Waits for the table and its indexes to be ACTIVE (created or changed). */
+  private async whenActive(): Promise<void> {
+    for (let i = 0; ; i++) {
+      const { Table } = await this.client.send(new DescribeTableCommand({ TableName: this.table }));
+      if (Table?.TableStatus === 'ACTIVE' && (Table.GlobalSecondaryIndexes ?? []).every((x) => x.IndexStatus === 'ACTIVE')) return;
+      if (i > 2400) throw new Error(`table ${this.table} and its indexes did not become ACTIVE within a minute`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
   }
 
   private async queryAll(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

@@ -1,7 +1,8 @@
-import type { Click, Erasure, FeedPage, Identity, Link, Pageview, StripeHint, WebhookRefusal } from '@revtrail/shared';
+import type { Click, Erasure, FeedPage, Identity, Link, Pageview, StripeHint, TelegramPayment, TelegramStart, WebhookRefusal } from '@revtrail/shared';
+import type { TelegramStore } from './telegram';
 
 /** Every cursor feed of the sync API (`GET /api/v1/<kind>`); each has its own partition prefix in the table. */
-export const FEED_KINDS = ['clicks', 'pageviews', 'identities', 'erasures', 'stripe-hints'] as const;
+export const FEED_KINDS = ['clicks', 'pageviews', 'identities', 'erasures', 'stripe-hints', 'telegram-starts', 'telegram-payments'] as const;
 export type FeedKind = (typeof FEED_KINDS)[number];
 
 export interface FeedItemOf {
@@ -10,6 +11,8 @@ export interface FeedItemOf {
   identities: Identity;
   erasures: Erasure;
   'stripe-hints': StripeHint;
+  'telegram-starts': TelegramStart;
+  'telegram-payments': TelegramPayment;
 }
 
 /** A verified Stripe event as kept: the hint without the feed's own id and time, which the store assigns. */
@@ -118,4 +121,6 @@ export interface Store {
   /** Adds to the webhook endpoint's counters, which every instance adds to. */
   addWebhookCounts(delta: WebhookCounts): Promise<void>;
   webhookCounts(): Promise<WebhookCounts>;
+  /** Telegram bot starts and payments, their tokens, erasure and counters (store/telegram.ts). */
+  readonly telegram: TelegramStore;
 }
