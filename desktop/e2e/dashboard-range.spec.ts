@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { Result } from '@revtrail/shared';
 import type { ReportCurrencies } from '../src/core/attribution/currencies';
-import type { ChannelRow, Report } from '../src/core/attribution/reports';
+import type { ChannelRow, Report, Series, Summary } from '../src/core/attribution/reports';
 import type { Workspace } from '../src/core/workspaces/registry';
 import type { BrowserMode } from '../src/launch/browser-mode';
 import { lastDays } from '../src/renderer/report-range';
@@ -41,6 +41,24 @@ describe.skipIf(chromiumMissing !== '')(`Dashboard range${chromiumMissing ? ` (s
     return out;
   };
   const expected = (r: Report<ChannelRow>) => Object.fromEntries(r.rows.map((x) => [x.channel, [x.clicks, x.netMinor]]));
+  const digits = (s: string | null) => Number((s ?? '').replace(/[^\d-]/g, ''));
+  /** The headline numbers as shown: revenue in cents, the counts, the conversion rate in tenths of a percent. */
+  const shownHeadline = async () => {
+    const v = (key: string) => page.locator(`[data-stat="${key}"] .stat-value`).textContent();
+    return { net: digits(await v('netMinor')), customers: digits(await v('customers')), clicks: digits(await v('clicks')), visitors: digits(await v('visitors')), conversion: await v('conversionRate') };
+  };
+  const expectedHeadline = (s: Summary) => ({
+    net: s.current.netMinor,
+    customers: s.current.customers,
+    clicks: s.current.clicks,
+    visitors: s.current.visitors,
+    conversion: s.current.conversionRate === null ? '—' : new Intl.NumberFormat('en-US', { style: 'percent', maximumFractionDigits: 1 }).format(s.current.conversionRate),
+  });
+  const call = async <T,>(method: 'reports.summary' | 'reports.series' | 'reports.links' | 'reports.campaigns' | 'reports.partners', days: number, extra: object = {}) =>
+    must<T>(await app.host.dispatch(method, { workspace: ws.id, ...lastDays(days, timeZone), model: 'last_click', currency: 'USD', ...extra }));
+  /** The first rows of a compact breakdown as shown: [name, net in cents]. */
+  const shownBreakdown = async (by: string) =>
+    Promise.all((await page.locator(`[data-breakdown="${by}"] tbody tr`).all()).map(async (r) => [(await r.locator('td').first().textContent())!.trim(), digits(await r.locator('td[data-cell="net"]').textContent())]));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-dashboard-'));
@@ -73,6 +91,43 @@ describe.skipIf(chromiumMissing !== '')(`Dashboard range${chromiumMissing ? ` (s
     expect(expected(d90)).not.toEqual(expected(d30));
     await expect.poll(shownTable).toEqual(expected(d90));
     await shot('dashboard-range-90-days');
+
+    // Every other panel follows the same 90 days: the headline numbers, both charts (in weeks), links, campaigns, partners.
+    const summary90 = await call<Summary>('reports.summary', 90);
+    expect(expectedHeadline(summary90)).not.toEqual(expectedHeadline(await call<Summary>('reports.summary', 30)));
+    await expect.poll(shownHeadline).toEqual(expectedHeadline(summary90));
+    const series90 = await call<Series>('reports.series', 90);
+    expect(series90.bucket).toBe('week');
+    await expect.poll(() => page.locator('[data-chart="daily"]').getAttribute('data-bucket')).toBe('week');
+    expect(await page.locator('[data-chart="traffic"]').getAttribute('data-bucket')).toBe('week');
+    expect(await page.getByRole('heading', { name: /^Clicks and visitors/ }).textContent()).toBe('Clicks and visitors, last 90 days');
+    const buckets = page.getByRole('table', { name: 'Figures per bucket', includeHidden: true }).locator('tbody tr');
+    expect(await buckets.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-bucket')))).toEqual(series90.points.map((p) => p.from));
+    for (const [by, title, method, name] of [
+      ['link', 'Top links', 'reports.links', (r: { slug: string | null }) => r.slug ?? 'No link'],
+      ['campaign', 'Campaigns', 'reports.campaigns', (r: { campaign: string | null }) => r.campaign ?? 'No campaign'],
+      ['partner', 'Partners', 'reports.partners', (r: { partnerId: string | null; name: string | null }) => (r.partnerId === null ? 'No partner' : (r.name ?? r.partnerId))],
+    ] as const) {
+      expect(await page.getByRole('heading', { name: new RegExp(`^${title},`) }).textContent()).toBe(`${title}, last 90 days (USD)`);
+      const report = await call<Report<{ netMinor: number }>>(method, 90);
+      await expect.poll(() => shownBreakdown(by), { message: by }).toEqual(report.rows.slice(0, 8).map((r) => [(name as (x: unknown) => string)(r), r.netMinor]));
+    }
+
+    // A channel's row narrows every panel to it (the address says so), and Back widens them again.
+    await page.locator('tr[data-channel="Newsletter"]').getByRole('button', { name: 'Newsletter' }).click();
+    await expect.poll(() => new URL(page.url()).hash).toBe('#/dashboard?days=90&model=last_click&currency=USD&by=channel&value=Newsletter');
+    const filter = { filter: { by: 'channel', value: 'Newsletter' } };
+    await expect.poll(shownHeadline).toEqual(expectedHeadline(await call<Summary>('reports.summary', 90, filter)));
+    const newsletter = must<Report<ChannelRow>>(await app.host.dispatch('reports.channels', { workspace: ws.id, ...lastDays(90, timeZone), model: 'last_click', currency: 'USD', ...filter }));
+    expect(newsletter.rows.map((r) => r.channel)).toEqual(['Newsletter']);
+    await expect.poll(shownTable).toEqual(expected(newsletter));
+    const links = await call<Report<{ slug: string | null; netMinor: number }>>('reports.links', 90, filter);
+    expect(links.rows.every((r) => r.slug === null || r.slug.startsWith('newsletter-'))).toBe(true);
+    await expect.poll(() => shownBreakdown('link')).toEqual(links.rows.slice(0, 8).map((r) => [r.slug ?? 'No link', r.netMinor]));
+    await shot('dashboard-range-90-days-newsletter');
+    await page.goBack();
+    await expect.poll(shownHeadline).toEqual(expectedHeadline(summary90));
+    await expect.poll(shownTable).toEqual(expected(d90));
 
     await page.getByLabel('Model').selectOption({ label: 'Linear' });
     await page.getByLabel('Currency').selectOption('EUR');

@@ -182,6 +182,10 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
     // 49.00 first payment + 49.00 renewal - 19.00 refunded.
     await expect.poll(() => newsletter.locator('td[data-cell="net"]').textContent(), { timeout: 15_000 }).toBe('$79.00');
     expect((await newsletter.locator('td').allTextContents()).slice(0, 4)).toEqual(['Newsletter', '1', '1', '1']);
+    // The headline numbers: 79.00 net from the one customer, who came through the one click of the one visitor.
+    const stat = async (key: string) => (await page.locator(`[data-stat="${key}"] .stat-value`).textContent())?.trim();
+    await expect.poll(() => stat('netMinor')).toBe('$79.00');
+    expect([await stat('netMinor'), await stat('customers'), await stat('clicks'), await stat('visitors'), await stat('conversionRate')]).toEqual(['$79.00', '1', '1', '1', '100%']);
     await page.locator('[data-chart="daily"] .recharts-bar-rectangle').first().waitFor();
     expect(await page.evaluate((mark) => performance.getEntriesByName(mark).length, DATA_RENDERED_MARK)).toBe(1);
     await shot('07-dashboard');
@@ -237,11 +241,16 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
     const customers = page.getByRole('table', { name: 'Customers' });
     await customers.locator('tbody tr').first().waitFor();
     expect(await customers.locator('tbody tr').count()).toBe(1);
-    await customers.locator('tbody tr button').click();
+    // A journey has its own address, and Back returns to the list.
+    await customers.locator('tbody tr a').click();
+    await page.waitForURL(/#\/customers\/cus_/);
     // The landing pageview right after the click is the click's own landing, not a touchpoint of its own.
     const journey = page.locator('ol.timeline li');
     await expect.poll(() => journey.evaluateAll((els) => els.map((e) => e.getAttribute('data-event')))).toEqual(['click', 'identify', 'charge', 'charge', 'refund']);
     await shot('11-customers');
+    await page.goBack();
+    await customers.locator('tbody tr').first().waitFor();
+    expect(new URL(page.url()).hash).toBe('#/customers');
 
     await page.getByRole('link', { name: 'Settings' }).click();
     const form = page.getByRole('form', { name: 'Attribution settings' });

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { systemClock } from '@revtrail/shared';
 import { chromiumMissing as whyNoChromium, chromiumPath } from '../../redirector/test/chromium';
 import { EncryptedFileSecretStore } from '../src/core/secrets/encrypted-file';
@@ -74,4 +76,34 @@ export async function startShop(redirectorUrl: () => string): Promise<{ origin: 
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   return { origin: `http://localhost:${(server.address() as { port: number }).port}`, server };
+}
+
+/** axe-core's browser build, a dev dependency of this workspace. */
+const AXE_SCRIPT = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+
+interface AxeViolation {
+  id: string;
+  impact: 'minor' | 'moderate' | 'serious' | 'critical' | null;
+  help: string;
+  nodes: { target: string[]; failureSummary?: string }[];
+}
+
+/**
+ * Runs axe-core (WCAG 2 A and AA rules and its best practices, every rule it enables by default) over the
+ * page as it is, and fails on any serious or critical violation, naming the rule and the elements. The
+ * app's CSP allows no inline script, so the page's context must be made with `bypassCSP: true` for axe to
+ * be injected. Returns the minor and moderate ones, for the spec to show.
+ */
+export async function expectNoSeriousA11yViolations(page: Page, screen: string): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ path: AXE_SCRIPT });
+  const violations = await page.evaluate(async () => {
+    // The whole document (axe's default context), every rule axe enables by default.
+    const axe = (globalThis as unknown as { axe: { run(o: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run({ resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  });
+  const line = (v: AxeViolation) => `${v.impact} ${v.id} (${v.help}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`;
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map(line), `axe-core on ${screen}`).toEqual([]);
+  return violations.map(line);
 }

@@ -4,11 +4,13 @@ import type { Workspace } from '../core/workspaces/registry';
 import type { ShellInfo } from '../transport/contract';
 import { AppContext, ROUTES, type AppState, type Route } from './app-context';
 import { ErrorNote, Loading } from './components/Notice';
+import { useHashLocation } from './hash-route';
 import type { Rpc } from './rpc';
 import { Dashboard } from './screens/Dashboard';
 
 // The dashboard is the first screen: it ships in the main bundle, the others load when opened.
 const Links = lazy(() => import('./screens/Links').then((m) => ({ default: m.Links })));
+const ModelComparison = lazy(() => import('./screens/ModelComparison').then((m) => ({ default: m.ModelComparison })));
 const Customers = lazy(() => import('./screens/Customers').then((m) => ({ default: m.Customers })));
 const Affiliates = lazy(() => import('./screens/Affiliates').then((m) => ({ default: m.Affiliates })));
 const SyncStatus = lazy(() => import('./screens/SyncStatus').then((m) => ({ default: m.SyncStatus })));
@@ -18,6 +20,7 @@ const Onboarding = lazy(() => import('./screens/Onboarding').then((m) => ({ defa
 
 const LABELS: Record<Route, string> = {
   dashboard: 'Dashboard',
+  models: 'Models',
   links: 'Links',
   customers: 'Customers',
   affiliates: 'Affiliates',
@@ -29,23 +32,15 @@ const LABELS: Record<Route, string> = {
 
 const SELECTED_KEY = 'revtrail.workspace';
 
-function routeFromHash(): Route {
-  const name = window.location.hash.replace(/^#\/?/, '').split('?')[0];
-  return (ROUTES as readonly string[]).includes(name ?? '') ? (name as Route) : 'dashboard';
-}
+const isRoute = (name: string): name is Route => (ROUTES as readonly string[]).includes(name);
 
 export function App({ rpc }: { rpc: Rpc }) {
   const [info, setInfo] = useState<ShellInfo | null>(null);
   const [workspaces, setWorkspaces] = useState<Workspace[] | null>(null);
   const [selected, setSelected] = useState<string | null>(() => window.localStorage.getItem(SELECTED_KEY));
-  const [route, setRoute] = useState<Route>(routeFromHash);
+  const [location] = useHashLocation();
+  const route: Route = isRoute(location.screen) ? location.screen : 'dashboard';
   const [error, setError] = useState<AppError | null>(null);
-
-  useEffect(() => {
-    const onHash = () => setRoute(routeFromHash());
-    window.addEventListener('hashchange', onHash);
-    return () => window.removeEventListener('hashchange', onHash);
-  }, []);
 
   const refreshWorkspaces = useCallback(async () => {
     const r = await rpc.call('workspaces.list', {});
@@ -119,9 +114,11 @@ export function App({ rpc }: { rpc: Rpc }) {
           )}
         </header>
         {workspace && info?.sampleWorkspaceIds.includes(workspace.id) && (
-          <div className="sample-banner" role="note">
-            Sample workspace: every click, customer and payment here is made up, to look around. Your own data goes in a workspace of your own.
-          </div>
+          <section aria-label="Sample workspace">
+            <div className="sample-banner" role="note">
+              Sample workspace: every click, customer and payment here is made up, to look around. Your own data goes in a workspace of your own.
+            </div>
+          </section>
         )}
         <main className="page" data-screen={shown}>
           <ErrorNote error={error} />
@@ -142,6 +139,8 @@ function Screen({ route }: { route: Route }) {
   switch (route) {
     case 'dashboard':
       return <Dashboard />;
+    case 'models':
+      return <ModelComparison />;
     case 'links':
       return <Links />;
     case 'customers':

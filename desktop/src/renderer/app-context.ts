@@ -16,7 +16,7 @@ export interface AppState {
   navigate(route: Route): void;
 }
 
-export const ROUTES = ['dashboard', 'links', 'customers', 'affiliates', 'sync', 'privacy', 'settings', 'onboarding'] as const;
+export const ROUTES = ['dashboard', 'models', 'links', 'customers', 'affiliates', 'sync', 'privacy', 'settings', 'onboarding'] as const;
 export type Route = (typeof ROUTES)[number];
 
 export const AppContext = createContext<AppState | null>(null);

@@ -1,5 +1,6 @@
 import type { AttributionModel } from '@revtrail/shared/attribution/models';
 import { plural } from '../format';
+import type { ReportChoice } from '../report-range';
 
 export const MODEL_LABELS: Record<AttributionModel, string> = {
   last_click: 'Last click',
@@ -8,11 +9,7 @@ export const MODEL_LABELS: Record<AttributionModel, string> = {
   last_non_direct: 'Last non-direct',
 };
 
-export interface ReportChoice {
-  model: AttributionModel;
-  currency: string;
-  days: number;
-}
+export type { ReportChoice };
 
 /**
  * Model, currency and range switches shared by the report screens. `currencies`: what the core can convert
@@ -23,17 +20,22 @@ export function ReportControls({
   onChange,
   currencies: offered,
   ranges = [7, 30, 90, 365],
+  modelLabel = 'Model',
 }: {
   value: ReportChoice;
   onChange(v: ReportChoice): void;
   currencies: readonly string[];
   ranges?: number[];
+  /** What the model picker is called where it chooses something else than the one model shown. */
+  modelLabel?: string;
 }) {
   const currencies = offered.includes(value.currency) ? offered : [value.currency, ...offered];
+  // A range from an address that is none of the usual ones is still offered (and shown) as chosen.
+  const rangeList = ranges.includes(value.days) ? ranges : [...ranges, value.days].sort((a, b) => a - b);
   return (
     <div className="row controls" role="group" aria-label="Report options">
       <label className="inline">
-        Model{' '}
+        {modelLabel}{' '}
         <select name="model" value={value.model} onChange={(e) => onChange({ ...value, model: e.target.value as AttributionModel })}>
           {(Object.keys(MODEL_LABELS) as AttributionModel[]).map((m) => (
             <option key={m} value={m}>
@@ -55,7 +57,7 @@ export function ReportControls({
       <label className="inline">
         Range{' '}
         <select name="range" value={value.days} onChange={(e) => onChange({ ...value, days: Number(e.target.value) })}>
-          {ranges.map((d) => (
+          {rangeList.map((d) => (
             <option key={d} value={d}>
               Last {plural(d, 'day')}
             </option>

@@ -1,18 +1,26 @@
-import { useState } from 'react';
-import type { JourneyEvent } from '../../core/attribution/reports';
+import type { Journey as JourneyData, JourneyEvent } from '../../core/attribution/reports';
 import { useApp, useWorkspace } from '../app-context';
 import { ErrorNote, Loading } from '../components/Notice';
+import { MODEL_LABELS } from '../components/ReportControls';
 import { UnconvertedNote } from '../components/UnconvertedNote';
 import { formatCount, formatMoney, formatTime, plural } from '../format';
+import { hashOf, useHashLocation } from '../hash-route';
 import { useDataVersion, useResult } from '../hooks';
 
-/** Customers by net revenue (all time), and one customer's journey: clicks, visits, sign-up, payments. */
+/**
+ * Customers by net revenue (all time), and one customer's journey at its own address (`#/customers/<key>`),
+ * so Back from a journey returns to the list. Customers are named by a short label, never a Stripe id or hash.
+ */
 export function Customers() {
+  const [location] = useHashLocation();
+  return location.item === null ? <CustomerList /> : <JourneyView customer={location.item} key={location.item} />;
+}
+
+function CustomerList() {
   const { rpc } = useApp();
   const ws = useWorkspace();
   const version = useDataVersion();
   const [customers] = useResult(() => rpc.call('reports.customers', { workspace: ws.id, limit: 200 }), [ws.id, version]);
-  const [selected, setSelected] = useState<string | null>(null);
   return (
     <section>
       <h1>Customers</h1>
@@ -20,74 +28,79 @@ export function Customers() {
       {customers.state === 'error' && <ErrorNote error={customers.error} />}
       {customers.state === 'ok' && customers.value.rows.length === 0 && <p className="muted">No paying customers yet: connect Stripe and sync.</p>}
       {customers.state === 'ok' && customers.value.rows.length > 0 && (
-        <div className="split">
-          <div>
-            <p className="muted">
-              {plural(customers.value.total, 'customer')}{customers.value.total > customers.value.rows.length ? `, the top ${formatCount(customers.value.rows.length)} shown` : ''}. Emails are
-              kept only as hashes; Stripe ids name them.
-            </p>
-            <table className="table" aria-label="Customers">
-              <thead>
-                <tr>
-                  <th>Customer</th>
-                  <th>First channel</th>
-                  <th>First payment</th>
-                  <th className="num">Payments</th>
-                  <th className="num">Net</th>
+        <>
+          <p className="muted">
+            {plural(customers.value.total, 'customer')}
+            {customers.value.total > customers.value.rows.length ? `, the top ${formatCount(customers.value.rows.length)} shown` : ''}. Each has a short label of its own:
+            Revtrail keeps no names, and emails only as hashes (Privacy). Choose one to see how they came to pay.
+          </p>
+          <table className="table" aria-label="Customers">
+            <thead>
+              <tr>
+                <th>Customer</th>
+                <th>First channel</th>
+                <th>First payment</th>
+                <th className="num">Payments</th>
+                <th className="num">Net</th>
+              </tr>
+            </thead>
+            <tbody>
+              {customers.value.rows.map((c) => (
+                <tr key={c.customerKey} data-customer={c.customerId ?? c.customerKey}>
+                  <td>
+                    <a href={hashOf('customers', c.customerKey)}>{c.label}</a>
+                  </td>
+                  <td>{c.firstChannel ?? '—'}</td>
+                  <td>{formatTime(c.firstPaymentAt)}</td>
+                  <td className="num">{formatCount(c.payments)}</td>
+                  <td className="num">{formatMoney(c.netMinor, c.currency)}</td>
                 </tr>
-              </thead>
-              <tbody>
-                {customers.value.rows.map((c) => (
-                  <tr key={c.customerKey} className={selected === c.customerKey ? 'selected' : undefined} data-customer={c.customerId ?? c.customerKey}>
-                    <td>
-                      <button type="button" className="link" onClick={() => setSelected(c.customerKey)}>
-                        {c.customerId ?? shortKey(c.customerKey)}
-                      </button>
-                    </td>
-                    <td>{c.firstChannel}</td>
-                    <td>{formatTime(c.firstPaymentAt)}</td>
-                    <td className="num">{formatCount(c.payments)}</td>
-                    <td className="num">{formatMoney(c.netMinor, c.currency)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-            <UnconvertedNote unconverted={customers.value.unconverted} currency={customers.value.currency} />
-          </div>
-          {selected && <JourneyView customer={selected} key={selected} />}
-        </div>
+              ))}
+            </tbody>
+          </table>
+          <UnconvertedNote unconverted={customers.value.unconverted} currency={customers.value.currency} />
+        </>
       )}
     </section>
   );
 }
-
-/** A customer key without a Stripe id is `email:<hash>` or `charge:<id>`: show enough to tell them apart. */
-const shortKey = (key: string) => (key.length > 24 ? `${key.slice(0, 20)}…` : key);
 
 function JourneyView({ customer }: { customer: string }) {
   const { rpc } = useApp();
   const ws = useWorkspace();
   const version = useDataVersion();
   const [journey] = useResult(() => rpc.call('reports.journey', { workspace: ws.id, customer }), [ws.id, customer, version]);
-  if (journey.state === 'loading') return <Loading what="the journey" />;
-  if (journey.state === 'error') return <ErrorNote error={journey.error} />;
-  const j = journey.value;
   return (
-    <div className="card" aria-label="Journey">
-      <h2>Journey of {j.customer.stripeId ?? shortKey(j.customer.key)}</h2>
+    <section aria-label="Journey">
       <p>
-        Net {formatMoney(j.totals.netMinor, j.currency)} (gross {formatMoney(j.totals.grossMinor, j.currency)}, refunds {formatMoney(j.totals.refundsMinor, j.currency)}), credited by{' '}
-        {j.model.replace(/_/g, ' ')}.
+        <a href="#/customers">← All customers</a>
       </p>
-      <ol className="timeline">
-        {j.events.map((e) => (
-          <li key={`${e.type}:${e.id}`} data-event={e.type}>
-            <span className="when">{formatTime(e.at)}</span> {describe(e, j.currency)}
-          </li>
-        ))}
-      </ol>
-      <UnconvertedNote unconverted={j.unconverted} currency={j.currency} />
-    </div>
+      {journey.state === 'loading' && <Loading what="the journey" />}
+      {journey.state === 'error' && <ErrorNote error={journey.error} />}
+      {journey.state === 'ok' && <Journey j={journey.value} />}
+    </section>
+  );
+}
+
+function Journey({ j }: { j: JourneyData }) {
+  return (
+    <>
+      <h1>Journey of {j.customer.label}</h1>
+      <div className="card">
+        <p>
+          Net {formatMoney(j.totals.netMinor, j.currency)} (gross {formatMoney(j.totals.grossMinor, j.currency)}, refunds {formatMoney(j.totals.refundsMinor, j.currency)}),
+          credited by {MODEL_LABELS[j.model].toLowerCase()}.
+        </p>
+        <ol className="timeline">
+          {j.events.map((e) => (
+            <li key={`${e.type}:${e.id}`} data-event={e.type}>
+              <span className="when">{formatTime(e.at)}</span> {describe(e, j.currency)}
+            </li>
+          ))}
+        </ol>
+        <UnconvertedNote unconverted={j.unconverted} currency={j.currency} />
+      </div>
+    </>
   );
 }
 

@@ -1,47 +1,84 @@
-import { useEffect, useMemo, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { currencyExponent } from '@revtrail/shared/money';
-import type { ChannelRow } from '../../core/attribution/reports';
-import { useApp, useWorkspace } from '../app-context';
+import { useEffect } from 'react';
+import type { CampaignRow, ChannelRow, Headline, LinkRow, PartnerRow, Report, Summary } from '../../core/attribution/reports';
+import type { ReportFilter } from '../../core/attribution/reports-repo';
+import { useApp, useIsSample, useWorkspace } from '../app-context';
+import { bucketTitle, formatChange } from '../chart-format';
+import { RevenueChart, SeriesTable, TrafficChart } from '../components/Charts';
 import { ErrorNote, Loading } from '../components/Notice';
 import { ReportControls, type ReportChoice } from '../components/ReportControls';
 import { UnconvertedNote } from '../components/UnconvertedNote';
-import { formatAgo, formatCount, formatMoney, formatPercent } from '../format';
+import { formatAgo, formatCount, formatMoney, formatPercent, plural } from '../format';
+import { hashOf, useHashLocation } from '../hash-route';
 import { useDataVersion, useResult, type Loaded } from '../hooks';
 import { DATA_RENDERED_MARK } from '../marks';
-import { lastDays, rangeLabel } from '../report-range';
+import { lastDays, rangeLabel, readReportQuery, reportParams } from '../report-range';
 
-const PALETTE = ['#3a5ccc', '#e8793a', '#2f9e6e', '#c2417a', '#8a63d2', '#c9a227', '#2b9bb3', '#7a7f8c', '#d65151', '#5c8a2e'];
+type RangeOf = { range: { from: string; to: string; timeZone: string }; currency: string };
 
-/** Which channel pays: net revenue per channel and day (stacked), and the top channels, over one chosen range. */
+/**
+ * The founder's morning screen: the headline numbers against the previous period, revenue and traffic over
+ * time, and the channels, links, campaigns and partners behind them, all over one range, model and currency
+ * (kept in the address). A row narrows every panel to itself; Back widens it again.
+ */
 export function Dashboard() {
   const { rpc } = useApp();
   const ws = useWorkspace();
   const [settings] = useResult(() => rpc.call('settings.get', { workspace: ws.id }), [ws.id]);
   const [currencies] = useResult(() => rpc.call('reports.currencies', { workspace: ws.id }), [ws.id]);
-  // null: the workspace's own model, currency, zone and last 30 days, which the reports apply by
-  // themselves, so the first reports need not wait for the settings.
-  const [choice, setChoice] = useState<ReportChoice | null>(null);
+  const [location, go] = useHashLocation();
+  // No choice in the address: the workspace's own model, currency, zone and last 30 days, which the reports
+  // apply by themselves, so the first reports need not wait for the settings.
+  const { choice, filter } = readReportQuery(location.params);
   const shown = choice ?? (settings.state === 'ok' ? { model: settings.value.model, currency: settings.value.currency, days: 30 } : null);
+  // A new range, model or currency replaces the address; a filter is a step Back undoes.
+  const setChoice = (c: ReportChoice) => go(hashOf('dashboard', null, reportParams({ choice: c, filter })), { replace: true });
+  const setFilter = (f: ReportFilter | null) => go(hashOf('dashboard', null, reportParams({ choice, filter: f })));
   return (
     <section>
       <div className="row spread">
         <h1>{ws.name}</h1>
-        {shown && <ReportControls value={shown} onChange={setChoice} currencies={currencies.state === 'ok' ? currencies.value.currencies : []} />}
+        {shown && (
+          <div className="row">
+            <ReportControls value={shown} onChange={setChoice} currencies={currencies.state === 'ok' ? currencies.value.currencies : []} />
+            <a href={hashOf('models', null, reportParams({ choice: shown, filter: null }))}>Compare models</a>
+          </div>
+        )}
       </div>
       {settings.state === 'error' && <ErrorNote error={settings.error} />}
       <Status />
-      <Reports choice={choice} timeZone={settings.state === 'ok' ? settings.value.timeZone : null} />
+      {filter && <FilterNote filter={filter} clear={() => setFilter(null)} />}
+      <Reports choice={choice} filter={filter} setFilter={setFilter} timeZone={settings.state === 'ok' ? settings.value.timeZone : null} />
     </section>
+  );
+}
+
+const FILTER_WORDS: Record<ReportFilter['by'], [string, string]> = {
+  channel: ['channel', 'no channel'],
+  link: ['link', 'money that came through no link'],
+  campaign: ['campaign', 'links without a campaign and money with no link'],
+  partner: ['partner', 'links of no partner and money with no link'],
+};
+
+function FilterNote({ filter, clear }: { filter: ReportFilter; clear(): void }) {
+  const [what, none] = FILTER_WORDS[filter.by];
+  return (
+    <p className="filter-note" role="status">
+      Showing only {filter.value === null ? none : <>{what} <strong>{filter.value}</strong></>}.{' '}
+      <button type="button" className="small secondary" onClick={clear}>
+        Show everything
+      </button>
+    </p>
   );
 }
 
 function Status() {
   const { rpc } = useApp();
   const ws = useWorkspace();
+  const sample = useIsSample();
   const version = useDataVersion();
   const [status] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id, version]);
-  if (status.state !== 'ok') return null;
+  // The sample has no redirector and no Stripe by design: its banner says so.
+  if (status.state !== 'ok' || sample) return null;
   const here = status.value.workspaces[0];
   if (!here) return null;
   if (!here.redirector.connected || !here.stripe.connected) {
@@ -59,33 +96,26 @@ function Status() {
   );
 }
 
-function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: string | null }) {
+function Reports({ choice, filter, setFilter, timeZone }: { choice: ReportChoice | null; filter: ReportFilter | null; setFilter(f: ReportFilter | null): void; timeZone: string | null }) {
   const { rpc } = useApp();
   const ws = useWorkspace();
   // One query for every panel: the range, model and currency chosen (before a choice, the workspace's own).
-  const query = choice && timeZone ? { ...lastDays(choice.days, timeZone), model: choice.model, currency: choice.currency } : {};
+  const query = { ...(choice && timeZone ? { ...lastDays(choice.days, timeZone), model: choice.model, currency: choice.currency } : {}), filter };
   // Read again when a sync (or a Stripe webhook) changed the data, without the screen being opened again.
   const version = useDataVersion();
-  const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null, version];
-  const [daily] = useResult(() => rpc.call('reports.daily', { workspace: ws.id, ...query }), key);
-  const [channels] = useResult(() => rpc.call('reports.channels', { workspace: ws.id, ...query }), key);
+  const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null, filter?.by, filter?.value, version];
+  const args = { workspace: ws.id, ...query };
+  const [summary] = useResult(() => rpc.call('reports.summary', args), key);
+  const [series] = useResult(() => rpc.call('reports.series', args), key);
+  const [channels] = useResult(() => rpc.call('reports.channels', args), key);
+  const [links] = useResult(() => rpc.call('reports.links', args), key);
+  const [campaigns] = useResult(() => rpc.call('reports.campaigns', args), key);
+  const [partners] = useResult(() => rpc.call('reports.partners', args), key);
   // Each heading says the range and currency its own report answered with, so it cannot say another.
   const asked = `last ${choice?.days ?? 30} days`;
-  const heading = (r: Loaded<{ range: { from: string; to: string; timeZone: string }; currency: string }>) =>
-    r.state === 'ok' ? `${rangeLabel(r.value.range)} (${r.value.currency})` : asked;
+  const heading = (r: Loaded<RangeOf>) => (r.state === 'ok' ? `${rangeLabel(r.value.range)} (${r.value.currency})` : asked);
 
-  const chart = useMemo(() => {
-    if (daily.state !== 'ok') return null;
-    const byDay = new Map<string, Record<string, number | string>>(daily.value.days.map((d) => [d, { day: d }]));
-    const scale = 10 ** currencyExponent(daily.value.currency);
-    for (const r of daily.value.rows) {
-      const row = byDay.get(r.day);
-      if (row) row[r.channel] = ((row[r.channel] as number | undefined) ?? 0) + r.netMinor / scale;
-    }
-    return { data: [...byDay.values()], channels: daily.value.channels, currency: daily.value.currency, scale };
-  }, [daily]);
-
-  const ready = daily.state === 'ok' && channels.state === 'ok';
+  const ready = series.state === 'ok' && channels.state === 'ok';
   useEffect(() => {
     if (!ready) return;
     // After the browser has painted the data, not merely when React committed it.
@@ -95,84 +125,232 @@ function Reports({ choice, timeZone }: { choice: ReportChoice | null; timeZone: 
 
   return (
     <>
-      <div className="card">
-        <h2>Net revenue per channel, {heading(daily)}</h2>
-        {daily.state === 'loading' && <Loading what="revenue" />}
-        {daily.state === 'error' && <ErrorNote error={daily.error} />}
-        {chart && (chart.channels.length === 0 ? (
-          <p className="muted">No revenue in these days yet.</p>
-        ) : (
-          <div className="chart" data-chart="daily">
-            <ResponsiveContainer width="100%" height="100%">
-              <BarChart data={chart.data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} />
-                <XAxis dataKey="day" tickFormatter={(d: string) => d.slice(5)} minTickGap={16} />
-                <YAxis tickFormatter={(v: number) => formatMoney(Math.round(v * chart.scale), chart.currency)} width={90} />
-                <Tooltip formatter={(v) => formatMoney(Math.round(Number(v) * chart.scale), chart.currency)} />
-                <Legend />
-                {chart.channels.map((c, i) => (
-                  <Bar key={c} dataKey={c} stackId="net" fill={PALETTE[i % PALETTE.length]} isAnimationActive={false} />
-                ))}
-              </BarChart>
-            </ResponsiveContainer>
-          </div>
-        ))}
-        {daily.state === 'ok' && <UnconvertedNote unconverted={daily.value.unconverted} currency={daily.value.currency} />}
+      <Headlines summary={summary} />
+      <div className="chart-pair">
+        <div className="card">
+          <h2>Net revenue per channel, {heading(series)}</h2>
+          {series.state === 'loading' && <Loading what="revenue" />}
+          {series.state === 'error' && <ErrorNote error={series.error} />}
+          {series.state === 'ok' &&
+            (series.value.channels.length === 0 ? <p className="muted">No revenue in these days yet.</p> : <RevenueChart series={series.value} />)}
+          {series.state === 'ok' && <UnconvertedNote unconverted={series.value.unconverted} currency={series.value.currency} />}
+          {series.state === 'ok' && <SeriesTable series={series.value} />}
+        </div>
+        <div className="card">
+          <h2>Clicks and visitors, {series.state === 'ok' ? rangeLabel(series.value.range) : asked}</h2>
+          {series.state === 'ok' &&
+            (series.value.points.every((p) => p.clicks === 0) ? <p className="muted">No clicks in these days yet.</p> : <TrafficChart series={series.value} />)}
+        </div>
       </div>
       <div className="card">
         <h2>Top channels, {heading(channels)}</h2>
         {channels.state === 'loading' && <Loading what="channels" />}
         {channels.state === 'error' && <ErrorNote error={channels.error} />}
-        {channels.state === 'ok' && <ChannelTable rows={channels.value.rows} range={rangeLabel(channels.value.range)} />}
+        {channels.state === 'ok' && <ChannelTable rows={channels.value.rows} range={rangeLabel(channels.value.range)} filter={filter} onPick={(v) => setFilter({ by: 'channel', value: v })} />}
         {channels.state === 'ok' && <UnconvertedNote unconverted={channels.value.unconverted} currency={channels.value.currency} />}
+      </div>
+      <div className="breakdowns">
+        <Breakdown<LinkRow>
+          title="Top links"
+          report={links}
+          heading={heading}
+          rows={(r) => r.rows.map((x) => ({ key: x.slug, name: x.slug ?? 'No link', row: x }))}
+          by="link"
+          filter={filter}
+          setFilter={setFilter}
+        />
+        <Breakdown<CampaignRow>
+          title="Campaigns"
+          report={campaigns}
+          heading={heading}
+          rows={(r) => r.rows.map((x) => ({ key: x.campaign, name: x.campaign ?? 'No campaign', row: x }))}
+          by="campaign"
+          filter={filter}
+          setFilter={setFilter}
+        />
+        <Breakdown<PartnerRow>
+          title="Partners"
+          report={partners}
+          heading={heading}
+          rows={(r) => r.rows.map((x) => ({ key: x.partnerId, name: x.partnerId === null ? 'No partner' : (x.name ?? x.partnerId), row: x }))}
+          by="partner"
+          filter={filter}
+          setFilter={setFilter}
+        />
       </div>
     </>
   );
 }
 
-function ChannelTable({ rows, range }: { rows: ChannelRow[]; range: string }) {
+const HEADLINES: { key: keyof Headline & string; label: string; kind: 'money' | 'count' | 'rate'; hint: string }[] = [
+  { key: 'netMinor', label: 'Revenue', kind: 'money', hint: 'Net: payments less refunds and disputes.' },
+  { key: 'customers', label: 'Customers', kind: 'count', hint: 'Who paid in these days, new or renewing.' },
+  { key: 'clicks', label: 'Clicks', kind: 'count', hint: 'Clicks on your links, bots and repeats left out.' },
+  { key: 'visitors', label: 'Visitors', kind: 'count', hint: 'Different people who clicked.' },
+  { key: 'conversionRate', label: 'Conversion', kind: 'rate', hint: 'New paying customers credited to a click, per visitor.' },
+];
+
+function Headlines({ summary }: { summary: Loaded<Summary> }) {
+  if (summary.state === 'error') return <ErrorNote error={summary.error} />;
+  if (summary.state === 'loading') return <Loading what="the headline numbers" />;
+  const s = summary.value;
+  const days = plural(dayCount(s.previousRange.from, s.previousRange.to), 'day');
+  return (
+    <section aria-label="Headline numbers">
+      <div className="headlines">
+      {HEADLINES.map((h) => {
+        const now = s.current[h.key] as number | null;
+        const before = s.previous[h.key] as number | null;
+        const change = formatChange(now, before, h.kind === 'rate' ? 'rate' : 'count');
+        const value = now === null ? '—' : h.kind === 'money' ? formatMoney(now, s.currency) : h.kind === 'rate' ? formatPercent(now) : formatCount(now);
+        const was = before === null ? '—' : h.kind === 'money' ? formatMoney(before, s.currency) : h.kind === 'rate' ? formatPercent(before) : formatCount(before);
+        return (
+          <div className="stat" key={h.key} data-stat={h.key} title={h.hint}>
+            <p className="stat-label">{h.label}</p>
+            <p className="stat-value">{value}</p>
+            <p className={`stat-change ${change.direction}`}>
+              {change.direction === 'up' ? '▲ ' : change.direction === 'down' ? '▼ ' : ''}
+              {change.text} <span className="muted">vs {was}</span>
+            </p>
+          </div>
+        );
+      })}
+      </div>
+      <p className="muted small">
+        Against the {days} before, {bucketTitle(s.previousRange.from, s.previousRange.to, 'week')}. Hover a figure for what it counts.
+      </p>
+    </section>
+  );
+}
+
+const dayCount = (from: string, to: string) => Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000) + 1;
+
+function ChannelTable({ rows, range, filter, onPick }: { rows: ChannelRow[]; range: string; filter: ReportFilter | null; onPick(channel: string): void }) {
   if (rows.length === 0) {
     const when = /^\d/.test(range) ? `from ${range}` : range === 'today' ? 'today' : `in the ${range}`;
     return <p className="muted">Nothing {when} yet: share a link, then sync.</p>;
   }
+  const picked = filter?.by === 'channel';
   return (
     <>
-      <table className="table" aria-label="Top channels">
-        <thead>
-          <tr>
-            <th>Channel</th>
-            <th className="num">Clicks</th>
-            <th className="num">Visitors</th>
-            <th className="num">Customers</th>
-            <th className="num">Conversion</th>
-            <th className="num">Gross</th>
-            <th className="num">Refunds</th>
-            <th className="num">Net</th>
-            <th className="num">Per click</th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.channel} data-channel={r.channel}>
-              <td>{r.channel}</td>
-              <td className="num">{formatCount(r.clicks)}</td>
-              <td className="num">{formatCount(r.uniqueVisitors)}</td>
-              <td className="num">{formatCount(r.customers)}</td>
-              <td className="num">{r.conversionRate === null ? '—' : formatPercent(r.conversionRate)}</td>
-              <td className="num">{formatMoney(r.grossMinor, r.currency)}</td>
-              <td className="num">{formatMoney(r.refundsMinor, r.currency)}</td>
-              <td className="num" data-cell="net">
-                {formatMoney(r.netMinor, r.currency)}
-              </td>
-              <td className="num" data-cell="per-click">{r.revenuePerClickMinor === null ? '—' : formatMoney(r.revenuePerClickMinor, r.currency)}</td>
+      <div className="table-scroll">
+        <table className="table" aria-label="Top channels">
+          <thead>
+            <tr>
+              <th>Channel</th>
+              <th className="num">Clicks</th>
+              <th className="num">Visitors</th>
+              <th className="num">Customers</th>
+              <th className="num">Conversion</th>
+              <th className="num">Gross</th>
+              <th className="num">Refunds</th>
+              <th className="num">Net</th>
+              <th className="num">Per click</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.channel} data-channel={r.channel}>
+                <td>
+                  {picked ? (
+                    r.channel
+                  ) : (
+                    <button type="button" className="link" title={`Show only ${r.channel}`} onClick={() => onPick(r.channel)}>
+                      {r.channel}
+                    </button>
+                  )}
+                </td>
+                <td className="num">{formatCount(r.clicks)}</td>
+                <td className="num">{formatCount(r.uniqueVisitors)}</td>
+                <td className="num">{formatCount(r.customers)}</td>
+                <td className="num">{r.conversionRate === null ? '—' : formatPercent(r.conversionRate)}</td>
+                <td className="num">{formatMoney(r.grossMinor, r.currency)}</td>
+                <td className="num">{formatMoney(r.refundsMinor, r.currency)}</td>
+                <td className="num" data-cell="net">
+                  {formatMoney(r.netMinor, r.currency)}
+                </td>
+                <td className="num" data-cell="per-click">
+                  {r.revenuePerClickMinor === null ? '—' : formatMoney(r.revenuePerClickMinor, r.currency)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p className="muted">
         Customers: those who paid in the range, new or renewing. Per click: the net that came through clicks, divided by them; money with no click (Direct, or a
-        visit without a link) is not divided.
+        visit without a link) is not divided. Choose a channel to see only its figures.
       </p>
     </>
+  );
+}
+
+const SHOWN_ROWS = 8;
+
+/** A compact breakdown (name, clicks, customers, net): a row narrows the dashboard to itself. */
+function Breakdown<R extends Omit<ChannelRow, 'channel'>>({
+  title,
+  report,
+  heading,
+  rows,
+  by,
+  filter,
+  setFilter,
+}: {
+  title: string;
+  report: Loaded<Report<R>>;
+  heading(r: Loaded<RangeOf>): string;
+  rows(r: Report<R>): { key: string | null; name: string; row: R }[];
+  by: ReportFilter['by'];
+  filter: ReportFilter | null;
+  setFilter(f: ReportFilter): void;
+}) {
+  const all = report.state === 'ok' ? rows(report.value) : [];
+  return (
+    <div className="card" data-breakdown={by}>
+      <h2>
+        {title}, {heading(report)}
+      </h2>
+      {report.state === 'loading' && <Loading what={title.toLowerCase()} />}
+      {report.state === 'error' && <ErrorNote error={report.error} />}
+      {report.state === 'ok' && all.length === 0 && <p className="muted">Nothing in these days.</p>}
+      {all.length > 0 && (
+        <table className="table compact" aria-label={title}>
+          <thead>
+            <tr>
+              <th>{by === 'link' ? 'Link' : by === 'campaign' ? 'Campaign' : 'Partner'}</th>
+              <th className="num">Clicks</th>
+              <th className="num">Customers</th>
+              <th className="num">Net</th>
+            </tr>
+          </thead>
+          <tbody>
+            {all.slice(0, SHOWN_ROWS).map(({ key, name, row }) => (
+              <tr key={key ?? '\u0000'} data-key={key ?? ''}>
+                <td className="truncate" title={name}>
+                  {filter?.by === by ? (
+                    <span className={key === null ? 'muted' : undefined}>{name}</span>
+                  ) : (
+                    <button type="button" className={`link${key === null ? ' none' : ''}`} title={`Show only ${name}`} onClick={() => setFilter({ by, value: key })}>
+                      {name}
+                    </button>
+                  )}
+                </td>
+                <td className="num">{formatCount(row.clicks)}</td>
+                <td className="num">{formatCount(row.customers)}</td>
+                <td className="num" data-cell="net">
+                  {formatMoney(row.netMinor, row.currency)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {all.length > SHOWN_ROWS && (
+        <p className="muted">
+          Top {formatCount(SHOWN_ROWS)} of {plural(all.length, by)}.
+        </p>
+      )}
+    </div>
   );
 }
