@@ -11,6 +11,7 @@ import type { PermissionCheck } from './stripe/permissions';
 import type { StripeObjectType } from './stripe/repo';
 import type { StripeProgress, StripePullResult } from './stripe/sync';
 import type { StripeTestModeHandlers } from './stripe/test-mode';
+import type { SameOriginHandlers } from './same-origin/handlers';
 import type { ResourceState } from './sync-state/repo';
 import type { WebhookHandlers } from './webhooks/handlers';
 import type { Workspace } from './workspaces/registry';
@@ -42,7 +43,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers {
+export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers, SameOriginHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;

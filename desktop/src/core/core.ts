@@ -32,6 +32,7 @@ import { checkPermissions } from './stripe/permissions';
 import { lastStripePullAt, stripeCounts } from './stripe/repo';
 import { pullStripe, withStripeRetry } from './stripe/sync';
 import { createWebhookHandlers, hintScope } from './webhooks/handlers';
+import { createSameOriginHandlers } from './same-origin/handlers';
 import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
 
 export type { CoreLogger } from './context';
@@ -273,6 +274,7 @@ export function createCore(deps: CoreDeps): Core {
       fromStripeError: (e) => fromStripeError(e, surface),
     }),
     ...createStripeTestModeHandlers(ctx, { fetch: deps.fetch ?? fetch, fallbackBase: deps.stripeApiBase }),
+    ...createSameOriginHandlers(ctx, { fetch: deps.fetch ?? fetch }),
     ...createBackupHandlers(ctx, {
       afterRestore: async (ws, d) => {
         rebuildWorkspaceAttribution(ctx, d);

@@ -31,8 +31,8 @@ export interface ProxyCheck {
 /**
  * GET /proxy-check: whether a request came through the merchant's proxy with a valid proof, and what the
  * proxy passed along (host, scheme, the visitor's address as present or not, a query parameter and a cookie).
- * It never reveals the secret or the address itself. The answer removes the probe cookie with Set-Cookie,
- * so the checker also sees that the proxy hands the redirector's cookies back to the browser.
+ * It never reveals the secret or the address itself. The answer always removes the probe cookie with
+ * Set-Cookie, so the checker also sees whether the proxy hands the redirector's cookies back to the browser.
  */
 export function registerSameOriginRoutes(app: FastifyInstance, ctx: AppContext): void {
   const probe = (value: unknown) => (typeof value === 'string' && PROBE_RE.test(value) ? value : null);
@@ -51,7 +51,7 @@ export function registerSameOriginRoutes(app: FastifyInstance, ctx: AppContext):
         cookie: probe(req.cookies[PROBE]),
         cookieMaxAgeSeconds: ctx.config.attributionWindowDays * 86_400,
       };
-      if (body.cookie !== null) setTrackingCookie(req, reply, ctx.config, PROBE, '', 0);
+      setTrackingCookie(req, reply, ctx.config, PROBE, '', 0);
       return reply.header('cache-control', 'no-store').header(PROXY_CHECK_HEADER, forwarding.proxy).send(body);
     },
   );

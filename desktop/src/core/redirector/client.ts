@@ -328,7 +328,7 @@ function bodyWords(res: Response, json: unknown): string {
 }
 
 /** Why no answer came, without the fetch error's own text (it may quote the address it was given). */
-function noAnswerReason(e: unknown): string {
+export function noAnswerReason(e: unknown): string {
   const err = e as { name?: string; cause?: { code?: unknown } };
   if (err.name === 'TimeoutError') return 'no answer in time';
   if (err.name === 'AbortError') return 'stopped';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { SameOriginSetting } from '../same-origin/check';
 import { stepFor, type Surface } from '../surface';
 
 /** A workspace: one business (or one Stripe Connect account), with its own database and connections. */
@@ -13,6 +14,8 @@ export interface Workspace {
   stripeAccount: string | null;
   /** Test mode: the Stripe API address this workspace talks to (e.g. the fake Stripe); null or absent: Stripe. */
   stripeApiBase?: string | null;
+  /** Same-origin mode: the merchant's site and prefix that forward to the redirector, and its last check; null or absent: off. */
+  sameOrigin?: SameOriginSetting | null;
 }
 
 const FILE = 'workspaces.json';
