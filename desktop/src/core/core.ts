@@ -256,7 +256,7 @@ export function createCore(deps: CoreDeps): Core {
 
   const handlers: CoreApi = {
     ...createFxHandlers(ctx, { fetch: deps.fetch ?? fetch, onRatesChanged: (d) => rebuildWorkspaceAttribution(ctx, d) }),
-    ...createAttributionHandlers(ctx),
+    ...createAttributionHandlers(ctx, { stripeClient }),
     ...createAffiliateHandlers(ctx),
     ...createMetaHandlers(ctx, metaDeps),
     ...createPrivacyHandlers(ctx, {

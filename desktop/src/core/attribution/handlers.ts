@@ -12,9 +12,13 @@ import {
   type ChannelRule,
 } from '@revtrail/shared/attribution/index';
 import type { CoreContext } from '../context';
+import type { Workspace } from '../workspaces/registry';
 import type { Db } from '../db/open';
 import { createFxConverter } from '../fx/rates';
+import type Stripe from 'stripe';
+import { getDataSettings } from '../privacy/settings-repo';
 import { checkReportCurrency, reportCurrencies, type ReportCurrencies } from './currencies';
+import { CustomerNames, MAX_NAMES_PER_REQUEST, type CustomerName } from './customer-names';
 import { rebuildAttribution, type RebuildResult } from './ledger';
 import { lastBuild, type LedgerBuild } from './ledger-repo';
 import {
@@ -92,6 +96,11 @@ export type AttributionHandlers = {
   /** The currencies a report (and the reporting-currency setting) can be in: what the currency pickers offer. */
   'reports.currencies': (args: { workspace?: string }) => Promise<Result<ReportCurrencies>>;
   'reports.journey': (args: { workspace?: string; customer: string; model?: AttributionModel; currency?: string }) => Promise<Result<Journey>>;
+  /**
+   * Stripe's name and email of the given customers (cus_ ids), read now from Stripe, only where the workspace
+   * allows it (Privacy): else `allowed` is false and nothing is read. `unavailable`: why none could be read.
+   */
+  'reports.customerNames': (args: { workspace?: string; customers: string[] }) => Promise<Result<{ allowed: boolean; names: Record<string, CustomerName>; unavailable: string | null }>>;
   /** Customers by net revenue; all time unless from/to are given. */
   'reports.customers': (args: RangeArgs & { limit?: number }) => Promise<Result<{ rows: CustomerRow[]; total: number; unconverted: Unconverted; currency: string }>>;
 };
@@ -173,7 +182,14 @@ function readSettings(input: SettingsInput, current: AttributionSettings, checkC
   });
 }
 
-export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers {
+/** What the attribution handlers need beyond the context: Stripe, for the names a workspace allows. */
+export interface AttributionDeps {
+  /** The official client on the workspace's Stripe (its account and API address). */
+  stripeClient(ws: Workspace, key: string): Stripe;
+}
+
+export function createAttributionHandlers(ctx: CoreContext, deps: AttributionDeps): AttributionHandlers {
+  const names = new CustomerNames(ctx.clock);
   /** The workspace's database with a ledger built at least once (an upgraded workspace builds on first use). */
   const open = (ref: string | undefined): { ok: true; db: Db; settings: AttributionSettings } | { ok: false; error: Result<never> } => {
     const found = ctx.resolve(ref);
@@ -261,6 +277,32 @@ export function createAttributionHandlers(ctx: CoreContext): AttributionHandlers
       const journey = customerJourney(source(w.db), args.customer.trim(), model, currency.value, ctx.clock.now());
       if (!journey) return err('not_found', `No customer ${args.customer} in this workspace: check the id in Stripe, then sync (${ctx.step({ app: 'Sync screen', cli: 'revtrail sync --stripe' })}).`);
       return ok(journey);
+    },
+
+    'reports.customerNames': async (args) => {
+      const found = ctx.resolve(args?.workspace);
+      if (!found.ok) return found.error;
+      const ids = args?.customers;
+      if (!Array.isArray(ids) || ids.length > MAX_NAMES_PER_REQUEST || !ids.every((id) => typeof id === 'string' && id.length <= 255)) {
+        return err('invalid_input', `customers: a list of up to ${MAX_NAMES_PER_REQUEST} Stripe customer ids (cus_...)`);
+      }
+      const { workspace, db } = found;
+      if (!getDataSettings(db).customerNames) {
+        names.forget(workspace.id);
+        return ok({ allowed: false, names: {}, unavailable: null });
+      }
+      const wanted = ids.filter((id) => /^cus_[A-Za-z0-9]+$/.test(id));
+      if (wanted.length === 0) return ok({ allowed: true, names: {}, unavailable: null });
+      const key = await ctx.secret(workspace, 'stripe_key').catch(() => null);
+      const stripeStep = ctx.step({ app: 'connect it on the Set up screen', cli: 'connect it with revtrail connect stripe' });
+      if (!key) return ok({ allowed: true, names: {}, unavailable: `Stripe is not connected to this workspace, so names cannot be read (${stripeStep}); customers keep their labels.` });
+      try {
+        return ok({ allowed: true, names: await names.read(workspace.id, deps.stripeClient(workspace, key), wanted), unavailable: null });
+      } catch (e) {
+        // The error's type and code only: a Stripe message may quote a customer id.
+        ctx.log.warn({ workspace: workspace.id, type: (e as { type?: string }).type, code: (e as { code?: string }).code }, 'customer names not read from Stripe');
+        return ok({ allowed: true, names: {}, unavailable: 'Stripe did not give the names now (the key may lack Customers read, or Stripe was out of reach); customers keep their labels. Try again later.' });
+      }
     },
 
     'reports.customers': async (args) => {

@@ -31,7 +31,7 @@ export interface PersonErased {
   message: string;
 }
 
-export type DataSettingsInput = Partial<Pick<DataSettings, 'retentionDays' | 'metadataKeys' | 'backupDir' | 'backupEveryHours' | 'backupKeep'>>;
+export type DataSettingsInput = Partial<Pick<DataSettings, 'retentionDays' | 'metadataKeys' | 'backupDir' | 'backupEveryHours' | 'backupKeep' | 'customerNames'>>;
 
 export type PrivacyHandlers = {
   /** Everything held about a person (one of email, visitor, customer), with counts; the request is logged. */
@@ -242,6 +242,7 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
       if (!int(next.retentionDays, 30, 3650)) problems.push('retentionDays: a whole number of days from 30 to 3650 (365 is 12 months)');
       if (!int(next.backupEveryHours, 1, 720)) problems.push('backupEveryHours: 1 to 720');
       if (!int(next.backupKeep, 1, 365)) problems.push('backupKeep: how many backups to keep, 1 to 365');
+      if (typeof next.customerNames !== 'boolean') problems.push('customerNames: true (show Stripe names and emails) or false (short labels)');
       if (!Array.isArray(next.metadataKeys) || next.metadataKeys.length > 20 || !next.metadataKeys.every((k) => typeof k === 'string' && METADATA_KEY_RE.test(k))) {
         problems.push('metadataKeys: up to 20 Stripe metadata keys (letters, digits, _ . -), e.g. revtrail_vid');
       }

@@ -13,6 +13,11 @@ export interface DataSettings {
   backupKeep: number;
   lastPurgeAt: number | null;
   lastBackupAt: number | null;
+  /**
+   * Whether the screens may name customers by their Stripe name or email (read from Stripe when shown, never
+   * stored); off: a short label ("Customer 4F2A9C").
+   */
+  customerNames: boolean;
 }
 
 export const DEFAULT_METADATA_KEYS = ['revtrail_vid', 'client_reference_id'] as const;
@@ -25,15 +30,16 @@ interface Row {
   backup_keep: number;
   last_purge_at: number | null;
   last_backup_at: number | null;
+  customer_names: number;
 }
 
 const stmts = statementsPerDb((db: Db) => ({
   get: db.prepare<[], Row>(
-    `SELECT retention_days, metadata_keys_json, backup_dir, backup_every_hours, backup_keep, last_purge_at, last_backup_at FROM data_settings WHERE id = 1`,
+    `SELECT retention_days, metadata_keys_json, backup_dir, backup_every_hours, backup_keep, last_purge_at, last_backup_at, customer_names FROM data_settings WHERE id = 1`,
   ),
   set: db.prepare(
     `UPDATE data_settings SET retention_days = @retentionDays, metadata_keys_json = @keys, backup_dir = @backupDir,
-       backup_every_hours = @backupEveryHours, backup_keep = @backupKeep, updated_at = @at WHERE id = 1`,
+       backup_every_hours = @backupEveryHours, backup_keep = @backupKeep, customer_names = @names, updated_at = @at WHERE id = 1`,
   ),
   purged: db.prepare(`UPDATE data_settings SET last_purge_at = ? WHERE id = 1`),
   backedUp: db.prepare(`UPDATE data_settings SET last_backup_at = ? WHERE id = 1`),
@@ -49,11 +55,13 @@ export function getDataSettings(db: Db): DataSettings {
     backupKeep: r.backup_keep,
     lastPurgeAt: r.last_purge_at,
     lastBackupAt: r.last_backup_at,
+    customerNames: r.customer_names === 1,
   };
 }
 
 export function setDataSettings(db: Db, s: Omit<DataSettings, 'lastPurgeAt' | 'lastBackupAt'>, at: number): void {
-  stmts(db).set.run({ ...s, keys: JSON.stringify(s.metadataKeys), at });
+  const { customerNames, ...rest } = s;
+  stmts(db).set.run({ ...rest, keys: JSON.stringify(s.metadataKeys), names: customerNames ? 1 : 0, at });
 }
 
 export const notePurge = (db: Db, at: number): void => void stmts(db).purged.run(at);

@@ -11,6 +11,7 @@ import linkPushRefusals from './0009-link-push-refusals';
 import privacy from './0010-privacy';
 import anonymousClicks from './0011-anonymous-clicks';
 import meta from './0012-meta';
+import customerNames from './0013-customer-names';
 
 /**
  * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
@@ -35,4 +36,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 10, name: 'privacy', sql: privacy },
   { version: 11, name: 'anonymous-clicks', sql: anonymousClicks },
   { version: 12, name: 'meta', sql: meta },
+  { version: 13, name: 'customer-names', sql: customerNames },
 ];
