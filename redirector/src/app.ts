@@ -21,7 +21,8 @@ import { registerTrackRoutes } from './routes/track';
 import type { Journal } from './journal/journal';
 import type { Spill } from './spill/types';
 import { ErasureFilter, erasureFiltered } from './store/erasures';
-import { RetentionSetting } from './store/settings';
+import { OriginRefusalCounter } from './store/origin-refusals';
+import { AllowedOrigins, dynamoClientOf, RetentionSetting, SettingsTable } from './store/settings';
 import type { Store } from './store/types';
 import { DuplicateDetector, IpHasher, rateLimitKey, vetForwarding } from './visitor';
 import { TelegramEndpoint, type TelegramSettingsKeeping } from './telegram/endpoint';
@@ -77,6 +78,7 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   // The journal's events reach the store after the fact, so they pass the erasure filter first.
   const events = deps.events.mode === 'journal' ? { ...deps.events, store: erasureFiltered(store, erasures) } : { ...deps.events, store };
   const ipHashes = new WeakMap<FastifyRequest, string | null>();
+  const settingsTable = new SettingsTable(dynamoClientOf(store), config.tableName);
   const ctx: AppContext = {
     config,
     store,
@@ -95,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
     pixel: deps.pixel ?? loadPixelAsset({ settings: pixelSettings(config) }),
     erasures,
     retention: new RetentionSetting(store, config.retentionDays, log, () => clock.now()),
+    pixelOrigins: new AllowedOrigins({ table: settingsTable, deployment: config.allowedOrigins, log, now: () => clock.now() }),
+    refusedOrigins: new OriginRefusalCounter({ table: settingsTable, log, now: () => clock.now() }),
     journal: deps.events.mode === 'journal' ? deps.events.journal : null,
     compactStore: deps.compactStore ?? null,
     stripeWebhook: new StripeWebhookEndpoint({ config, store, log, now: () => clock.now(), keeping: deps.stripeWebhookSecrets ?? null }),
@@ -150,11 +154,13 @@ export async function buildApp(deps: AppDeps): Promise<RevtrailApp> {
   app.addHook('onClose', async () => {
     await ctx.recorder.flush();
     await ctx.stripeWebhook.counters.flush(1000);
+    await ctx.refusedOrigins.flush(1000);
     await ctx.telegram.flush(1000);
   });
 
   // The retention set through the sync API, read in the background (a store down must not stop the start).
   ctx.retention.refreshIfStale();
+  ctx.pixelOrigins.refreshIfStale();
   // Links load in the background: the first redirects may look a link up, none waits for the whole list.
   ctx.links.preload().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'link preload failed; links load on demand'));
   return app as unknown as RevtrailApp;

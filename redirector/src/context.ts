@@ -7,7 +7,8 @@ import type { PixelAsset } from './pixel/asset';
 import type { Journal } from './journal/journal';
 import type { EventRecorder } from './recorder';
 import type { ErasureFilter } from './store/erasures';
-import type { RetentionSetting } from './store/settings';
+import type { OriginRefusalCounter } from './store/origin-refusals';
+import type { AllowedOrigins, RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
 import type { DuplicateDetector } from './visitor';
 import type { TelegramEndpoint } from './telegram/endpoint';
@@ -27,6 +28,10 @@ export interface AppContext {
   erasures: ErasureFilter;
   /** The retention in force: the deployment's, or the one set through the sync API. */
   retention: RetentionSetting;
+  /** The sites whose pixel may send events: the deployment's and those allowed from the app. */
+  pixelOrigins: AllowedOrigins;
+  /** Pixel events refused for their site, counted per origin. */
+  refusedOrigins: OriginRefusalCounter;
   /** The local journal (null on Lambda): erasure scrubs its quarantine. */
   journal: Journal | null;
   /** Makes deletions final in the store's files after an erasure (the local embedded store); null on AWS. */

@@ -21,7 +21,7 @@ const doc = readFileSync(fileURLToPath(new URL('../../desktop/docs/data-inventor
 const SITE = 'https://brand.com';
 
 type Kind = 'link' | 'click' | 'pageview' | 'identity' | 'erasure' | 'erased' | 'metadata' | 'settings' | 'stripe hint' | 'stripe event' | 'webhook counters' | 'feed marker'
-  | 'telegram start' | 'telegram payment' | 'telegram token' | 'telegram once' | 'telegram counters';
+  | 'telegram start' | 'telegram payment' | 'telegram token' | 'telegram once' | 'telegram counters' | 'pixel origins' | 'pixel refusals';
 
 /** Attribute names by item kind, from the rows of the cloud table; and the fields of an erasure's and a hint's `e`. */
 function documented(): { attributes: Map<string, Set<string>>; erasureFields: string[]; hintFields: string[] } {
@@ -51,7 +51,7 @@ function kindOf(item: Record<string, AttributeValue>): Kind {
   if (pk === 'ERASED') return 'erased';
   if (pk === 'FEEDS') return 'feed marker';
   if (pk === 'META') {
-    const counters = { settings: 'settings', 'stripe-webhook': 'webhook counters', 'telegram-webhook': 'telegram counters' } as const;
+    const counters = { settings: 'settings', 'stripe-webhook': 'webhook counters', 'telegram-webhook': 'telegram counters', 'pixel-origins': 'pixel origins', 'pixel-refusals': 'pixel refusals' } as const;
     return counters[item.sk?.S as keyof typeof counters] ?? 'metadata';
   }
   const prefixes = { C: 'click', P: 'pageview', I: 'identity', X: 'erasure', H: 'stripe hint', W: 'stripe event', TS: 'telegram start', TP: 'telegram payment', TM: 'telegram token', TK: 'telegram once' } as const;
@@ -88,6 +88,10 @@ describe('data inventory, cloud', () => {
     const erase = await t.app.inject({ method: 'POST', url: '/api/v1/erase', headers: t.auth, payload: { visitorId: other } });
     expect(erase.statusCode).toBe(200);
     expect((await t.app.inject({ method: 'PUT', url: '/api/v1/settings', headers: t.auth, payload: { retentionDays: 60 } })).statusCode).toBe(200);
+    // A site not allowed yet is refused and counted; the app allows another.
+    const refused = await t.app.inject({ method: 'POST', url: '/api/v1/collect', headers: { origin: 'https://not-yet.example', 'content-type': 'text/plain' }, payload: '{}' });
+    expect(refused.statusCode).toBe(403);
+    expect((await t.app.inject({ method: 'PUT', url: '/api/v1/settings', headers: t.auth, payload: { allowedOrigins: ['https://shop.example'] } })).statusCode).toBe(200);
     // Stripe: a hint kept, one erased (its event kept by id only), and a refused delivery counted.
     const deliver = (payload: string, signed = true) =>
       t.app.inject({ method: 'POST', url: '/webhooks/stripe', payload, headers: deliveryHeaders(payload, t.clock.now(), signed ? {} : { sig: null }) });
@@ -178,7 +182,7 @@ describe('data inventory, cloud', () => {
     }
     const { attributes, erasureFields, hintFields } = documented();
     const kinds: Kind[] = ['link', 'click', 'pageview', 'identity', 'erasure', 'erased', 'metadata', 'settings', 'stripe hint', 'stripe event', 'webhook counters', 'feed marker',
-      'telegram start', 'telegram payment', 'telegram token', 'telegram once', 'telegram counters'];
+      'telegram start', 'telegram payment', 'telegram token', 'telegram once', 'telegram counters', 'pixel origins', 'pixel refusals'];
     expect([...written.keys()].sort(), 'every kind of item was written').toEqual([...kinds].sort());
     expect([...attributes.keys()].sort(), 'the kinds of item the inventory lists').toEqual([...kinds].sort());
     for (const kind of kinds) {

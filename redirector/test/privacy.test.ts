@@ -245,7 +245,16 @@ describe('/api/v1/settings', () => {
   it('shows the deployment\'s settings, and keeps a retention set through the API in the table, for new items', async () => {
     const t = await makeTestApp({ settings: { REVTRAIL_RETENTION_DAYS: '90', REVTRAIL_CONSENT: 'opt-out' } });
     const get = async () => (await t.app.inject({ url: '/api/v1/settings', headers: t.auth })).json();
-    expect(await get()).toEqual({ retentionDays: 90, retentionDaysDefault: 90, attributionWindowDays: 30, consent: 'opt-out', honorGpc: true });
+    expect(await get()).toEqual({
+      retentionDays: 90,
+      retentionDaysDefault: 90,
+      attributionWindowDays: 30,
+      consent: 'opt-out',
+      honorGpc: true,
+      allowedOrigins: [],
+      allowedOriginsDeployment: [],
+      refusedOrigins: { origins: [], other: { count: 0, lastAt: null } },
+    });
 
     for (const retentionDays of [0, 3651, 1.5, '30', null]) {
       const res = await t.app.inject({ method: 'PUT', url: '/api/v1/settings', headers: t.auth, payload: { retentionDays } });

@@ -21,9 +21,12 @@ import { sendError } from '../http-errors';
 import { parseReferrer, rateLimitKey, throughMerchantProxy } from '../visitor';
 import { clearVisitorCookie, setTrackingCookie, setVisitorCookie } from '../visitor-cookie';
 import { CONSENT_COOKIE, OBJECTION_MAX_AGE_S, objectionOf } from '../consent';
+import { originOf } from '../store/settings';
 import type { EventRecord } from '../store/types';
 
 export const COLLECT_BODY_LIMIT = 4096;
+/** How long a refused pixel request waits for its count to be written (Lambda runs nothing after the answer). */
+const REFUSAL_WRITE_BUDGET_MS = 300;
 
 interface CollectBody {
   /** `forget`: the site withdrew consent (revtrail('consent', false)); nothing is stored. */
@@ -72,19 +75,30 @@ function parseCollectBody(body: unknown): Parsed<CollectBody> {
 export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
 
-  const allowedOrigin = (req: FastifyRequest): string | null => {
+  /**
+   * The request's origin when its site may send events: the redirector's own host, the deployment's
+   * REVTRAIL_ALLOWED_ORIGINS, or one allowed from the app (store/settings.ts). A refused origin is counted, so
+   * the app can show it with the fix; requests without an Origin header (not a browser's pixel) are not.
+   */
+  const allowedOrigin = async (req: FastifyRequest): Promise<string | null> => {
     const origin = req.headers.origin;
     if (typeof origin !== 'string') return null;
-    if (config.allowedOrigins.includes(origin)) return origin;
-    return origin === `${req.protocol}://${req.host}` ? origin : null;
+    if (origin === `${req.protocol}://${req.host}`) return origin;
+    ctx.pixelOrigins.refreshIfStale();
+    if (await ctx.pixelOrigins.allowsNow(origin)) return origin;
+    ctx.refusedOrigins.count(originOf(origin));
+    await ctx.refusedOrigins.flush(REFUSAL_WRITE_BUDGET_MS, true);
+    return null;
   };
+  const refused = (reply: FastifyReply) =>
+    sendError(reply, 'forbidden', 'This site is not allowed to send events here: allow its origin in Revtrail (Links, the pixel panel), or add it to REVTRAIL_ALLOWED_ORIGINS.');
 
   const withCors = (reply: FastifyReply, origin: string) =>
     reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
 
-  app.options('/api/v1/collect', (req, reply) => {
-    const origin = allowedOrigin(req);
-    if (!origin) return sendError(reply, 'forbidden', 'This site is not allowed to send events to this tracking domain.');
+  app.options('/api/v1/collect', async (req, reply) => {
+    const origin = await allowedOrigin(req);
+    if (!origin) return refused(reply);
     return withCors(reply, origin)
       .header('access-control-allow-methods', 'POST')
       .header('access-control-allow-headers', 'content-type')
@@ -108,10 +122,8 @@ export function registerCollectRoutes(app: FastifyInstance, ctx: AppContext): vo
       },
     },
     async (req, reply) => {
-      const origin = allowedOrigin(req);
-      if (!origin) {
-        return sendError(reply, 'forbidden', 'This site is not allowed to send events here: add its origin to REVTRAIL_ALLOWED_ORIGINS.');
-      }
+      const origin = await allowedOrigin(req);
+      if (!origin) return refused(reply);
       withCors(reply, origin);
       let raw: unknown = req.body;
       if (typeof raw === 'string') {

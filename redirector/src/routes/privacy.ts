@@ -4,6 +4,7 @@ import { OBJECTION_MAX_AGE_S, OPTOUT_COOKIE } from '../consent';
 import type { AppContext } from '../context';
 import { sendError, sendPage } from '../http-errors';
 import type { PersonKey } from '../store/types';
+import { ALLOWED_ORIGINS_MAX, originOf } from '../store/settings';
 import { clearVisitorCookie, setTrackingCookie } from '../visitor-cookie';
 
 const PEOPLE_PAGE_MAX = 1000;
@@ -24,14 +25,29 @@ function parsePeopleQuery(query: unknown): Parsed<{ key: PersonKey; cursor: stri
   return parsed({ key, cursor: cursor ?? null, limit }, problems);
 }
 
-function parseSettings(body: unknown): Parsed<{ retentionDays: number }> {
+/** A change of settings: the retention, the origins allowed from the app, or both. */
+function parseSettings(body: unknown): Parsed<{ retentionDays?: number; allowedOrigins?: string[] }> {
   const problems: string[] = [];
-  const obj = readObject(body, ['retentionDays'], problems);
+  const obj = readObject(body, ['retentionDays', 'allowedOrigins'], problems);
+  const change: { retentionDays?: number; allowedOrigins?: string[] } = {};
   const days = obj.retentionDays;
-  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > RETENTION_DAYS_MAX) {
-    problems.push(`retentionDays must be a whole number of days from 1 to ${RETENTION_DAYS_MAX}`);
+  if (days !== undefined) {
+    if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > RETENTION_DAYS_MAX) {
+      problems.push(`retentionDays must be a whole number of days from 1 to ${RETENTION_DAYS_MAX}`);
+    } else change.retentionDays = days;
   }
-  return parsed({ retentionDays: days as number }, problems);
+  const origins = obj.allowedOrigins;
+  if (origins !== undefined) {
+    if (!Array.isArray(origins) || origins.length > ALLOWED_ORIGINS_MAX) {
+      problems.push(`allowedOrigins must be a list of at most ${ALLOWED_ORIGINS_MAX} origins`);
+    } else {
+      const bad = origins.findIndex((o) => originOf(o) === null);
+      if (bad >= 0) problems.push(`allowedOrigins[${bad}] must be an origin like https://brand.com (scheme, host and port only)`);
+      else change.allowedOrigins = origins.map((o) => originOf(o)!);
+    }
+  }
+  if (problems.length === 0 && days === undefined && origins === undefined) problems.push('give retentionDays, allowedOrigins or both');
+  return parsed(change, problems);
 }
 
 /**
@@ -47,25 +63,37 @@ export function registerPrivacyApi(api: FastifyInstance, ctx: AppContext, limite
     return reply.header('cache-control', 'no-store').send({ ...page, hasMore: page.cursor !== null });
   });
 
-  const settings = () => ({
+  // The pixel's origins: the app's (changeable here) beside the deployment's (changed where it is deployed), and
+  // the refused ones it may want to allow, most refused first.
+  const settings = async () => ({
     retentionDays: ctx.retention.days,
     retentionDaysDefault: ctx.config.retentionDays,
     attributionWindowDays: ctx.config.attributionWindowDays,
     consent: ctx.config.consent,
     honorGpc: ctx.config.honorGpc,
+    allowedOrigins: ctx.pixelOrigins.stored,
+    allowedOriginsDeployment: ctx.pixelOrigins.deployment,
+    refusedOrigins: await ctx.refusedOrigins.read((o) => ctx.pixelOrigins.allows(o)),
   });
 
-  api.get('/settings', limited, async () => {
-    await ctx.retention.refresh();
-    return settings();
+  api.get('/settings', limited, async (_req, reply) => {
+    await Promise.all([ctx.retention.refresh(), ctx.pixelOrigins.refresh()]);
+    return reply.header('cache-control', 'no-store').send(await settings());
   });
 
-  api.put('/settings', { ...limited, bodyLimit: 1024 }, async (req, reply) => {
+  api.put('/settings', { ...limited, bodyLimit: 16 * 1024 }, async (req, reply) => {
     const body = parseSettings(req.body);
     if (!body.ok) return sendError(reply, 'invalid_input', body.problems.join('; '));
-    await ctx.retention.set(body.value.retentionDays);
-    ctx.log.info({ retentionDays: body.value.retentionDays }, 'retention changed through the sync API');
-    return settings();
+    const { retentionDays, allowedOrigins } = body.value;
+    if (retentionDays !== undefined) {
+      await ctx.retention.set(retentionDays);
+      ctx.log.info({ retentionDays }, 'retention changed through the sync API');
+    }
+    if (allowedOrigins !== undefined) {
+      await ctx.pixelOrigins.set(allowedOrigins);
+      ctx.log.info({ allowedOrigins: allowedOrigins.length }, 'allowed pixel origins changed through the sync API');
+    }
+    return reply.header('cache-control', 'no-store').send(await settings());
   });
 }
 
