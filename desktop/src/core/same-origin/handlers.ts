@@ -1,7 +1,8 @@
 import { err, ok, type Result } from '@revtrail/shared';
 import type { CoreContext } from '../context';
 import type { Workspace } from '../workspaces/registry';
-import { checkSameOrigin, readBase, type SameOriginCheck } from './check';
+import { checkSameOrigin } from './check';
+import { readBase, type SameOriginCheck } from './setting';
 
 export type SameOriginHandlers = {
   /**

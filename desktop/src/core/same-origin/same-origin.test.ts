@@ -8,7 +8,7 @@ import { silentLogger } from '@revtrail/redirector/log';
 import type pino from 'pino';
 import { createCore, type Core } from '../core';
 import type { SecretStore } from '../secrets/types';
-import { readBase, type CheckItemName } from './check';
+import { readBase, type CheckItemName } from './setting';
 
 // sameOrigin.check against a real local redirector behind the Node recipe of redirector/docs/same-origin/, served
 // over plain http on 127.0.0.1 (loopback is the one place http is accepted), and behind broken variants of it.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SameOriginSetting } from '../same-origin/check';
+import type { SameOriginSetting } from '../same-origin/setting';
 import { stepFor, type Surface } from '../surface';
 
 /** A workspace: one business (or one Stripe Connect account), with its own database and connections. */

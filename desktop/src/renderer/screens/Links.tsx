@@ -8,6 +8,7 @@ import { useApp, useIsSample, useWorkspace } from '../app-context';
 import { CopyButton } from '../components/CopyButton';
 import { ErrorNote, Loading } from '../components/Notice';
 import { QrCode } from '../components/QrCode';
+import { LinkModeNote, SameOriginSetup } from '../components/SameOriginSetup';
 import { formatCount, formatMoney } from '../format';
 import { useAction, useMediaQuery, useResult } from '../hooks';
 import { slugAdvice, SLUG_RULES } from '../slug-rules';
@@ -128,6 +129,7 @@ export function Links() {
         />
       )}
       <ErrorNote error={save.error} />
+      <SameOriginSetup links={links.state === 'ok' ? links.value : null} />
       {links.state === 'loading' && <Loading what="links" />}
       {links.state === 'error' && <ErrorNote error={links.error} />}
       {links.state === 'ok' && links.value.length === 0 && !editing && <p className="muted">No links yet. Create one, open it, and watch the click arrive.</p>}
@@ -253,6 +255,7 @@ function LinkRow(props: {
       {props.open && (
         <tr className="details">
           <td colSpan={narrow ? 7 : 10}>
+            <LinkModeNote link={l} />
             <p className="narrow-only muted">
               {[props.cells[1] && `Campaign ${props.cells[1]}`, props.cells[2] && `partner ${props.cells[2]}`, props.cells[3] && `to ${props.cells[3]}`].filter(Boolean).join(' · ')}
             </p>
