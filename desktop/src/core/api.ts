@@ -4,6 +4,7 @@ import type { AttributionHandlers } from './attribution/handlers';
 import type { BackupHandlers } from './backup/handlers';
 import type { FxHandlers } from './fx/handlers';
 import type { MetaHandlers } from './meta/handlers';
+import type { PixelHandlers } from './pixel/handlers';
 import type { PrivacyHandlers } from './privacy/handlers';
 import type { LinkPush } from './redirector/repo';
 import type { PullProgress, PullResult } from './redirector/sync';
@@ -43,7 +44,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers, SameOriginHandlers {
+export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers, SameOriginHandlers, PixelHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;

@@ -13,6 +13,7 @@ import { createFxHandlers } from './fx/handlers';
 import { createMetaHandlers, forwardToMeta, type MetaDeps } from './meta/handlers';
 import { chargeEmail } from './meta/stripe-email';
 import { foldLegacyErasures } from './privacy/erased-repo';
+import { createPixelHandlers } from './pixel/handlers';
 import { createPrivacyHandlers } from './privacy/handlers';
 import { RedirectorClient, RedirectorError } from './redirector/client';
 import { SUPPORTED_REDIRECTOR_API_VERSION } from './redirector-api';
@@ -274,6 +275,7 @@ export function createCore(deps: CoreDeps): Core {
       fromStripeError: (e) => fromStripeError(e, surface),
     }),
     ...createStripeTestModeHandlers(ctx, { fetch: deps.fetch ?? fetch, fallbackBase: deps.stripeApiBase }),
+    ...createPixelHandlers(ctx, { redirector: redirectorClient }),
     ...createSameOriginHandlers(ctx, { fetch: deps.fetch ?? fetch }),
     ...createBackupHandlers(ctx, {
       afterRestore: async (ws, d) => {
