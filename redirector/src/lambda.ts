@@ -39,8 +39,10 @@ export async function createProxy(log: pino.Logger = createLogger()): Promise<Pr
   const proxy = awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false }) as Proxy;
   await app.ready();
   // buildApp started reading the stored settings; waiting for it (bounded) opens the table's connection
-  // now, so the first click's write does not pay for the TLS handshake inside its 150 ms budget.
-  await Promise.race([app.revtrail.retention.refresh().catch(() => undefined), new Promise((r) => setTimeout(r, WARM_UP_MS).unref())]);
+  // now, so the first click's write does not pay for the TLS handshake inside its 150 ms budget. The feeds'
+  // markers are read beside it, so that write need not read its feed's first (store/feed-partitions.ts).
+  const warmUp = Promise.all([app.revtrail.retention.refresh(), store.prepareAppends()]).catch(() => undefined);
+  await Promise.race([warmUp, new Promise((r) => setTimeout(r, WARM_UP_MS).unref())]);
   return proxy;
 }
 

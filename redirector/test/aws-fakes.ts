@@ -5,19 +5,21 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * A TCP proxy in front of dynalite that can add latency to every chunk, or refuse connections. It notes the
- * operation of each DynamoDB request passing through (its X-Amz-Target header, as the SDK sends it), so a
- * test can list what a function called.
+ * operation of each DynamoDB request passing through (its X-Amz-Target header, as the SDK sends it) and the
+ * index each names, so a test can list what a function called.
  */
-export async function slowProxy(target: number): Promise<{ port: number; delayMs: number; operations: string[]; close(): Promise<void> }> {
+export async function slowProxy(target: number): Promise<{ port: number; delayMs: number; operations: string[]; indexes: string[]; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const state = { delayMs: 0 };
   const operations: string[] = [];
+  const indexes: string[] = [];
   const server: Server = createServer((client) => {
     const upstream = connect(target, '127.0.0.1');
     sockets.add(client).add(upstream);
     const pipe = (from: Socket, to: Socket, note: boolean) =>
       from.on('data', (chunk: Buffer) => {
         if (note) for (const m of chunk.toString('latin1').matchAll(/^x-amz-target:\s*DynamoDB_\d+\.(\w+)\r$/gim)) operations.push(m[1]!);
+        if (note) for (const m of chunk.toString('latin1').matchAll(/"IndexName":"([\w.-]+)"/g)) indexes.push(m[1]!);
         const d = state.delayMs;
         if (d === 0) to.write(chunk);
         else setTimeout(() => to.writable && to.write(chunk), d);
@@ -41,6 +43,7 @@ export async function slowProxy(target: number): Promise<{ port: number; delayMs
       state.delayMs = v;
     },
     operations,
+    indexes,
     close: () =>
       new Promise<void>((ok) => {
         for (const s of sockets) s.destroy();

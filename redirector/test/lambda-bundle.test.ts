@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaResponse } from '@fastify/aws-lambda';
+import type { StripeHint } from '@revtrail/shared';
 import { spilledRecords } from '../src/replay';
 import { eventsOfLogLine, replayLogLines } from '../src/replay-log';
 import { DynamoStore } from '../src/store/dynamo';
@@ -22,6 +23,7 @@ import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded'
 import { shippedConfig, sstBuild, stopBundler, writeLinks, type ShippedConfig, type SstBundle } from '../scripts/sst-build';
 import { fakeSqs, slowProxy, type FakeSqs } from './aws-fakes';
 import type { EventRecord } from '../src/store/types';
+import { body, charge, deliveryHeaders, OTHER_SECRET, stripeEvent, WEBHOOK_SECRET } from './stripe-events';
 import { CHROME_UA } from './support';
 
 const HOST = fileURLToPath(new URL('./lambda-host.mjs', import.meta.url));
@@ -233,7 +235,7 @@ beforeAll(async () => {
         SyncToken: { value: TOKEN, type: 'sst.sst.Secret' },
         EmailHashKey: { value: 'bundle-email-key-0123456789abcdefghijklmn', type: 'sst.sst.Secret' },
         IpSaltSeed: { value: 'bundle-ip-seed-0123456789abcdefghijklmnop', type: 'sst.sst.Secret' },
-        StripeWebhookSecret: { value: 'unset', type: 'sst.sst.Secret' },
+        StripeWebhookSecret: { value: WEBHOOK_SECRET, type: 'sst.sst.Secret' },
         OriginSecret: { value: ORIGIN_SECRET, type: 'sst.sst.Linkable' },
       },
       app,
@@ -401,6 +403,31 @@ describe('the built redirector, driven with function URL events', () => {
     expect(after).toMatchObject({ counts: { clicks: 0, pageviews: 0, identities: 0 } });
   });
 
+  it('keeps a Stripe delivery signed with the SST secret once, as a hint: a redelivery is a duplicate, a wrong signature refused', async () => {
+    // Stripe delivers to the tracking domain, so through the Router; the body is the raw JSON it signed.
+    const event = stripeEvent({ type: 'charge.refunded', object: charge(), created: Math.floor(Date.now() / 1000) });
+    const payload = body(event);
+    const deliver = (headers: Record<string, string>, base64 = false) =>
+      fn.invoke(viaCloudFront({ method: 'POST', path: '/webhooks/stripe', headers: { ...headers, 'x-forwarded-for': '3.18.12.63' }, body: payload, base64 }));
+    const first = await deliver(deliveryHeaders(payload, Date.now()));
+    expect(first.statusCode).toBe(200);
+    expect(json(first)).toEqual({ received: true, duplicate: false });
+    // The same bytes base64-encoded, as a function URL passes a body it does not take for text.
+    const again = await deliver(deliveryHeaders(payload, Date.now()), true);
+    expect(json(again)).toEqual({ received: true, duplicate: true });
+    const forged = await deliver(deliveryHeaders(payload, Date.now(), { secret: OTHER_SECRET }));
+    expect(forged.statusCode).toBe(400);
+    expect(forged.headers['cache-control']).toContain('no-store');
+
+    const hints = json(await fn.invoke(viaCloudFront({ path: '/api/v1/stripe-hints', query: 'limit=1000', headers: auth }))).items as StripeHint[];
+    const kept = hints.filter((h) => h.eventId === event.id);
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatchObject({ eventType: 'charge.refunded', objectType: 'charge', objectId: (event.data as { object: { id: string } }).object.id });
+    expect(JSON.stringify(hints)).not.toContain('jenny.rosen@example.com');
+    const status = json(await fn.invoke(viaCloudFront({ path: '/api/v1/webhooks/stripe', headers: auth })));
+    expect(status).toMatchObject({ received: 1, duplicates: 1 });
+  });
+
   it('answers errors with Cache-Control: no-store', async () => {
     const cases = [
       viaCloudFront({ path: '/api/v1/clicks', headers: { authorization: 'Bearer wrong' } }),
@@ -477,7 +504,15 @@ describe('what the built functions call, against what sst.config.ts grants them'
     expect(redirector.filter((a) => !grantedRedirector.includes(a))).toEqual([]);
     expect(replay.filter((a) => !config.TABLE_ACCESS.replay.actions.includes(a))).toEqual([]);
     // The cases above reached the reads, writes and queries the policies are for.
-    expect(redirector).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'sqs:SendMessage']));
-    expect(replay).toEqual(expect.arrayContaining(['dynamodb:Query', 'dynamodb:BatchGetItem']));
+    expect(redirector).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'sqs:SendMessage']),
+    );
+    // Its UpdateItem (a feed's lease, store/feed-partitions.ts) is granted for when the lease it reads is over.
+    expect(replay).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem']));
+    // The indexes each queried, against the index ARNs its policy lists.
+    expect(redirectorDb.indexes.filter((i) => !config.TABLE_ACCESS.redirector.indexes.includes(i))).toEqual([]);
+    expect(replayDb.indexes.filter((i) => !config.TABLE_ACCESS.replay.indexes.includes(i))).toEqual([]);
+    expect([...new Set(redirectorDb.indexes)].sort()).toEqual(['byEmail', 'byVisitorKeys']);
+    expect([...new Set(replayDb.indexes)]).toEqual(['byVisitorKeys']);
   });
 });

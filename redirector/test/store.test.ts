@@ -104,9 +104,9 @@ describe('DynamoStore.putEventsOnce', () => {
       (next, context) => async (args) => {
         const out = await next(args);
         const input = args.input as { IndexName?: string };
-        if (context.commandName === 'QueryCommand' && input.IndexName === 'byVisitor') {
+        if (context.commandName === 'QueryCommand' && input.IndexName === 'byVisitorKeys') {
           const items = ((out.output as { Items?: unknown[] }).Items ??= []);
-          items.push({ pk: `C#2026-11-24`, sk: newEventId(clock.now()), e: { id: ghost.id } });
+          items.push({ pk: `C#2026-11-24#0`, sk: newEventId(clock.now()) });
         }
         return out;
       },

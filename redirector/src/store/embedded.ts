@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import dynalite from 'dynalite';
 import dynaliteDb, { type DynaliteStore } from 'dynalite/db/index.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { serveIndexUpdates } from './dynalite-indexes';
 
 /**
  * The embedded DynamoDB-compatible store: dynalite (LevelDB on disk, or memory) served in this process on
@@ -56,6 +57,8 @@ export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Pro
   let reopening: Promise<void> | null = null;
   const reopenOnce = (dir: string) => (reopening ??= reopen(db, dir).finally(() => (reopening = null)));
   answerStorageErrors(db);
+  // dynalite ignores an UpdateTable that adds or removes an index: a table made by an earlier version needs it.
+  serveIndexUpdates(server, store);
   server.listen(opts.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
