@@ -24,6 +24,8 @@ export function SameOriginSetup({ links }: { links: LocalLink[] | null }) {
   const [site, setSite] = useState(current?.origin ?? '');
   const [prefix, setPrefix] = useState(current?.pathname ?? DEFAULT_PREFIX);
   const [check, setCheck] = useState<SameOriginCheck | null>(setting?.lastCheck?.base === setting?.base ? (setting?.lastCheck ?? null) : null);
+  // Open while set up and not passing; then as the user leaves it.
+  const [open, setOpen] = useState(setting !== null && check?.ok !== true);
   const save = useAction((value: string | null) => rpc.call('sameOrigin.set', { workspace: ws.id, site: value, prefix }));
   const run = useAction(() => rpc.call('sameOrigin.check', { workspace: ws.id }));
   if (sample || !ws.redirectorUrl) return null;
@@ -52,7 +54,7 @@ export function SameOriginSetup({ links }: { links: LocalLink[] | null }) {
   const same = modes.filter((m) => m.mode === 'same-origin').length;
 
   return (
-    <details className="card" open={setting !== null && check?.ok !== true} aria-label="Same-origin mode">
+    <details className="card" open={open} onToggle={(e) => setOpen(e.currentTarget.open)} aria-label="Same-origin mode">
       <summary>
         <strong>Same-origin mode</strong>{' '}
         <span className="muted">
