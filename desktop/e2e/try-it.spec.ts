@@ -34,7 +34,8 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     fake = await startFakeStripe();
     shop = await startShop(() => app.host.localRedirector!.url);
     app = await startSpecApp(dir, {
-      localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOWED_ORIGINS: shop.origin, REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } },
+      // The shop's site is allowed from the app's pixel panel below, not by a redirector setting.
+      localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } },
     });
     browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -76,7 +77,7 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     await shot('try-it-01-set-up-test-mode');
   }, 60_000);
 
-  it('a visitor clicks a link and signs up on the shop through the pixel', async () => {
+  it('a link, the shop allowed on the pixel panel, and a visitor who clicks and signs up through the pixel', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Links' }).click();
     await page.getByRole('button', { name: 'New link' }).click();
     const form = page.getByRole('form', { name: 'New link' });
@@ -85,6 +86,11 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     await form.getByLabel('Channel').fill('Podcast');
     await form.getByRole('button', { name: 'Create link' }).click();
     await page.getByRole('status').filter({ hasText: 'try: Saved and live on the redirector.' }).waitFor();
+    const pixel = page.getByRole('region', { name: 'Pixel' });
+    await pixel.getByLabel(/Allow another site/).fill(shop.origin);
+    await pixel.getByRole('button', { name: 'Allow', exact: true }).click();
+    await pixel.getByRole('status').filter({ hasText: `${shop.origin} may send pixel events now.` }).waitFor();
+    await shot('try-it-02-links-pixel');
 
     const visitor = await browser.newContext({ userAgent: CHROME_UA });
     const tab = await visitor.newPage();
@@ -122,7 +128,7 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     expect(fake.state.platform.charges.size).toBe(1);
     const charge = [...fake.state.platform.charges.newestFirst()][0]!;
     expect([charge.amount, charge.currency, charge.status]).toEqual([4900, 'usd', 'succeeded']);
-    await shot('try-it-02-simulated-purchase');
+    await shot('try-it-03-simulated-purchase');
 
     await made.getByRole('button', { name: 'Sync now' }).click();
     await simulate()
@@ -135,7 +141,7 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     const podcast = page.locator('table[aria-label="Top channels"] tr[data-channel="Podcast"]');
     await expect.poll(() => podcast.locator('td[data-cell="net"]').textContent(), { timeout: 15_000 }).toBe('$49.00');
     expect(await page.locator('table[aria-label="Top channels"] tr[data-channel="Direct"]').count()).toBe(0);
-    await shot('try-it-03-dashboard');
+    await shot('try-it-04-dashboard');
 
     // Nothing in the app or its pages left this machine, and the key never reached the page.
     expect(nonLoopback(appRequests)).toEqual([]);

@@ -8,6 +8,7 @@ import { useApp, useIsSample, useWorkspace } from '../app-context';
 import { CopyButton } from '../components/CopyButton';
 import { ErrorNote, Loading } from '../components/Notice';
 import { QrCode } from '../components/QrCode';
+import { PixelOrigins } from '../components/PixelOrigins';
 import { LinkModeNote, SameOriginSetup } from '../components/SameOriginSetup';
 import { formatCount, formatMoney } from '../format';
 import { useAction, useMediaQuery, useResult } from '../hooks';
@@ -53,7 +54,6 @@ function inputOf(d: Draft): LinkInput {
 }
 
 export const shortUrl = (redirectorUrl: string | null, slug: string) => (redirectorUrl ? `${redirectorUrl}/${slug}` : null);
-export const pixelSnippet = (redirectorUrl: string) => `<script async src="${redirectorUrl}/p.js" data-auto-identify></script>`;
 
 /** Tracking links: create, edit, disable; copy the link, its pixel snippet and a QR code. */
 export function Links() {
@@ -174,6 +174,7 @@ export function Links() {
           </tbody>
         </table>
       )}
+      <PixelOrigins />
     </section>
   );
 }
@@ -210,7 +211,6 @@ function LinkRow(props: {
 }) {
   const st = props.stats;
   const { link: l, url } = props;
-  const ws = useWorkspace();
   const enabled = (l.pending ?? l.link)?.enabled ?? true;
   const state = linkState(l, enabled, props.live, props.sample);
   // The details span the columns shown: a narrow window hides three (styles.css, .wide-only).
@@ -266,9 +266,9 @@ function LinkRow(props: {
                   <p>
                     Link: <a href={url} target="_blank" rel="noreferrer"><code className="short-url">{url}</code></a> <CopyButton text={url} label="Copy link" />
                   </p>
-                  <p>Put the pixel on every page of your site (before &lt;/head&gt;); it records pageviews and the email people sign up with:</p>
-                  <pre className="snippet">{pixelSnippet(ws.redirectorUrl!)}</pre>
-                  <CopyButton text={pixelSnippet(ws.redirectorUrl!)} label="Copy pixel snippet" />
+                  <p className="muted">
+                    The pixel that tells which visitor signed up goes on your site once, for every link: see Pixel, below the links.
+                  </p>
                 </div>
               </div>
             ) : (
