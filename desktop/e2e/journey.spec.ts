@@ -260,6 +260,29 @@ describe.skipIf(chromiumMissing !== '')(`journey in browser mode${chromiumMissin
     await shot('12-settings');
   }, 30_000);
 
+  it('names customers by a short label, and by their Stripe name only once Privacy allows it', async () => {
+    await page.getByRole('link', { name: 'Customers' }).click();
+    const first = page.getByRole('table', { name: 'Customers' }).locator('tbody tr a').first();
+    await expect.poll(() => first.textContent()).toMatch(/^Customer [0-9A-HJKMNP-TV-Z]{6}$/);
+    const label = (await first.textContent())!;
+    await page.getByRole('link', { name: 'Privacy' }).click();
+    const allow = page.getByLabel('Show customers by their Stripe name or email');
+    expect(await allow.isChecked()).toBe(false);
+    // The box shows the saved setting: it turns once the core has saved it.
+    await allow.click();
+    await expect.poll(() => allow.isChecked()).toBe(true);
+    await page.getByRole('link', { name: 'Customers' }).click();
+    // Read from the fake Stripe as the list is shown; the label stays beside it.
+    await expect.poll(() => first.textContent()).toBe('Buyer');
+    expect(await page.getByRole('table', { name: 'Customers' }).locator('tbody tr td').first().textContent()).toBe(`Buyer buyer@example.com · ${label}`);
+    await shot('11b-customers-named');
+    await page.getByRole('link', { name: 'Privacy' }).click();
+    await allow.click();
+    await expect.poll(() => allow.isChecked()).toBe(false);
+    await page.getByRole('link', { name: 'Customers' }).click();
+    await expect.poll(() => first.textContent()).toBe(label);
+  }, 30_000);
+
   it('offers a sample workspace, labelled as made-up data', async () => {
     await page.getByRole('link', { name: '+ Workspace / connections' }).click();
     await page.getByRole('button', { name: 'Add another workspace' }).click();

@@ -24,6 +24,8 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
   let context: BrowserContext;
   let page: Page;
   const minor: Record<string, string[]> = {};
+  // The reports of the sample take a moment on a busy machine: wait for them longer than expect.poll's second.
+  const poll = <T,>(read: () => Promise<T>) => expect.poll(read, { timeout: 15_000 });
   const must = <T,>(r: Result<unknown>): T => {
     if (!r.ok) throw new Error(r.error.message);
     return r.value as T;
@@ -44,7 +46,7 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
     await page.goto(`${app.url.split('#')[0]}${hash}`);
     await ready();
     // Every part of the screen has answered: no "Loading …" left.
-    await expect.poll(() => page.getByText(/^Loading /).count()).toBe(0);
+    await poll(() => page.getByText(/^Loading /).count()).toBe(0);
   };
 
   beforeAll(async () => {
@@ -77,10 +79,10 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
 
   it('Dashboard over 365 days: months, not hairline days, with the year on every date', async () => {
     await page.getByLabel('Range').selectOption({ label: 'Last 365 days' });
-    await expect.poll(() => page.locator('[data-chart="daily"]').getAttribute('data-bucket')).toBe('month');
+    await poll(() => page.locator('[data-chart="daily"]').getAttribute('data-bucket')).toBe('month');
     // 2025-12-01 to 2026-11-30: twelve months, each named with its year.
     const tickTexts = () => page.locator('[data-chart="daily"] .recharts-xAxis-tick-labels .recharts-cartesian-axis-tick-value').allTextContents();
-    await expect.poll(async () => (await tickTexts()).length).toBeGreaterThan(3);
+    await poll(async () => (await tickTexts()).length).toBeGreaterThan(3);
     const ticks = await tickTexts();
     for (const t of ticks) expect(t).toMatch(/^[A-Z][a-z]{2} 20(25|26)$/);
     // No axis reads cents or a minus the data does not have.
@@ -93,10 +95,10 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
     await open('#/dashboard', () => page.locator('table[aria-label="Top channels"] tbody tr').first().waitFor());
     await page.locator('tr[data-channel="Newsletter"]').getByRole('button', { name: 'Newsletter' }).click();
     await page.getByRole('status').filter({ hasText: 'Showing only channel Newsletter' }).waitFor();
-    await expect.poll(() => page.locator('table[aria-label="Top channels"] tbody tr').count()).toBe(1);
+    await poll(() => page.locator('table[aria-label="Top channels"] tbody tr').count()).toBe(1);
     await check('dashboard-filtered');
     await page.goBack();
-    await expect.poll(() => page.locator('table[aria-label="Top channels"] tbody tr').count()).toBeGreaterThan(1);
+    await poll(() => page.locator('table[aria-label="Top channels"] tbody tr').count()).toBeGreaterThan(1);
   }, 60_000);
 
   it('the keyboard reaches the controls, the channel rows and the charts', async () => {

@@ -21,6 +21,7 @@ function CustomerList() {
   const ws = useWorkspace();
   const version = useDataVersion();
   const [customers] = useResult(() => rpc.call('reports.customers', { workspace: ws.id, limit: 200 }), [ws.id, version]);
+  const names = useCustomerNames(customers.state === 'ok' ? customers.value.rows.map((c) => c.customerId) : []);
   return (
     <section>
       <h1>Customers</h1>
@@ -31,9 +32,13 @@ function CustomerList() {
         <>
           <p className="muted">
             {plural(customers.value.total, 'customer')}
-            {customers.value.total > customers.value.rows.length ? `, the top ${formatCount(customers.value.rows.length)} shown` : ''}. Each has a short label of its own:
-            Revtrail keeps no names, and emails only as hashes (Privacy). Choose one to see how they came to pay.
+            {customers.value.total > customers.value.rows.length ? `, the top ${formatCount(customers.value.rows.length)} shown` : ''}.{' '}
+            {names.allowed
+              ? 'Named as in Stripe, read from it as they are shown (Privacy).'
+              : 'Each has a short label of its own: Revtrail keeps no names, and emails only as hashes (Privacy can allow Stripe names).'}{' '}
+            Choose one to see how they came to pay.
           </p>
+          {names.unavailable && <p className="warning">{names.unavailable}</p>}
           <table className="table" aria-label="Customers">
             <thead>
               <tr>
@@ -48,7 +53,7 @@ function CustomerList() {
               {customers.value.rows.map((c) => (
                 <tr key={c.customerKey} data-customer={c.customerId ?? c.customerKey}>
                   <td>
-                    <a href={hashOf('customers', c.customerKey)}>{c.label}</a>
+                    <CustomerName label={c.label} name={c.customerId ? names.names[c.customerId] : undefined} href={hashOf('customers', c.customerKey)} />
                   </td>
                   <td>{c.firstChannel ?? '—'}</td>
                   <td>{formatTime(c.firstPaymentAt)}</td>
@@ -83,9 +88,17 @@ function JourneyView({ customer }: { customer: string }) {
 }
 
 function Journey({ j }: { j: JourneyData }) {
+  const names = useCustomerNames([j.customer.stripeId]);
+  const named = j.customer.stripeId ? names.names[j.customer.stripeId] : undefined;
+  const title = named?.name ?? named?.email ?? null;
   return (
     <>
-      <h1>Journey of {j.customer.label}</h1>
+      <h1>
+        Journey of {title ?? j.customer.label}
+        {title && <span className="muted heading-note"> {j.customer.label}</span>}
+      </h1>
+      {named?.name && named.email && <p className="muted">{named.email}</p>}
+      {names.unavailable && <p className="warning">{names.unavailable}</p>}
       <div className="card">
         <p>
           Net {formatMoney(j.totals.netMinor, j.currency)} (gross {formatMoney(j.totals.grossMinor, j.currency)}, refunds {formatMoney(j.totals.refundsMinor, j.currency)}),
@@ -100,6 +113,32 @@ function Journey({ j }: { j: JourneyData }) {
         </ol>
         <UnconvertedNote unconverted={j.unconverted} currency={j.currency} />
       </div>
+    </>
+  );
+}
+
+type Names = { allowed: boolean; names: Record<string, { name: string | null; email: string | null }>; unavailable: string | null };
+
+/** The Stripe names of these customers where the workspace allows them (read at display time, never stored). */
+function useCustomerNames(ids: readonly (string | null)[]): Names {
+  const { rpc } = useApp();
+  const ws = useWorkspace();
+  const wanted = ids.filter((id): id is string => id !== null && id.startsWith('cus_'));
+  const key = wanted.join(',');
+  const [names] = useResult(
+    () => (wanted.length === 0 ? Promise.resolve({ ok: true as const, value: { allowed: false, names: {}, unavailable: null } }) : rpc.call('reports.customerNames', { workspace: ws.id, customers: wanted })),
+    [ws.id, key],
+  );
+  return names.state === 'ok' ? names.value : { allowed: false, names: {}, unavailable: null };
+}
+
+/** A customer as the list shows them: Stripe's name or email when allowed and known, with the label beside; else the label. */
+function CustomerName({ label, name, href }: { label: string; name: { name: string | null; email: string | null } | undefined; href: string }) {
+  const shown = name?.name ?? name?.email ?? null;
+  return (
+    <>
+      <a href={href}>{shown ?? label}</a>
+      {shown && <span className="muted small"> {name?.name && name.email ? `${name.email} · ${label}` : label}</span>}
     </>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { PersonFound } from '../../core/privacy/handlers';
 import { useApp, useWorkspace } from '../app-context';
+import { CustomerNamesSetting } from '../components/CustomerNamesSetting';
 import { ErrorNote, Loading } from '../components/Notice';
 import { saveFile } from '../download';
 import { formatCount, formatTime, plural } from '../format';
@@ -114,6 +115,7 @@ export function Privacy() {
         )}
         {found && <FoundTable found={found} />}
       </form>
+      <CustomerNamesSetting />
       <div className="card">
         <h2>Requests handled</h2>
         <p className="muted">Each find, export and erasure, with counts only: no email, id or other personal data.</p>
