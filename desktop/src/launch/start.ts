@@ -21,8 +21,10 @@ Options:
   -h, --help         this help
 
 Environment: REVTRAIL_LOCAL_REDIRECTOR_PORT (default 8787), REVTRAIL_ALLOWED_ORIGINS (sites whose pixel
-may report to the local redirector), REVTRAIL_SECRETS=keychain|safe-storage|file (for a new data folder;
-safe-storage in the app only), REVTRAIL_STRIPE_API_BASE (a Stripe stand-in, for tests).`;
+may report to the local redirector; the Links screen's Pixel panel allows more),
+REVTRAIL_ALLOW_PRIVATE_DESTINATIONS=true (links of the local redirector may lead to a page on this machine),
+REVTRAIL_SECRETS=keychain|safe-storage|file (for a new data folder; safe-storage in the app only),
+REVTRAIL_STRIPE_API_BASE (a Stripe stand-in for every workspace; Set up's Stripe test mode sets one per workspace).`;
 
 const log: CoreLogger = {
   info: () => undefined,
