@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import type { BrowserMode } from '../src/launch/browser-mode';
-import { CHROME_UA, chromiumMissing, launchChromium, SCREENSHOTS, startShop, startSpecApp } from './support';
+import { CHROME_UA, chromiumMissing, expectNoSeriousA11yViolations, launchChromium, SCREENSHOTS, startShop, startSpecApp } from './support';
 
 // The pixel on a site the redirector does not allow yet: refused and counted, shown on the Links screen's pixel
 // panel with its fix; allowed there in one click, and the next pageview is kept, by the same redirector process
@@ -32,7 +32,8 @@ describe.skipIf(chromiumMissing !== '')(`allowed pixel origins from the app${chr
     shop = await startShop(() => app.host.localRedirector!.url);
     app = await startSpecApp(dir, { localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } } });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // bypassCSP: axe-core is injected into the page to check the panel.
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     page = await context.newPage();
     visitor = await browser.newContext({ userAgent: CHROME_UA });
   }, 120_000);
@@ -66,6 +67,7 @@ describe.skipIf(chromiumMissing !== '')(`allowed pixel origins from the app${chr
     const refused = panel().getByRole('list', { name: 'Refused sites' }).locator(`li[data-origin="${shop.origin}"]`);
     await expect.poll(() => refused.textContent(), { timeout: 10_000 }).toMatch(new RegExp(`^${shop.origin}: 1 event refused, the last .+\\. Allow ${shop.origin}$`));
     await shot('pixel-origins-01-refused', panel());
+    await expectNoSeriousA11yViolations(page, 'Links with a refused site');
   }, 90_000);
 
   it('allows the site in one click, and the next pageview is kept without restarting the redirector', async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { startFakeStripe, type FakeStripe } from '../src/fake-stripe/server';
 import type { BrowserMode } from '../src/launch/browser-mode';
-import { CHROME_UA, chromiumMissing, launchChromium, nonLoopback, recordRequests, SCREENSHOTS, startShop, startSpecApp } from './support';
+import { CHROME_UA, chromiumMissing, expectNoSeriousA11yViolations, launchChromium, nonLoopback, recordRequests, SCREENSHOTS, startShop, startSpecApp } from './support';
 
 // The README's try-it path in a real browser, with nothing but what ships: the app connects the fake Stripe by
 // its address (test mode, no REVTRAIL_STRIPE_API_BASE), a visitor clicks a link and signs up through the pixel,
@@ -38,7 +38,8 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
       localRedirector: { port: 0, settings: { REVTRAIL_FEED_SETTLE_MS: '0', REVTRAIL_ALLOW_PRIVATE_DESTINATIONS: 'true' } },
     });
     browser = await launchChromium();
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    // bypassCSP: axe-core is injected into the page to check the new controls.
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, bypassCSP: true });
     appRequests = recordRequests(context);
     page = await context.newPage();
   }, 120_000);
@@ -75,6 +76,7 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     await stripeStep().locator('[data-note="test-mode"]').filter({ hasText: `payments are read from ${fake.url}, not from Stripe` }).waitFor();
     await simulate().getByRole('heading', { name: 'Simulate a purchase (fake Stripe)' }).waitFor();
     await shot('try-it-01-set-up-test-mode');
+    await expectNoSeriousA11yViolations(page, 'Set up in test mode');
   }, 60_000);
 
   it('a link, the shop allowed on the pixel panel, and a visitor who clicks and signs up through the pixel', async () => {
@@ -91,6 +93,7 @@ describe.skipIf(chromiumMissing !== '')(`try it in five minutes${chromiumMissing
     await pixel.getByRole('button', { name: 'Allow', exact: true }).click();
     await pixel.getByRole('status').filter({ hasText: `${shop.origin} may send pixel events now.` }).waitFor();
     await shot('try-it-02-links-pixel');
+    await expectNoSeriousA11yViolations(page, 'Links with the pixel panel');
 
     const visitor = await browser.newContext({ userAgent: CHROME_UA });
     const tab = await visitor.newPage();
