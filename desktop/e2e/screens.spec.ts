@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,7 +34,12 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
   /** Checks the screen with axe-core, then photographs it at 1280 px (README when named) and 800 px. */
   async function check(screen: string, readme?: string) {
     minor[screen] = await expectNoSeriousA11yViolations(page, screen);
-    if (readme) await page.screenshot({ path: join(README_SCREENSHOTS, `${readme}.png`) });
+    if (readme) {
+      // No hover left from the last click, and what paints after the data (fonts, a late row) has painted.
+      await page.mouse.move(0, 0);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(README_SCREENSHOTS, `${readme}.png`) });
+    }
     await page.screenshot({ path: join(SCREENSHOTS, `screens-${screen}-1280.png`), fullPage: true });
     await page.setViewportSize({ width: 800, height: 900 });
     await page.waitForTimeout(150);
@@ -51,7 +56,10 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
 
   beforeAll(async () => {
     mkdirSync(README_SCREENSHOTS, { recursive: true });
-    dir = mkdtempSync(join(tmpdir(), 'revtrail-ui-screens-'));
+    // A fixed folder: the footer shows it, and the README's pictures must not change with a random name.
+    dir = join(tmpdir(), 'revtrail-screens');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir);
     app = await startSpecApp(dir, { clock: { now: () => NOW } });
     must<Workspace>(await app.host.dispatch('shell.createSample', {}));
     browser = await launchChromium();
@@ -75,6 +83,15 @@ describe.skipIf(chromiumMissing !== '')(`screens${chromiumMissing ? ` (skipped: 
     await page.locator('[data-breakdown="partner"] tbody tr').first().waitFor();
     expect(await page.getByRole('region', { name: 'Headline numbers' }).locator('.stat').count()).toBe(5);
     await check('dashboard', 'dashboard');
+    // A bar's tooltip: its day with the year, only the channels with money that day (no $0.00 rows), and the total.
+    await page.locator('[data-chart="daily"] .recharts-bar-rectangle').last().hover();
+    const tooltip = page.locator('[data-chart="daily"] .chart-tooltip');
+    await tooltip.waitFor();
+    expect(await tooltip.locator('.chart-tooltip-title').textContent()).toMatch(/^[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{1,2}, 2026$/);
+    const lines = await tooltip.locator('li').allTextContents();
+    expect(lines.length).toBeGreaterThan(0);
+    for (const line of lines) expect(line).not.toMatch(/\$0\.00$/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'screens-dashboard-tooltip.png') });
   }, 60_000);
 
   it('Dashboard over 365 days: months, not hairline days, with the year on every date', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketTick, bucketTitle, formatAxisMoney, formatChange, moneyTicks, spansYears } from './chart-format';
+import { bucketTick, bucketTitle, formatAxisMoney, formatChange, moneyTicks, niceTicks, spansYears } from './chart-format';
 import { readReportQuery, reportParams } from './report-range';
 
 describe('chart axes and tooltips', () => {
@@ -53,5 +53,8 @@ describe('money axis ticks', () => {
     // Never below one whole unit, never an empty axis.
     expect(moneyTicks(0, 120, 'USD')).toEqual([0, 100, 200]);
     expect(moneyTicks(0, 0, 'JPY')).toEqual([0, 1]);
+    // Counts the same way: 0, 50, 100, 150 rather than 0, 35, 70, 105, 140.
+    expect(niceTicks(0, 140)).toEqual([0, 50, 100, 150]);
+    expect(niceTicks(0, 3)).toEqual([0, 1, 2, 3]);
   });
 });

@@ -67,7 +67,11 @@ export function formatChange(current: number | null, previous: number | null, ki
  * $100, $200" and a small refund below zero adds one step, not a mirror of the scale.
  */
 export function moneyTicks(min: number, max: number, currency: string): number[] {
-  const unit = 10 ** currencyExponent(currency);
+  return niceTicks(min, max, 10 ** currencyExponent(currency));
+}
+
+/** Ticks from zero (or below, only when a value is) in steps of 1, 2 or 5 times a power of ten, at least `unit`. */
+export function niceTicks(min: number, max: number, unit = 1): number[] {
   const lo = Math.min(0, min);
   const hi = Math.max(0, max);
   const span = hi - lo || unit;

@@ -1,6 +1,6 @@
 import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import type { Series } from '../../core/attribution/reports';
-import { BUCKET_WORDS, bucketTick, bucketTitle, formatAxisMoney, moneyTicks, spansYears } from '../chart-format';
+import { BUCKET_WORDS, bucketTick, bucketTitle, formatAxisMoney, moneyTicks, niceTicks, spansYears } from '../chart-format';
 import { formatCount, formatMoney } from '../format';
 
 // Distinct at a glance and each at least 3:1 against the card (WCAG's contrast for graphics).
@@ -80,13 +80,14 @@ export function TrafficChart({ series }: { series: Series }) {
   const { bucket } = series;
   const withYear = spansYears(series.range.from, series.range.to);
   const dots = series.points.length <= 31;
+  const ticks = niceTicks(0, Math.max(0, ...series.points.map((p) => p.clicks)));
   return (
     <div className="chart" data-chart="traffic" data-bucket={bucket} role="group" aria-label={`Clicks and visitors, ${BUCKET_WORDS[bucket]}`}>
       <ResponsiveContainer width="100%" height="100%">
         <LineChart data={series.points} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="from" tickFormatter={(d: string) => bucketTick(d, bucket, withYear)} minTickGap={16} />
-          <YAxis allowDecimals={false} width={56} tickFormatter={(v: number) => formatCount(v)} />
+          <YAxis width={56} tickFormatter={(v: number) => formatCount(v)} ticks={ticks} domain={[0, ticks.at(-1)!]} interval={0} />
           <Tooltip
             content={(p) => (
               <TooltipBox

@@ -72,13 +72,13 @@ function FilterNote({ filter, clear }: { filter: ReportFilter; clear(): void }) 
 }
 
 function Status() {
-  const { rpc } = useApp();
+  const { rpc, info } = useApp();
   const ws = useWorkspace();
   const sample = useIsSample();
   const version = useDataVersion();
   const [status] = useResult(() => rpc.call('status.get', { workspace: ws.id }), [ws.id, version]);
-  // The sample has no redirector and no Stripe by design: its banner says so.
-  if (status.state !== 'ok' || sample) return null;
+  // The sample has no redirector and no Stripe by design: its banner says so (known once the shell's info is in).
+  if (status.state !== 'ok' || info === null || sample) return null;
   const here = status.value.workspaces[0];
   if (!here) return null;
   if (!here.redirector.connected || !here.stripe.connected) {
