@@ -1,4 +1,4 @@
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeTime } from 'ulid';
 import { DAY_MS, newSortKey, toEpochSeconds, utcDay, type Click, type Identity, type StripeHint } from '@revtrail/shared';
@@ -38,6 +38,11 @@ export class OldCodeTable {
         GlobalSecondaryIndexes: [gsi('byVisitor', 'gsi1pk', 'gsi1sk'), gsi('byEmail', 'gsi2pk', 'gsi2sk')],
       }),
     );
+    // As the old ensureTable did: an item written while the table is CREATING is refused.
+    for (let i = 0; (await this.c.send(new DescribeTableCommand({ TableName: this.name }))).Table?.TableStatus !== 'ACTIVE'; i++) {
+      if (i > 200) throw new Error(`table ${this.name} did not become ACTIVE`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
     await doc(this.c).send(new PutCommand({ TableName: this.name, Item: { pk: 'META', sk: 'created', at: now } }));
   }
 

@@ -5,7 +5,7 @@ import { DAY_MS, utcDay, utcDayStart, type Clock } from '@revtrail/shared';
 /**
  * Where feed items go (docs/table.md, "Feeds: day partitions split in 8"). A partition key takes about 1,000
  * writes a second in DynamoDB, so one partition per feed and day capped a burst of clicks there. Items go to
- * `<prefix>#<day>#<s>`, s = 0..7 from the first random character of the append id (uniform), and the sort key
+ * `<prefix>#<day>#<s>`, s = 0..7 from the last character of the append id (uniform), and the sort key
  * stays the append id: 8 partitions a day, ~8,000 writes a second, and one order across them, so a reader
  * merges the 8 by sort key and its cursor is still one append id.
  *
@@ -37,9 +37,14 @@ const GRID_MS = 10_000;
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-/** The shard of an append id: its first random character (index 10 of the ULID), 32 symbols onto 8. */
+/**
+ * The shard of an append id: its last character (random), 32 symbols onto 8. Not the first random one: ids
+ * of one millisecond (a batch is stamped at one instant) sort by it, so a page of them would come from one or
+ * two partitions and the readers' even chunks would miss.
+ */
 export function shardOf(appendId: string): number {
-  const i = CROCKFORD.indexOf(appendId.charAt(10));
+  if (appendId.length !== 26) throw new Error(`not an append id: ${appendId}`);
+  const i = CROCKFORD.indexOf(appendId.charAt(25));
   if (i < 0) throw new Error(`not an append id: ${appendId}`);
   return i % FEED_SHARDS;
 }
