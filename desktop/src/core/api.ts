@@ -6,6 +6,7 @@ import type { FxHandlers } from './fx/handlers';
 import type { MetaHandlers } from './meta/handlers';
 import type { PixelHandlers } from './pixel/handlers';
 import type { PrivacyHandlers } from './privacy/handlers';
+import type { TelegramHandlers } from './telegram/handlers';
 import type { LinkPush } from './redirector/repo';
 import type { PullProgress, PullResult } from './redirector/sync';
 import type { PermissionCheck } from './stripe/permissions';
@@ -44,7 +45,7 @@ export interface StripePermissions {
 }
 
 /** The RPC contract: every method the UI and the CLI call, `domain.verb`, one object argument. */
-export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers, SameOriginHandlers, PixelHandlers {
+export interface CoreApi extends FxHandlers, AttributionHandlers, AffiliateHandlers, MetaHandlers, PrivacyHandlers, BackupHandlers, WebhookHandlers, StripeTestModeHandlers, SameOriginHandlers, PixelHandlers, TelegramHandlers {
   'workspaces.list': (args: Record<string, never>) => Promise<Result<Workspace[]>>;
   'workspaces.add': (args: { name: string }) => Promise<Result<Workspace>>;
   'redirector.connect': (args: { workspace?: string; url: string; token: string }) => Promise<Result<{ workspace: Workspace; apiVersion: number }>>;

@@ -11,7 +11,15 @@ export interface CoreLogger {
   error(obj: object, msg: string): void;
 }
 
-export type SecretKind = 'redirector_token' | 'email_hash_key' | 'stripe_key' | 'backup_key' | 'meta_token';
+export type SecretKind =
+  | 'redirector_token'
+  | 'email_hash_key'
+  | 'stripe_key'
+  | 'backup_key'
+  | 'meta_token'
+  | 'telegram_bot_token'
+  | 'telegram_secret_token'
+  | 'telegram_forward';
 
 /**
  * What every domain's handlers get from the core: the workspace lookup, its database, secrets, the clock,

@@ -32,6 +32,7 @@ import { checkStripeApiBase, createStripeTestModeHandlers, stripeApiBaseOf } fro
 import { checkPermissions } from './stripe/permissions';
 import { lastStripePullAt, stripeCounts } from './stripe/repo';
 import { pullStripe, withStripeRetry } from './stripe/sync';
+import { createTelegramHandlers } from './telegram/handlers';
 import { createWebhookHandlers, hintScope } from './webhooks/handlers';
 import { createSameOriginHandlers } from './same-origin/handlers';
 import { WorkspaceRegistry, type Workspace } from './workspaces/registry';
@@ -93,6 +94,7 @@ const READ_ONLY_SQLITE = /^SQLITE_(READONLY|CANTOPEN)/;
 function secretOwner(secretName: string, surface: Surface): string {
   if (secretName.startsWith('local_redirector.')) return 'the local redirector: restart Revtrail to make it new, then use the local redirector again on the Set up screen';
   if (secretName.endsWith('.stripe_key')) return `Stripe: paste a restricted key again ${stepFor(surface, { app: 'on the Set up screen', cli: 'with `revtrail connect stripe`' })}`;
+  if (secretName.includes('.telegram_')) return `Telegram: give the bot token again ${stepFor(surface, { app: "with Revtrail's command line (connect telegram)", cli: 'with `revtrail connect telegram`' })}`;
   if (secretName.endsWith('.meta_token')) return `Meta: paste its Conversions API access token again ${stepFor(surface, { app: '(Settings → Meta)', cli: 'with `revtrail connect meta`' })}`;
   return `the redirector: paste its sync token again ${stepFor(surface, { app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}`;
 }
@@ -277,6 +279,7 @@ export function createCore(deps: CoreDeps): Core {
     ...createStripeTestModeHandlers(ctx, { fetch: deps.fetch ?? fetch, fallbackBase: deps.stripeApiBase }),
     ...createPixelHandlers(ctx, { redirector: redirectorClient }),
     ...createSameOriginHandlers(ctx, { fetch: deps.fetch ?? fetch }),
+    ...createTelegramHandlers(ctx, { fetch: deps.fetch ?? fetch, redirector: redirectorClient, secretName }),
     ...createBackupHandlers(ctx, {
       afterRestore: async (ws, d) => {
         rebuildWorkspaceAttribution(ctx, d);
@@ -387,7 +390,7 @@ export function createCore(deps: CoreDeps): Core {
           onProgress: (progress) => emit('sync.progress', { workspaceId: ws.id, source: 'redirector', progress }),
           stripeHints: await scopeOf(ws),
         });
-        const changed = result.clicks + result.pageviews + result.identities + result.erased + result.pushed > 0;
+        const changed = result.clicks + result.pageviews + result.identities + result.erased + result.pushed + result.telegramStarts + result.telegramPayments > 0;
         await afterSync(ws, changed);
         if (changed) emit('sync.changed', { workspaceId: ws.id, source: 'redirector' });
         return ok(result);

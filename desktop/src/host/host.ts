@@ -7,6 +7,7 @@ import type { LocalRedirector, LocalSecrets } from '@revtrail/redirector/local';
 import type { CoreEvents } from '../core/api';
 import type { CoreLogger } from '../core/context';
 import { createCore, type Core } from '../core/core';
+import { LOCAL_TELEGRAM_SETTINGS } from '../core/telegram/handlers';
 import { LOCAL_WEBHOOK_SECRET } from '../core/webhooks/handlers';
 import type { SecretStore } from '../core/secrets/types';
 import type { Workspace } from '../core/workspaces/registry';
@@ -76,7 +77,7 @@ export function wantsLocalRedirector(workspaces: readonly Workspace[]): boolean 
 }
 
 /** The embedded redirector's generated secrets, by their names in the desktop's secret store. */
-type GeneratedSecret = Exclude<keyof LocalSecrets, 'stripeWebhookSecrets'>;
+type GeneratedSecret = Exclude<keyof LocalSecrets, 'stripeWebhookSecrets' | 'telegram'>;
 const LOCAL_SECRET_NAMES: Record<GeneratedSecret, string> = {
   syncToken: 'local_redirector.sync_token',
   emailHashKey: 'local_redirector.email_hash_key',
@@ -111,6 +112,9 @@ export async function localRedirectorSecrets(dataDir: string, secrets: SecretSto
   // generated (webhook.connect saves them there too while this redirector is not running).
   const webhook = await secrets.get(LOCAL_WEBHOOK_SECRET);
   if (webhook) out.stripeWebhookSecrets = webhook.split(',');
+  // Its Telegram bot (token, webhook secret token, previous webhook), stored by telegram.connect: never generated.
+  const telegram = await secrets.get(LOCAL_TELEGRAM_SETTINGS);
+  if (telegram) out.telegram = JSON.parse(telegram) as LocalSecrets['telegram'];
   return out;
 }
 
@@ -118,6 +122,7 @@ export async function localRedirectorSecrets(dataDir: string, secrets: SecretSto
 export function saveLocalRedirectorSecrets(secrets: SecretStore): (changed: Partial<LocalSecrets>) => Promise<void> {
   return async (changed) => {
     if (changed.stripeWebhookSecrets) await secrets.set(LOCAL_WEBHOOK_SECRET, changed.stripeWebhookSecrets.join(','));
+    if (changed.telegram) await secrets.set(LOCAL_TELEGRAM_SETTINGS, JSON.stringify(changed.telegram));
   };
 }
 

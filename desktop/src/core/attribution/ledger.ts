@@ -14,6 +14,7 @@ import {
   type DisputeFact,
   type LedgerRowValues,
 } from './ledger-repo';
+import { telegramLedgerRows } from '../telegram/ledger';
 import { getSettings, type AttributionSettings } from './settings-repo';
 import { touchpointsFromRows, type Touchpoint } from './touchpoints';
 import { allBoundTouchRows, bindAllCustomers, unbindAllCustomers, type TouchRow } from './touchpoints-repo';
@@ -112,9 +113,20 @@ export function rebuildAttribution(db: Db, fx: FxConverter, settings?: Attributi
       if (rows.length >= 10_000) flush();
     }
     flush();
+    // The Telegram bot's payments, by the same rules (core/telegram/ledger.ts).
+    const telegram = telegramLedgerRows(db, { touchpoints, credit: (tps, at) => creditsFor(tps, at, windowMs), fx, to: s.currency });
+    rows.push(...telegram.rows);
+    flush();
     const tookMs = Math.round(performance.now() - started);
     recordBuild(db, { builtAt: clock.now(), windowDays: s.windowDays, currency: s.currency, rows: total, tookMs });
-    return { rows: total, charges: charges.length, conversions: charges.length - renewals, renewals, unconvertedEvents, tookMs };
+    return {
+      rows: total,
+      charges: charges.length + telegram.payments,
+      conversions: charges.length - renewals + telegram.conversions,
+      renewals: renewals + telegram.renewals,
+      unconvertedEvents: unconvertedEvents + telegram.unconvertedEvents,
+      tookMs,
+    };
   })();
 }
 

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3';
+import { STARS_CURRENCY } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { statementsPerDb } from '../db/statements';
 
@@ -45,6 +46,8 @@ export interface MoneyAgg {
   click_net: number;
   /** Conversions credited to a click (fractions under linear). */
   click_conversions: number;
+  /** Telegram Stars (XTR) credited here, net of refunds: never converted, so summed in their own unit. */
+  stars: number;
 }
 
 export interface UnconvertedAgg {
@@ -115,7 +118,8 @@ const AGG = `
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.converted_minor ELSE 0 END), 0) AS first_payments,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.renewal = 1 THEN l.converted_minor ELSE 0 END), 0) AS renewals,
   coalesce(sum(CASE WHEN l.touchpoint_kind = 'click' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS click_net,
-  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 AND l.touchpoint_kind = 'click' THEN l.weight ELSE 0 END), 0) AS click_conversions`;
+  coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 AND l.touchpoint_kind = 'click' THEN l.weight ELSE 0 END), 0) AS click_conversions,
+  coalesce(sum(CASE WHEN l.currency = '${STARS_CURRENCY}' THEN l.amount_minor ELSE 0 END), 0) AS stars`;
 const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.customer_id, l.touchpoint_id, l.touchpoint_kind, l.channel, l.slug, l.campaign, l.partner_id,
   l.weight, l.amount_minor, l.currency, l.converted_minor, l.unconverted, l.fee_minor, l.fee_currency, l.fee_converted_minor,
   l.renewal, l.conversion, ch.exchange_rate, ch.settlement_currency`;

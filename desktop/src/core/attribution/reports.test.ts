@@ -70,11 +70,11 @@ describe('reports', () => {
     const r = must(await core.call('reports.channels', APRIL));
     expect(r.range).toEqual({ ...APRIL, timeZone: 'UTC', model: 'last_click', currency: 'USD', filter: null });
     expect(r.rows).toEqual([
-      { channel: 'Newsletter', clicks: 4, uniqueVisitors: 3, customers: 1, conversions: 1, grossMinor: 10000, refundsMinor: 2500, disputesMinor: 0, netMinor: 7500, feesMinor: 320, netOfFeesMinor: 7180, conversionRate: 0.25, clickNetMinor: 7500, revenuePerClickMinor: 1875, currency: 'USD' },
-      { channel: 'Partner', clicks: 2, uniqueVisitors: 2, customers: 1, conversions: 1, grossMinor: 5000, refundsMinor: 0, disputesMinor: 0, netMinor: 5000, feesMinor: 0, netOfFeesMinor: 5000, conversionRate: 0.5, clickNetMinor: 5000, revenuePerClickMinor: 2500, currency: 'USD' },
-      { channel: 'Direct', clicks: 0, uniqueVisitors: 0, customers: 2, conversions: 2, grossMinor: 4000, refundsMinor: 0, disputesMinor: 3000, netMinor: 1000, feesMinor: 0, netOfFeesMinor: 1000, conversionRate: null, clickNetMinor: 0, revenuePerClickMinor: null, currency: 'USD' },
+      { channel: 'Newsletter', clicks: 4, uniqueVisitors: 3, customers: 1, conversions: 1, grossMinor: 10000, refundsMinor: 2500, disputesMinor: 0, netMinor: 7500, feesMinor: 320, netOfFeesMinor: 7180, conversionRate: 0.25, clickNetMinor: 7500, revenuePerClickMinor: 1875, currency: 'USD', stars: 0, botStarts: 0 },
+      { channel: 'Partner', clicks: 2, uniqueVisitors: 2, customers: 1, conversions: 1, grossMinor: 5000, refundsMinor: 0, disputesMinor: 0, netMinor: 5000, feesMinor: 0, netOfFeesMinor: 5000, conversionRate: 0.5, clickNetMinor: 5000, revenuePerClickMinor: 2500, currency: 'USD', stars: 0, botStarts: 0 },
+      { channel: 'Direct', clicks: 0, uniqueVisitors: 0, customers: 2, conversions: 2, grossMinor: 4000, refundsMinor: 0, disputesMinor: 3000, netMinor: 1000, feesMinor: 0, netOfFeesMinor: 1000, conversionRate: null, clickNetMinor: 0, revenuePerClickMinor: null, currency: 'USD', stars: 0, botStarts: 0 },
     ]);
-    expect(r.totals).toEqual({ grossMinor: 19000, refundsMinor: 2500, disputesMinor: 3000, netMinor: 13500, feesMinor: 320, netOfFeesMinor: 13180, conversions: 4, customers: 4 });
+    expect(r.totals).toEqual({ grossMinor: 19000, refundsMinor: 2500, disputesMinor: 3000, netMinor: 13500, feesMinor: 320, netOfFeesMinor: 13180, conversions: 4, customers: 4, stars: 0, botStarts: 0 });
     expect(r.unconverted).toEqual({ rows: 1, amounts: [{ currency: 'AED', amountMinor: 36700 }] });
   });
 

@@ -1,3 +1,4 @@
+import { isOwnUnitCurrency } from '@revtrail/shared';
 import { ATTRIBUTION_MODELS, addDays, daysBetween, zoneRange, type AttributionModel } from '@revtrail/shared/attribution/index';
 import type { Db } from '../db/open';
 import type { FxConverter } from '../fx/types';
@@ -27,6 +28,7 @@ import {
   type Scope,
   type ScopeParams,
 } from './reports-repo';
+import { startsBy, type StartKey } from '../telegram/repo';
 import { customerLabel } from './customer-label';
 import { customerTouchpoints } from './touchpoints';
 
@@ -89,12 +91,19 @@ export interface ChannelRow extends Money {
    */
   revenuePerClickMinor: number | null;
   currency: string;
+  /**
+   * Telegram Stars credited here, net of refunds (the bot's payments in XTR). Never converted into the report's
+   * currency nor counted in its money: shown in Stars beside it. Their payments count as conversions and customers.
+   */
+  stars: number;
+  /** Presses of Start in the Telegram bot that came from a click credited here (the click that made the bot link's token). */
+  botStarts: number;
 }
 
 export interface Report<Row> {
   range: Omit<ReportRange, 'start' | 'end'>;
   rows: Row[];
-  totals: Money & { conversions: number; customers: number };
+  totals: Money & { conversions: number; customers: number; stars: number; botStarts?: number };
   unconverted: Unconverted;
   currency: string;
 }
@@ -107,7 +116,7 @@ interface Sums {
   unconverted: Unconverted;
 }
 
-const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0, click_net: 0, click_conversions: 0 });
+const zero = (): Sum => ({ gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: 0, first_payments: 0, renewals: 0, click_net: 0, click_conversions: 0, stars: 0 });
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
 function money(s: Sum): Money {
@@ -142,6 +151,19 @@ function sumRows(rows: readonly LedgerFact[], value: (r: LedgerFact) => { amount
     const k = key(r);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { ...zero(), buyers: new Set() }));
+    // Stars stay Stars (as the SQL sums them): a payer and a conversion, no money, and nothing missing.
+    if (isOwnUnitCurrency(r.currency)) {
+      for (const s of [g, total]) {
+        s.stars += r.amount_minor;
+        if (r.kind !== 'charge') continue;
+        s.buyers.add(r.customer_key);
+        if (r.conversion) {
+          s.conversions += r.weight;
+          if (r.touchpoint_kind === 'click') s.click_conversions += r.weight;
+        }
+      }
+      continue;
+    }
     const v = value(r);
     if (v.amount === null) {
       missingRows += 1;
@@ -191,11 +213,14 @@ function sums(src: ReportSource, scope: Scope, key: GroupKey, params: ScopeParam
 }
 
 const publicRange = (r: ReportRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, model: r.model, currency: r.currency, filter: r.filter ?? null });
-const totalsOf = (s: Sum) => ({ ...money(s), conversions: round4(s.conversions), customers: s.customers });
+const totalsOf = (s: Sum) => ({ ...money(s), conversions: round4(s.conversions), customers: s.customers, stars: s.stars });
+/** Bot starts in the range by the report's key (the click that led to each); with the report's filter. */
+const starts = (src: ReportSource, key: StartKey, range: ReportRange) => new Map(startsBy(src.db, key, range.start, range.end, range.filter).map((s) => [s.key, s.starts]));
+const sumOf = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const byNetThenName = <T extends { netMinor: number }>(name: (t: T) => string) => (a: T, b: T) => b.netMinor - a.netMinor || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
 const rangeParams = (r: ReportRange): ScopeParams => ({ model: r.model, start: r.start, end: r.end, filter: r.filter });
 
-function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency: string) {
+function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency: string, botStarts = 0) {
   const s = sum ?? zero();
   const m = money(s);
   const n = clicks?.clicks ?? 0;
@@ -209,6 +234,8 @@ function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency
     clickNetMinor: s.click_net,
     revenuePerClickMinor: n > 0 ? Math.round(s.click_net / n) : null,
     currency,
+    stars: s.stars,
+    botStarts,
   };
 }
 
@@ -216,9 +243,10 @@ function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency
 export function channelsReport(src: ReportSource, range: ReportRange): Report<ChannelRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'channel', rangeParams(range), range.currency);
   const clicks = new Map(clicksByChannel(src.db, range.start, range.end, range.filter).map((c) => [c.key ?? '', c]));
-  const names = new Set([...[...groups.keys()].map((k) => k ?? ''), ...clicks.keys()]);
-  const rows = [...names].map((channel) => ({ channel, ...clickRow(groups.get(channel), clicks.get(channel), range.currency) })).sort(byNetThenName((r) => r.channel));
-  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+  const bot = starts(src, 'channel', range);
+  const names = new Set([...[...groups.keys()].map((k) => k ?? ''), ...clicks.keys(), ...[...bot.keys()].map((k) => k ?? '')]);
+  const rows = [...names].map((channel) => ({ channel, ...clickRow(groups.get(channel), clicks.get(channel), range.currency, bot.get(channel) ?? 0) })).sort(byNetThenName((r) => r.channel));
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
 }
 
 export interface LinkRow extends Omit<ChannelRow, 'channel'> {
@@ -234,11 +262,12 @@ export function linksReport(src: ReportSource, range: ReportRange): Report<LinkR
   // The channel a link's clicks carried in the range, else the link's channel now.
   const channels = new Map<string | null, string>(linkChannels(src.db));
   for (const c of clicks) channels.set(c.key, c.channel);
-  const keys = new Set([...groups.keys(), ...byKey.keys()]);
+  const bot = starts(src, 'slug', range);
+  const keys = new Set([...groups.keys(), ...byKey.keys(), ...bot.keys()]);
   const rows = [...keys]
-    .map((slug) => ({ slug, channel: slug === null ? null : (channels.get(slug) ?? null), ...clickRow(groups.get(slug), byKey.get(slug), range.currency) }))
+    .map((slug) => ({ slug, channel: slug === null ? null : (channels.get(slug) ?? null), ...clickRow(groups.get(slug), byKey.get(slug), range.currency, bot.get(slug) ?? 0) }))
     .sort(byNetThenName((r) => r.slug ?? ''));
-  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
 }
 
 export interface CampaignRow extends Omit<ChannelRow, 'channel'> {
@@ -248,9 +277,10 @@ export interface CampaignRow extends Omit<ChannelRow, 'channel'> {
 export function campaignsReport(src: ReportSource, range: ReportRange): Report<CampaignRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'campaign', rangeParams(range), range.currency);
   const clicks = new Map(clicksByCampaign(src.db, range.start, range.end, range.filter).map((c) => [c.key, c]));
-  const keys = new Set([...groups.keys(), ...clicks.keys()]);
-  const rows = [...keys].map((campaign) => ({ campaign, ...clickRow(groups.get(campaign), clicks.get(campaign), range.currency) })).sort(byNetThenName((r) => r.campaign ?? ''));
-  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+  const bot = starts(src, 'campaign', range);
+  const keys = new Set([...groups.keys(), ...clicks.keys(), ...bot.keys()]);
+  const rows = [...keys].map((campaign) => ({ campaign, ...clickRow(groups.get(campaign), clicks.get(campaign), range.currency, bot.get(campaign) ?? 0) })).sort(byNetThenName((r) => r.campaign ?? ''));
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
 }
 
 export interface PartnerRow extends Omit<ChannelRow, 'channel'> {
@@ -265,11 +295,12 @@ export function partnersReport(src: ReportSource, range: ReportRange): Report<Pa
   const { groups, total, unconverted } = sums(src, 'range', 'partner', rangeParams(range), range.currency);
   const clicks = new Map(clicksByPartner(src.db, range.start, range.end, range.filter).map((c) => [c.key, c]));
   const names = partnerNames(src.db);
-  const keys = new Set([...groups.keys(), ...clicks.keys()]);
+  const bot = starts(src, 'partner_id', range);
+  const keys = new Set([...groups.keys(), ...clicks.keys(), ...bot.keys()]);
   const rows = [...keys]
-    .map((partnerId) => ({ partnerId, name: partnerId === null ? null : (names.get(partnerId) ?? null), ...clickRow(groups.get(partnerId), clicks.get(partnerId), range.currency) }))
+    .map((partnerId) => ({ partnerId, name: partnerId === null ? null : (names.get(partnerId) ?? null), ...clickRow(groups.get(partnerId), clicks.get(partnerId), range.currency, bot.get(partnerId) ?? 0) }))
     .sort(byNetThenName((r) => r.partnerId ?? ''));
-  return { range: publicRange(range), rows, totals: totalsOf(total), unconverted, currency: range.currency };
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
 }
 
 export interface DailyRow extends Money {

@@ -101,7 +101,12 @@ export function bindAllCustomers(db: Db): void {
     CREATE TEMP TABLE attr_bind AS
       SELECT customer_key, visitor_id FROM attr_direct
       UNION
-      SELECT e.customer_key, i.visitor_id FROM attr_email e JOIN identities i ON i.email_hash = e.email_hash;
+      SELECT e.customer_key, i.visitor_id FROM attr_email e JOIN identities i ON i.email_hash = e.email_hash
+      UNION
+      -- A Telegram user: the visitors their bot starts bound (core/telegram/repo.ts telegramCustomerKey).
+      SELECT 'telegram:' || st.user_hash, coalesce(st.visitor_id, c.visitor_id) FROM telegram_starts st
+        LEFT JOIN clicks c ON st.visitor_id IS NULL AND c.telegram_start = st.token_digest
+        WHERE coalesce(st.visitor_id, c.visitor_id) IS NOT NULL;
     CREATE INDEX temp.attr_bind_visitor ON attr_bind (visitor_id);
   `);
 }

@@ -50,17 +50,18 @@ const IDENTIFIERS = {
   emails: `SELECT email_hash FROM identities UNION SELECT email_hash FROM stripe_customers WHERE email_hash IS NOT NULL
     UNION SELECT email_hash FROM stripe_charges WHERE email_hash IS NOT NULL`,
   customers: `SELECT id FROM stripe_customers UNION SELECT customer_id FROM stripe_charges WHERE customer_id IS NOT NULL`,
+  telegrams: `SELECT user_hash FROM telegram_starts UNION SELECT user_hash FROM telegram_payments WHERE user_hash IS NOT NULL`,
 };
 
 /** Erases again everyone the erasure digests name in a restored database; returns how many identifiers matched. */
 export async function reapplyErasures(db: Db, at: number): Promise<number> {
   const erased = erasedCheck(db);
-  const ids: PersonIds = { visitors: new Set(), emails: new Set(), customers: new Set() };
-  const kinds = { visitors: 'visitor', emails: 'email', customers: 'customer' } as const;
+  const ids: PersonIds = { visitors: new Set(), emails: new Set(), customers: new Set(), telegrams: new Set() };
+  const kinds = { visitors: 'visitor', emails: 'email', customers: 'customer', telegrams: 'telegram' } as const;
   for (const [set, sql] of Object.entries(IDENTIFIERS) as [keyof PersonIds, string][]) {
     for (const v of db.prepare(sql).pluck().all() as string[]) if (erased(kinds[set], v)) ids[set].add(v);
   }
-  const matched = ids.visitors.size + ids.emails.size + ids.customers.size;
+  const matched = ids.visitors.size + ids.emails.size + ids.customers.size + ids.telegrams.size;
   if (matched > 0) await withSecureDelete(db, () => erasePerson(db, linkIdentifiers(db, ids), at));
   return matched;
 }

@@ -108,6 +108,14 @@ describe('createFxConverter on the bundled history', () => {
     });
   });
 
+  it('never converts Telegram Stars (XTR), not even with a Stripe rate beside them', () => {
+    const stripe = { exchangeRate: 1, settlementCurrency: 'USD' };
+    expect(reason(convert({ amountMinor: 50, currency: 'XTR', at: at('2026-04-13T08:00:00Z'), to: 'USD', stripe }))).toBe(
+      'Telegram Stars (XTR) are never converted: they are shown in Stars, apart from USD.',
+    );
+    expect(reason(convert({ amountMinor: 500, currency: 'EUR', at: at('2026-04-13T08:00:00Z'), to: 'xtr' }))).toMatch(/never converted/);
+  });
+
   it('never treats a currency without a rate as 1:1, and says why', () => {
     expect(reason(convert({ amountMinor: 10000, currency: 'BGN', at: at('2026-01-02T12:00:00Z'), to: 'USD' }))).toBe(
       'BGN 2026-01-02: no ECB rate to USD (the ECB has published no rate for BGN since 2025-12-31), and no Stripe exchange rate came with it.',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
-import { err, isCurrencyCode, ok, utcDay, type Clock, type Result } from '@revtrail/shared';
+import { err, isCurrencyCode, isOwnUnitCurrency, ok, utcDay, type Clock, type Result } from '@revtrail/shared';
 import {
   convertMinor,
   crossRate,
@@ -96,6 +96,8 @@ export function converterFromTable(table: RateTable): RatesConverter {
     const to = input.to.toUpperCase();
     const day = utcDay(at);
     if (from === to) return { ok: true, amountMinor, rate: 1, rateDate: day, source: 'same', provisional: false };
+    // Telegram Stars: no rate exists, and 1:1 would be wrong; reports show them in Stars (shared/money.ts).
+    if (isOwnUnitCurrency(from) || isOwnUnitCurrency(to)) return { ok: false, reason: `Telegram Stars (XTR) are never converted: they are shown in Stars, apart from ${isOwnUnitCurrency(from) ? to : from}.` };
     const afterNewest = newestDay === null || day > newestDay;
 
     const ecb = crossRate(table, from, to, day);

@@ -1,4 +1,4 @@
-import { err, hashEmail, ok, STRIPE_HINT_ERASE_MAX, type Result } from '@revtrail/shared';
+import { err, hashEmail, hashTelegramUser, ok, STRIPE_HINT_ERASE_MAX, type Result } from '@revtrail/shared';
 import type { ExportedFile } from '../affiliates/payouts';
 import type { CoreContext } from '../context';
 import type { Db } from '../db/open';
@@ -17,7 +17,7 @@ import { withSecureDelete } from './wipe-repo';
 export interface PersonFound {
   scope: SubjectKind;
   /** How many identifiers of each kind the data links to the person (the one given included). */
-  linked: { visitors: number; emails: number; customers: number };
+  linked: { visitors: number; emails: number; customers: number; telegrams: number };
   local: Record<PersonTable, number>;
   /** null: no redirector connected. */
   cloud: CloudOutcome | null;
@@ -70,13 +70,28 @@ function stripeObjectIds(ids: PersonIds, rows: PersonRows): string[] {
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
+/** What the redirector holds of a Telegram user; nothing when it is older than Telegram support. */
+async function telegramPerson(client: RedirectorClient, userHash: string) {
+  try {
+    return await client.telegramPerson(userHash);
+  } catch (e) {
+    if (e instanceof RedirectorError && e.kind === 'missing') return { counts: {}, visitorIds: [] };
+    throw e;
+  }
+}
+
 export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): PrivacyHandlers {
   /** The identifiers the request starts from; an email becomes its hash under the workspace's key. */
   const startIds = async (ws: Workspace, subject: Subject): Promise<Result<PersonIds>> => {
-    const ids: PersonIds = { visitors: new Set(), emails: new Set(), customers: new Set() };
+    const ids: PersonIds = { visitors: new Set(), emails: new Set(), customers: new Set(), telegrams: new Set() };
     if (subject.kind === 'visitor') ids.visitors.add(subject.visitorId);
     else if (subject.kind === 'customer') ids.customers.add(subject.customerId);
-    else {
+    else if (subject.kind === 'telegram') {
+      // The same keyed hash the redirector keeps of the user id (shared/telegram.ts): the id itself is kept nowhere.
+      const key = await ctx.secret(ws, 'email_hash_key');
+      if (!key) return err('not_found', `Workspace "${ws.name}" has no redirector connected, so no Telegram user is stored in it. Connect it, or search by visitor id.`);
+      ids.telegrams.add(await hashTelegramUser(subject.userId, key));
+    } else {
       const key = await ctx.secret(ws, 'email_hash_key');
       if (!key) return err('not_found', `Workspace "${ws.name}" has no redirector connected, so no email is stored in it (they are kept only as hashes under the redirector's key). Connect it, or search by visitor or customer id.`);
       ids.emails.add(await hashEmail(subject.email, key));
@@ -98,6 +113,11 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
           ids.visitors.add(v);
         }
       };
+      for (const userHash of [...ids.telegrams]) {
+        const person = await telegramPerson(client, userHash);
+        for (const [k, n] of Object.entries(person.counts)) if (typeof n === 'number') counts[k] = (counts[k] ?? 0) + n;
+        for (const v of person.visitorIds ?? []) ids.visitors.add(v);
+      }
       for (const emailHash of [...ids.emails]) await ask({ emailHash });
       for (const visitorId of [...ids.visitors]) if (!covered.has(visitorId)) await ask({ visitorId });
       return { reached: true, counts };
@@ -123,7 +143,7 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
     const local = Object.fromEntries(PERSON_TABLES.map((t) => [t, rows[t].length])) as Record<PersonTable, number>;
     const person: PersonFound = {
       scope: subject.value.kind,
-      linked: { visitors: ids.visitors.size, emails: ids.emails.size, customers: ids.customers.size },
+      linked: { visitors: ids.visitors.size, emails: ids.emails.size, customers: ids.customers.size, telegrams: ids.telegrams.size },
       local,
       cloud,
       total: sum(local) + (cloud?.reached ? sum(cloud.counts) : 0),
@@ -139,8 +159,20 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
    * person's Stripe objects (a redirector older than those hints holds none); stops at the first failure.
    */
   const cloudErase = async (client: RedirectorClient, ids: PersonIds, stripeIds: string[]): Promise<CloudOutcome> => {
-    const counts = { visitors: 0, items: 0, stripeHints: 0 };
+    const counts = { visitors: 0, items: 0, stripeHints: 0, telegramStarts: 0 };
     try {
+      // First: the Telegram user's starts and the visitors they bound (the redirector erases those too).
+      for (const userHash of ids.telegrams) {
+        try {
+          const r = await client.eraseTelegram(userHash);
+          counts.telegramStarts += r.starts;
+          counts.visitors += r.visitors;
+          counts.items += r.items;
+        } catch (e) {
+          // A redirector older than Telegram support holds nothing of Telegram users.
+          if (!(e instanceof RedirectorError && e.kind === 'missing')) throw e;
+        }
+      }
       for (const emailHash of ids.emails) {
         const r = await client.erase({ emailHash });
         counts.visitors += r.visitors;
@@ -212,11 +244,11 @@ export function createPrivacyHandlers(ctx: CoreContext, deps: PrivacyDeps): Priv
       });
       log(db, 'erase', person, erased, cloud);
       ctx.log.info({ workspace: ws.id, scope: person.scope, found: person.total }, 'privacy erasure');
-      const kept = erased.charges_anonymised + erased.commission_lines_anonymised;
+      const kept = erased.charges_anonymised + erased.commission_lines_anonymised + erased.telegram_payments_anonymised;
       const message =
         person.total === 0
           ? 'Nothing was held about this person; the request is logged.'
-          : `Erased ${erased.clicks + erased.pageviews + erased.identities + erased.stripe_customers} records here${cloud?.reached ? ` and ${cloud.counts.items ?? 0} on the redirector` : ''}.${kept > 0 ? ` ${kept} payment and commission records stay as accounting records, under a tombstone id instead of the person.` : ''} Later syncs will not bring them back. Backups made before now still hold them until they are rotated out; restoring one erases them again.`;
+          : `Erased ${erased.clicks + erased.pageviews + erased.identities + erased.stripe_customers + erased.telegram_starts} records here${cloud?.reached ? ` and ${cloud.counts.items ?? 0} on the redirector` : ''}.${kept > 0 ? ` ${kept} payment and commission records stay as accounting records, under a tombstone id instead of the person.` : ''} Later syncs will not bring them back. Backups made before now still hold them until they are rotated out; restoring one erases them again.`;
       return ok({ found: person, erased, cloud, message });
     },
 

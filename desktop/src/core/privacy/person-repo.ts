@@ -11,6 +11,8 @@ export interface PersonIds {
   visitors: Set<string>;
   emails: Set<string>;
   customers: Set<string>;
+  /** Keyed hashes of Telegram user ids. */
+  telegrams: Set<string>;
 }
 
 /** What is held locally about a person, table by table, in the order an export lists it. */
@@ -31,11 +33,16 @@ export const PERSON_TABLES = [
   'meta_events',
   'meta_click_agents',
   'meta_browser_ids',
+  'telegram_starts',
+  'telegram_payments',
 ] as const;
 export type PersonTable = (typeof PERSON_TABLES)[number];
 export type PersonRows = Record<PersonTable, Record<string, unknown>[]>;
 
 const IN = (param: string) => `(SELECT value FROM json_each(@${param}))`;
+/** The bot starts that bound one of the visitors: named by the redirector, or found by their click's token digest. */
+const STARTS_OF_VISITORS = `SELECT * FROM telegram_starts WHERE visitor_id IN ${IN('visitors')}
+  OR token_digest IN (SELECT telegram_start FROM clicks WHERE visitor_id IN ${IN('visitors')} AND telegram_start IS NOT NULL)`;
 
 const stmts = statementsPerDb((db: Db) => {
   const links = {
@@ -43,6 +50,15 @@ const stmts = statementsPerDb((db: Db) => {
     emailsOfVisitors: db.prepare(`SELECT DISTINCT email_hash AS v FROM identities WHERE visitor_id IN ${IN('visitors')}`).pluck(),
     customersOfEmails: db.prepare(`SELECT id AS v FROM stripe_customers WHERE email_hash IN ${IN('emails')}`).pluck(),
     emailsOfCustomers: db.prepare(`SELECT email_hash AS v FROM stripe_customers WHERE id IN ${IN('customers')} AND email_hash IS NOT NULL`).pluck(),
+    // A Telegram user's bot starts bound visitors: the one the redirector named, or the click with the token's digest.
+    visitorsOfTelegrams: db
+      .prepare(
+        `SELECT st.visitor_id AS v FROM telegram_starts st WHERE st.user_hash IN ${IN('telegrams')} AND st.visitor_id IS NOT NULL
+         UNION SELECT c.visitor_id FROM telegram_starts st JOIN clicks c ON c.telegram_start = st.token_digest
+           WHERE st.user_hash IN ${IN('telegrams')} AND c.visitor_id IS NOT NULL`,
+      )
+      .pluck(),
+    telegramsOfVisitors: db.prepare(`SELECT user_hash AS v FROM (${STARTS_OF_VISITORS})`).pluck(),
     charges: db.prepare<{ visitors: string; emails: string; customers: string }, { customer_id: string | null; email_hash: string | null; visitor_id: string | null }>(
       `SELECT customer_id, email_hash, visitor_id FROM stripe_charges
        WHERE customer_id IN ${IN('customers')} OR email_hash IN ${IN('emails')} OR visitor_id IN ${IN('visitors')}`,
@@ -63,12 +79,15 @@ const stmts = statementsPerDb((db: Db) => {
       OR subscription_id IN (SELECT id FROM stripe_subscriptions WHERE customer_id IN ${IN('customers')}) ORDER BY created_at, id`,
     stripe_invoice_payments: `SELECT * FROM stripe_invoice_payments WHERE charge_id IN (${charges})
       OR payment_intent_id IN (SELECT payment_intent_id FROM stripe_charges WHERE id IN (${charges})) ORDER BY created_at, id`,
-    attribution_ledger: `SELECT * FROM attribution_ledger WHERE charge_id IN (${charges}) ORDER BY at, id`,
+    attribution_ledger: `SELECT * FROM attribution_ledger WHERE charge_id IN (${charges})
+      OR customer_key IN (SELECT 'telegram:' || value FROM json_each(@telegrams)) ORDER BY at, id`,
     affiliate_bindings: `SELECT * FROM affiliate_bindings WHERE customer_key IN ${IN('keys')} OR visitor_id IN ${IN('visitors')} OR touchpoint_id IN (${touchpoints})`,
     affiliate_lines: `SELECT * FROM affiliate_lines WHERE customer_key IN ${IN('keys')} OR charge_id IN (${charges}) OR touchpoint_id IN (${touchpoints}) ORDER BY occurred_at, id`,
     meta_events: `SELECT * FROM meta_events WHERE charge_id IN (${charges}) OR EXISTS (SELECT 1 FROM json_each(visitor_ids_json) WHERE value IN ${IN('visitors')}) ORDER BY queued_at, event_id`,
     meta_click_agents: `SELECT * FROM meta_click_agents WHERE visitor_id IN ${IN('visitors')} ORDER BY at, click_id`,
     meta_browser_ids: `SELECT * FROM meta_browser_ids WHERE visitor_id IN ${IN('visitors')} ORDER BY at, pageview_id`,
+    telegram_starts: `SELECT * FROM telegram_starts WHERE user_hash IN ${IN('telegrams')} UNION SELECT * FROM (${STARTS_OF_VISITORS}) ORDER BY started_at, id`,
+    telegram_payments: `SELECT * FROM telegram_payments WHERE user_hash IN ${IN('telegrams')} ORDER BY paid_at, id`,
   };
   return {
     links,
@@ -85,6 +104,10 @@ const stmts = statementsPerDb((db: Db) => {
       hints: db.prepare(`DELETE FROM stripe_hints WHERE object_type = 'customers' AND id IN ${IN('customers')}`),
       // A list pass paused on an erased customer starts again from the top (the upserts make that harmless).
       checkpoints: db.prepare(`UPDATE stripe_checkpoints SET pass_top = NULL, pass_after = NULL WHERE pass_after IN ${IN('customers')}`),
+      // Before clicks go: the starts found by their click's token digest need the clicks to be found.
+      telegramStarts: db.prepare(`DELETE FROM telegram_starts WHERE user_hash IN ${IN('telegrams')} OR id IN (SELECT id FROM (${STARTS_OF_VISITORS}))`),
+      // The money stays (the merchant's record), without the payer.
+      telegramPayments: db.prepare(`UPDATE telegram_payments SET user_hash = NULL WHERE user_hash IN ${IN('telegrams')}`),
     },
     charge: db.prepare(`UPDATE stripe_charges SET customer_id = @customerId, email_hash = @emailHash, visitor_id = @visitorId, metadata_json = @metadataJson WHERE id = @id`),
     subscription: db.prepare(`UPDATE stripe_subscriptions SET customer_id = @to, metadata_json = '{}' WHERE customer_id = @from`),
@@ -100,6 +123,7 @@ const params = (ids: PersonIds) => ({
   visitors: JSON.stringify([...ids.visitors]),
   emails: JSON.stringify([...ids.emails]),
   customers: JSON.stringify([...ids.customers]),
+  telegrams: JSON.stringify([...ids.telegrams]),
   keys: JSON.stringify(customerKeys(ids)),
 });
 
@@ -114,7 +138,7 @@ const customerKeys = (ids: PersonIds) => [...ids.customers, ...[...ids.emails].m
  */
 export function linkIdentifiers(db: Db, start: PersonIds): PersonIds {
   const s = stmts(db).links;
-  const ids: PersonIds = { visitors: new Set(start.visitors), emails: new Set(start.emails), customers: new Set(start.customers) };
+  const ids: PersonIds = { visitors: new Set(start.visitors), emails: new Set(start.emails), customers: new Set(start.customers), telegrams: new Set(start.telegrams) };
   const add = (set: Set<string>, values: unknown[]) => {
     let added = 0;
     for (const v of values) if (typeof v === 'string' && v.length > 0 && !set.has(v) && (set.add(v), true)) added += 1;
@@ -126,6 +150,8 @@ export function linkIdentifiers(db: Db, start: PersonIds): PersonIds {
     added += add(ids.emails, s.emailsOfVisitors.all(p));
     added += add(ids.customers, s.customersOfEmails.all(p));
     added += add(ids.emails, s.emailsOfCustomers.all(p));
+    added += add(ids.visitors, s.visitorsOfTelegrams.all(p));
+    added += add(ids.telegrams, s.telegramsOfVisitors.all(p));
     for (const c of s.charges.all(p)) {
       added += add(ids.customers, [c.customer_id]) + add(ids.emails, [c.email_hash]) + add(ids.visitors, [c.visitor_id]);
     }
@@ -141,7 +167,19 @@ export function personRows(db: Db, ids: PersonIds): PersonRows {
   return Object.fromEntries(PERSON_TABLES.map((t) => [t, s.rows[t].all(p) as Record<string, unknown>[]])) as PersonRows;
 }
 
-export type ErasedCounts = Record<'clicks' | 'pageviews' | 'identities' | 'stripe_customers' | 'charges_anonymised' | 'subscriptions_anonymised' | 'invoices_anonymised' | 'commission_lines_anonymised', number>;
+export type ErasedCounts = Record<
+  | 'clicks'
+  | 'pageviews'
+  | 'identities'
+  | 'stripe_customers'
+  | 'telegram_starts'
+  | 'charges_anonymised'
+  | 'subscriptions_anonymised'
+  | 'invoices_anonymised'
+  | 'commission_lines_anonymised'
+  | 'telegram_payments_anonymised',
+  number
+>;
 
 /**
  * Erases a person here, in one transaction: the identifiers are recorded as erased (digests) first, so a pull
@@ -156,6 +194,7 @@ export function erasePerson(db: Db, ids: PersonIds, at: number): ErasedCounts {
     for (const v of ids.visitors) markErased(db, 'visitor', v, at);
     for (const e of ids.emails) markErased(db, 'email', e, at);
     for (const c of ids.customers) markErased(db, 'customer', c, at);
+    for (const t of ids.telegrams) markErased(db, 'telegram', t, at);
     const erased = erasedCheck(db);
     const p = params(ids);
     const touchpoints = JSON.stringify(s.touchpoints.all(p));
@@ -164,10 +203,12 @@ export function erasePerson(db: Db, ids: PersonIds, at: number): ErasedCounts {
       pageviews: 0,
       identities: 0,
       stripe_customers: 0,
+      telegram_starts: 0,
       charges_anonymised: 0,
       subscriptions_anonymised: 0,
       invoices_anonymised: 0,
       commission_lines_anonymised: 0,
+      telegram_payments_anonymised: 0,
     };
     const charges = s.chargesOf.all(p);
     // What Meta forwarding kept of the person: its events (journey visitors, charges), user agents, browser ids.
@@ -192,6 +233,8 @@ export function erasePerson(db: Db, ids: PersonIds, at: number): ErasedCounts {
     }
     s.bindingTouch.run({ ...p, touchpoints });
     s.lineTouch.run({ touchpoints });
+    counts.telegram_starts = s.erase.telegramStarts.run(p).changes;
+    counts.telegram_payments_anonymised = s.erase.telegramPayments.run(p).changes;
     counts.clicks = s.erase.clicks.run(p).changes;
     counts.pageviews = s.erase.pageviews.run(p).changes;
     counts.identities = s.erase.identities.run(p).changes;

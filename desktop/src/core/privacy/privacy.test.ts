@@ -77,7 +77,7 @@ describe('privacy requests through the core', () => {
     expect(charges.length).toBeGreaterThan(4);
     expect(found.local).toMatchObject({ clicks: 2, pageviews: 1, identities: 1, stripe_customers: 1, stripe_charges: charges.length, stripe_subscriptions: 1 });
     expect(found.local.stripe_refunds).toBeGreaterThanOrEqual(2);
-    expect(found.linked).toEqual({ visitors: 1, emails: 1, customers: 1 });
+    expect(found.linked).toEqual({ visitors: 1, emails: 1, customers: 1, telegrams: 0 });
     // What the redirector still holds of her, through its people lookup.
     expect(found.cloud).toEqual({ reached: true, counts: { clicks: 2, pageviews: 1, identities: 1 } });
 

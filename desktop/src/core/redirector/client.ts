@@ -1,9 +1,24 @@
-import type { Click, Erasure, FeedPage, Identity, LegacyErasure, Link, LinkInput, Pageview, StripeHint, StripeWebhookStatus } from '@revtrail/shared';
+import type {
+  Click,
+  Erasure,
+  FeedPage,
+  Identity,
+  LegacyErasure,
+  Link,
+  LinkInput,
+  Pageview,
+  StripeHint,
+  StripeWebhookStatus,
+  TelegramPayment,
+  TelegramSettingsInput,
+  TelegramStart,
+  TelegramWebhookStatus,
+} from '@revtrail/shared';
 import type { CoreLogger } from '../context';
 import { stepFor, type NextStep, type Surface } from '../surface';
 import { shownAddress } from './address';
 
-export type RedirectorFeed = 'clicks' | 'pageviews' | 'identities' | 'erasures' | 'stripe-hints';
+export type RedirectorFeed = 'clicks' | 'pageviews' | 'identities' | 'erasures' | 'stripe-hints' | 'telegram-starts' | 'telegram-payments';
 export interface FeedItems {
   clicks: Click;
   pageviews: Pageview;
@@ -12,6 +27,10 @@ export interface FeedItems {
   erasures: Erasure | LegacyErasure;
   /** Stripe webhook events as ids to read: never the object itself. */
   'stripe-hints': StripeHint;
+  /** A Telegram bot's /start bound to a visitor, by a keyed hash of the user id. */
+  'telegram-starts': TelegramStart;
+  /** A payment to the bot or its refund, in its currency (XTR: Stars). */
+  'telegram-payments': TelegramPayment;
 }
 
 export interface RedirectorStatus {
@@ -182,6 +201,27 @@ export class RedirectorClient {
     return { answered: 'foreign', status: res.status, message: `${shown} answered ${sent}, not as the redirector's webhook endpoint: check the address, and that nothing in front of it (a proxy or firewall) blocks Stripe.` };
   }
 
+  /** How the Telegram endpoint is set up (the bot's id, a fingerprint of the secret, the forward host) and its counts. */
+  telegramStatus(): Promise<TelegramWebhookStatus> {
+    return this.call('GET', '/api/v1/webhooks/telegram', undefined, isTelegramStatus, 'say how its Telegram endpoint is set up');
+  }
+
+  /** Sets the bot's token, the webhook's secret token and the previous webhook (a local redirector; one on AWS answers 409). */
+  putTelegramSettings(settings: TelegramSettingsInput): Promise<TelegramWebhookStatus> {
+    return this.call('PUT', '/api/v1/webhooks/telegram/settings', settings, isTelegramStatus, 'take the Telegram bot');
+  }
+
+  /** What the redirector holds of a Telegram user (by keyed hash): counts, and the visitors their starts bound. */
+  telegramPerson(userHash: string): Promise<CloudPerson> {
+    const q = new URLSearchParams({ userHash });
+    return this.call('GET', `/api/v1/telegram/people?${q}`, undefined, (v) => typeof (v as { counts?: unknown } | null)?.counts === 'object', 'say what it holds about this Telegram user');
+  }
+
+  /** Erases a Telegram user (their starts and the visitors those bound; payments stay without them). */
+  eraseTelegram(userHash: string): Promise<{ starts: number; payments: number; visitors: number; items: number }> {
+    return this.call('POST', '/api/v1/telegram/erase', { userHash }, (v) => typeof (v as { items?: unknown } | null)?.items === 'number', 'erase this Telegram user');
+  }
+
   /** The deployment's settings the desktop may read and change (retention). */
   settings(): Promise<RedirectorSettings> {
     return this.call('GET', '/api/v1/settings', undefined, (v) => typeof (v as { retentionDays?: unknown } | null)?.retentionDays === 'number', 'give its settings');
@@ -293,7 +333,20 @@ export class RedirectorClient {
 }
 
 /** The feeds as the app's messages name them. */
-const FEED_WORDS: Record<RedirectorFeed, string> = { clicks: 'clicks', pageviews: 'pageviews', identities: 'sign-ups', erasures: 'erasures', 'stripe-hints': 'Stripe webhook events' };
+const FEED_WORDS: Record<RedirectorFeed, string> = {
+  clicks: 'clicks',
+  pageviews: 'pageviews',
+  identities: 'sign-ups',
+  erasures: 'erasures',
+  'stripe-hints': 'Stripe webhook events',
+  'telegram-starts': 'Telegram bot starts',
+  'telegram-payments': 'Telegram payments',
+};
+
+function isTelegramStatus(v: unknown): boolean {
+  const s = v as Partial<TelegramWebhookStatus> | null;
+  return typeof s?.path === 'string' && typeof s.secretSet === 'boolean' && typeof s.settable === 'boolean' && typeof s.counts === 'object' && s.counts !== null;
+}
 
 function isWebhookStatus(v: unknown): boolean {
   const s = v as Partial<StripeWebhookStatus> | null;

@@ -14,9 +14,9 @@ function statements(db: Db) {
   return {
     click: db.prepare(
       `INSERT INTO clicks (id, slug, at, visitor_id, referrer_host, referrer_url, device, browser, os, country, ip_hash,
-         click_ids_json, utm_json, bot, bot_reason, duplicate, channel, campaign, partner_id)
+         click_ids_json, utm_json, bot, bot_reason, duplicate, channel, campaign, partner_id, telegram_start)
        VALUES (@id, @slug, @at, @visitorId, @referrerHost, @referrerUrl, @device, @browser, @os, @country, @ipHash,
-         @clickIds, @utm, @bot, @botReason, @duplicate, @channel, @campaign, @partnerId)
+         @clickIds, @utm, @bot, @botReason, @duplicate, @channel, @campaign, @partnerId, @telegramStart)
        ON CONFLICT (id) DO NOTHING`,
     ),
     pageview: db.prepare(
@@ -41,11 +41,11 @@ function statements(db: Db) {
       .pluck(),
     emailHashes: db.prepare<[], string>(`SELECT DISTINCT email_hash FROM identities`).pluck(),
     link: db.prepare(
-      `INSERT INTO links (slug, destination, channel, campaign, partner_id, utm_json, enabled, created_at, updated_at)
-       VALUES (@slug, @destination, @channel, @campaign, @partnerId, @utm, @enabled, @createdAt, @updatedAt)
+      `INSERT INTO links (slug, destination, channel, campaign, partner_id, utm_json, enabled, created_at, updated_at, telegram_bot)
+       VALUES (@slug, @destination, @channel, @campaign, @partnerId, @utm, @enabled, @createdAt, @updatedAt, @telegramBot)
        ON CONFLICT (slug) DO UPDATE SET destination = excluded.destination, channel = excluded.channel,
          campaign = excluded.campaign, partner_id = excluded.partner_id, utm_json = excluded.utm_json,
-         enabled = excluded.enabled, updated_at = excluded.updated_at
+         enabled = excluded.enabled, updated_at = excluded.updated_at, telegram_bot = excluded.telegram_bot
        WHERE excluded.updated_at >= links.updated_at`,
     ),
     queuePush: db.prepare(
@@ -80,7 +80,14 @@ export function insertClicks(db: Db, clicks: Click[]): number {
     for (const c of clicks) {
       if (erased('visitor', c.visitorId)) continue;
       kept.push(c);
-      added += s.click.run({ ...c, clickIds: JSON.stringify(c.clickIds), utm: JSON.stringify(c.utm), bot: flag(c.bot), duplicate: flag(c.duplicate) }).changes;
+      added += s.click.run({
+        ...c,
+        clickIds: JSON.stringify(c.clickIds),
+        utm: JSON.stringify(c.utm),
+        bot: flag(c.bot),
+        duplicate: flag(c.duplicate),
+        telegramStart: c.telegramStart ?? null,
+      }).changes;
     }
     metaSignalKeeper(db)?.clicks(kept);
     return added;
@@ -149,7 +156,7 @@ export function applyErasures(db: Db, erasures: (Erasure | LegacyErasure)[]): nu
 /** Upserts links, keeping the newer of the local and the pulled version. */
 export function upsertLinks(db: Db, links: Link[]): void {
   const s = stmts(db).link;
-  for (const l of links) s.run({ ...l, utm: JSON.stringify(l.utm), enabled: flag(l.enabled) });
+  for (const l of links) s.run({ ...l, utm: JSON.stringify(l.utm), enabled: flag(l.enabled), telegramBot: l.telegramBot ?? null });
 }
 
 export function getCursor(db: Db, feed: string): string | null {
@@ -235,6 +242,7 @@ interface LinkRow {
   enabled: number;
   created_at: number;
   updated_at: number;
+  telegram_bot: string | null;
 }
 
 export function listLinks(db: Db): Link[] {
@@ -246,6 +254,7 @@ export function listLinks(db: Db): Link[] {
     partnerId: r.partner_id,
     utm: JSON.parse(r.utm_json) as Link['utm'],
     enabled: r.enabled === 1,
+    ...(r.telegram_bot ? { telegramBot: r.telegram_bot } : {}),
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));

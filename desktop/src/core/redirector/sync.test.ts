@@ -207,7 +207,7 @@ describe('pullRedirector', () => {
       expect(result.clicks).toBeGreaterThan(0);
       expect(result.skipped).toEqual([{ source: 'redirector', resource: 'pageviews', code: 'not_found', message: expect.stringContaining('older than this Revtrail') }]);
       const states = Object.fromEntries(listResourceStates(db, 'redirector').map((s) => [s.resource, s]));
-      expect(Object.keys(states).sort()).toEqual(['clicks', 'erasures', 'identities', 'link-pushes', 'links', 'pageviews']);
+      expect(Object.keys(states).sort()).toEqual(['clicks', 'erasures', 'identities', 'link-pushes', 'links', 'pageviews', 'telegram-payments', 'telegram-starts']);
       expect(states.pageviews).toMatchObject({ lastPullAt: null, lastAttemptAt: 5_000, error: { code: 'not_found', message: result.skipped[0]!.message } });
       expect(states.clicks).toMatchObject({ lastPullAt: 5_000, error: null });
 
@@ -284,9 +284,9 @@ describe('pullRedirector', () => {
     const db = newDb();
     const err = await pullRedirector(db, client, { clock: systemClock, retries: 3, retryBaseMs: 20 }).catch((e: unknown) => e);
     expect((err as RedirectorError).kind).toBe('unavailable');
-    expect(calls).toBe(4 + 4);
+    expect(calls).toBe(4 + 6);
     expect(listResourceStates(db).filter((s) => s.error).map((s) => [s.resource, s.error!.code, s.lastPullAt])).toEqual(
-      ['clicks', 'erasures', 'identities', 'links', 'pageviews'].map((f) => [f, 'unavailable', null]),
+      ['clicks', 'erasures', 'identities', 'links', 'pageviews', 'telegram-payments', 'telegram-starts'].map((f) => [f, 'unavailable', null]),
     );
     expect(Date.now() - started).toBeGreaterThanOrEqual(10 + 20 + 40);
   });

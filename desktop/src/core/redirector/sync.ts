@@ -2,6 +2,7 @@ import type { Clock, StripeHint } from '@revtrail/shared';
 import type { Db } from '../db/open';
 import { sortHints, type HintScope, type SortedHints } from '../stripe/hints';
 import { addHints } from '../stripe/repo';
+import { insertTelegramPayments, insertTelegramStarts } from '../telegram/repo';
 import { recordResourceFailure, recordResourceSuccess, type ResourceFailure } from '../sync-state/repo';
 import { RedirectorError, type RedirectorClient, type RedirectorErrorKind, type RedirectorFeed } from './client';
 import {
@@ -43,6 +44,9 @@ export interface PullResult extends PushResult {
   erased: number;
   /** Stripe webhook hints kept to be read by id (0 when Stripe is not connected: the feed is then not read). */
   stripeHints: number;
+  /** Telegram bot starts and payments added. */
+  telegramStarts: number;
+  telegramPayments: number;
   /** What could not be read or sent this time, and why; everything else was. */
   skipped: ResourceFailure[];
 }
@@ -61,7 +65,9 @@ export interface PullOptions {
 
 // Erasures last: what they name may arrive in the other feeds of the same pull. They run even when a feed
 // before them failed: an erasure is a promise to a visitor, and the inserts refuse what was erased already.
-const FEEDS = ['clicks', 'pageviews', 'identities', 'erasures'] as const satisfies RedirectorFeed[];
+const FEEDS = ['clicks', 'pageviews', 'identities', 'telegram-starts', 'telegram-payments', 'erasures'] as const satisfies RedirectorFeed[];
+/** PullResult's field for each feed. */
+const RESULT_FIELD = { clicks: 'clicks', pageviews: 'pageviews', identities: 'identities', 'telegram-starts': 'telegramStarts', 'telegram-payments': 'telegramPayments', erasures: 'erased' } as const;
 
 const CODE_OF: Record<RedirectorErrorKind, string> = {
   unauthorized: 'unauthorized',
@@ -81,7 +87,7 @@ const CODE_OF: Record<RedirectorErrorKind, string> = {
  */
 export async function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
   const pageSize = opts.pageSize ?? 1000;
-  const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, stripeHints: 0, skipped: [] };
+  const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, stripeHints: 0, telegramStarts: 0, telegramPayments: 0, skipped: [] };
   const failures: RedirectorError[] = [];
   let read = 0;
   // Once one resource used up its retries on an unreachable redirector, the rest try once each: they would
@@ -120,9 +126,7 @@ export async function pullRedirector(db: Db, client: RedirectorClient, opts: Pul
 
   for (const feed of FEEDS) {
     await attempt(feed, async (o) => {
-      const changed = await pullFeed(db, client, feed, pageSize, o);
-      if (feed === 'erasures') result.erased = changed;
-      else result[feed] = changed;
+      result[RESULT_FIELD[feed]] = await pullFeed(db, client, feed, pageSize, o);
     });
   }
   const scope = opts.stripeHints;
@@ -266,6 +270,10 @@ function writePage(db: Db, feed: (typeof FEEDS)[number], items: unknown[]): numb
       return insertPageviews(db, items as Parameters<typeof insertPageviews>[1]);
     case 'identities':
       return insertIdentities(db, items as Parameters<typeof insertIdentities>[1]);
+    case 'telegram-starts':
+      return insertTelegramStarts(db, items as Parameters<typeof insertTelegramStarts>[1]);
+    case 'telegram-payments':
+      return insertTelegramPayments(db, items as Parameters<typeof insertTelegramPayments>[1]);
     case 'erasures':
       return applyErasures(db, items as Parameters<typeof applyErasures>[1]);
   }

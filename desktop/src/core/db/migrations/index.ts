@@ -12,6 +12,7 @@ import privacy from './0010-privacy';
 import anonymousClicks from './0011-anonymous-clicks';
 import meta from './0012-meta';
 import customerNames from './0013-customer-names';
+import telegram from './0014-telegram';
 
 /**
  * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
@@ -37,4 +38,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 11, name: 'anonymous-clicks', sql: anonymousClicks },
   { version: 12, name: 'meta', sql: meta },
   { version: 13, name: 'customer-names', sql: customerNames },
+  { version: 14, name: 'telegram', sql: telegram },
 ];
