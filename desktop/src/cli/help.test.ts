@@ -72,6 +72,6 @@ describe('revtrail help', () => {
 
     const missing = await cli(['links', 'set', 'x', '--url', 'https://brand.com/']);
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^links set needs --url and --channel\.\n\nUsage: revtrail links set/);
+    expect(missing.err).toMatch(/^links set needs --url \(or --telegram-bot\) and --channel\.\n\nUsage: revtrail links set/);
   }, 30_000);
 });

@@ -113,6 +113,18 @@ const DETAILS: Record<string, Details> = {
     examples: ['revtrail meta events --state failed --limit 20'],
   },
   'meta send': { examples: ['revtrail meta send'] },
+  'connect telegram': {
+    flags: [
+      ['--webhook-url URL', "the redirector's Telegram endpoint as Telegram reaches it (https), when that is not the redirector's own address: a tunnel to the local redirector"],
+      ['--api-base URL', 'a stand-in for https://api.telegram.org, e.g. a fake Bot API on this computer (https, or http on this computer)'],
+    ],
+    examples: ['REVTRAIL_TELEGRAM_BOT_TOKEN=123456:AAE... revtrail connect telegram', 'pbpaste | revtrail connect telegram --webhook-url https://tunnel.example.com/webhooks/telegram'],
+  },
+  'telegram status': { examples: ['revtrail telegram status'] },
+  'telegram activate': { flags: [['--webhook-url URL', 'as for connect telegram']], examples: ['revtrail telegram activate'] },
+  'telegram secret': {
+    examples: ['revtrail telegram secret bot-token | npm run -s sst -w redirector -- secret set TelegramBotToken --stage prod'],
+  },
   'links list': { examples: ['revtrail links list', 'revtrail links list --json'] },
   'links set': {
     flags: [

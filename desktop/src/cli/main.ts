@@ -10,6 +10,8 @@ import { reportCommand } from './commands/report';
 import { statusCommand, syncCommand, type CommandOutput } from './commands/sync';
 import { connectWebhookCommand, WEBHOOK_USAGE, webhookStatusCommand } from './commands/webhook';
 import { META_OPTIONS, META_USAGE, metaCommand, type MetaFlags } from './commands/meta';
+import { TELEGRAM_OPTIONS, TELEGRAM_USAGE, telegramCommand, type TelegramFlags } from './commands/telegram';
+import type { SecretStore } from '../core/secrets/types';
 import { exitCodeOf } from './exit-codes';
 import { commandHelp, commandNames } from './help';
 import { defaultDataDir, defaultSecretKeyFile } from '../host/paths';
@@ -30,9 +32,11 @@ Commands:
                                        --api-base: test mode, another Stripe API address (the fake Stripe)
 ${WEBHOOK_USAGE}
 ${META_USAGE}
+${TELEGRAM_USAGE}
   links list                           links, and local changes not yet on the redirector
   links set <slug> --url URL --channel NAME [--campaign NAME] [--partner ID] [--disabled]
-                                       create or change a tracking link (pushed to the redirector)
+                                       create or change a tracking link (pushed to the redirector);
+                                       --telegram-bot NAME instead of --url: a link that opens that bot
   links retry <slug>                   send a change the redirector refused (or that waits) again
   links discard <slug>                 drop a change not on the redirector; the link stays as it is there
   sync [--redirector] [--stripe]       push link changes; pull links, clicks, pageviews, identities
@@ -120,14 +124,21 @@ interface Flags {
   disabled?: boolean;
   account?: string;
   'api-base'?: string;
+  'telegram-bot'?: string;
 }
 
-async function run(core: Core, positionals: string[], flags: Flags): Promise<CommandOutput> {
+async function run(core: Core, positionals: string[], flags: Flags, secrets: SecretStore): Promise<CommandOutput> {
   const [command, sub] = positionals;
   const ws = flags.workspace;
   if (['partners', 'programs', 'commissions', 'payouts'].includes(command ?? '')) return affiliatesCommand(core, positionals, flags as AffiliateFlags);
   if (command === 'privacy') return privacyCommand(core, sub, flags as PrivacyFlags);
   if (command === 'backup') return backupCommand(core, sub, positionals[2], ws);
+  if (command === 'telegram' || (command === 'connect' && sub === 'telegram')) {
+    const io = { readSecret, readStored: (name: string) => secrets.get(name), stdoutIsTerminal: process.stdout.isTTY === true, env: (name: string) => process.env[name] };
+    return telegramCommand(core, positionals, flags as TelegramFlags, io, (message) => {
+      throw new UsageError(message);
+    });
+  }
   if (command === 'meta' || (command === 'connect' && sub === 'meta')) {
     return metaCommand(core, positionals, flags as MetaFlags, readSecret, (message) => {
       throw new UsageError(message);
@@ -157,9 +168,10 @@ async function run(core: Core, positionals: string[], flags: Flags): Promise<Com
     case 'links set': {
       const slug = positionals[2];
       if (!slug || positionals.length > 3) throw new UsageError('links set needs one slug: revtrail links set spring-sale --url https://brand.com/ --channel Newsletter');
-      if (!flags.url || !flags.channel) throw new UsageError('links set needs --url and --channel.');
+      if (!(flags.url || flags['telegram-bot']) || !flags.channel) throw new UsageError('links set needs --url (or --telegram-bot) and --channel.');
       const link = {
-        destination: flags.url,
+        ...(flags.url ? { destination: flags.url } : {}),
+        ...(flags['telegram-bot'] ? { telegramBot: flags['telegram-bot'] } : {}),
         channel: flags.channel,
         ...(flags.campaign ? { campaign: flags.campaign } : {}),
         ...(flags.partner ? { partnerId: flags.partner } : {}),
@@ -250,6 +262,8 @@ export async function main(argv: string[]): Promise<number> {
         ...AFFILIATE_OPTIONS,
         ...PRIVACY_OPTIONS,
         ...META_OPTIONS,
+        ...TELEGRAM_OPTIONS,
+        'telegram-bot': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -300,7 +314,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const core = createCore({ dataDir, clock: systemClock, log, logFile: log.file, secrets, stripeApiBase });
   try {
-    const r: CommandOutput = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values);
+    const r: CommandOutput = positionals[0] === 'report' ? await reportCommand(core, positionals.slice(1), values) : await run(core, positionals, values, secrets);
     if (!r.ok) {
       process.stderr.write(`${r.error.message}\n`);
       return exitCodeOf(r.error.code);

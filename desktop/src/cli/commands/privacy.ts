@@ -9,10 +9,11 @@ import type { CommandOutput } from './sync';
 export const PRIVACY_OPTIONS = {
   email: { type: 'string' },
   visitor: { type: 'string' },
+  telegram: { type: 'string' },
   out: { type: 'string' },
 } as const;
 
-export const PRIVACY_USAGE = `  privacy find|export|erase (--email ADDRESS | --visitor ID | --customer cus_..) [--out DIR]
+export const PRIVACY_USAGE = `  privacy find|export|erase (--email ADDRESS | --visitor ID | --customer cus_.. | --telegram USER_ID) [--out DIR]
                                        a person's data request: find what is held about them here and on
                                        the redirector (with counts), export it (one JSON file and one HTML
                                        page into --out, default the current folder), or erase it (payments
@@ -26,6 +27,7 @@ export interface PrivacyFlags {
   email?: string;
   visitor?: string;
   customer?: string;
+  telegram?: string;
   out?: string;
 }
 
@@ -43,6 +45,8 @@ const LABELS: Record<string, string> = {
   attribution_ledger: 'attribution rows',
   affiliate_bindings: 'partner bindings',
   affiliate_lines: 'commission lines',
+  telegram_starts: 'Telegram bot starts',
+  telegram_payments: 'Telegram payments',
 };
 
 function foundText(f: PersonFound): string[] {
@@ -54,7 +58,7 @@ function foundText(f: PersonFound): string[] {
         ? `Redirector: ${Object.entries(f.cloud.counts).map(([k, n]) => `${n} ${k}`).join(', ') || 'nothing'}.`
         : `Redirector: not asked (${f.cloud.problem})`;
   return [
-    `Found ${f.total} records (${f.linked.visitors} browsers, ${f.linked.emails} email hashes, ${f.linked.customers} Stripe customers linked).`,
+    `Found ${f.total} records (${f.linked.visitors} browsers, ${f.linked.emails} email hashes, ${f.linked.customers} Stripe customers${f.linked.telegrams ? `, ${f.linked.telegrams} Telegram users` : ''} linked).`,
     local.length ? `Here: ${local.map(([t, n]) => `${n} ${LABELS[t] ?? t}`).join(', ')}.` : 'Here: nothing.',
     cloud,
   ];
@@ -62,7 +66,7 @@ function foundText(f: PersonFound): string[] {
 
 /** `revtrail privacy find|export|erase|log`. */
 export async function privacyCommand(core: Core, sub: string | undefined, flags: PrivacyFlags): Promise<CommandOutput> {
-  const subject = { workspace: flags.workspace, email: flags.email, visitor: flags.visitor, customer: flags.customer };
+  const subject = { workspace: flags.workspace, email: flags.email, visitor: flags.visitor, customer: flags.customer, telegram: flags.telegram };
   switch (sub) {
     case 'find': {
       const r = await core.call('privacy.find', subject);

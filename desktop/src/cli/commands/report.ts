@@ -4,6 +4,7 @@ import type { RangeArgs } from '../../core/attribution/handlers';
 import type { Journey, LinkRow, Unconverted } from '../../core/attribution/reports';
 import type { Core } from '../../core/core';
 import { moneyText } from '../format';
+import { starsCell } from './telegram';
 
 export const REPORTS = ['channels', 'daily', 'links', 'campaigns', 'ltv', 'models', 'journey'] as const;
 type ReportName = (typeof REPORTS)[number];
@@ -117,6 +118,21 @@ function journeyTable(j: Journey): Table {
   };
 }
 
+/**
+ * Bot starts and Telegram Stars, as two more columns, when the range has any: Stars are never converted into the
+ * report's currency nor counted in its money, so they stand in their own column, in Stars.
+ */
+function withTelegram(t: Table, rows: readonly { botStarts: number; stars: number }[], totals: { botStarts?: number; stars: number }): Table {
+  if (!rows.some((r) => r.botStarts > 0 || r.stars !== 0)) return t;
+  return {
+    ...t,
+    headers: [...t.headers, 'Bot starts', 'Stars'],
+    rows: t.rows.map((cells, i) => [...cells, rows[i]!.botStarts, starsCell(rows[i]!.stars)]),
+    totals: t.totals ? [...t.totals, totals.botStarts ?? null, starsCell(totals.stars)] : t.totals,
+    notes: [...t.notes, 'Bot starts: Start pressed in the Telegram bot after a click credited here. Stars: Telegram Stars paid in the bot, net of refunds, credited like any payment; never converted, so not in Gross or Net.'],
+  };
+}
+
 /** The money columns every traffic table ends with, of a row or of the totals. */
 const moneyCells = (x: { grossMinor: number; refundsMinor: number; disputesMinor: number; netMinor: number }, c: string) => [
   money(x.grossMinor, c),
@@ -134,13 +150,13 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
       const v = r.value;
       const c = v.currency;
       const t = clickTotals(v.rows, c);
-      return done(v, {
+      return done(v, withTelegram({
         title: rangeTitle('Channels', v.range),
         headers: ['Channel', 'Clicks', 'Visitors', 'Customers', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Fees', 'Conv. rate %', 'Net per click'],
         rows: v.rows.map((x) => [x.channel, x.clicks, x.uniqueVisitors, x.customers, x.conversions, ...moneyCells(x, c), money(x.feesMinor, c), pct(x.conversionRate), money(x.revenuePerClickMinor, c)]),
         totals: ['Total', t.clicks, null, v.totals.customers, v.totals.conversions, ...moneyCells(v.totals, c), money(v.totals.feesMinor, c), t.rate, t.perClick],
         notes: [CUSTOMERS_NOTE, PER_CLICK_NOTE, TOTALS_NOTE, ...unconvertedNote(v.unconverted, c)],
-      });
+      }, v.rows, v.totals));
     }
     case 'daily': {
       const r = await core.call('reports.daily', args);
@@ -161,13 +177,13 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
       const v = r.value;
       const c = v.currency;
       const t = clickTotals(v.rows, c);
-      return done(v, {
+      return done(v, withTelegram({
         title: rangeTitle('Links', v.range),
         headers: ['Link', 'Channel', 'Clicks', 'Visitors', 'Customers', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Net per click'],
         rows: v.rows.map((x) => [x.slug ?? '(no link)', x.channel, x.clicks, x.uniqueVisitors, x.customers, x.conversions, ...moneyCells(x, c), money(x.revenuePerClickMinor, c)]),
         totals: ['Total', null, t.clicks, null, v.totals.customers, v.totals.conversions, ...moneyCells(v.totals, c), t.perClick],
         notes: [CUSTOMERS_NOTE, PER_CLICK_NOTE, TOTALS_NOTE, ...unconvertedNote(v.unconverted, c)],
-      });
+      }, v.rows, v.totals));
     }
     case 'campaigns': {
       const r = await core.call('reports.campaigns', args);
@@ -175,13 +191,13 @@ async function build(core: Core, name: ReportName, args: RangeArgs, customer: st
       const v = r.value;
       const c = v.currency;
       const t = clickTotals(v.rows, c);
-      return done(v, {
+      return done(v, withTelegram({
         title: rangeTitle('Campaigns', v.range),
         headers: ['Campaign', 'Clicks', 'Visitors', 'Customers', 'Conversions', 'Gross', 'Refunds', 'Disputes', 'Net', 'Net per click'],
         rows: v.rows.map((x) => [x.campaign ?? '(none)', x.clicks, x.uniqueVisitors, x.customers, x.conversions, ...moneyCells(x, c), money(x.revenuePerClickMinor, c)]),
         totals: ['Total', t.clicks, null, v.totals.customers, v.totals.conversions, ...moneyCells(v.totals, c), t.perClick],
         notes: ['(none): clicks on links without a campaign, and money that came with no click.', CUSTOMERS_NOTE, PER_CLICK_NOTE, TOTALS_NOTE, ...unconvertedNote(v.unconverted, c)],
-      });
+      }, v.rows, v.totals));
     }
     case 'ltv': {
       const r = await core.call('reports.ltv', args);
