@@ -1,5 +1,9 @@
+import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import autocannon, { type Result } from 'autocannon';
+import { fileURLToPath } from 'node:url';
+import type { Options, Result } from 'autocannon';
+
+const LOAD_PROCESS = fileURLToPath(new URL('./load-process.mjs', import.meta.url));
 
 export const BROWSER_UA =
   'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
@@ -44,19 +48,36 @@ function figures(r: Result, serverLoopBusy: number): LoadFigures {
   };
 }
 
+/** autocannon in a fresh `node` process (bench/load-process.mjs), its result read over IPC. */
+function autocannonProcess(opts: Options): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [LOAD_PROCESS, JSON.stringify(opts)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let message: { ok: true; result: Result } | { ok: false; error: string } | null = null;
+    child.on('message', (m) => {
+      message = m as typeof message;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      const m = message as typeof message;
+      if (m?.ok) return resolve(m.result);
+      reject(new Error(`the load process failed: ${m ? m.error : `exited with ${signal ?? code} before reporting`}`));
+    });
+  });
+}
+
 /**
- * A warm-up (not reported) then the measured run, both against one URL. autocannon runs on a worker
- * thread: on the same event loop as the servers it would take the CPU time it is measuring. Both
- * servers (and the redirector's embedded store) run on this process's main thread.
+ * A warm-up (not reported) then the measured run, both against one URL. autocannon runs in a process of
+ * its own: in the servers' process, even on a worker thread, it would share their heap, garbage collector
+ * and scheduling with what it measures. Both servers (and the redirector's embedded store) run on this
+ * process's main thread.
  */
 export async function drive(url: string, s: LoadSettings): Promise<LoadRun> {
   const run = async (duration: number) => {
     const before = performance.eventLoopUtilization();
-    const result = await autocannon({
+    const result = await autocannonProcess({
       url,
       connections: s.connections,
       duration,
-      workers: 1,
       headers: { 'user-agent': s.userAgent, accept: 'text/html,application/xhtml+xml,*/*;q=0.8', 'accept-language': 'en-US,en;q=0.9' },
     });
     return figures(result, performance.eventLoopUtilization(before).utilization);

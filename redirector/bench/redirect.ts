@@ -138,7 +138,7 @@ async function main(): Promise<void> {
     const results: Results = {
       date: new Date().toISOString(),
       machine,
-      load: { ...LOAD, path: '/bench', loadGenerator: 'autocannon 8 on a worker thread of this process' },
+      load: { ...LOAD, path: '/bench', loadGenerator: 'autocannon 8 in a separate node process (bench/load-process.mjs)' },
       redirector: redirectorLoad.measured,
       bare: bareLoad.measured,
       warmup: { redirector: redirectorLoad.warmup, bare: bareLoad.warmup },
