@@ -238,7 +238,7 @@ describe('Telegram on the app\'s own local redirector', () => {
     const port = host.localRedirector!.port;
     try {
       const ws = must(await host.core.call('workspaces.add', { name: 'Local' }));
-      must(await host.shell['shell.useLocalRedirector']({ workspace: ws.id }));
+      must(await host.dispatch('shell.useLocalRedirector', { workspace: ws.id }));
       expect(must(await host.core.call('telegram.connect', { botToken: bot.token, apiBase: tg.url })).outcome).toBe('applied');
       const kept = JSON.parse((await secrets.get(LOCAL_TELEGRAM_SETTINGS))!) as { botToken: string; secretToken: string };
       expect(kept.botToken).toBe(bot.token);
