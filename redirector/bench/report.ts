@@ -21,7 +21,7 @@ export interface Results {
   clicks: ClickAccount & { answered302: number; received: number; inFlightAtStop: number; lost: number };
   bundle: { full: BundleFigures; sdkExternal: BundleFigures; judgedOn: 'full' };
   ready: { runs: number; bundle: ReadyFigures; bare: ReadyFigures; check: { statusCode: number; location: string | null } };
-  targets: Record<'ratio' | 'p99' | 'clicksLost' | 'bundle' | 'ready', Target>;
+  targets: Record<'ratio' | 'p99' | 'clicksLost' | 'ingest' | 'bundle' | 'ready', Target>;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -56,6 +56,10 @@ export function printReport(res: Results, resultsPath: string): void {
       `  GET /bench received by the server ${int(clicks.received)} (${int(clicks.inFlightAtStop)} still in flight when autocannon stopped, never counted as answered)`,
       `  recorder after drain: journaled ${int(clicks.recorder.spilled)}, ingested into the store ${int(clicks.recorder.stored)}, waiting ${clicks.recorder.queued}; ` +
         `ingested after the load ${int(clicks.replayed)}; drain ${ms(clicks.drainMs)}, feed count ${ms(clicks.countMs)}`,
+      `Ingestion: the journal drained into the embedded store at ${int(clicks.drainPerSecond)} events/s; the store's ceiling in this run, ` +
+        `${int(clicks.ceiling.items)} of the same clicks as the same items batched straight through the AWS SDK (25 a request): ` +
+        `${Object.entries(clicks.ceiling.perSecond).map(([c, v]) => `${int(v)}/s with ${c} in flight`).join(', ')}`,
+      `  drain / ceiling ${targets.ingest.value.toFixed(2)} ${verdict(targets.ingest)}`,
       '',
       'Lambda bundle of src/lambda.ts as sst deploy builds it (scripts/sst-build.ts: SST 4.17\'s esbuild options, ESM, esnext, minified, no source map, AWS SDK inside; pixel.js and resource.enc beside it)',
       `  as shipped (judged; 1 MB = 1,048,576 B):  ${kb(bundle.full.bytes)} ${verdict(targets.bundle)}`,
