@@ -9,7 +9,7 @@
 // Plain JavaScript with no dependencies: it has to run on whatever Node started it.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,14 +87,60 @@ function electronBinary() {
   say('Nothing is missing for the rest: `npm start` opens the same app in your browser. `npx install-electron` tries again.');
 }
 
+const LOCK = join(ROOT, '.revtrail-install.lock');
+const upToDate = (want) => {
+  const have = installed();
+  return have && have.lock === want.lock && have.modules === want.modules && have.platform === want.platform;
+};
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * One install at a time: two commands started together (a test that runs an npm script while another runs)
+ * would otherwise both run npm ci into the same node_modules and leave it half deleted. The lock is a folder
+ * (mkdir is atomic) beside node_modules, which npm ci empties; one older than 20 minutes is a crashed run's.
+ */
+function withInstallLock(work) {
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      let age = 0;
+      try {
+        age = Date.now() - statSync(LOCK).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > 20 * 60_000) {
+        rmSync(LOCK, { recursive: true, force: true });
+        continue;
+      }
+      sleep(1000);
+    }
+  }
+  try {
+    return work();
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+}
+
 function ensureDependencies() {
   const want = wanted();
+  if (upToDate(want)) return;
+  withInstallLock(() => install(want));
+}
+
+function install(want) {
+  // Another command may have installed while this one waited for the lock.
+  if (upToDate(want)) return;
   const have = installed();
-  if (have && have.lock === want.lock && have.modules === want.modules && have.platform === want.platform) return;
   say(have ? 'Dependencies were installed for another package-lock.json or Node: reinstalling (npm ci).' : 'Installing dependencies (npm ci)…');
   const code = run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: ROOT });
   if (code !== 0) {
     say('npm ci failed (above). Fix what it says and run this again.');
+    rmSync(LOCK, { recursive: true, force: true }); // process.exit skips the lock's finally
     process.exit(code);
   }
   electronBinary();
