@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { isIP } from 'node:net';
 import { UAParser } from 'ua-parser-js';
 import { isbot } from 'isbot';
-import { utcDay, type BotReason, type DeviceType } from '@revtrail/shared';
+import { DAY_MS, utcDay, type BotReason, type DeviceType } from '@revtrail/shared';
 import { secretMatches } from './secret-match';
 
 /** Fetchers that unfurl a pasted link into a preview card: a preview is not a visit. */
@@ -61,19 +61,45 @@ export function classifyAgent(ua: string | undefined, method: string, purpose: s
  * secret seed. The raw IP is never stored; the same visitor hashes differently tomorrow.
  */
 export class IpHasher {
-  private day = '';
   private salt: Buffer = Buffer.alloc(0);
+  /** The day's instant bounds, so most calls skip formatting a date. */
+  private dayStart = 0;
+  private dayEnd = 0;
+  /**
+   * Hashes computed today, by site + IP + UA: a visitor's repeat requests skip the HMAC. In memory only,
+   * bounded (least recently used goes first), and emptied with the salt at the UTC day's rotation, so
+   * yesterday's hashes (and the IPs keying them) never outlive yesterday's salt.
+   */
+  private readonly today = new Map<string, string>();
 
-  constructor(private readonly seed: string) {}
+  constructor(
+    private readonly seed: string,
+    private readonly cacheMax = 4096,
+  ) {}
 
   hash(ip: string | undefined, site: string, ua: string | undefined, at: number): string | null {
     if (!ip) return null;
-    const day = utcDay(at);
-    if (day !== this.day) {
-      this.salt = createHmac('sha256', this.seed).update(`ip-salt:${day}`).digest();
-      this.day = day;
+    if (at < this.dayStart || at >= this.dayEnd) {
+      this.salt = createHmac('sha256', this.seed).update(`ip-salt:${utcDay(at)}`).digest();
+      this.dayStart = at - (at % DAY_MS);
+      this.dayEnd = this.dayStart + DAY_MS;
+      this.today.clear();
     }
-    return createHmac('sha256', this.salt).update(`${site}\n${ip}\n${ua ?? ''}`).digest('hex').slice(0, 32);
+    const key = `${site}\n${ip}\n${ua ?? ''}`;
+    const cached = this.today.get(key);
+    if (cached !== undefined) {
+      // Re-inserted: Map keeps insertion order, so the first key is the least recently used.
+      this.today.delete(key);
+      this.today.set(key, cached);
+      return cached;
+    }
+    const hashed = createHmac('sha256', this.salt).update(key).digest('hex').slice(0, 32);
+    if (this.today.size >= this.cacheMax) {
+      const oldest = this.today.keys().next().value;
+      if (oldest !== undefined) this.today.delete(oldest);
+    }
+    this.today.set(key, hashed);
+    return hashed;
   }
 }
 
@@ -113,6 +139,8 @@ export const PROXY_HEADERS = {
 
 /** Headers that say who the viewer is; only this deployment's CloudFront, AWS's own front door or a proven proxy may set them. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'cloudfront-viewer-address', 'cloudfront-viewer-country'];
+/** Every header vetForwarding removes before putting back what it vouches for (built once, not per request). */
+const VETTED_HEADERS: readonly string[] = [...FORWARDING_HEADERS, ...Object.values(PROXY_HEADERS)];
 const COUNTRY_RE = /^[A-Z]{2}$/;
 /** A host name or IP literal with an optional port: what a Host header may hold. */
 const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
@@ -197,7 +225,7 @@ export function vetForwarding(headers: IncomingHttpHeaders, trust: ForwardingTru
     proto = 'https';
   }
   delete headers[ORIGIN_PROOF_HEADER];
-  for (const name of [...FORWARDING_HEADERS, ...Object.values(PROXY_HEADERS)]) delete headers[name];
+  for (const name of VETTED_HEADERS) delete headers[name];
   if (ip) headers['x-forwarded-for'] = ip;
   if (country !== undefined && COUNTRY_RE.test(country)) headers['cloudfront-viewer-country'] = country;
   if (host !== undefined && host.length <= 261 && HOST_RE.test(host)) headers['x-forwarded-host'] = host;

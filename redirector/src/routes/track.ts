@@ -21,6 +21,18 @@ const COUNTRY_RE = /^[A-Z]{2}$/;
 /** Real User-Agent headers are a few hundred characters; a longer one is cut, not refused. */
 const USER_AGENT_MAX = 1024;
 
+/** A link's destination host, parsed once per destination rather than once per redirect (bounded). */
+const destinationHosts = new Map<string, string>();
+function hostOf(destination: string): string {
+  let host = destinationHosts.get(destination);
+  if (host === undefined) {
+    host = new URL(destination).hostname;
+    if (destinationHosts.size >= 10_000) destinationHosts.clear();
+    destinationHosts.set(destination, host);
+  }
+  return host;
+}
+
 /** GET|HEAD /:slug — record the click, set the first-party cookie, redirect. */
 export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void {
   const { config } = ctx;
@@ -88,7 +100,7 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     // token's table item lands with the click whichever way it goes: telegram/start-token.ts, store/telegram.ts).
     const start = link.telegramBot && visitorId !== null && !agent.bot ? ctx.telegram.tokens.mint(at) : null;
     if (start) click.telegramStart = start.digest;
-    const destinationHost = new URL(link.destination).hostname;
+    const destinationHost = hostOf(link.destination);
     // A link served through a merchant's site outside the cookie domain sets a cookie of that host alone (visitor-cookie.ts).
     const cookieScope = config.cookieDomain && (hostInDomain(requestHost, config.cookieDomain) || !throughMerchantProxy(req.raw.headers)) ? config.cookieDomain : null;
     const cookieReachesDestination = cookieScope ? hostInDomain(destinationHost, cookieScope) : destinationHost === requestHost;
