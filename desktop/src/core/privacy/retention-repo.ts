@@ -5,16 +5,24 @@ const stmts = statementsPerDb((db: Db) => ({
   clicks: db.prepare(`DELETE FROM clicks WHERE at < ?`),
   pageviews: db.prepare(`DELETE FROM pageviews WHERE at < ?`),
   identities: db.prepare(`DELETE FROM identities WHERE at < ?`),
+  telegramStarts: db.prepare(`DELETE FROM telegram_starts WHERE started_at < ?`),
 }));
 
 export interface PurgeCounts {
   clicks: number;
   pageviews: number;
   identities: number;
+  /** A Telegram bot's starts (a user bound to a visitor); the bot's payments are accounting records and stay. */
+  telegramStarts: number;
 }
 
 /** Deletes the events older than `before`; payments, refunds and the ledgers are accounting records and stay. */
 export function purgeEventsBefore(db: Db, before: number): PurgeCounts {
   const s = stmts(db);
-  return db.transaction(() => ({ clicks: s.clicks.run(before).changes, pageviews: s.pageviews.run(before).changes, identities: s.identities.run(before).changes }))();
+  return db.transaction(() => ({
+    clicks: s.clicks.run(before).changes,
+    pageviews: s.pageviews.run(before).changes,
+    identities: s.identities.run(before).changes,
+    telegramStarts: s.telegramStarts.run(before).changes,
+  }))();
 }
