@@ -11,6 +11,7 @@ import {
   type Parsed,
   type TelegramRefusal,
   type TelegramSettingsInput,
+  type TelegramSkip,
 } from '@revtrail/shared';
 import type { AppContext } from '../context';
 import { sendError } from '../http-errors';
@@ -61,25 +62,32 @@ export function registerTelegramWebhookRoute(app: FastifyInstance, ctx: AppConte
       .send({ error: { code: reason === 'no_secret' ? 'unavailable' : reason === 'bad_secret' ? 'unauthorized' : 'invalid_input', reason, message } });
   };
 
-  /** Keeps what the update holds for attribution; says how it was counted. Throws when the table does not take it. */
-  const keep = async (update: ReadUpdate): Promise<void> => {
+  /**
+   * Keeps what the update holds for attribution, and counts it. Throws when the table does not take it. True when
+   * something was kept: only then is its count written with the answer; a busy bot's other messages are counted
+   * at most once a second per instance, as refusals are.
+   */
+  const keep = async (update: ReadUpdate): Promise<boolean> => {
     const now = ctx.clock.now();
-    if (update.kind === 'other') return endpoint.count({ skipped: 'other' });
-    if (now - update.at > STALE_MS) return endpoint.count({ skipped: 'stale' });
+    const skip = (skipped: TelegramSkip) => (endpoint.count({ skipped }), false);
+    if (update.kind === 'other') return skip('other');
+    if (now - update.at > STALE_MS) return skip('stale');
     const userHash = await hashTelegramUser(update.userId, ctx.config.emailHashKey);
     const erased = await ctx.store.telegram.isErased({ userHash });
     if (update.kind === 'start') {
       const verdict = endpoint.tokens.check(update.payload, update.at);
-      if (!verdict.ok) return endpoint.count({ skipped: verdict.reason });
-      if (erased) return endpoint.count({ skipped: 'erased' });
+      if (!verdict.ok) return skip(verdict.reason);
+      if (erased) return skip('erased');
       // Null while the click waits in the journal or the spill queue: the desktop joins them by the digest then.
       const click = await ctx.store.telegram.tokenClick(verdict.digest, verdict.issuedAt);
-      if (click && (await ctx.store.telegram.isErased({ visitorId: click.visitorId }))) return endpoint.count({ skipped: 'erased' });
+      if (click && (await ctx.store.telegram.isErased({ visitorId: click.visitorId }))) return skip('erased');
       const outcome = await ctx.store.telegram.putStart(
         { startedAt: update.at, updateId: update.updateId, userHash, tokenDigest: verdict.digest, visitorId: click?.visitorId ?? null, clickId: click?.clickId ?? null },
         verdict.issuedAt,
       );
-      return endpoint.count(outcome === 'stored' ? { add: 'starts' } : outcome === 'duplicate' ? { add: 'duplicates' } : { skipped: 'token_used' });
+      if (outcome === 'token_used') return skip('token_used');
+      endpoint.count({ add: outcome === 'stored' ? 'starts' : 'duplicates' });
+      return true;
     }
     // A payment is the merchant's record: an erased payer's is kept without them.
     const outcome = await ctx.store.telegram.putPayment({
@@ -93,7 +101,8 @@ export function registerTelegramWebhookRoute(app: FastifyInstance, ctx: AppConte
       providerChargeId: update.providerChargeId,
       recurring: update.recurring,
     });
-    return endpoint.count({ add: outcome === 'stored' ? 'payments' : 'duplicates' });
+    endpoint.count({ add: outcome === 'stored' ? 'payments' : 'duplicates' });
+    return true;
   };
 
   /**
@@ -101,7 +110,7 @@ export function registerTelegramWebhookRoute(app: FastifyInstance, ctx: AppConte
    * may carry a Bot API call, https://core.telegram.org/bots/api#making-requests-when-getting-updates). Not
    * retried here: a failure answers 502, and Telegram delivers the update again, as it would have to that webhook.
    */
-  const forward = async (req: FastifyRequest, reply: FastifyReply, body: Buffer, target: { url: string; secretToken: string | null }) => {
+  const forward = async (req: FastifyRequest, reply: FastifyReply, body: Buffer, target: { url: string; secretToken: string | null }, coalesce: boolean) => {
     const at = ctx.clock.now();
     const failed = async (why: string) => {
       endpoint.count({ add: 'forwardFailures', forwardError: { at, message: why } });
@@ -132,7 +141,7 @@ export function registerTelegramWebhookRoute(app: FastifyInstance, ctx: AppConte
     if (res.status < 200 || res.status > 299) return failed(`it answered ${res.status}`);
     if (answer.byteLength > FORWARD_ANSWER_MAX) return failed('its answer was over 1 MiB');
     endpoint.count({ add: 'forwarded' });
-    await endpoint.flush(RECEIVED_COUNT_BUDGET_MS);
+    await endpoint.flush(RECEIVED_COUNT_BUDGET_MS, coalesce);
     const type = res.headers.get('content-type');
     if (type) reply.type(type);
     return reply.code(res.status).header('cache-control', 'no-store').send(Buffer.from(answer));
@@ -163,15 +172,16 @@ export function registerTelegramWebhookRoute(app: FastifyInstance, ctx: AppConte
         const read = readUpdate(body);
         if (!read.ok) return refuse(reply, 'not_an_update', read.problem);
         endpoint.count({ receivedAt: ctx.clock.now() });
+        let kept: boolean;
         try {
-          await keep(read.update);
+          kept = await keep(read.update);
         } catch (e) {
           ctx.log.warn({ err: (e as Error).message, updateKind: read.update.kind }, 'telegram update not stored; Telegram will send it again');
           await endpoint.flush(REFUSAL_COUNT_BUDGET_MS);
           return sendError(reply, 'unavailable', 'The tracking server could not store this update just now: Telegram sends it again later, and nothing is lost.');
         }
-        if (settings.forward) return forward(req, reply, body, settings.forward);
-        await endpoint.flush(RECEIVED_COUNT_BUDGET_MS);
+        if (settings.forward) return forward(req, reply, body, settings.forward, !kept);
+        await endpoint.flush(RECEIVED_COUNT_BUDGET_MS, !kept);
         return reply.code(200).header('cache-control', 'no-store').send();
       },
     );
