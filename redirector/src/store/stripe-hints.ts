@@ -1,5 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { DAY_MS, newSortKey, toEpochSeconds, utcDay, utcDayStart, WEBHOOK_REFUSALS, type Clock, type StripeHint, type WebhookRefusal } from '@revtrail/shared';
+import { updateCounters } from './counters';
 import type { HintOutcome, StripeHintInput, WebhookCounts } from './types';
 
 /** Partition prefix of the hints feed (`H#<day of the append>#<shard>`), beside the other feeds' in dynamo.ts. */
@@ -172,36 +173,12 @@ export class StripeHintTable {
   }
 
   async addCounts(delta: WebhookCounts): Promise<void> {
-    const adds: string[] = [];
-    const sets: string[] = [];
-    const values: Record<string, unknown> = {};
-    const add = (attribute: string, n: number) => {
-      if (n <= 0) return;
-      adds.push(`${attribute} :${attribute}`);
-      values[`:${attribute}`] = n;
-    };
-    add('received', delta.received);
-    add('duplicates', delta.duplicates);
-    add('ignored', delta.ignored);
-    for (const reason of WEBHOOK_REFUSALS) add(refusedAttribute(reason), delta.refused[reason]);
-    if (delta.lastReceivedAt !== null) {
-      sets.push('lastReceivedAt = :lastReceivedAt');
-      values[':lastReceivedAt'] = delta.lastReceivedAt;
-    }
-    if (delta.lastRefused) {
-      sets.push('lastRefusedAt = :lastRefusedAt, lastRefusedReason = :lastRefusedReason');
-      values[':lastRefusedAt'] = delta.lastRefused.at;
-      values[':lastRefusedReason'] = delta.lastRefused.reason;
-    }
-    if (adds.length === 0 && sets.length === 0) return;
-    await this.d.doc.send(
-      new UpdateCommand({
-        TableName: this.d.table,
-        Key: { pk: META_PK, sk: COUNTERS_SK },
-        UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', adds.length > 0 ? `ADD ${adds.join(', ')}` : ''].join(' ').trim(),
-        ExpressionAttributeValues: values,
-      }),
-    );
+    const add: Record<string, number> = { received: delta.received, duplicates: delta.duplicates, ignored: delta.ignored };
+    for (const reason of WEBHOOK_REFUSALS) add[refusedAttribute(reason)] = delta.refused[reason];
+    await updateCounters(this.d, { pk: META_PK, sk: COUNTERS_SK }, add, {
+      ...(delta.lastReceivedAt !== null ? { lastReceivedAt: delta.lastReceivedAt } : {}),
+      ...(delta.lastRefused ? { lastRefusedAt: delta.lastRefused.at, lastRefusedReason: delta.lastRefused.reason } : {}),
+    });
   }
 
   async counts(): Promise<WebhookCounts> {

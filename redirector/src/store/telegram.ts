@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   DAY_MS,
   newSortKey,
@@ -13,6 +13,7 @@ import {
   type TelegramPayment,
   type TelegramStart,
 } from '@revtrail/shared';
+import { updateCounters } from './counters';
 import { erasureDigest } from './erasures';
 import type { EventRecord } from './types';
 
@@ -284,32 +285,10 @@ export class TelegramTable implements TelegramStore {
   }
 
   async addCounts(delta: TelegramCountsDelta): Promise<void> {
-    const adds: string[] = [];
-    const sets: string[] = [];
-    const values: Record<string, unknown> = {};
-    for (const [name, n] of Object.entries(delta.add)) {
-      if (n <= 0) continue;
-      adds.push(`${name} :${name}`);
-      values[`:${name}`] = n;
-    }
-    if (delta.lastReceivedAt !== null) {
-      sets.push('lastReceivedAt = :lastReceivedAt');
-      values[':lastReceivedAt'] = delta.lastReceivedAt;
-    }
-    if (delta.lastForwardError) {
-      sets.push('lastForwardErrorAt = :lfa, lastForwardError = :lfe');
-      values[':lfa'] = delta.lastForwardError.at;
-      values[':lfe'] = delta.lastForwardError.message;
-    }
-    if (adds.length === 0 && sets.length === 0) return;
-    await this.d.doc.send(
-      new UpdateCommand({
-        TableName: this.d.table,
-        Key: { pk: META_PK, sk: COUNTERS_SK },
-        UpdateExpression: [sets.length > 0 ? `SET ${sets.join(', ')}` : '', adds.length > 0 ? `ADD ${adds.join(', ')}` : ''].join(' ').trim(),
-        ExpressionAttributeValues: values,
-      }),
-    );
+    await updateCounters(this.d, { pk: META_PK, sk: COUNTERS_SK }, delta.add, {
+      ...(delta.lastReceivedAt !== null ? { lastReceivedAt: delta.lastReceivedAt } : {}),
+      ...(delta.lastForwardError ? { lastForwardErrorAt: delta.lastForwardError.at, lastForwardError: delta.lastForwardError.message } : {}),
+    });
   }
 
   async counts(): Promise<TelegramCounts> {
