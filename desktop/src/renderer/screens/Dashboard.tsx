@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { formatStars } from '@revtrail/shared/money';
 import type { CampaignRow, ChannelRow, Headline, LinkRow, PartnerRow, Report, Summary } from '../../core/attribution/reports';
 import type { ReportFilter } from '../../core/attribution/reports-repo';
 import { useApp, useIsSample, useWorkspace } from '../app-context';
@@ -231,6 +232,7 @@ function ChannelTable({ rows, range, filter, onPick }: { rows: ChannelRow[]; ran
     return <p className="muted">Nothing {when} yet: share a link, then sync.</p>;
   }
   const picked = filter?.by === 'channel';
+  const bot = hasBotFigures(rows);
   return (
     <>
       <div className="table-scroll">
@@ -246,6 +248,7 @@ function ChannelTable({ rows, range, filter, onPick }: { rows: ChannelRow[]; ran
               <th className="num">Refunds</th>
               <th className="num">Net</th>
               <th className="num">Per click</th>
+              {bot && <BotHeads />}
             </tr>
           </thead>
           <tbody>
@@ -272,6 +275,7 @@ function ChannelTable({ rows, range, filter, onPick }: { rows: ChannelRow[]; ran
                 <td className="num" data-cell="per-click">
                   {r.revenuePerClickMinor === null ? '—' : formatMoney(r.revenuePerClickMinor, r.currency)}
                 </td>
+                {bot && <BotCells row={r} />}
               </tr>
             ))}
           </tbody>
@@ -281,6 +285,38 @@ function ChannelTable({ rows, range, filter, onPick }: { rows: ChannelRow[]; ran
         Customers: those who paid in the range, new or renewing. Per click: the net that came through clicks, divided by them; money with no click (Direct, or a
         visit without a link) is not divided. Choose a channel to see only its figures.
       </p>
+    </>
+  );
+}
+
+/**
+ * Telegram bot figures get columns only when a row of the range has any, so a workspace without a bot sees the
+ * tables it always had. Stars stay in their own unit: never converted, never in Gross or Net.
+ */
+const hasBotFigures = (rows: readonly Pick<ChannelRow, 'botStarts' | 'stars'>[]) => rows.some((r) => r.botStarts > 0 || r.stars > 0);
+
+function BotHeads() {
+  return (
+    <>
+      <th className="num" title="Presses of Start in your Telegram bot that came from a click credited here.">
+        Bot starts
+      </th>
+      <th className="num" title="Telegram Stars paid through your bot, net of refunds: in Stars, not converted nor counted in Net.">
+        Stars
+      </th>
+    </>
+  );
+}
+
+function BotCells({ row }: { row: Pick<ChannelRow, 'botStarts' | 'stars'> }) {
+  return (
+    <>
+      <td className="num" data-cell="bot-starts">
+        {formatCount(row.botStarts)}
+      </td>
+      <td className="num" data-cell="stars">
+        {formatStars(row.stars)}
+      </td>
     </>
   );
 }
@@ -306,6 +342,8 @@ function Breakdown<R extends Omit<ChannelRow, 'channel'>>({
   setFilter(f: ReportFilter): void;
 }) {
   const all = report.state === 'ok' ? rows(report.value) : [];
+  // Decided over every row of the range, not only the rows shown, as the channel table does.
+  const bot = hasBotFigures(all.map((x) => x.row));
   return (
     <div className="card" data-breakdown={by}>
       <h2>
@@ -315,13 +353,14 @@ function Breakdown<R extends Omit<ChannelRow, 'channel'>>({
       {report.state === 'error' && <ErrorNote error={report.error} />}
       {report.state === 'ok' && all.length === 0 && <p className="muted">Nothing in these days.</p>}
       {all.length > 0 && (
-        <table className="table compact" aria-label={title}>
+        <table className={`table compact${bot ? ' with-bot' : ''}`} aria-label={title}>
           <thead>
             <tr>
               <th>{by === 'link' ? 'Link' : by === 'campaign' ? 'Campaign' : 'Partner'}</th>
               <th className="num">Clicks</th>
               <th className="num">Customers</th>
               <th className="num">Net</th>
+              {bot && <BotHeads />}
             </tr>
           </thead>
           <tbody>
@@ -341,6 +380,7 @@ function Breakdown<R extends Omit<ChannelRow, 'channel'>>({
                 <td className="num" data-cell="net">
                   {formatMoney(row.netMinor, row.currency)}
                 </td>
+                {bot && <BotCells row={row} />}
               </tr>
             ))}
           </tbody>
