@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { BrowserMode } from '../src/launch/browser-mode';
 import { chromiumMissing, launchChromium, SCREENSHOTS, startSpecApp } from './support';
 
-// The Privacy screen in browser mode: a person found by email and visitor id, an erasure, the request log.
+// The Privacy screen in browser mode: a person found by email, visitor id and Telegram user id, an erasure, the request log.
 describe.skipIf(chromiumMissing !== '')(`Privacy screen${chromiumMissing ? ` (skipped: ${chromiumMissing})` : ''}`, () => {
   let dir: string;
   let app: BrowserMode;
@@ -46,5 +46,20 @@ describe.skipIf(chromiumMissing !== '')(`Privacy screen${chromiumMissing ? ` (sk
     await page.getByRole('table', { name: 'Requests handled' }).waitFor();
     expect(await page.getByRole('table', { name: 'Requests handled' }).locator('tbody tr').count()).toBe(1);
     await shot('privacy-01-found-and-log');
+  }, 60_000);
+
+  it('finds by Telegram user id (as the CLI\'s --telegram does), refusing a @username with what an id looks like', async () => {
+    await page.getByLabel('Find by').selectOption('telegram');
+    await page.getByLabel('Telegram user id', { exact: true }).fill('@alice');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.getByText(/not their @username/).first().waitFor();
+    await page.getByLabel('Telegram user id', { exact: true }).fill('724365116');
+    await page.getByRole('button', { name: 'Find' }).click();
+    // The core linked the id's keyed hash: only a Telegram request counts a Telegram user.
+    await expect.poll(() => page.locator('[data-section="found"]').textContent()).toContain('0 records found (linked: 0 browsers, 0 email hashes, 0 Stripe customers, 1 Telegram user)');
+    await expect.poll(() => page.getByRole('table', { name: 'Requests handled' }).locator('tbody tr').count()).toBe(2);
+    expect(await page.getByRole('table', { name: 'Requests handled' }).locator('tbody tr').first().locator('td').nth(2).textContent()).toBe('telegram');
+    expect(await page.locator('[data-section="found"]').textContent()).toContain('On the redirector: 0 Telegram bot starts, 0 Telegram payments.');
+    await shot('privacy-02-found-by-telegram-id');
   }, 60_000);
 });

@@ -7,10 +7,11 @@ import { saveFile } from '../download';
 import { formatCount, formatTime, plural } from '../format';
 import { useAction, useResult } from '../hooks';
 
-type By = 'email' | 'visitor' | 'customer';
+// Each kind is the core's own argument name (core/privacy/subject.ts), as the CLI's --email/--visitor/--customer/--telegram.
+type By = 'email' | 'visitor' | 'customer' | 'telegram';
 
-const BY_LABELS: Record<By, string> = { email: 'Email address', visitor: 'Visitor id (rt_vid cookie)', customer: 'Stripe customer (cus_…)' };
-const PLACEHOLDER: Record<By, string> = { email: 'name@example.com', visitor: '22 characters', customer: 'cus_…' };
+const BY_LABELS: Record<By, string> = { email: 'Email address', visitor: 'Visitor id (rt_vid cookie)', customer: 'Stripe customer (cus_…)', telegram: 'Telegram user id' };
+const PLACEHOLDER: Record<By, string> = { email: 'name@example.com', visitor: '22 characters', customer: 'cus_…', telegram: 'digits, like 724365116' };
 
 const TABLE_LABELS: Record<string, string> = {
   clicks: 'Clicks',
@@ -26,6 +27,8 @@ const TABLE_LABELS: Record<string, string> = {
   attribution_ledger: 'Attribution rows (journey)',
   affiliate_bindings: 'Partner bindings',
   affiliate_lines: 'Commission lines',
+  telegram_starts: 'Telegram bot starts',
+  telegram_payments: 'Telegram payments',
 };
 
 /** A person's access, export and erasure request, here and on the redirector, and the log of requests handled. */
@@ -78,7 +81,7 @@ export function Privacy() {
         <h2>A person’s request</h2>
         <p className="muted">
           Find, export or erase everything held about one person, on this computer and on your redirector. An email is looked up by its hash under this workspace’s key; it is
-          never stored.
+          never stored; a Telegram user id (the number, not the @username) is looked up the same way.
         </p>
         <div className="grid">
           <label>
@@ -158,7 +161,8 @@ function FoundTable({ found }: { found: PersonFound }) {
   return (
     <div data-section="found">
       <p>
-        <strong>{formatCount(found.total)}</strong> {found.total === 1 ? 'record' : 'records'} found (linked: {plural(found.linked.visitors, 'browser')}, {plural(found.linked.emails, 'email hash', 'email hashes')}, {plural(found.linked.customers, 'Stripe customer')}).
+        <strong>{formatCount(found.total)}</strong> {found.total === 1 ? 'record' : 'records'} found (linked: {plural(found.linked.visitors, 'browser')}, {plural(found.linked.emails, 'email hash', 'email hashes')}, {plural(found.linked.customers, 'Stripe customer')}
+        {found.linked.telegrams > 0 ? `, ${plural(found.linked.telegrams, 'Telegram user')}` : ''}).
       </p>
       <table className="table" aria-label="Found">
         <thead>
@@ -180,7 +184,7 @@ function FoundTable({ found }: { found: PersonFound }) {
         {found.cloud === null
           ? 'No redirector connected.'
           : found.cloud.reached
-            ? `On the redirector: ${Object.entries(found.cloud.counts).map(([k, n]) => plural(n, CLOUD_KIND_ONE[k] ?? k, k)).join(', ') || 'nothing'}.`
+            ? `On the redirector: ${Object.entries(found.cloud.counts).map(([k, n]) => plural(n, CLOUD_KIND_ONE[k] ?? k, CLOUD_KIND_MANY[k] ?? k)).join(', ') || 'nothing'}.`
             : `The redirector was not asked: ${found.cloud.problem}`}
       </p>
     </div>
@@ -188,4 +192,5 @@ function FoundTable({ found }: { found: PersonFound }) {
 }
 
 /** The redirector counts a person's items by feed name; one of each reads in the singular. */
-const CLOUD_KIND_ONE: Record<string, string> = { clicks: 'click', pageviews: 'pageview', identities: 'identity' };
+const CLOUD_KIND_ONE: Record<string, string> = { clicks: 'click', pageviews: 'pageview', identities: 'identity', telegramStarts: 'Telegram bot start', telegramPayments: 'Telegram payment' };
+const CLOUD_KIND_MANY: Record<string, string> = { telegramStarts: 'Telegram bot starts', telegramPayments: 'Telegram payments' };
