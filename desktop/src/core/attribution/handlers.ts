@@ -17,6 +17,7 @@ import type { Db } from '../db/open';
 import { createFxConverter } from '../fx/rates';
 import type Stripe from 'stripe';
 import { getDataSettings } from '../privacy/settings-repo';
+import { ensureClickDays } from './click-days';
 import { checkReportCurrency, reportCurrencies, type ReportCurrencies } from './currencies';
 import { CustomerNames, MAX_NAMES_PER_REQUEST, type CustomerName } from './customer-names';
 import { rebuildAttribution, type RebuildResult } from './ledger';
@@ -109,9 +110,14 @@ export type AttributionHandlers = {
 const MAX_RANGE_DAYS = 3660;
 const DEFAULT_RANGE_DAYS = 30;
 
-/** Rebuilds a workspace's ledger with the ECB rates it holds (the bundled snapshot at least). */
+/**
+ * Rebuilds a workspace's ledger with the ECB rates it holds (the bundled snapshot at least), and counts the clicks'
+ * days in the reports' zone when they are not counted in it yet (a database from before the rollups).
+ */
 export function rebuildWorkspaceAttribution(ctx: Pick<CoreContext, 'clock' | 'ratesSnapshotPath'>, db: Db, settings?: AttributionSettings): RebuildResult {
-  return rebuildAttribution(db, createFxConverter(db, { snapshotPath: ctx.ratesSnapshotPath }), settings, { clock: ctx.clock });
+  const rebuilt = rebuildAttribution(db, createFxConverter(db, { snapshotPath: ctx.ratesSnapshotPath }), settings, { clock: ctx.clock });
+  ensureClickDays(db, (settings ?? getSettings(db)).timeZone);
+  return rebuilt;
 }
 
 /** A report's currency: the setting when absent, else one Revtrail can convert to (./currencies.ts). */
@@ -231,6 +237,8 @@ export function createAttributionHandlers(ctx: CoreContext, deps: AttributionDep
       if (!next.ok) return next;
       saveSettings(found.db, next.value, ctx.clock.now());
       const settings = getSettings(found.db);
+      // The clicks' days are counted in the reports' zone: another zone counts them again.
+      ensureClickDays(found.db, settings.timeZone);
       const changesLedger =
         settings.windowDays !== current.windowDays || settings.currency !== current.currency || JSON.stringify(settings.channelRules) !== JSON.stringify(current.channelRules);
       // Model and time zone only choose how the ledger is read: every model is in it already.

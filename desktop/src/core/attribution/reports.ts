@@ -4,14 +4,8 @@ import type { Db } from '../db/open';
 import type { FxConverter } from '../fx/types';
 import {
   aggregateLedger,
-  clicksByCampaign,
-  clicksByChannel,
-  clicksByPartner,
-  clicksBySlug,
-  clickTotals,
   linkChannels,
   partnerNames,
-  trafficByBucket,
   customerAggregates,
   customerEmailHashes,
   customerKeyOf,
@@ -31,6 +25,7 @@ import {
 import { startsBy, type StartKey } from '../telegram/repo';
 import { customerLabel } from './customer-label';
 import { customerTouchpoints } from './touchpoints';
+import { trafficBy, trafficByBuckets, trafficTotal, type TrafficBasis, type TrafficOptions } from './traffic';
 
 /** A report's range: whole days in a time zone, and what it is computed in. */
 export interface ReportRange {
@@ -52,6 +47,8 @@ export interface ReportSource {
   ledgerCurrency: string;
   /** Made only when a report needs another currency than the ledger's. */
   fx: () => FxConverter;
+  /** false: count clicks and visitors from the clicks even where the daily rollups could (tests compare both). */
+  clickDays?: boolean;
 }
 
 /** What a money report left out because it could not be converted: never counted 1:1, always said. */
@@ -106,6 +103,8 @@ export interface Report<Row> {
   totals: Money & { conversions: number; customers: number; stars: number; botStarts?: number };
   unconverted: Unconverted;
   currency: string;
+  /** How its clicks and visitors were counted (visitors estimated from the daily rollups, or exactly); absent: it counts none. */
+  traffic?: TrafficBasis;
 }
 
 /** Sums of one group, in the report's currency. */
@@ -219,6 +218,7 @@ const starts = (src: ReportSource, key: StartKey, range: ReportRange) => new Map
 const sumOf = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const byNetThenName = <T extends { netMinor: number }>(name: (t: T) => string) => (a: T, b: T) => b.netMinor - a.netMinor || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
 const rangeParams = (r: ReportRange): ScopeParams => ({ model: r.model, start: r.start, end: r.end, filter: r.filter });
+const trafficOptions = (src: ReportSource): TrafficOptions => ({ rollups: src.clickDays });
 
 function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency: string, botStarts = 0) {
   const s = sum ?? zero();
@@ -242,11 +242,12 @@ function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency
 /** The "Top channels" table: traffic from the clicks, money from the ledger, per channel. */
 export function channelsReport(src: ReportSource, range: ReportRange): Report<ChannelRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'channel', rangeParams(range), range.currency);
-  const clicks = new Map(clicksByChannel(src.db, range.start, range.end, range.filter).map((c) => [c.key ?? '', c]));
+  const traffic = trafficBy(src.db, range, 'channel', trafficOptions(src));
+  const clicks = new Map(traffic.rows.map((c) => [c.key ?? '', c]));
   const bot = starts(src, 'channel', range);
   const names = new Set([...[...groups.keys()].map((k) => k ?? ''), ...clicks.keys(), ...[...bot.keys()].map((k) => k ?? '')]);
   const rows = [...names].map((channel) => ({ channel, ...clickRow(groups.get(channel), clicks.get(channel), range.currency, bot.get(channel) ?? 0) })).sort(byNetThenName((r) => r.channel));
-  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency, traffic: traffic.basis };
 }
 
 export interface LinkRow extends Omit<ChannelRow, 'channel'> {
@@ -257,7 +258,8 @@ export interface LinkRow extends Omit<ChannelRow, 'channel'> {
 
 export function linksReport(src: ReportSource, range: ReportRange): Report<LinkRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'slug', rangeParams(range), range.currency);
-  const clicks = clicksBySlug(src.db, range.start, range.end, range.filter);
+  const traffic = trafficBy(src.db, range, 'slug', trafficOptions(src));
+  const clicks = traffic.rows;
   const byKey = new Map<string | null, (typeof clicks)[number]>(clicks.map((c) => [c.key, c]));
   // The channel a link's clicks carried in the range, else the link's channel now.
   const channels = new Map<string | null, string>(linkChannels(src.db));
@@ -267,7 +269,7 @@ export function linksReport(src: ReportSource, range: ReportRange): Report<LinkR
   const rows = [...keys]
     .map((slug) => ({ slug, channel: slug === null ? null : (channels.get(slug) ?? null), ...clickRow(groups.get(slug), byKey.get(slug), range.currency, bot.get(slug) ?? 0) }))
     .sort(byNetThenName((r) => r.slug ?? ''));
-  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency, traffic: traffic.basis };
 }
 
 export interface CampaignRow extends Omit<ChannelRow, 'channel'> {
@@ -276,11 +278,12 @@ export interface CampaignRow extends Omit<ChannelRow, 'channel'> {
 
 export function campaignsReport(src: ReportSource, range: ReportRange): Report<CampaignRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'campaign', rangeParams(range), range.currency);
-  const clicks = new Map(clicksByCampaign(src.db, range.start, range.end, range.filter).map((c) => [c.key, c]));
+  const traffic = trafficBy(src.db, range, 'campaign', trafficOptions(src));
+  const clicks = new Map(traffic.rows.map((c) => [c.key, c]));
   const bot = starts(src, 'campaign', range);
   const keys = new Set([...groups.keys(), ...clicks.keys(), ...bot.keys()]);
   const rows = [...keys].map((campaign) => ({ campaign, ...clickRow(groups.get(campaign), clicks.get(campaign), range.currency, bot.get(campaign) ?? 0) })).sort(byNetThenName((r) => r.campaign ?? ''));
-  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency, traffic: traffic.basis };
 }
 
 export interface PartnerRow extends Omit<ChannelRow, 'channel'> {
@@ -293,14 +296,15 @@ export interface PartnerRow extends Omit<ChannelRow, 'channel'> {
 /** Money and clicks per partner (the partner of the link clicked). */
 export function partnersReport(src: ReportSource, range: ReportRange): Report<PartnerRow> {
   const { groups, total, unconverted } = sums(src, 'range', 'partner', rangeParams(range), range.currency);
-  const clicks = new Map(clicksByPartner(src.db, range.start, range.end, range.filter).map((c) => [c.key, c]));
+  const traffic = trafficBy(src.db, range, 'partner', trafficOptions(src));
+  const clicks = new Map(traffic.rows.map((c) => [c.key, c]));
   const names = partnerNames(src.db);
   const bot = starts(src, 'partner_id', range);
   const keys = new Set([...groups.keys(), ...clicks.keys(), ...bot.keys()]);
   const rows = [...keys]
     .map((partnerId) => ({ partnerId, name: partnerId === null ? null : (names.get(partnerId) ?? null), ...clickRow(groups.get(partnerId), clicks.get(partnerId), range.currency, bot.get(partnerId) ?? 0) }))
     .sort(byNetThenName((r) => r.partnerId ?? ''));
-  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency };
+  return { range: publicRange(range), rows, totals: { ...totalsOf(total), botStarts: sumOf(bot) }, unconverted, currency: range.currency, traffic: traffic.basis };
 }
 
 export interface DailyRow extends Money {
@@ -384,6 +388,8 @@ export interface Series {
   totals: Money & { conversions: number; customers: number };
   unconverted: Unconverted;
   currency: string;
+  /** How the clicks and visitors were counted. */
+  traffic: TrafficBasis;
 }
 
 /**
@@ -393,14 +399,15 @@ export interface Series {
 export function seriesReport(src: ReportSource, range: ReportRange, bucket: Bucket = bucketFor(daysBetween(range.from, range.to).length)): Series {
   const spans = bucketsOf(range, bucket);
   const { cells, totals } = moneyByBucket(src, range, spans);
-  const traffic = new Map(trafficByBucket(src.db, spans.map((b) => [b.from, b.start, b.end]), range.filter).map((t) => [t.day, t]));
+  const counted = trafficByBuckets(src.db, range, spans.map((b) => ({ label: b.from, ...b })), trafficOptions(src));
+  const traffic = new Map(counted.rows.map((t) => [t.day, t]));
   const channels = channelsOf(cells);
   const points = spans.map((b) => {
     const netByChannel = Object.fromEntries(channels.map((c) => [c, money(cells.get(cell(b.from, c)) ?? zero()).netMinor]));
     const t = traffic.get(b.from);
     return { from: b.from, to: b.to, clicks: t?.clicks ?? 0, visitors: t?.visitors ?? 0, netByChannel, netMinor: Object.values(netByChannel).reduce((a, n) => a + n, 0) };
   });
-  return { range: publicRange(range), bucket, channels, points, totals: totalsOf(totals.total), unconverted: totals.unconverted, currency: range.currency };
+  return { range: publicRange(range), bucket, channels, points, totals: totalsOf(totals.total), unconverted: totals.unconverted, currency: range.currency, traffic: counted.basis };
 }
 
 /** The headline figures of a period. */
@@ -430,11 +437,13 @@ export interface Summary {
   currency: string;
   /** What the current period could not convert. */
   unconverted: Unconverted;
+  /** How each period's clicks and visitors were counted; a period with visitorsFrom set has no conversion rate. */
+  traffic: { current: TrafficBasis; previous: TrafficBasis };
 }
 
-function headline(src: ReportSource, range: ReportRange): { headline: Headline; unconverted: Unconverted } {
+function headline(src: ReportSource, range: ReportRange): { headline: Headline; traffic: TrafficBasis; unconverted: Unconverted } {
   const { total, unconverted } = sums(src, 'range', 'total', rangeParams(range), range.currency);
-  const traffic = clickTotals(src.db, range.start, range.end, range.filter);
+  const traffic = trafficTotal(src.db, range, trafficOptions(src));
   const m = money(total);
   return {
     headline: {
@@ -442,12 +451,14 @@ function headline(src: ReportSource, range: ReportRange): { headline: Headline; 
       visitors: traffic.visitors,
       customers: total.customers,
       conversions: round4(total.conversions),
-      conversionRate: traffic.visitors > 0 ? round4(total.click_conversions / traffic.visitors) : null,
+      // Not where the visitors miss days of the range (past retention): the rate would divide by too few.
+      conversionRate: traffic.visitors > 0 && traffic.basis.visitorsFrom === null ? round4(total.click_conversions / traffic.visitors) : null,
       grossMinor: m.grossMinor,
       refundsMinor: m.refundsMinor,
       disputesMinor: m.disputesMinor,
       netMinor: m.netMinor,
     },
+    traffic: traffic.basis,
     unconverted,
   };
 }
@@ -458,7 +469,15 @@ export function summaryReport(src: ReportSource, range: ReportRange): Summary {
   const before = { from: addDays(range.from, -days), to: addDays(range.from, -1) };
   const current = headline(src, range);
   const previous = headline(src, { ...range, ...before, ...zoneRange(before.from, before.to, range.timeZone) });
-  return { range: publicRange(range), previousRange: before, current: current.headline, previous: previous.headline, currency: range.currency, unconverted: current.unconverted };
+  return {
+    range: publicRange(range),
+    previousRange: before,
+    current: current.headline,
+    previous: previous.headline,
+    currency: range.currency,
+    unconverted: current.unconverted,
+    traffic: { current: current.traffic, previous: previous.traffic },
+  };
 }
 
 export interface LtvRow extends Money {

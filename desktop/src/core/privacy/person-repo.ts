@@ -1,3 +1,4 @@
+import { settleClickDays } from '../attribution/click-days';
 import type { Db } from '../db/open';
 import { statementsPerDb } from '../db/statements';
 import { eraseMetaOf } from '../meta/repo';
@@ -236,6 +237,7 @@ export function erasePerson(db: Db, ids: PersonIds, at: number): ErasedCounts {
     counts.telegram_starts = s.erase.telegramStarts.run(p).changes;
     counts.telegram_payments_anonymised = s.erase.telegramPayments.run(p).changes;
     counts.clicks = s.erase.clicks.run(p).changes;
+    settleClickDays(db);
     counts.pageviews = s.erase.pageviews.run(p).changes;
     counts.identities = s.erase.identities.run(p).changes;
     counts.stripe_customers = s.erase.customers.run(p).changes;

@@ -1,3 +1,4 @@
+import { beforeClickPurge } from '../attribution/click-days';
 import type { Db } from '../db/open';
 import { statementsPerDb } from '../db/statements';
 
@@ -16,13 +17,19 @@ export interface PurgeCounts {
   telegramStarts: number;
 }
 
-/** Deletes the events older than `before`; payments, refunds and the ledgers are accounting records and stay. */
+/**
+ * Deletes the events older than `before`; payments, refunds and the ledgers are accounting records and stay, and so
+ * do the clicks' daily counts (click-days.ts: a number per day and link, their visitors dropped).
+ */
 export function purgeEventsBefore(db: Db, before: number): PurgeCounts {
   const s = stmts(db);
-  return db.transaction(() => ({
-    clicks: s.clicks.run(before).changes,
-    pageviews: s.pageviews.run(before).changes,
-    identities: s.identities.run(before).changes,
-    telegramStarts: s.telegramStarts.run(before).changes,
-  }))();
+  return db.transaction(() => {
+    beforeClickPurge(db, before);
+    return {
+      clicks: s.clicks.run(before).changes,
+      pageviews: s.pageviews.run(before).changes,
+      identities: s.identities.run(before).changes,
+      telegramStarts: s.telegramStarts.run(before).changes,
+    };
+  })();
 }

@@ -1,5 +1,6 @@
 import type { Click, Erasure, Identity, LegacyErasure, Link, LinkInput, Pageview } from '@revtrail/shared';
 import type { Db } from '../db/open';
+import { addToClickDays, settleClickDays } from '../attribution/click-days';
 import { flag, statementsPerDb } from '../db/statements';
 import { metaSignalKeeper } from '../meta/repo';
 import { erasedCheck, erasedDigest, markErased, markErasedDigest } from '../privacy/erased-repo';
@@ -76,11 +77,11 @@ export function insertClicks(db: Db, clicks: Click[]): number {
   return db.transaction(() => {
     const erased = erasedCheck(db);
     const kept: Click[] = [];
-    let added = 0;
+    const fresh: Click[] = [];
     for (const c of clicks) {
       if (erased('visitor', c.visitorId)) continue;
       kept.push(c);
-      added += s.click.run({
+      const added = s.click.run({
         ...c,
         clickIds: JSON.stringify(c.clickIds),
         utm: JSON.stringify(c.utm),
@@ -88,9 +89,11 @@ export function insertClicks(db: Db, clicks: Click[]): number {
         duplicate: flag(c.duplicate),
         telegramStart: c.telegramStart ?? null,
       }).changes;
+      if (added > 0) fresh.push(c);
     }
     metaSignalKeeper(db)?.clicks(kept);
-    return added;
+    addToClickDays(db, fresh);
+    return fresh.length;
   })();
 }
 
@@ -150,6 +153,7 @@ export function applyErasures(db: Db, erasures: (Erasure | LegacyErasure)[]): nu
   let deleted = 0;
   for (const v of visitors) for (const del of s.eraseVisitor) deleted += del.run(v).changes;
   for (const h of emails) deleted += s.eraseEmail.run(h).changes;
+  settleClickDays(db);
   return deleted;
 }
 

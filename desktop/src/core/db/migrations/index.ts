@@ -13,6 +13,7 @@ import anonymousClicks from './0011-anonymous-clicks';
 import meta from './0012-meta';
 import customerNames from './0013-customer-names';
 import telegram from './0014-telegram';
+import clickDaysBatchMembers from './0015-click-days-batch-members';
 
 /**
  * Every migration, in order. They are modules rather than .sql files so that each bundle (electron-vite's,
@@ -39,4 +40,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 12, name: 'meta', sql: meta },
   { version: 13, name: 'customer-names', sql: customerNames },
   { version: 14, name: 'telegram', sql: telegram },
+  { version: 15, name: 'click-days-batch-members', sql: clickDaysBatchMembers },
 ];
