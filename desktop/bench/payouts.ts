@@ -12,146 +12,31 @@
  * run (seeding a million lines through the ledger's own insert takes minutes).
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { arch, cpus, platform, release, tmpdir, totalmem } from 'node:os';
+import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DAY_MS, newSortKey } from '@revtrail/shared';
-import type { ProgramRules } from '@revtrail/shared/commission/index';
+import { DAY_MS } from '@revtrail/shared';
 import { approveDue } from '../src/core/affiliates/ledger';
 import { createPayouts, markBatchPaid, previewPayouts } from '../src/core/affiliates/payouts';
-import { insertLine, insertPartner, insertProgram, type NewLine } from '../src/core/affiliates/repo';
+import { PAYOUT_HISTORY as HISTORY, PAYOUT_NOW as NOW, PAYOUT_PERIOD as PERIOD, seedPayoutLedger } from '../src/core/affiliates/testing-ledger';
 import { openDatabase, type Db } from '../src/core/db/open';
 
 const RESULTS = fileURLToPath(new URL('./results/payouts.json', import.meta.url));
 const TARGET_MS = 5000;
-const PERIOD = '2026-03';
-const NOW = Date.parse('2026-04-01T06:00:00Z');
-const YEAR_START = Date.parse('2025-04-01T00:00:00Z');
-const HISTORY = ['2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09', '2025-10', '2025-11', '2025-12', '2026-01', '2026-02'];
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
-
-/**
- * One program, `partners` partners (PayPal 70%, Wise 20%, by hand 10%; 2% paused) and `lines` ledger lines
- * over the year to the period's end: commissions in USD and EUR (1% self-referrals; those of March's last
- * 30 days still in their holding period), and reversals (4%) and clawbacks (2%) against earlier ones.
- */
-function seed(db: Db, partners: number, lines: number): { commissions: number; reversals: number; clawbacks: number } {
-  const rand = prng(20260401);
-  const rules: ProgramRules = { rate: { kind: 'percent', basisPoints: 2000 }, basis: 'net', duration: { kind: 'lifetime', count: null }, holdingDays: 30, minimums: { USD: 5000, EUR: 5000 }, cookieDays: 30, binding: 'first_click' };
-  insertProgram(db, { id: 'prg_bench', name: 'Bench', rules, startsAt: 0, createdAt: 0 });
-  db.transaction(() => {
-    for (let i = 0; i < partners; i++) {
-      const r = rand();
-      const method = r < 0.7 ? 'paypal' : r < 0.9 ? 'wise' : 'manual';
-      const id = `p${String(i).padStart(5, '0')}`;
-      insertPartner(db, {
-        id,
-        programId: 'prg_bench',
-        name: `Partner ${i}`,
-        email: `${id}@example.com`,
-        paypalEmail: method === 'paypal' ? `${id}@example.com` : null,
-        wise: method === 'wise' ? { email: `${id}@example.com`, name: null, receiverType: 'PERSON', currency: null } : null,
-        payoutMethod: method,
-        country: 'DE',
-        status: rand() < 0.02 ? 'paused' : 'active',
-        ownVisitorIds: [],
-        override: null,
-        createdAt: 0,
-        updatedAt: 0,
-      });
-    }
-  })();
-  const counts = { commissions: 0, reversals: 0, clawbacks: 0 };
-  const earlier = new Map<number, { id: string; currency: string; amount: number; base: number; availableAt: number }[]>();
-  const periodEnd = Date.parse('2026-04-01T00:00:00Z');
-  const span = periodEnd - YEAR_START;
-  const CHUNK = 50_000;
-  for (let done = 0; done < lines; done += CHUNK) {
-    db.transaction(() => {
-      for (let n = done; n < Math.min(lines, done + CHUNK); n++) {
-        const p = Math.floor(rand() * partners);
-        const partnerId = `p${String(p).padStart(5, '0')}`;
-        // When the line becomes payable: a charge 30 days before, for a commission.
-        const at = YEAR_START + 30 * DAY_MS + Math.floor(rand() * (span - 30 * DAY_MS));
-        const previous = earlier.get(p);
-        const r = rand();
-        const base: Omit<NewLine, 'id' | 'kind' | 'cause' | 'dedupeKey' | 'sourceId' | 'commissionId' | 'baseMinor' | 'amountMinor' | 'currency' | 'occurredAt' | 'availableAt'> = {
-          partnerId,
-          programId: 'prg_bench',
-          customerKey: `cus_${n}`,
-          chargeId: `ch_${n}`,
-          touchpointId: `click_${n}`,
-          terms: rules,
-          selfReferral: null,
-          createdAt: at,
-        };
-        if (previous && r < 0.06) {
-          const c = previous[Math.floor(rand() * previous.length)]!;
-          const clawback = r < 0.02;
-          const lost = Math.max(1, Math.floor(c.base * rand() * 0.5));
-          insertLine(db, {
-            ...base,
-            id: newSortKey(at),
-            kind: clawback ? 'clawback' : 'reversal',
-            cause: 'refund',
-            dedupeKey: `takeback:re_${n}`,
-            chargeId: `ch_of_${c.id}`,
-            sourceId: `re_${n}`,
-            commissionId: c.id,
-            baseMinor: lost,
-            amountMinor: -Math.min(c.amount, Math.round((c.amount * lost) / c.base)),
-            currency: c.currency,
-            occurredAt: at,
-            availableAt: clawback ? at : c.availableAt,
-          });
-          counts[clawback ? 'clawbacks' : 'reversals'] += 1;
-          continue;
-        }
-        const amount = 1000 + Math.floor(rand() * 20000);
-        const id = newSortKey(at);
-        const currency = rand() < 0.8 ? 'USD' : 'EUR';
-        insertLine(db, {
-          ...base,
-          id,
-          kind: 'commission',
-          cause: 'charge',
-          dedupeKey: `commission:ch_${n}`,
-          sourceId: `ch_${n}`,
-          commissionId: null,
-          baseMinor: amount * 5,
-          amountMinor: amount,
-          currency,
-          occurredAt: at - 30 * DAY_MS,
-          availableAt: at,
-          selfReferral: rand() < 0.01 ? "the buyer's email is the partner's own" : null,
-        });
-        counts.commissions += 1;
-        const entry = { id, currency, amount, base: amount * 5, availableAt: at };
-        if (!previous) earlier.set(p, [entry]);
-        else if (previous.length < 8) previous.push(entry);
-      }
-    })();
-  }
-  return counts;
-}
+const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
 
 interface RunFigures {
   plainSumMs: number;
   plainSumGroups: number;
   previewMs: number;
   runMs: number;
+  /** CPU time of this process during the run: the figure other work on the machine does not inflate. */
+  runCpuMs: number;
   ratioRunToPlainSum: number;
+  /** The load average (1, 5, 15 min) when the run started. */
+  loadAverage: string;
   batches: { id: string; items: number; totalMinor: number }[];
   partnersPaid: number;
   linesInBatches: number;
@@ -169,9 +54,12 @@ function timeRun(db: Db): RunFigures {
   const preview = previewPayouts(db, PERIOD, NOW);
   const previewMs = ms(t);
   const before = (db.prepare(`SELECT count(*) AS n FROM affiliate_batch_lines`).get() as { n: number }).n;
+  const loadAverage = load();
+  const cpu = process.cpuUsage();
   t = process.hrtime.bigint();
   const run = createPayouts(db, PERIOD, NOW);
   const runMs = ms(t);
+  const used = process.cpuUsage(cpu);
   const after = (db.prepare(`SELECT count(*) AS n FROM affiliate_batch_lines`).get() as { n: number }).n;
   const paid = run.batches.reduce((s, b) => s + b.totalMinor, 0);
   const previewed = preview.batches.reduce((s, b) => s + b.totalMinor, 0);
@@ -182,7 +70,9 @@ function timeRun(db: Db): RunFigures {
     plainSumGroups: plain.length,
     previewMs: tenth(previewMs),
     runMs: tenth(runMs),
+    runCpuMs: tenth((used.user + used.system) / 1000),
     ratioRunToPlainSum: tenth(runMs / plainSumMs),
+    loadAverage,
     batches: run.batches.map((b) => ({ id: b.id, items: b.itemCount, totalMinor: b.totalMinor })),
     partnersPaid: run.batches.reduce((s, b) => s + b.itemCount, 0),
     linesInBatches: after - before,
@@ -203,7 +93,7 @@ async function main(): Promise<void> {
     let db = openDatabase(file);
     let counts = { commissions: 0, reversals: 0, clawbacks: 0 };
     if (!reused) {
-      counts = seed(db, partners, lines);
+      counts = seedPayoutLedger(db, partners, lines);
       // Approvals arrive sync by sync through the month; the run itself finds only the last day's due.
       approveDue(db, NOW - DAY_MS);
       if (values.seeded) {
@@ -262,6 +152,7 @@ async function main(): Promise<void> {
       `  plain SQL sum of all ${n(lines)} lines per partner and currency ${f(r.plainSumMs).padStart(12)}   (${n(r.plainSumGroups)} groups; reference)`,
       `  payout preview (no writes)                                ${f(r.previewMs).padStart(12)}`,
       `  payout run (payouts.create)                               ${f(r.runMs).padStart(12)}   ${r.ratioRunToPlainSum}x the plain sum  (target < ${f(TARGET_MS)}) ${pass ? 'PASS' : 'FAIL'}`,
+      `  (the run's CPU time ${f(r.runCpuMs)}; load average ${r.loadAverage} on ${cpus().length} CPUs when it started)`,
       `  ${r.batches.length} batches, ${n(r.partnersPaid)} partners paid, ${n(r.linesInBatches)} lines made batch members; carried forward: ${r.carried.map((c) => `${c.partners} ${c.reason}`).join(', ') || 'none'}`,
     ];
     console.log(

@@ -25,7 +25,7 @@ import { getSettings } from '../attribution/settings-repo';
 import type { Db } from '../db/open';
 import { stepFor, type Surface } from '../surface';
 import { approveDue } from './ledger';
-import { addBatchMembers, batchIdsLike, batchItems, getBatch, insertBatch, listPartners, listPrograms, payableBalances, payBatch, statementLines } from './repo';
+import { addBatchMembers, batchIdsLike, batchItems, getBatch, insertBatch, listPartners, listPrograms, payableBalances, payBatch, releasePayable, statementLines } from './repo';
 import { statementPdf } from './statement-pdf';
 import type { BatchSummary, Partner } from './types';
 
@@ -82,6 +82,7 @@ export function previewPayouts(db: Db, period: string, now: number): PayoutPrevi
   return db.transaction(() => {
     approveDue(db, now);
     const p = plan(db, period);
+    releasePayable(db);
     const name = (id: string) => p.partners.get(id)?.name ?? id;
     return {
       period,

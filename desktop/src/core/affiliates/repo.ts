@@ -206,12 +206,18 @@ const LINE_SELECT = `SELECT l.*, t.terms_json, s.state, m.batch_id FROM affiliat
  */
 const PAYABLE_WHERE = `s.state = 'approved' AND s.available_at < @to AND NOT EXISTS (SELECT 1 FROM affiliate_batch_lines m WHERE m.line_id = s.line_id)`;
 
-/** A run's (partner, currency) -> batch pairs: a connection's own scratch table, made before the statements that read it. */
-const RUN_TARGETS = `CREATE TEMP TABLE IF NOT EXISTS affiliate_run_targets (
-  partner_id TEXT NOT NULL, currency TEXT NOT NULL, batch_id TEXT NOT NULL, PRIMARY KEY (partner_id, currency)) WITHOUT ROWID`;
+/**
+ * A run's scratch tables, the connection's own (made before the statements that read them): its (partner, currency)
+ * -> batch pairs, and the payable lines read once for both the balances and the members.
+ */
+const RUN_TABLES = `CREATE TEMP TABLE IF NOT EXISTS affiliate_run_targets (
+  partner_id TEXT NOT NULL, currency TEXT NOT NULL, batch_id TEXT NOT NULL, PRIMARY KEY (partner_id, currency)) WITHOUT ROWID;
+CREATE TEMP TABLE IF NOT EXISTS affiliate_run_payable (
+  partner_id TEXT NOT NULL, currency TEXT NOT NULL, line_id TEXT NOT NULL, kind TEXT NOT NULL, amount_minor INTEGER NOT NULL,
+  PRIMARY KEY (partner_id, currency, line_id)) WITHOUT ROWID`;
 
 const stmts = statementsPerDb((db: Db) => {
-  db.exec(RUN_TARGETS);
+  db.exec(RUN_TABLES);
   return {
   insertProgram: db.prepare(
     `INSERT INTO affiliate_programs (id, name, rate_bp, flat_json, basis, duration, duration_count, holding_days, minimums_json, cookie_days, binding, starts_at, created_at)
@@ -341,13 +347,18 @@ const stmts = statementsPerDb((db: Db) => {
        AND (@batch IS NULL OR m.batch_id = @batch)
      ORDER BY l.occurred_at, l.charge_id, l.kind = 'commission' DESC, l.id`,
   ),
-  balances: db.prepare<{ to: number }, BalanceRow>(
-    `SELECT s.partner_id, s.currency,
-       sum(CASE WHEN s.kind = 'clawback' THEN 0 ELSE s.amount_minor END) AS commission_minor,
-       sum(CASE WHEN s.kind = 'clawback' THEN s.amount_minor ELSE 0 END) AS clawback_minor,
-       sum(s.kind = 'commission') AS commission_count
-     FROM affiliate_line_states s INDEXED BY affiliate_line_states_payable WHERE ${PAYABLE_WHERE}
-     GROUP BY s.partner_id, s.currency`,
+  clearPayable: db.prepare(`DELETE FROM temp.affiliate_run_payable`),
+  stagePayable: db.prepare<{ to: number }>(
+    `INSERT INTO temp.affiliate_run_payable (partner_id, currency, line_id, kind, amount_minor)
+     SELECT s.partner_id, s.currency, s.line_id, s.kind, s.amount_minor FROM affiliate_line_states s INDEXED BY affiliate_line_states_payable WHERE ${PAYABLE_WHERE}`,
+  ),
+  balances: db.prepare<[], BalanceRow>(
+    `SELECT partner_id, currency,
+       sum(CASE WHEN kind = 'clawback' THEN 0 ELSE amount_minor END) AS commission_minor,
+       sum(CASE WHEN kind = 'clawback' THEN amount_minor ELSE 0 END) AS clawback_minor,
+       sum(kind = 'commission') AS commission_count,
+       count(*) AS line_count
+     FROM temp.affiliate_run_payable GROUP BY partner_id, currency`,
   ),
   partnerTotals: db.prepare<[], { partner_id: string; currency: string; state: LineState; amount_minor: number }>(
     `SELECT partner_id, currency, state, sum(amount_minor) AS amount_minor FROM affiliate_line_states GROUP BY partner_id, currency, state`,
@@ -365,16 +376,18 @@ const stmts = statementsPerDb((db: Db) => {
   ),
   clearTargets: db.prepare(`DELETE FROM temp.affiliate_run_targets`),
   addTarget: db.prepare(`INSERT INTO temp.affiliate_run_targets (partner_id, currency, batch_id) VALUES (?, ?, ?)`),
-  addMembers: db.prepare<{ to: number }>(
+  // In line order: both of the table's b-trees (line_id, and batch_id then line_id) are then written at their
+  // ends, not all over; in (partner, currency) order a backlog year's million members cost several times more.
+  addMembers: db.prepare(
     `INSERT INTO affiliate_batch_lines (line_id, batch_id, partner_id, amount_minor)
-     SELECT s.line_id, r.batch_id, s.partner_id, s.amount_minor
-     FROM temp.affiliate_run_targets r JOIN affiliate_line_states s INDEXED BY affiliate_line_states_payable ON s.partner_id = r.partner_id AND s.currency = r.currency
-     WHERE ${PAYABLE_WHERE}`,
+     SELECT p.line_id, r.batch_id, p.partner_id, p.amount_minor
+     FROM temp.affiliate_run_targets r JOIN temp.affiliate_run_payable p ON p.partner_id = r.partner_id AND p.currency = r.currency
+     ORDER BY p.line_id`,
   ),
-  memberTotals: db.prepare<[], { batch_id: string; partner_id: string; amount_minor: number }>(
-    `SELECT m.batch_id, m.partner_id, sum(m.amount_minor) AS amount_minor FROM temp.affiliate_run_targets r
-     JOIN affiliate_batch_lines m ON m.batch_id = r.batch_id AND m.partner_id = r.partner_id
-     GROUP BY m.batch_id, m.partner_id`,
+  memberTotals: db.prepare<[], { batch_id: string; partner_id: string; amount_minor: number; lines: number }>(
+    `SELECT r.batch_id, r.partner_id, sum(p.amount_minor) AS amount_minor, count(*) AS lines FROM temp.affiliate_run_targets r
+     JOIN temp.affiliate_run_payable p ON p.partner_id = r.partner_id AND p.currency = r.currency
+     GROUP BY r.batch_id, r.partner_id`,
   ),
   batchIdsLike: db.prepare<[string, string], { id: string }>(`SELECT id FROM affiliate_batches WHERE id = ? OR id LIKE ? || '-%'`),
   batch: db.prepare<[string], BatchRow>(`SELECT * FROM affiliate_batches WHERE id = ?`),
@@ -427,6 +440,8 @@ interface BalanceRow {
   commission_minor: number;
   clawback_minor: number;
   commission_count: number;
+  /** Lines of every kind. */
+  line_count: number;
 }
 
 interface ItemRow extends WiseRow {
@@ -689,8 +704,20 @@ export const partnerTotals = (db: Db) => stmts(db).partnerTotals.all();
 
 // ---- payouts ----
 
-/** What each partner could be paid now: approved lines in no batch, available before `to`, per currency. */
-export const payableBalances = (db: Db, to: number): BalanceRow[] => stmts(db).balances.all({ to });
+/** The `to` of the payable lines each connection staged last (a run's members are those its balances summed). */
+const staged = new WeakMap<Db, number>();
+
+/**
+ * What each partner could be paid now: approved lines in no batch, available before `to`, per currency. Stages
+ * those lines for addBatchMembers in the same transaction: read once, through the partial index, for both.
+ */
+export function payableBalances(db: Db, to: number): BalanceRow[] {
+  const s = stmts(db);
+  s.clearPayable.run();
+  s.stagePayable.run({ to });
+  staged.set(db, to);
+  return s.balances.all();
+}
 
 export function insertBatch(db: Db, b: BatchSummary, items: PayoutItem[]): void {
   const s = stmts(db);
@@ -714,16 +741,28 @@ export function insertBatch(db: Db, b: BatchSummary, items: PayoutItem[]): void 
 
 /**
  * Makes every payable line (before `to`) of the given partner and currency pairs a member of its batch, in
- * one pass; returns each (batch, partner)'s member sum, keyed "batch partner". Call inside a transaction.
+ * one pass; returns each (batch, partner)'s member sum, keyed "batch partner". Call inside the transaction that
+ * read payableBalances(to): the members are the lines it staged. Throws unless every one of them was written.
  */
 export function addBatchMembers(db: Db, targets: readonly { batchId: string; partnerId: string; currency: string }[], to: number): Map<string, number> {
   const s = stmts(db);
+  if (staged.get(db) !== to) payableBalances(db, to);
   s.clearTargets.run();
   for (const t of targets) s.addTarget.run(t.partnerId, t.currency, t.batchId);
-  s.addMembers.run({ to });
-  const sums = new Map(s.memberTotals.all().map((r) => [`${r.batch_id} ${r.partner_id}`, r.amount_minor]));
+  const written = s.addMembers.run().changes;
+  const totals = s.memberTotals.all();
+  const lines = totals.reduce((n, r) => n + r.lines, 0);
+  // A plain INSERT of the staged rows: all of them are written or the statement fails, so the staged sums are the members'.
+  if (written !== lines) throw new Error(`payout members: ${written} lines written, ${lines} staged`);
   s.clearTargets.run();
-  return sums;
+  releasePayable(db);
+  return new Map(totals.map((r) => [`${r.batch_id} ${r.partner_id}`, r.amount_minor]));
+}
+
+/** Drops the lines payableBalances staged (a preview's, or a run's once its members are written). */
+export function releasePayable(db: Db): void {
+  stmts(db).clearPayable.run();
+  staged.delete(db);
 }
 
 /** Ids taken by `base` or `base-N`. */
