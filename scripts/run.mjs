@@ -106,7 +106,7 @@ function withInstallLock(work) {
       break;
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
-      let age = 0;
+      let age;
       try {
         age = Date.now() - statSync(LOCK).mtimeMs;
       } catch {
