@@ -28,6 +28,7 @@ import {
   recountPending,
   recounts,
   setClickDaysState,
+  type CellGroup,
   type CellKey,
   type ClickDayRow,
 } from './click-days-repo';
@@ -226,24 +227,24 @@ export interface DaysRange {
   filter?: ReportFilter | null;
 }
 
-/** The cells of a range, when the rollups can answer it: counted in its zone, nothing waiting for a recount. */
-export function clickDaysOf(db: Db, range: DaysRange): { rows: ClickDayRow[]; basis: TrafficBasis } | null {
+/** The cells of a range by `by`, when the rollups can answer it: counted in its zone, nothing waiting for a recount. */
+export function clickDaysOf(db: Db, range: DaysRange, by: CellGroup): { rows: ClickDayRow[]; basis: TrafficBasis } | null {
   const state = clickDaysState(db);
   if (state.time_zone !== range.timeZone || recountPending(db)) return null;
   const visitorsFrom = state.live_from !== null && range.from < state.live_from ? state.live_from : null;
-  return { rows: clickDayRows(db, range.from, range.to, range.filter), basis: { visitors: 'estimate', visitorsFrom } };
+  return { rows: clickDayRows(db, range.from, range.to, by, range.filter), basis: { visitors: 'estimate', visitorsFrom } };
 }
 
-/** Sums cells into rows by `key`: clicks of every cell, visitors of those that still have them. */
-export function sumCells(rows: readonly ClickDayRow[], key: (r: ClickDayRow) => string | null): TrafficRow[] {
+/** Sums cells into rows by their key (or `key` of it): clicks of every cell, visitors of those that still have them. */
+export function sumCells(rows: readonly ClickDayRow[], key: (k: string | null) => string | null = (k) => k): TrafficRow[] {
   const groups = new Map<string | null, { clicks: number; channel: string; union: VisitorUnion }>();
   for (const r of rows) {
-    const k = key(r);
+    const k = key(r.key);
     let g = groups.get(k);
     if (!g) groups.set(k, (g = { clicks: 0, channel: r.channel, union: new VisitorUnion() }));
     g.clicks += r.clicks;
     if (r.channel > g.channel) g.channel = r.channel;
     if (r.visitors !== null) g.union.add(r.visitors);
   }
-  return [...groups].map(([k, g]) => ({ key: k, clicks: g.clicks, visitors: Math.min(g.clicks, g.union.count()), channel: g.channel }));
+  return [...groups].map(([k, g]) => ({ key: k, clicks: g.clicks, visitors: Math.min(g.clicks, g.union.count()), channel: g.channel || (k ?? '') }));
 }

@@ -108,13 +108,14 @@ const filterSql = (filter: FilterBy | undefined, alias = '') => (filter ? ` AND 
 const fv = (p: { filter?: ReportFilter | null }) => (p.filter ? { fv: p.filter.value } : {});
 const strip = <T extends { filter?: ReportFilter | null }>({ filter, ...rest }: T) => ({ ...rest, ...fv({ filter }) });
 const CONVERTED_CHARGE = `l.kind = 'charge' AND l.unconverted = 0`;
+const CUSTOMERS = `count(DISTINCT CASE WHEN ${CONVERTED_CHARGE} THEN l.customer_key END) AS customers`;
 const AGG = `
   coalesce(sum(CASE WHEN l.kind = 'charge' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS gross,
   coalesce(sum(CASE WHEN l.kind = 'refund' THEN -ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS refunds,
   coalesce(sum(CASE WHEN l.kind LIKE 'dispute%' THEN -ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS disputes,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} THEN ifnull(l.fee_converted_minor, 0) ELSE 0 END), 0) AS fees,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.weight ELSE 0 END), 0) AS conversions,
-  count(DISTINCT CASE WHEN ${CONVERTED_CHARGE} THEN l.customer_key END) AS customers,
+  ${CUSTOMERS},
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.conversion = 1 THEN l.converted_minor ELSE 0 END), 0) AS first_payments,
   coalesce(sum(CASE WHEN ${CONVERTED_CHARGE} AND l.renewal = 1 THEN l.converted_minor ELSE 0 END), 0) AS renewals,
   coalesce(sum(CASE WHEN l.touchpoint_kind = 'click' THEN ifnull(l.converted_minor, 0) ELSE 0 END), 0) AS click_net,
@@ -125,8 +126,13 @@ const ROW_COLUMNS = `l.kind, l.at, l.charge_id, l.source_id, l.customer_key, l.c
   l.renewal, l.conversion, ch.exchange_rate, ch.settlement_currency`;
 const CLICK_FILTER = `at >= @start AND at < @end AND bot = 0 AND duplicate = 0`;
 
-const aggregateSql = (scope: Scope, key: GroupKey, filter?: FilterBy) =>
-  `SELECT ${KEY[key]} AS k, ${AGG} FROM attribution_ledger l WHERE ${WHERE[scope]}${filterSql(filter, 'l.')}${key === 'total' ? '' : ` GROUP BY ${KEY[key]}`}`;
+// The money of a scope's groups; its customers are counted from buyersSql: count(DISTINCT) over the range's rows
+// cost SQLite as much as all the sums, and again for the total beside the groups.
+const SUMS = AGG.replace(CUSTOMERS, '0 AS customers');
+const sumsSql = (scope: Scope, key: GroupKey, filter?: FilterBy) =>
+  `SELECT ${KEY[key]} AS k, ${SUMS} FROM attribution_ledger l WHERE ${WHERE[scope]}${filterSql(filter, 'l.')}${key === 'total' ? '' : ` GROUP BY ${KEY[key]}`}`;
+const buyersSql = (scope: Scope, key: GroupKey, filter?: FilterBy) =>
+  `SELECT ${KEY[key]} AS k, l.customer_key AS c FROM attribution_ledger l WHERE ${WHERE[scope]}${filterSql(filter, 'l.')} AND ${CONVERTED_CHARGE}`;
 // The channels come from clicks_report one seek at a time (a loose index scan), then each is counted over
 // its own range of that index: no sort of the range's clicks by channel, which cost as much as the counting.
 const HUMAN = `bot = 0 AND duplicate = 0`;
@@ -164,7 +170,8 @@ const stmts = statementsPerDb((db: Db) => {
     return s;
   };
   return {
-    aggregate: (scope: Scope, key: GroupKey, filter?: FilterBy) => prepared(aggregateSql(scope, key, filter)) as Statement<[object], MoneyAgg>,
+    sums: (scope: Scope, key: GroupKey, filter?: FilterBy) => prepared(sumsSql(scope, key, filter)) as Statement<[object], MoneyAgg>,
+    buyers: (scope: Scope, key: GroupKey, filter?: FilterBy) => prepared(buyersSql(scope, key, filter)).raw() as Statement<[object], [string | null, string]>,
     unconverted: (scope: Scope, filter?: FilterBy) =>
       prepared(`SELECT l.currency, count(*) AS rows, sum(l.amount_minor) AS amount FROM attribution_ledger l
         WHERE ${WHERE[scope]}${filterSql(filter, 'l.')} AND l.unconverted = 1 GROUP BY l.currency ORDER BY l.currency`) as Statement<[object], UnconvertedAgg>,
@@ -211,8 +218,30 @@ const stmts = statementsPerDb((db: Db) => {
   };
 });
 
-/** Money per group of one model's rows in a scope, in the ledger's currency. */
-export const aggregateLedger = (db: Db, scope: Scope, key: GroupKey, params: ScopeParams): MoneyAgg[] => stmts(db).aggregate(scope, key, params.filter?.by).all(strip(params));
+/**
+ * Money per group and in all of one model's rows in a scope, in the ledger's currency: the groups' sums read once
+ * (the total adds them up), and their customers (distinct keys with a converted charge) from the buying rows.
+ */
+export function ledgerGroupsAndTotal(db: Db, scope: Scope, key: GroupKey, params: ScopeParams): { groups: MoneyAgg[]; total: MoneyAgg | null } {
+  const s = stmts(db);
+  const args = strip(params);
+  const groups = s.sums(scope, key, params.filter?.by).all(args);
+  if (groups.length === 0) return { groups, total: null };
+  const buyers = new Map<string | null, Set<string>>();
+  const all = new Set<string>();
+  for (const [k, c] of s.buyers(scope, key, params.filter?.by).all(args)) {
+    let b = buyers.get(k);
+    if (!b) buyers.set(k, (b = new Set()));
+    b.add(c);
+    all.add(c);
+  }
+  const total: MoneyAgg = { k: null, gross: 0, refunds: 0, disputes: 0, fees: 0, conversions: 0, customers: all.size, first_payments: 0, renewals: 0, click_net: 0, click_conversions: 0, stars: 0 };
+  for (const g of groups) {
+    g.customers = buyers.get(g.k)?.size ?? 0;
+    for (const f of ['gross', 'refunds', 'disputes', 'fees', 'conversions', 'first_payments', 'renewals', 'click_net', 'click_conversions', 'stars'] as const) total[f] += g[f];
+  }
+  return { groups, total };
+}
 
 /** What a scope holds that could not be converted, per native currency. */
 export const unconvertedLedger = (db: Db, scope: Scope, params: ScopeParams): UnconvertedAgg[] => stmts(db).unconverted(scope, params.filter?.by).all(strip(params));
@@ -264,7 +293,8 @@ export const identitiesOf = (db: Db, visitors: readonly string[], emails: readon
 /** The query plan of the channels report's reads, for the test that keeps them on their indexes. */
 export function channelsReportPlan(db: Db): string[] {
   const plan = (sql: string, params: object) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((r) => r.detail);
-  return [...plan(aggregateSql('range', 'channel'), { model: 'last_click', start: 0, end: 1 }), ...plan(CLICKS_BY_CHANNEL_SQL, { start: 0, end: 1 })];
+  const p = { model: 'last_click', start: 0, end: 1 };
+  return [...plan(sumsSql('range', 'channel'), p), ...plan(buyersSql('range', 'channel'), p), ...plan(CLICKS_BY_CHANNEL_SQL, { start: 0, end: 1 })];
 }
 
 /** The query plan of the daily report's ledger read. */

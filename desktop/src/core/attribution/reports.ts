@@ -3,7 +3,7 @@ import { ATTRIBUTION_MODELS, addDays, daysBetween, zoneRange, type AttributionMo
 import type { Db } from '../db/open';
 import type { FxConverter } from '../fx/types';
 import {
-  aggregateLedger,
+  ledgerGroupsAndTotal,
   linkChannels,
   partnerNames,
   customerAggregates,
@@ -201,8 +201,9 @@ const ROW_KEY: Record<GroupKey, (r: LedgerFact) => string | null> = {
 /** Money of one model's rows in a scope, grouped: summed in SQL in the ledger's currency, else row by row. */
 function sums(src: ReportSource, scope: Scope, key: GroupKey, params: ScopeParams, currency: string): Sums {
   if (currency !== src.ledgerCurrency) return sumRows(ledgerRows(src.db, scope, params), converter(src, currency), ROW_KEY[key]);
-  const groups = new Map(aggregateLedger(src.db, scope, key, params).map(({ k, ...s }) => [k, s]));
-  const total = aggregateLedger(src.db, scope, 'total', params)[0] ?? { k: null, ...zero() };
+  const summed = ledgerGroupsAndTotal(src.db, scope, key, params);
+  const groups = new Map(summed.groups.map(({ k, ...s }) => [k, s]));
+  const total = summed.total ?? { k: null, ...zero() };
   const missing = unconvertedLedger(src.db, scope, params);
   return {
     groups,

@@ -1,7 +1,7 @@
 import { daysBetween } from '@revtrail/shared/attribution/index';
 import type { Db } from '../db/open';
 import { clickDaysOf, sumCells, type TrafficBasis, type TrafficRow } from './click-days';
-import type { ClickDayRow } from './click-days-repo';
+import type { CellGroup } from './click-days-repo';
 import { clicksByCampaign, clicksByChannel, clicksByPartner, clicksBySlug, clickTotals, trafficByBucket, type ReportFilter } from './reports-repo';
 
 // The clicks and visitors of a report: from the per-day rollups when they can answer the range (click-days.ts),
@@ -27,19 +27,13 @@ export interface TrafficOptions {
 export type TrafficGroup = 'channel' | 'slug' | 'campaign' | 'partner';
 
 const EXACT: TrafficBasis = { visitors: 'exact', visitorsFrom: null };
-const CELL_KEY: Record<TrafficGroup, (r: ClickDayRow) => string | null> = {
-  channel: (r) => r.channel,
-  slug: (r) => r.slug,
-  campaign: (r) => r.campaign,
-  partner: (r) => r.partner_id,
-};
 
-const rollups = (db: Db, range: TrafficRange, opts: TrafficOptions) => (opts.rollups === false ? null : clickDaysOf(db, range));
+const rollups = (db: Db, range: TrafficRange, by: CellGroup, opts: TrafficOptions) => (opts.rollups === false ? null : clickDaysOf(db, range, by));
 
 /** Clicks and distinct visitors per channel, link, campaign or partner of the range's clicks. */
 export function trafficBy(db: Db, range: TrafficRange, group: TrafficGroup, opts: TrafficOptions = {}): { rows: TrafficRow[]; basis: TrafficBasis } {
-  const days = rollups(db, range, opts);
-  if (days) return { rows: sumCells(days.rows, CELL_KEY[group]).filter((r) => r.clicks > 0), basis: days.basis };
+  const days = rollups(db, range, group, opts);
+  if (days) return { rows: sumCells(days.rows), basis: days.basis };
   const { start, end, filter } = range;
   if (group === 'slug') return { rows: clicksBySlug(db, start, end, filter), basis: EXACT };
   const counted = group === 'channel' ? clicksByChannel(db, start, end, filter) : group === 'campaign' ? clicksByCampaign(db, start, end, filter) : clicksByPartner(db, start, end, filter);
@@ -49,9 +43,9 @@ export function trafficBy(db: Db, range: TrafficRange, group: TrafficGroup, opts
 
 /** The range's clicks and distinct visitors in all. */
 export function trafficTotal(db: Db, range: TrafficRange, opts: TrafficOptions = {}): { clicks: number; visitors: number; basis: TrafficBasis } {
-  const days = rollups(db, range, opts);
+  const days = rollups(db, range, 'all', opts);
   if (days) {
-    const [total] = sumCells(days.rows, () => null);
+    const [total] = sumCells(days.rows);
     return { clicks: total?.clicks ?? 0, visitors: total?.visitors ?? 0, basis: days.basis };
   }
   return { ...clickTotals(db, range.start, range.end, range.filter), basis: EXACT };
@@ -64,13 +58,13 @@ export function trafficByBuckets(
   buckets: readonly { label: string; from: string; to: string; start: number; end: number }[],
   opts: TrafficOptions = {},
 ): { rows: { day: string; clicks: number; visitors: number }[]; basis: TrafficBasis } {
-  const days = rollups(db, range, opts);
+  const days = rollups(db, range, 'day', opts);
   if (days) {
     const labels = new Map<string, string>();
     for (const b of buckets) for (const day of daysBetween(b.from, b.to)) labels.set(day, b.label);
     const rows = sumCells(
-      days.rows.filter((r) => labels.has(r.day)),
-      (r) => labels.get(r.day)!,
+      days.rows.filter((r) => labels.has(r.key!)),
+      (day) => labels.get(day!)!,
     );
     return { rows: rows.map((r) => ({ day: r.key!, clicks: r.clicks, visitors: r.visitors })), basis: days.basis };
   }
