@@ -148,7 +148,7 @@ const CLICKS_BY_CHANNEL_SQL = `WITH RECURSIVE ch(c) AS (
 // The days come as [[day, start, end], ...]: each day is one index range of the ledger. CROSS JOIN keeps
 // the days as the outer loop; left to itself SQLite walked every ledger row of the model once per day.
 const dailySql = (filter?: FilterBy) => `WITH d(day, s, e) AS (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(@days))
-  SELECT d.day AS day, l.channel AS k, ${AGG}
+  SELECT d.day AS day, l.channel AS k, ${SUMS}
   FROM d CROSS JOIN attribution_ledger l ON ${MODEL} AND l.at >= d.s AND l.at < d.e${filterSql(filter, 'l.')}
   GROUP BY d.day, l.channel`;
 const DAILY_SQL = dailySql();
@@ -249,7 +249,7 @@ export const unconvertedLedger = (db: Db, scope: Scope, params: ScopeParams): Un
 /** The rows themselves, in time order: for another currency than the ledger's, and for journeys. */
 export const ledgerRows = (db: Db, scope: Scope, params: ScopeParams): LedgerFact[] => stmts(db).rows(scope, params.filter?.by).all(strip(params));
 
-/** Money per day (or any buckets, given as [label, start, end] in UTC ms) and channel. */
+/** Money per day (or any buckets, given as [label, start, end] in UTC ms) and channel; the charts need no customers (0). */
 export const dailyLedger = (db: Db, model: string, days: readonly [string, number, number][], filter?: ReportFilter | null) =>
   stmts(db).daily(filter?.by).all({ model, days: JSON.stringify(days), ...fv({ filter }) });
 
