@@ -83,6 +83,19 @@ function normalize(entries: number[]): number[] {
   return out;
 }
 
+/** Two normalized lists as one: a cell's entries (sorted already) with a few new ones, without sorting them all again. */
+function mergeNormalized(a: readonly number[], b: readonly number[]): number[] {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    const e = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i++]! : b[j++]!;
+    if (out.length > 0 && indexOf(out[out.length - 1]!) === indexOf(e)) out[out.length - 1] = e;
+    else out.push(e);
+  }
+  return out;
+}
+
 /** Format byte, the n indexes (u32, little-endian), then the n ranks (u8). */
 function sparseBlob(entries: readonly number[]): Buffer {
   const n = entries.length;
@@ -135,7 +148,7 @@ export function sketchWith(blob: Uint8Array | null, entries: readonly number[]):
     for (const e of entries) fold(registers, e);
     return denseBlob(registers);
   }
-  const merged = normalize([...(b ? entriesOf(b) : []), ...entries]);
+  const merged = mergeNormalized(b ? entriesOf(b) : [], normalize([...entries]));
   if (merged.length <= SPARSE_CELL_LIMIT) return sparseBlob(merged);
   const registers = new Uint8Array(M);
   for (const e of merged) fold(registers, e);
