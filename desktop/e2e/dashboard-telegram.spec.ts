@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { newEventId, type Click, type Result, type TelegramPayment, type TelegramStart } from '@revtrail/shared';
+import { factClick } from '../src/core/attribution/testing/facts';
 import { openDatabase } from '../src/core/db/open';
 import { insertClicks } from '../src/core/redirector/repo';
 import { insertTelegramPayments, insertTelegramStarts } from '../src/core/telegram/repo';
@@ -27,28 +28,9 @@ describe.skipIf(chromiumMissing !== '')(`Dashboard Telegram columns${chromiumMis
   };
   const T0 = Date.now() - 3 * 86_400_000;
   const VISITOR = 'TelegramVisitor0000001';
-  const click = (id: string, over: Partial<Click>): Click => ({
-    id,
-    slug: 'web',
-    at: T0,
-    visitorId: 'WebVisitor000000000001',
-    referrerHost: null,
-    referrerUrl: null,
-    device: 'mobile',
-    browser: null,
-    os: null,
-    country: null,
-    ipHash: null,
-    clickIds: {},
-    utm: {},
-    bot: false,
-    botReason: null,
-    duplicate: false,
-    channel: 'Newsletter',
-    campaign: null,
-    partnerId: null,
-    ...over,
-  });
+  const click = (id: string, over: Partial<Click>): Click =>
+    factClick({ id, slug: 'web', at: T0, visitorId: 'WebVisitor000000000001', device: 'mobile', ...over });
+
   const withDb = (f: (db: ReturnType<typeof openDatabase>) => void) => {
     const db = openDatabase(join(dir, 'data', 'workspaces', ws.id, 'workspace.sqlite'));
     try {

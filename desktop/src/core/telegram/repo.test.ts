@@ -1,5 +1,6 @@
 import { newEventId, type Click, type TelegramPayment, type TelegramStart } from '@revtrail/shared';
 import { describe, expect, it } from 'vitest';
+import { factClick } from '../attribution/testing/facts';
 import { openDatabase } from '../db/open';
 import { markErased } from '../privacy/erased-repo';
 import { purgeEventsBefore } from '../privacy/retention-repo';
@@ -11,28 +12,8 @@ const T0 = Date.UTC(2026, 10, 1);
 const HASH = 'a'.repeat(64);
 const OTHER = 'b'.repeat(64);
 
-const click = (id: string, over: Partial<Click> = {}): Click => ({
-  id,
-  slug: 'tg-ads',
-  at: T0,
-  visitorId: 'TelegramVisitor0000001',
-  referrerHost: null,
-  referrerUrl: null,
-  device: 'mobile',
-  browser: null,
-  os: null,
-  country: null,
-  ipHash: null,
-  clickIds: {},
-  utm: {},
-  bot: false,
-  botReason: null,
-  duplicate: false,
-  channel: 'Telegram ads',
-  campaign: 'spring',
-  partnerId: 'ada',
-  ...over,
-});
+const click = (id: string, over: Partial<Click> = {}): Click =>
+  factClick({ id, slug: 'tg-ads', at: T0, visitorId: 'TelegramVisitor0000001', device: 'mobile', channel: 'Telegram ads', campaign: 'spring', partnerId: 'ada', ...over });
 const start = (over: Partial<TelegramStart>): TelegramStart => ({ id: newEventId(T0), at: T0, startedAt: T0 + 60_000, updateId: 1, userHash: HASH, tokenDigest: 'd'.repeat(32), visitorId: null, clickId: null, ...over });
 const payment = (over: Partial<TelegramPayment>): TelegramPayment => ({
   id: newEventId(T0),
