@@ -45,6 +45,28 @@ async function scan(t: TestApp): Promise<Record<string, unknown>[]> {
   return (out.Items ?? []).map((i) => unmarshall(i));
 }
 
+/**
+ * An app over the test's table through a client that runs `first` before the first write of a hints-feed item
+ * (its partition key starts H#): to fail it as a crash would, or to slow it.
+ */
+async function appOnFirstHintWrite(t: TestApp, first: () => Promise<void>) {
+  const client = new DynamoDBClient({ endpoint: (await sharedDynamo()).endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  let seen = false;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const pk = (args as { input: { Item?: { pk?: unknown } } }).input.Item?.pk;
+      if (!seen && /^H#/.test(typeof pk === 'string' ? pk : String((pk as { S?: string } | undefined)?.S))) {
+        seen = true;
+        await first();
+      }
+      return next(args);
+    },
+    { step: 'initialize' },
+  );
+  const store = new DynamoStore({ tableName: t.config.tableName, retentionDays: 90, client, clock: t.clock });
+  return buildApp({ store, config: t.config, log: silentLogger as pino.Logger, clock: t.clock, events: { mode: 'inline', spill: new MemorySpill() } });
+}
+
 const withSecret = (secrets = WEBHOOK_SECRET, more: Record<string, string> = {}) =>
   makeTestApp({ settings: { REVTRAIL_STRIPE_WEBHOOK_SECRET: secrets, REVTRAIL_PUBLIC_URL: 'https://go.brand.com', ...more } });
 
@@ -340,21 +362,11 @@ describe('Stripe webhook: durability', () => {
   it('writes the feed item on redelivery when the first delivery stopped between its two writes, after every cursor handed out', async () => {
     const t = await withSecret();
     // The same dynalite through a client whose first write of a hints-feed item fails, as a crash would leave it.
-    const client = new DynamoDBClient({ endpoint: (await sharedDynamo()).endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     let failed = 0;
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const pk = (args as { input: { Item?: { pk?: unknown } } }).input.Item?.pk;
-        if (failed === 0 && /^H#/.test(typeof pk === 'string' ? pk : String((pk as { S?: string } | undefined)?.S))) {
-          failed += 1;
-          throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
-        }
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    const store = new DynamoStore({ tableName: t.config.tableName, retentionDays: 90, client, clock: t.clock });
-    const app = await buildApp({ store, config: t.config, log: silentLogger as pino.Logger, clock: t.clock, events: { mode: 'inline', spill: new MemorySpill() } });
+    const app = await appOnFirstHintWrite(t, async () => {
+      failed += 1;
+      throw Object.assign(new Error('connection reset'), { name: 'TimeoutError' });
+    });
     const event = stripeEvent();
     const payload = body(event);
     const first = await app.inject({ method: 'POST', url: PATH, payload, headers: deliveryHeaders(payload, t.clock.now()) });
@@ -380,21 +392,11 @@ describe('Stripe webhook: durability', () => {
   it('keeps an event delivered several times at once once, even while the first delivery\'s feed write is slow', async () => {
     const t = await withSecret();
     // The same dynalite through a client whose first write of a hints-feed item waits 300 ms.
-    const client = new DynamoDBClient({ endpoint: (await sharedDynamo()).endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
     let delayed = 0;
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const pk = (args as { input: { Item?: { pk?: unknown } } }).input.Item?.pk;
-        if (delayed === 0 && /^H#/.test(typeof pk === 'string' ? pk : String((pk as { S?: string } | undefined)?.S))) {
-          delayed += 1;
-          await new Promise((r) => setTimeout(r, 300));
-        }
-        return next(args);
-      },
-      { step: 'initialize' },
-    );
-    const store = new DynamoStore({ tableName: t.config.tableName, retentionDays: 90, client, clock: t.clock });
-    const app = await buildApp({ store, config: t.config, log: silentLogger as pino.Logger, clock: t.clock, events: { mode: 'inline', spill: new MemorySpill() } });
+    const app = await appOnFirstHintWrite(t, async () => {
+      delayed += 1;
+      await new Promise((r) => setTimeout(r, 300));
+    });
     const event = stripeEvent();
     const payload = body(event);
     const post = () => app.inject({ method: 'POST', url: PATH, payload, headers: deliveryHeaders(payload, t.clock.now()) });
