@@ -7,8 +7,14 @@ export interface BundleFigures {
   /** The bundle's root (Lambda's /var/task) and the handler's file in it. */
   dir: string;
   file: string;
+  /** The handler's file alone. */
   bytes: number;
-  /** The largest packages in the output, bytes after minification. */
+  /** What a cold start loads: the handler's file and the chunks it imports statically. */
+  startBytes: number;
+  /** Every file of code in the package (with splitting, the chunks loaded on first use too). */
+  totalBytes: number;
+  files: { path: string; bytes: number }[];
+  /** The largest packages in what a cold start loads, bytes after minification. */
   largest: { name: string; bytes: number }[];
 }
 
@@ -20,11 +26,21 @@ export interface BundleFigures {
  */
 export async function bundleLambda(outDir: string, opts: { externalSdk: boolean }): Promise<BundleFigures> {
   const { LAMBDA, REDIRECTOR_FUNCTION } = await shippedConfig();
+  const nodejs = REDIRECTOR_FUNCTION.nodejs ?? LAMBDA.nodejs;
   const bundle = await sstBuild({
     handler: REDIRECTOR_FUNCTION.handler,
     outDir,
-    nodejs: { ...LAMBDA.nodejs, ...(opts.externalSdk ? { esbuild: { external: ['@aws-sdk/*'] } } : {}) },
+    nodejs: { ...nodejs, ...(opts.externalSdk ? { esbuild: { external: ['@aws-sdk/*'] } } : {}) },
     copyFiles: REDIRECTOR_FUNCTION.copyFiles,
   });
-  return { dir: bundle.dir, file: bundle.file, bytes: bundle.bytes, largest: largestPackages(bundle.metafile, 8) };
+  const sum = (files: { bytes: number }[]) => files.reduce((n, f) => n + f.bytes, 0);
+  return {
+    dir: bundle.dir,
+    file: bundle.file,
+    bytes: bundle.bytes,
+    startBytes: sum(bundle.files.filter((f) => bundle.startFiles.includes(f.path))),
+    totalBytes: sum(bundle.files),
+    files: bundle.files,
+    largest: largestPackages(bundle.metafile, 8, bundle.startFiles),
+  };
 }

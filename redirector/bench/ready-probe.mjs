@@ -3,6 +3,9 @@
 // performance.now() counts from performance.timeOrigin, the start of this process.
 //   node ready-probe.mjs bundle <path of lambda.mjs>   import the bundle (its top-level await builds the app), then two requests
 //   node ready-probe.mjs bare                          import node:http, listen, then two requests over loopback (the reference)
+// Then each measures its process's CPU per warm redirect: the handler called in this process (as Lambda's
+// runtime calls it), or node:http answering GETs a client process sends over one keep-alive connection.
+//   node ready-probe.mjs client <port> <warm-up> <count>  that client (started by `bare`)
 const startedMs = performance.now();
 const [mode, bundlePath] = process.argv.slice(2);
 
@@ -38,6 +41,18 @@ function functionUrlEvent(path, userAgent) {
   };
 }
 
+const CPU_WARMUP = 200;
+const CPU_REQUESTS = 1000;
+
+/** Process CPU (user + system) in µs per call of `run`, over `count` sequential calls after `warmup`. */
+async function cpuPerCall(run, warmup, count) {
+  for (let i = 0; i < warmup; i++) await run();
+  const before = process.cpuUsage();
+  for (let i = 0; i < count; i++) await run();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / count;
+}
+
 async function timed(fn) {
   const start = performance.now();
   const result = await fn();
@@ -57,8 +72,53 @@ async function bare() {
     });
   const first = await timed(get);
   const second = await timed(get);
+  const cpuPerRequestUs = await serverCpu(http, server, port);
   server.close();
-  return { startedMs, modulesMs: modulesLoadedMs - startedMs, buildMs: readyMs - modulesLoadedMs, readyMs, firstRequestMs: first.ms, secondRequestMs: second.ms };
+  return {
+    startedMs,
+    modulesMs: modulesLoadedMs - startedMs,
+    buildMs: readyMs - modulesLoadedMs,
+    readyMs,
+    firstRequestMs: first.ms,
+    secondRequestMs: second.ms,
+    cpuPerRequestUs,
+    cpuRequests: CPU_REQUESTS,
+    cpuWarmup: CPU_WARMUP,
+  };
+}
+
+/** This process's CPU per GET that a client process sends (its warm-up first), so the client's CPU is not counted. */
+async function serverCpu(http, server, port) {
+  const { fork } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  server.keepAliveTimeout = 30_000;
+  const client = fork(fileURLToPath(import.meta.url), ['client', String(port), String(CPU_WARMUP), String(CPU_REQUESTS)], { stdio: 'ignore' });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      client.once('message', resolve);
+      client.once('exit', (code) => reject(new Error(`the load client exited with ${code}`)));
+    });
+  await next(); // warmed up
+  const before = process.cpuUsage();
+  client.send('go');
+  await next(); // done
+  const used = process.cpuUsage(before);
+  client.kill();
+  return (used.user + used.system) / CPU_REQUESTS;
+}
+
+async function loadClient(port, warmup, count) {
+  const http = await import('node:http');
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise((resolve, reject) => {
+      http.get({ host: '127.0.0.1', port, path: '/bench', agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+    });
+  for (let i = 0; i < warmup; i++) await get();
+  process.send('warm');
+  await new Promise((resolve) => process.once('message', resolve));
+  for (let i = 0; i < count; i++) await get();
+  process.send('done');
 }
 
 async function bundle() {
@@ -70,6 +130,10 @@ async function bundle() {
   // The first click of a fresh instance, then a second one: each writes its click to the table.
   const first = await timed(() => lambda.handler(event(), lambdaContext));
   const second = await timed(() => lambda.handler(event(), lambdaContext));
+  const cpuPerRequestUs = await cpuPerCall(async () => {
+    const res = await lambda.handler(event(), lambdaContext);
+    if (res.statusCode !== 302) throw new Error(`a warm redirect answered ${res.statusCode}`);
+  }, CPU_WARMUP, CPU_REQUESTS);
   return {
     startedMs,
     modulesMs: modulesLoadedMs - startedMs,
@@ -77,11 +141,20 @@ async function bundle() {
     readyMs,
     firstRequestMs: first.ms,
     secondRequestMs: second.ms,
+    cpuPerRequestUs,
+    cpuRequests: CPU_REQUESTS,
+    cpuWarmup: CPU_WARMUP,
     check: { statusCode: first.result.statusCode, location: first.result.headers?.location ?? null },
   };
 }
 
-(mode === 'bare' ? bare() : bundle()).then(
+if (mode === 'client') {
+  const [port, warmup, count] = process.argv.slice(3).map(Number);
+  loadClient(port, warmup, count).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else (mode === 'bare' ? bare() : bundle()).then(
   (result) => send({ ok: true, result }, 0),
   (err) => send({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }, 1),
 );

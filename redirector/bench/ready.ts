@@ -17,6 +17,10 @@ export interface ReadySample {
   firstRequestMs: number;
   /** The next one, warm. */
   secondRequestMs: number;
+  /** Process CPU (user + system) per warm redirect, µs: `cpuRequests` sequential ones after `cpuWarmup` more. */
+  cpuPerRequestUs: number;
+  cpuRequests: number;
+  cpuWarmup: number;
 }
 
 export interface ReadyFigures {
@@ -62,7 +66,7 @@ function median(samples: ReadySample[]): ReadySample {
     const m = sorted.length >> 1;
     return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
   };
-  const keys = ['startedMs', 'modulesMs', 'buildMs', 'readyMs', 'firstRequestMs', 'secondRequestMs'] as const;
+  const keys = ['startedMs', 'modulesMs', 'buildMs', 'readyMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
   return Object.fromEntries(keys.map((k) => [k, mid((s) => s[k])])) as unknown as ReadySample;
 }
 

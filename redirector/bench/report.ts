@@ -1,7 +1,6 @@
-import type { BundleFigures } from './bundle';
+import { coldStartLines, type ColdFigures } from './cold';
 import type { ClickAccount } from './clicks';
 import { redirectsOf, type LoadFigures, type LoadSettings } from './load';
-import type { ReadyFigures } from './ready';
 
 export interface Target {
   target: string;
@@ -19,15 +18,14 @@ export interface Results {
   warmup: { redirector: LoadFigures; bare: LoadFigures };
   ratio: number;
   clicks: ClickAccount & { answered302: number; received: number; inFlightAtStop: number; lost: number };
-  bundle: { full: BundleFigures; sdkExternal: BundleFigures; judgedOn: 'full' };
-  ready: { runs: number; bundle: ReadyFigures; bare: ReadyFigures; check: { statusCode: number; location: string | null } };
+  bundle: ColdFigures['bundle'];
+  ready: ColdFigures['ready'];
   targets: Record<'ratio' | 'p99' | 'clicksLost' | 'ingest' | 'bundle' | 'ready', Target>;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ms = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(n < 10 ? 2 : 1)} ms`;
 const pct = (f: number) => `${Math.round(f * 100)}%`;
-const kb = (bytes: number) => `${int(bytes)} B (${(bytes / 1024).toFixed(1)} KB)`;
 const verdict = (t: Target) => `(target ${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`;
 const row = (label: string, a: string, b: string, note = '') => `  ${label.padEnd(22)}${a.padStart(16)}${b.padStart(18)}   ${note}`.trimEnd();
 
@@ -61,20 +59,7 @@ export function printReport(res: Results, resultsPath: string): void {
         `${Object.entries(clicks.ceiling.perSecond).map(([c, v]) => `${int(v)}/s with ${c} in flight`).join(', ')}`,
       `  drain / ceiling ${targets.ingest.value.toFixed(2)} ${verdict(targets.ingest)}`,
       '',
-      'Lambda bundle of src/lambda.ts as sst deploy builds it (scripts/sst-build.ts: SST 4.17\'s esbuild options, ESM, esnext, minified, no source map, AWS SDK inside; pixel.js and resource.enc beside it)',
-      `  as shipped (judged; 1 MB = 1,048,576 B):  ${kb(bundle.full.bytes)} ${verdict(targets.bundle)}`,
-      `  with @aws-sdk/* external (comparison):   ${kb(bundle.sdkExternal.bytes)}`,
-      `  largest as shipped: ${bundle.full.largest.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}`,
-      '',
-      `Cold start, fresh \`node\` processes in the bundle's root, median of ${ready.runs} (reference: node:http, createServer, listen, GETs over loopback)`,
-      row('', 'bundle', 'bare node:http'),
-      row('node started', ms(ready.bundle.median.startedMs), ms(ready.bare.median.startedMs)),
-      row('import (modules)', ms(ready.bundle.median.modulesMs), ms(ready.bare.median.modulesMs)),
-      row('build (app / listen)', ms(ready.bundle.median.buildMs), ms(ready.bare.median.buildMs)),
-      row('ready since start', ms(ready.bundle.median.readyMs), ms(ready.bare.median.readyMs), verdict(targets.ready)),
-      row('first request', ms(ready.bundle.median.firstRequestMs), ms(ready.bare.median.firstRequestMs), '(the bundle: a click written to the table)'),
-      row('second request', ms(ready.bundle.median.secondRequestMs), ms(ready.bare.median.secondRequestMs)),
-      `  check: GET /bench through the bundle's handler answered ${ready.check.statusCode} ${ready.check.location}`,
+      ...coldStartLines({ bundle, ready, targets: { bundle: targets.bundle, ready: targets.ready } }),
       '',
       `Targets: ${Object.entries(targets).map(([k, t]) => `${k} ${t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`,
       `Results: ${resultsPath}`,

@@ -6,7 +6,7 @@
 //   (AES-256-GCM, zero nonce, tag appended), which the function reads from SST_KEY and SST_KEY_FILE.
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build, type Metafile } from 'esbuild';
 
@@ -36,6 +36,8 @@ export interface NodeOptions {
   install?: string[];
   /** Of esbuild's options SST passes on `external` (and `target` only as esbuild's Go enum, which JSON cannot give). */
   esbuild?: { external?: string[] };
+  /** ESM only: dynamically imported modules in chunks of their own beside the handler's file, loaded on first import. */
+  splitting?: boolean;
 }
 
 export interface SstBundle {
@@ -45,7 +47,12 @@ export interface SstBundle {
   file: string;
   /** The handler as Lambda is given it. */
   handler: string;
+  /** The handler's file alone. */
   bytes: number;
+  /** Every file esbuild wrote (the handler's and, with splitting, its chunks), absolute paths, with their sizes. */
+  files: { path: string; bytes: number }[];
+  /** Those the handler's file imports statically, itself included: what a cold start loads. */
+  startFiles: string[];
   metafile: Metafile;
 }
 
@@ -76,7 +83,9 @@ export async function sstBuild(opts: {
     keepNames: true,
     bundle: true,
     metafile: true,
-    outfile: file,
+    // build.go with splitting: the handler's directory as outdir and .mjs for every chunk, esbuild naming
+    // the entry after its source (lambda.ts -> lambda.mjs, the same file) and the chunks chunk-<hash>.mjs.
+    ...(nodejs.splitting ? { splitting: true, outdir: dirname(file), outExtension: { '.js': '.mjs' } } : { outfile: file }),
     write: true,
     format: esm ? 'esm' : 'cjs',
     target: 'esnext',
@@ -92,7 +101,27 @@ export async function sstBuild(opts: {
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(join(ROOT, copy.from), to);
   }
-  return { dir: opts.outDir, file, handler: `${name}${exported}`, bytes: statSync(file).size, metafile: result.metafile };
+  const outputs = result.metafile.outputs;
+  const key = (path: string) => relative(process.cwd(), path);
+  const files = Object.keys(outputs).map((out) => ({ path: resolve(out), bytes: statSync(out).size }));
+  // The entry and, transitively, the chunks it imports with import statements (not import()).
+  const start = new Set<string>();
+  const visit = (out: string) => {
+    if (start.has(out) || !outputs[out]) return;
+    start.add(out);
+    for (const imp of outputs[out].imports) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+  };
+  visit(key(file));
+  if (start.size === 0) throw new Error(`esbuild's metafile has no output ${key(file)}`);
+  return {
+    dir: opts.outDir,
+    file,
+    handler: `${name}${exported}`,
+    bytes: statSync(file).size,
+    files,
+    startFiles: [...start].map((out) => resolve(out)),
+    metafile: result.metafile,
+  };
 }
 
 function exists(path: string): boolean {
@@ -118,7 +147,8 @@ export function writeLinks(dir: string, links: Record<string, Record<string, unk
 /** What sst.config.ts says about the functions, read from the file itself (see shippedConfig). */
 export interface ShippedConfig {
   LAMBDA: { runtime: string; architecture: string; nodejs: NodeOptions; logging: { retention: string } };
-  REDIRECTOR_FUNCTION: { handler: string; memory: string; timeout: string; copyFiles: readonly { from: string; to: string }[] };
+  /** `nodejs`, when given, replaces LAMBDA's for this function (sst.config.ts spreads it after LAMBDA). */
+  REDIRECTOR_FUNCTION: { handler: string; memory: string; timeout: string; copyFiles: readonly { from: string; to: string }[]; nodejs?: NodeOptions };
   REPLAY_FUNCTION: { handler: string; memory: string; timeout: string };
   TABLE_ACCESS: Record<'redirector' | 'replay', { actions: readonly string[]; indexes: readonly string[] }>;
   SPILL_ACTIONS: readonly string[];
@@ -136,10 +166,11 @@ export async function shippedConfig(): Promise<ShippedConfig> {
   return (await import(pathToFileURL(join(ROOT, 'sst.config.ts')).href)) as ShippedConfig;
 }
 
-/** The largest packages in a bundle, bytes after minification. */
-export function largestPackages(meta: Metafile, n: number): { name: string; bytes: number }[] {
+/** The largest packages in a bundle (in the outputs `only` names, absolute paths, when given), bytes after minification. */
+export function largestPackages(meta: Metafile, n: number, only?: readonly string[]): { name: string; bytes: number }[] {
   const byName = new Map<string, number>();
-  for (const output of Object.values(meta.outputs)) {
+  for (const [out, output] of Object.entries(meta.outputs)) {
+    if (only && !only.includes(resolve(out))) continue;
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
       // Nested copies keep their path (fastify/node_modules/x): a package bundled twice shows up twice.
       const m = /node_modules\/((?:.*\/node_modules\/)?(?:@[^/]+\/)?[^/]+)/.exec(input);

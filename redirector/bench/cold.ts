@@ -1,0 +1,127 @@
+/**
+ * The Lambda's cold start, for bench/redirect.ts (all of its run, or `-- --cold` for this part alone): the
+ * bundle as `sst deploy` builds it, its cold starts in fresh `node` processes and the CPU of a warm redirect
+ * through its handler, each beside bare node:http in the same run.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { systemClock, type Link } from '@revtrail/shared';
+import { writeLinks } from '../scripts/sst-build';
+import { DynamoStore } from '../src/store/dynamo';
+import { bundleLambda, stopBundler, type BundleFigures } from './bundle';
+import { measureReady, type ReadyFigures } from './ready';
+import type { Target } from './report';
+
+export const COLD_TARGETS = { bundleMaxBytes: 1024 * 1024, readyMaxMs: 150 };
+
+export interface ColdFigures {
+  /** As shipped (judged), and with @aws-sdk/* external as a comparison. */
+  bundle: { full: BundleFigures; sdkExternal: BundleFigures; judgedOn: 'full: the code loaded at a cold start' };
+  ready: { runs: number; bundle: ReadyFigures; bare: ReadyFigures; check: { statusCode: number; location: string | null } };
+  targets: Record<'bundle' | 'ready', Target>;
+}
+
+const secret = () => randomBytes(30).toString('base64url'); // 40 characters
+
+/**
+ * Bundles src/lambda.ts into `work`, puts `link` into a table of its own at `dynamo` (the embedded store of
+ * the run), and starts the bundle `runs` times against it, alternating with the bare reference.
+ */
+export async function measureColdStart(opts: {
+  work: string;
+  dynamo: { endpoint: string; client: () => DynamoDBClient };
+  link: Link;
+  retentionDays: number;
+  userAgent: string;
+  runs: number;
+  /** The Location the redirector answered for the link: the bundle must answer the same. */
+  location: string;
+}): Promise<ColdFigures> {
+  try {
+    const full = await bundleLambda(join(opts.work, 'bundle-full'), { externalSdk: false });
+    const sdkExternal = await bundleLambda(join(opts.work, 'bundle-sdk-external'), { externalSdk: true });
+
+    // The probe's app reads and writes its own table in the embedded store, holding the same link.
+    const lambdaTable = new DynamoStore({ tableName: 'revtrail-bench', retentionDays: opts.retentionDays, client: opts.dynamo.client(), clock: systemClock });
+    await lambdaTable.ensureTable(Date.now());
+    await lambdaTable.putLink(opts.link);
+    lambdaTable.client.destroy();
+    // The function's links as SST ships them, in the bundle's resource.enc.
+    const links = writeLinks(full.dir, {
+      Table: { name: 'revtrail-bench', type: 'sst.aws.Dynamo' },
+      // Its endpoint is a closed loopback port (AWS_ENDPOINT_URL_SQS below), so nothing leaves the machine.
+      Spill: { url: 'https://sqs.us-east-1.amazonaws.com/000000000000/revtrail-bench-Spill', type: 'sst.aws.Queue' },
+      SyncToken: { value: secret(), type: 'sst.sst.Secret' },
+      EmailHashKey: { value: secret(), type: 'sst.sst.Secret' },
+      IpSaltSeed: { value: secret(), type: 'sst.sst.Secret' },
+      StripeWebhookSecret: { value: 'unset', type: 'sst.sst.Secret' },
+    }, { name: 'revtrail', stage: 'bench' });
+    const ready = await measureReady({
+      bundle: full,
+      runs: opts.runs,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        BENCH_USER_AGENT: opts.userAgent,
+        ...links,
+        AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'bench',
+        AWS_SECRET_ACCESS_KEY: 'bench',
+        AWS_ENDPOINT_URL_DYNAMODB: opts.dynamo.endpoint,
+      },
+    });
+    const strip = (url: string) => url.replace(/[?&]rt_vid=[^&]*/, '');
+    if (ready.check.statusCode !== 302 || strip(ready.check.location ?? '') !== strip(opts.location)) {
+      throw new Error(`the bundle answered GET /bench with ${ready.check.statusCode} ${ready.check.location}, expected 302 ${opts.location}`);
+    }
+    const startBytes = full.startBytes;
+    const readyMs = ready.bundle.median.readyMs;
+    return {
+      bundle: { full, sdkExternal, judgedOn: 'full: the code loaded at a cold start' },
+      ready: { runs: opts.runs, ...ready },
+      targets: {
+        bundle: { target: '< 1 MB loaded at start', value: startBytes, pass: startBytes < COLD_TARGETS.bundleMaxBytes },
+        ready: { target: `< ${COLD_TARGETS.readyMaxMs} ms`, value: readyMs, pass: readyMs < COLD_TARGETS.readyMaxMs },
+      },
+    };
+  } finally {
+    await stopBundler();
+  }
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(n < 10 ? 2 : 1)} ms`;
+const us = (n: number) => `${n.toFixed(0)} µs`;
+const kb = (bytes: number) => `${int(bytes)} B (${(bytes / 1024).toFixed(1)} KB)`;
+const verdict = (t: Target) => `(target ${t.target}) ${t.pass ? 'PASS' : 'FAIL'}`;
+const row = (label: string, a: string, b: string, note = '') => `  ${label.padEnd(22)}${a.padStart(16)}${b.padStart(18)}   ${note}`.trimEnd();
+
+/** The cold-start part of the report, each figure beside its same-run reference. */
+export function coldStartLines(c: ColdFigures): string[] {
+  const { bundle, ready, targets } = c;
+  const b = ready.bundle.median;
+  const r = ready.bare.median;
+  const files = (f: BundleFigures) => `${f.files.length} file${f.files.length === 1 ? '' : 's'}`;
+  return [
+    'Lambda bundle of src/lambda.ts as sst deploy builds it (scripts/sst-build.ts: SST 4.17\'s esbuild options with sst.config.ts\'s nodejs settings, ESM, esnext, minified, no source map, AWS SDK inside; pixel.js and resource.enc beside it)',
+    `  loaded at a cold start (judged: the handler's file and the chunks it imports statically; 1 MB = 1,048,576 B): ${kb(bundle.full.startBytes)} ${verdict(targets.bundle)}`,
+    `  all code in the package: ${kb(bundle.full.totalBytes)} in ${files(bundle.full)} (the rest loads on the first request that needs it)`,
+    `  with @aws-sdk/* external (comparison): loaded at start ${kb(bundle.sdkExternal.startBytes)}, all ${kb(bundle.sdkExternal.totalBytes)}`,
+    `  largest loaded at start: ${bundle.full.largest.map((p) => `${p.name} ${(p.bytes / 1024).toFixed(0)} KB`).join(', ')}`,
+    '',
+    `Cold start, fresh \`node\` processes in the bundle's root, median of ${ready.runs} (reference: node:http, createServer, listen, GETs over loopback)`,
+    row('', 'bundle', 'bare node:http'),
+    row('node started', ms(b.startedMs), ms(r.startedMs)),
+    row('import (modules)', ms(b.modulesMs), ms(r.modulesMs)),
+    row('build (app / listen)', ms(b.buildMs), ms(r.buildMs)),
+    row('ready since start', ms(b.readyMs), ms(r.readyMs), verdict(targets.ready)),
+    row('first request', ms(b.firstRequestMs), ms(r.firstRequestMs), '(the bundle: a click written to the table)'),
+    row('second request', ms(b.secondRequestMs), ms(r.secondRequestMs)),
+    row('CPU per warm redirect', us(b.cpuPerRequestUs), us(r.cpuPerRequestUs),
+      `(process CPU over ${int(b.cpuRequests)} sequential redirects after ${int(b.cpuWarmup)} warm-up: the bundle's handler called with function URL events, ` +
+        'each click written to the table in another process; bare: GETs over one keep-alive connection from another process; ' +
+        `ratio ${(b.cpuPerRequestUs / r.cpuPerRequestUs).toFixed(1)}x. Lambda's runtime client adds its own per-invoke HTTP calls, not counted)`),
+    `  check: GET /bench through the bundle's handler answered ${ready.check.statusCode} ${ready.check.location}`,
+  ];
+}
