@@ -1,9 +1,10 @@
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface BareServer {
   url: string;
+  server: Server;
   close(): Promise<void>;
 }
 
@@ -26,6 +27,7 @@ export async function startBareRedirector(locations: ReadonlyMap<string, string>
   await once(server, 'listening');
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

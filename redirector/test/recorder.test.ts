@@ -86,7 +86,7 @@ describe('EventRecorder in journal mode', () => {
     expect(health.reasons[0]).toMatch(/^journal writes failing: ENOSPC.*: 1 events wait in memory, 0 dropped$/);
   });
 
-  it('yields to redirects: while events keep arriving it ingests one chunk per quarter second', async () => {
+  it('yields to redirects: while events keep arriving it pauses after each chunk, a quarter second to a second', async () => {
     const { recorder } = await journalRecorder();
     for (let i = 0; i < 600; i++) await recorder.record([pageview(i)]);
     const busy = setInterval(() => void recorder.record(Array.from({ length: 60 }, (_, i) => pageview(1000 + i))), 5);
@@ -95,6 +95,6 @@ describe('EventRecorder in journal mode', () => {
     const took = performance.now() - started;
     clearInterval(busy);
     await recorder.flush();
-    expect(took).toBeGreaterThan(1000); // 6 chunks of 100, ~250 ms apart while busy
+    expect(took).toBeGreaterThan(1000); // 6 chunks of 100, at least 250 ms apart while busy
   });
 });
