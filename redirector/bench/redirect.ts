@@ -24,6 +24,8 @@ const READY_RUNS = 5;
 const TARGETS = { ratioMin: 0.5, ingestRatioMin: 0.7, p99MaxMs: 10 };
 /** `npm run bench:redirect -w redirector -- --cold`: the Lambda's bundle and cold start alone, without the 30 s of load. */
 const COLD_ONLY = process.argv.includes('--cold');
+/** `-- --load`: the load, the clicks and the ingestion alone, without the bundle and cold start. */
+const LOAD_ONLY = process.argv.includes('--load');
 
 const secret = () => randomBytes(30).toString('base64url'); // 40 characters
 
@@ -87,8 +89,8 @@ async function main(): Promise<void> {
     const clicks = await accountClicks(r, auth);
     const answered = 1 + redirectsOf(redirectorLoad.warmup) + redirectsOf(redirectorLoad.measured);
 
-    step(`cold start: bundling src/lambda.ts as sst deploy does, then ${READY_RUNS} cold starts of the bundle and of the reference`);
-    const cold = await measureColdStart({ work, dynamo: r.dynamo, link, retentionDays: r.config.retentionDays, userAgent: BROWSER_UA, runs: READY_RUNS, location });
+    if (!LOAD_ONLY) step(`cold start: bundling src/lambda.ts as sst deploy does, then ${READY_RUNS} cold starts of the bundle and of the reference`);
+    const cold = LOAD_ONLY ? null : await measureColdStart({ work, dynamo: r.dynamo, link, retentionDays: r.config.retentionDays, userAgent: BROWSER_UA, runs: READY_RUNS, location });
     const ratio = redirectorLoad.measured.requestsPerSecond / bareLoad.measured.requestsPerSecond;
     const ingestRatio = clicks.drainPerSecond / clicks.ceiling.best;
     const lost = Math.max(0, received - clicks.stored, answered - clicks.stored);
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
       p99: { target: `< ${TARGETS.p99MaxMs} ms`, value: redirectorLoad.measured.p99Ms, pass: redirectorLoad.measured.p99Ms < TARGETS.p99MaxMs },
       clicksLost: { target: '0 lost', value: lost, pass: lost === 0 && clicks.stored === received && clicks.repeated === 0 },
       ingest: { target: `>= ${TARGETS.ingestRatioMin}`, value: ingestRatio, pass: ingestRatio >= TARGETS.ingestRatioMin },
-      ...cold.targets,
+      ...cold?.targets,
     };
 
     const cpu = cpus();
@@ -111,8 +113,8 @@ async function main(): Promise<void> {
       warmup: { redirector: redirectorLoad.warmup, bare: bareLoad.warmup },
       ratio,
       clicks: { ...clicks, answered302: answered, received, inFlightAtStop: received - answered, lost },
-      bundle: cold.bundle,
-      ready: cold.ready,
+      bundle: cold?.bundle,
+      ready: cold?.ready,
       targets,
     };
     mkdirSync(join(RESULTS, '..'), { recursive: true });

@@ -18,9 +18,10 @@ export interface Results {
   warmup: { redirector: LoadFigures; bare: LoadFigures };
   ratio: number;
   clicks: ClickAccount & { answered302: number; received: number; inFlightAtStop: number; lost: number };
-  bundle: ColdFigures['bundle'];
-  ready: ColdFigures['ready'];
-  targets: Record<'ratio' | 'p99' | 'clicksLost' | 'ingest' | 'bundle' | 'ready', Target>;
+  /** Absent with --load (the cold start not measured). */
+  bundle?: ColdFigures['bundle'];
+  ready?: ColdFigures['ready'];
+  targets: Record<'ratio' | 'p99' | 'clicksLost' | 'ingest', Target> & Partial<Record<'bundle' | 'ready', Target>>;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -59,7 +60,9 @@ export function printReport(res: Results, resultsPath: string): void {
         `${Object.entries(clicks.ceiling.perSecond).map(([c, v]) => `${int(v)}/s with ${c} in flight`).join(', ')}`,
       `  drain / ceiling ${targets.ingest.value.toFixed(2)} ${verdict(targets.ingest)}`,
       '',
-      ...coldStartLines({ bundle, ready, targets: { bundle: targets.bundle, ready: targets.ready } }),
+      ...(bundle && ready && targets.bundle && targets.ready
+        ? coldStartLines({ bundle, ready, targets: { bundle: targets.bundle, ready: targets.ready } })
+        : ['Not measured (--load): the bundle and the cold start.']),
       '',
       `Targets: ${Object.entries(targets).map(([k, t]) => `${k} ${t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`,
       `Results: ${resultsPath}`,
