@@ -30,7 +30,7 @@ export async function bundleLambda(outDir: string, opts: { externalSdk: boolean 
   const bundle = await sstBuild({
     handler: REDIRECTOR_FUNCTION.handler,
     outDir,
-    nodejs: { ...nodejs, ...(opts.externalSdk ? { esbuild: { external: ['@aws-sdk/*'] } } : {}) },
+    nodejs: { ...nodejs, ...(opts.externalSdk ? { esbuild: { external: [...(nodejs.esbuild?.external ?? []), '@aws-sdk/*'] } } : {}) },
     copyFiles: REDIRECTOR_FUNCTION.copyFiles,
   });
   const sum = (files: { bytes: number }[]) => files.reduce((n, f) => n + f.bytes, 0);

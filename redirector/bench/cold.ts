@@ -115,6 +115,8 @@ export function coldStartLines(c: ColdFigures): string[] {
     row('node started', ms(b.startedMs), ms(r.startedMs)),
     row('import (modules)', ms(b.modulesMs), ms(r.modulesMs)),
     row('build (app / listen)', ms(b.buildMs), ms(r.buildMs)),
+    row('  of which the app', ms(b.appMs), ms(r.appMs), '(config, clients, Fastify and its routes, ready())'),
+    row('  the first table read', ms(b.warmUpMs), '-', '(awaited, bounded: opens the connection so the first click need not)'),
     row('ready since start', ms(b.readyMs), ms(r.readyMs), verdict(targets.ready)),
     row('first request', ms(b.firstRequestMs), ms(r.firstRequestMs), '(the bundle: a click written to the table)'),
     row('second request', ms(b.secondRequestMs), ms(r.secondRequestMs)),

@@ -78,6 +78,8 @@ async function bare() {
     startedMs,
     modulesMs: modulesLoadedMs - startedMs,
     buildMs: readyMs - modulesLoadedMs,
+    appMs: readyMs - modulesLoadedMs,
+    warmUpMs: 0,
     readyMs,
     firstRequestMs: first.ms,
     secondRequestMs: second.ms,
@@ -125,7 +127,7 @@ async function bundle() {
   const { pathToFileURL } = await import('node:url');
   const lambda = await import(pathToFileURL(bundlePath).href);
   const readyMs = performance.now();
-  const { modulesLoadedMs, readyMs: builtMs } = lambda.startup;
+  const { modulesLoadedMs, appReadyMs, readyMs: builtMs } = lambda.startup;
   const event = () => functionUrlEvent('/bench', process.env.BENCH_USER_AGENT ?? '');
   // The first click of a fresh instance, then a second one: each writes its click to the table.
   const first = await timed(() => lambda.handler(event(), lambdaContext));
@@ -138,6 +140,8 @@ async function bundle() {
     startedMs,
     modulesMs: modulesLoadedMs - startedMs,
     buildMs: builtMs - modulesLoadedMs,
+    appMs: appReadyMs - modulesLoadedMs,
+    warmUpMs: builtMs - appReadyMs,
     readyMs,
     firstRequestMs: first.ms,
     secondRequestMs: second.ms,

@@ -11,6 +11,10 @@ export interface ReadySample {
   modulesMs: number;
   /** Building what answers: lambda.ts's top-level createProxy() (config, clients, Fastify, first table read), or listen(). */
   buildMs: number;
+  /** Of which building the app (config, clients, Fastify, routes, ready()), or listen(). */
+  appMs: number;
+  /** And the first table read it waits for (bounded): the connection opened, the SDK's code paths loaded. 0 for node:http. */
+  warmUpMs: number;
   /** From process start until it could answer (the bundle's import resolved, or the server listened). */
   readyMs: number;
   /** The first request: a click through the handler into the table, or a GET over loopback. */
@@ -37,7 +41,9 @@ type ProbeMessage = { ok: true; result: ProbeOutput } | { ok: false; error: stri
 /** One fresh `node` (process.execPath without tsx's loader) running ready-probe.mjs. */
 function probe(args: string[], env: Record<string, string>, cwd: string): Promise<ProbeOutput> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [PROBE, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // REVTRAIL_BENCH_PROFILE=<dir>: each bundle probe writes a V8 CPU profile of its whole life there.
+    const profile = process.env.REVTRAIL_BENCH_PROFILE && args[0] === 'bundle' ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', process.env.REVTRAIL_BENCH_PROFILE] : [];
+    const child = spawn(process.execPath, [...profile, PROBE, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let output = '';
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-4000);
@@ -66,7 +72,7 @@ function median(samples: ReadySample[]): ReadySample {
     const m = sorted.length >> 1;
     return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
   };
-  const keys = ['startedMs', 'modulesMs', 'buildMs', 'readyMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
+  const keys = ['startedMs', 'modulesMs', 'buildMs', 'appMs', 'warmUpMs', 'readyMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
   return Object.fromEntries(keys.map((k) => [k, mid((s) => s[k])])) as unknown as ReadySample;
 }
 

@@ -214,7 +214,7 @@ beforeAll(async () => {
   redirectorBundle = await sstBuild({
     handler: config.REDIRECTOR_FUNCTION.handler,
     outDir: join(work, 'redirector'),
-    nodejs: config.LAMBDA.nodejs,
+    nodejs: config.REDIRECTOR_FUNCTION.nodejs ?? config.LAMBDA.nodejs, // sst.config.ts spreads it after LAMBDA's
     copyFiles: config.REDIRECTOR_FUNCTION.copyFiles,
   });
   replayBundle = await sstBuild({ handler: config.REPLAY_FUNCTION.handler, outDir: join(work, 'replay'), nodejs: config.LAMBDA.nodejs });
