@@ -87,6 +87,10 @@ const stmts = statementsPerDb((db: Db) => {
     allClicks: db.prepare<[], CountedClick>(`SELECT at, slug, channel, campaign, partner_id, visitor_id FROM clicks WHERE ${HUMAN}`),
     clicksSince: db.prepare<[number], CountedClick>(`SELECT at, slug, channel, campaign, partner_id, visitor_id FROM clicks WHERE at >= ? AND ${HUMAN}`),
     range: (by: CellGroup, filter?: FilterBy) => prepared(rangeSql(by, filter)) as Statement<[object], ClickDayRow>,
+    cells: (filter?: FilterBy) =>
+      prepared(
+        `SELECT day, slug, channel, campaign, partner_id, clicks, visitors FROM click_days WHERE day >= @from AND day <= @to${filter ? ` AND ${COLUMN[filter]} = ifnull(@fv, '')` : ''}`,
+      ).raw() as Statement<[object], FullCell>,
   };
 });
 
@@ -120,6 +124,15 @@ export const clicksToCount = (db: Db, since: number | null): IterableIterator<Co
 export const clickDayRows = (db: Db, from: string, to: string, by: CellGroup, filter?: ReportFilter | null): ClickDayRow[] =>
   stmts(db)
     .range(by, filter?.by)
+    .all({ from, to, ...(filter ? { fv: filter.value } : {}) });
+
+/** A cell with all of its key ('' for no campaign or partner): [day, slug, channel, campaign, partner, clicks, visitors]. */
+export type FullCell = [string, string, string, string, string, number, Buffer | null];
+
+/** The cells of the days from..to with their whole key, narrowed by a report's filter: what every grouping of the range is made of. */
+export const clickDayCells = (db: Db, from: string, to: string, filter?: ReportFilter | null): FullCell[] =>
+  stmts(db)
+    .cells(filter?.by)
     .all({ from, to, ...(filter ? { fv: filter.value } : {}) });
 
 /** The query plan of a report's read of the cells, for the test that keeps it on the key. */

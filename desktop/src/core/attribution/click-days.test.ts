@@ -10,7 +10,7 @@ import { purgeEventsBefore } from '../privacy/retention-repo';
 import { applyErasures, insertClicks } from '../redirector/repo';
 import { clickDaysPlan, clickDaysState } from './click-days-repo';
 import { ensureClickDays } from './click-days';
-import { campaignsReport, channelsReport, linksReport, partnersReport, seriesReport, summaryReport, type ReportRange, type ReportSource } from './reports';
+import { campaignsReport, channelsReport, dashboardReport, linksReport, partnersReport, seriesReport, summaryReport, type ReportRange, type ReportSource } from './reports';
 import { channelsReportPlan, type ReportFilter } from './reports-repo';
 import { saveSettings, getSettings } from './settings-repo';
 import { fixedRates } from './testing/fx';
@@ -121,6 +121,16 @@ function expectSame(db: Db, timeZone: string, seed: number, ranges = 6): void {
     const rolled = traffic(db, r, true);
     expect(channelsReport(src(db, true), r).traffic?.visitors, 'the rollups answered').toBe('estimate');
     expect(rolled, `${from}..${to} in ${timeZone}, filter ${JSON.stringify(filter)}`).toEqual(traffic(db, r, false));
+    // The dashboard's one call, its range's cells read and merged once for all six: each report as asked alone.
+    const s = src(db, true);
+    expect(dashboardReport(s, r), `dashboard ${from}..${to} in ${timeZone}`).toEqual({
+      summary: summaryReport(s, r),
+      series: seriesReport(s, r),
+      channels: channelsReport(s, r),
+      links: linksReport(s, r),
+      campaigns: campaignsReport(s, r),
+      partners: partnersReport(s, r),
+    });
   }
 }
 

@@ -16,6 +16,7 @@ import type { Db } from '../db/open';
 import {
   cellVisitors,
   clearRecounts,
+  clickDayCells,
   clickDayRows,
   clickDaysState,
   clicksToCount,
@@ -31,6 +32,7 @@ import {
   type CellGroup,
   type CellKey,
   type ClickDayRow,
+  type FullCell,
 } from './click-days-repo';
 import type { ReportFilter } from './reports-repo';
 import { sketchWith, visitorEntry, VisitorUnion } from './visitor-sketch';
@@ -233,6 +235,14 @@ export function clickDaysOf(db: Db, range: DaysRange, by: CellGroup): { rows: Cl
   if (state.time_zone !== range.timeZone || recountPending(db)) return null;
   const visitorsFrom = state.live_from !== null && range.from < state.live_from ? state.live_from : null;
   return { rows: clickDayRows(db, range.from, range.to, by, range.filter), basis: { visitors: 'estimate', visitorsFrom } };
+}
+
+/** As clickDaysOf, every cell with its whole key: for reads shared by several groupings of one range. */
+export function clickDayCellsOf(db: Db, range: DaysRange): { cells: FullCell[]; basis: TrafficBasis } | null {
+  const state = clickDaysState(db);
+  if (state.time_zone !== range.timeZone || recountPending(db)) return null;
+  const visitorsFrom = state.live_from !== null && range.from < state.live_from ? state.live_from : null;
+  return { cells: clickDayCells(db, range.from, range.to, range.filter), basis: { visitors: 'estimate', visitorsFrom } };
 }
 
 /** Sums cells into rows by their key (or `key` of it): clicks of every cell, visitors of those that still have them. */

@@ -6,7 +6,7 @@ import { createCore, type Core } from '../core';
 import { openDatabase, type Db } from '../db/open';
 import type { SecretStore } from '../secrets/types';
 import { WorkspaceRegistry } from '../workspaces/registry';
-import { bucketFor, bucketsOf, partnersReport, seriesReport, summaryReport, type ReportRange, type ReportSource } from './reports';
+import { bucketFor, bucketsOf, campaignsReport, channelsReport, dashboardReport, linksReport, partnersReport, seriesReport, summaryReport, type ReportRange, type ReportSource } from './reports';
 import { customerLabel } from './customer-label';
 import { trafficReportPlan } from './reports-repo';
 import { fixedRates } from './testing/fx';
@@ -182,6 +182,50 @@ it('sums the same in SQL (ledger currency) as row by row (any other currency), w
       expect(partnersReport(rows, range)).toEqual(partnersReport(sql, range));
     }
   }
+});
+
+it('answers the dashboard in one call, each of its six reports the same as asked alone: filters, models, the ledger’s currency and another', () => {
+  const sources: ReportSource[] = [
+    { db, ledgerCurrency: 'USD', fx: () => fixedRates({}) },
+    { db, ledgerCurrency: 'XXX', fx: () => fixedRates({}) },
+  ];
+  const filters = [null, { by: 'channel' as const, value: 'Newsletter' }, { by: 'campaign' as const, value: null }, { by: 'partner' as const, value: 'ann' }, { by: 'link' as const, value: 'news' }];
+  for (const src of sources) {
+    for (const filter of filters) {
+      for (const model of ['last_click', 'linear', 'first_click'] as const) {
+        for (const [from, to] of [
+          [MAY.from, MAY.to],
+          ['2025-04-01', '2025-05-31'],
+        ] as const) {
+          const range: ReportRange = { from, to, timeZone: 'UTC', model, currency: 'USD', filter, start: t(`${from}T00:00`), end: t('2025-06-01T00:00') };
+          const alone = {
+            summary: summaryReport(src, range),
+            series: seriesReport(src, range),
+            channels: channelsReport(src, range),
+            links: linksReport(src, range),
+            campaigns: campaignsReport(src, range),
+            partners: partnersReport(src, range),
+          };
+          expect(dashboardReport(src, range), `${src.ledgerCurrency} ${JSON.stringify(filter)} ${model} ${from}..${to}`).toEqual(alone);
+        }
+      }
+    }
+  }
+});
+
+it('answers reports.dashboard through the core with the six reports asked alone', async () => {
+  const ws = must(await core.call('workspaces.list', {}))[0]!.id;
+  for (const args of [{ workspace: ws, ...MAY }, { workspace: ws, ...MAY, filter: { by: 'partner' as const, value: 'ann' } }, { workspace: ws }]) {
+    const all = must(await core.call('reports.dashboard', args));
+    expect(all.summary).toEqual(must(await core.call('reports.summary', args)));
+    expect(all.series).toEqual(must(await core.call('reports.series', args)));
+    expect(all.channels).toEqual(must(await core.call('reports.channels', args)));
+    expect(all.links).toEqual(must(await core.call('reports.links', args)));
+    expect(all.campaigns).toEqual(must(await core.call('reports.campaigns', args)));
+    expect(all.partners).toEqual(must(await core.call('reports.partners', args)));
+  }
+  const bad = await core.call('reports.dashboard', { workspace: ws, filter: { by: 'colour', value: 'red' } as never });
+  expect(bad.ok).toBe(false);
 });
 
 it('counts each bucket’s clicks over one range of clicks_at', () => {

@@ -24,6 +24,7 @@ import { rebuildAttribution, type RebuildResult } from './ledger';
 import { lastBuild, type LedgerBuild } from './ledger-repo';
 import {
   campaignsReport,
+  dashboardReport,
   channelsReport,
   customerJourney,
   customersReport,
@@ -37,6 +38,7 @@ import {
   BUCKETS,
   type Bucket,
   type CampaignRow,
+  type DashboardReports,
   type ChannelRow,
   type CustomerRow,
   type DailyRow,
@@ -92,6 +94,8 @@ export type AttributionHandlers = {
   /** Net revenue per channel, clicks and visitors per day, week or month (by the range's length unless given). */
   'reports.series': (args: RangeArgs & { bucket?: Bucket }) => Promise<Result<Series>>;
   'reports.campaigns': (args: RangeArgs) => Promise<Result<Report<CampaignRow>>>;
+  /** The dashboard's six reports (summary, series, channels, links, campaigns, partners) in one answer, each as asked alone. */
+  'reports.dashboard': (args: RangeArgs) => Promise<Result<DashboardReports>>;
   'reports.ltv': (args: RangeArgs) => Promise<Result<Report<LtvRow>>>;
   'reports.models': (args: RangeArgs) => Promise<Result<Omit<Report<ModelsRow>, 'totals'> & { totals: Record<AttributionModel, Money & { conversions: number }> }>>;
   /** The currencies a report (and the reporting-currency setting) can be in: what the currency pickers offer. */
@@ -265,6 +269,7 @@ export function createAttributionHandlers(ctx: CoreContext, deps: AttributionDep
       return report((src, range) => seriesReport(src, range, args.bucket))(args);
     },
     'reports.campaigns': report(campaignsReport),
+    'reports.dashboard': report(dashboardReport),
     'reports.ltv': report(ltvReport),
     'reports.models': report(modelsReport),
 

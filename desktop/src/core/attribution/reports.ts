@@ -3,6 +3,7 @@ import { ATTRIBUTION_MODELS, addDays, daysBetween, zoneRange, type AttributionMo
 import type { Db } from '../db/open';
 import type { FxConverter } from '../fx/types';
 import {
+  ledgerCombos,
   ledgerGroupsAndTotal,
   linkChannels,
   partnerNames,
@@ -15,6 +16,7 @@ import {
   stripeCustomer,
   unconvertedLedger,
   type ClickCount,
+  type ComboAgg,
   type GroupKey,
   type LedgerFact,
   type MoneyAgg,
@@ -49,6 +51,11 @@ export interface ReportSource {
   fx: () => FxConverter;
   /** false: count clicks and visitors from the clicks even where the daily rollups could (tests compare both). */
   clickDays?: boolean;
+  /**
+   * Reads shared by the reports of one call (dashboardReport), by what they read: each range of the ledger is read
+   * once for all its groupings. Absent: every report reads its own.
+   */
+  shared?: Map<string, unknown>;
 }
 
 /** What a money report left out because it could not be converted: never counted 1:1, always said. */
@@ -198,18 +205,77 @@ const ROW_KEY: Record<GroupKey, (r: LedgerFact) => string | null> = {
   total: () => null,
 };
 
+/** A read kept for the other reports of the same call (src.shared), else made for this one alone. */
+function sharedRead<T>(src: ReportSource, id: string, read: () => T): T {
+  if (!src.shared) return read();
+  if (!src.shared.has(id)) src.shared.set(id, read());
+  return src.shared.get(id) as T;
+}
+const rangeId = (p: ScopeParams) => JSON.stringify([p.model, p.start, p.end, p.filter?.by ?? null, p.filter?.value ?? null]);
+/** A range's ledger rows, for a report in another currency than the ledger's. */
+const rangeRows = (src: ReportSource, params: ScopeParams) => sharedRead(src, `rows ${rangeId(params)}`, () => ledgerRows(src.db, 'range', params));
+
+const SUM_FIELDS = ['gross', 'refunds', 'disputes', 'fees', 'conversions', 'first_payments', 'renewals', 'click_net', 'click_conversions', 'stars'] as const;
+/** Where a grouping's value is in a combination (and in its buying rows): channel, link, campaign, partner; total: none. */
+const COMBO_COLUMN: Record<GroupKey, 0 | 1 | 2 | 3 | null> = { channel: 0, slug: 1, campaign: 2, partner: 3, customer: null, total: null };
+const comboValue = (c: ComboAgg, col: 0 | 1 | 2 | 3) => (col === 0 ? c.k : col === 1 ? c.slug : col === 2 ? c.campaign : c.partner);
+interface Combos {
+  combos: ComboAgg[];
+  buyers: [string, string | null, string | null, string | null, string][];
+  unconverted: Unconverted;
+}
+
+/** A range's sums per (channel, link, campaign, partner) regrouped by one of them, or all into the total: integer sums, the same as summing by that key. */
+function regroup(read: Combos, key: GroupKey): Sums {
+  const col = COMBO_COLUMN[key];
+  const groups = new Map<string | null, Sum>();
+  const total = zero();
+  for (const c of read.combos) {
+    const k = col === null ? null : comboValue(c, col);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = zero()));
+    for (const f of SUM_FIELDS) {
+      g[f] += c[f];
+      total[f] += c[f];
+    }
+  }
+  const buyers = new Map<string | null, Set<string>>();
+  const all = new Set<string>();
+  for (const b of read.buyers) {
+    const k = col === null ? null : b[col];
+    let set = buyers.get(k);
+    if (!set) buyers.set(k, (set = new Set()));
+    set.add(b[4]);
+    all.add(b[4]);
+  }
+  for (const [k, g] of groups) g.customers = buyers.get(k)?.size ?? 0;
+  total.customers = all.size;
+  return { groups, total, unconverted: read.unconverted };
+}
+
+const unconvertedOf = (src: ReportSource, scope: Scope, params: ScopeParams): Unconverted => {
+  const missing = unconvertedLedger(src.db, scope, params);
+  return { rows: missing.reduce((n, m) => n + m.rows, 0), amounts: missing.map((m) => ({ currency: m.currency, amountMinor: m.amount })) };
+};
+
 /** Money of one model's rows in a scope, grouped: summed in SQL in the ledger's currency, else row by row. */
 function sums(src: ReportSource, scope: Scope, key: GroupKey, params: ScopeParams, currency: string): Sums {
+  if (src.shared && scope === 'range' && key !== 'customer') {
+    // One call's reports: a range read once, for every grouping of it (a total alone, as the previous period's, reads only its sums).
+    if (currency !== src.ledgerCurrency) return sumRows(rangeRows(src, params), converter(src, currency), ROW_KEY[key]);
+    const id = `combos ${rangeId(params)}`;
+    if (key !== 'total' || src.shared.has(id)) {
+      return regroup(
+        sharedRead(src, id, () => ({ ...ledgerCombos(src.db, params), unconverted: unconvertedOf(src, scope, params) })),
+        key,
+      );
+    }
+  }
   if (currency !== src.ledgerCurrency) return sumRows(ledgerRows(src.db, scope, params), converter(src, currency), ROW_KEY[key]);
   const summed = ledgerGroupsAndTotal(src.db, scope, key, params);
   const groups = new Map(summed.groups.map(({ k, ...s }) => [k, s]));
   const total = summed.total ?? { k: null, ...zero() };
-  const missing = unconvertedLedger(src.db, scope, params);
-  return {
-    groups,
-    total,
-    unconverted: { rows: missing.reduce((n, m) => n + m.rows, 0), amounts: missing.map((m) => ({ currency: m.currency, amountMinor: m.amount })) },
-  };
+  return { groups, total, unconverted: unconvertedOf(src, scope, params) };
 }
 
 const publicRange = (r: ReportRange) => ({ from: r.from, to: r.to, timeZone: r.timeZone, model: r.model, currency: r.currency, filter: r.filter ?? null });
@@ -219,7 +285,7 @@ const starts = (src: ReportSource, key: StartKey, range: ReportRange) => new Map
 const sumOf = (m: Map<unknown, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const byNetThenName = <T extends { netMinor: number }>(name: (t: T) => string) => (a: T, b: T) => b.netMinor - a.netMinor || (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0);
 const rangeParams = (r: ReportRange): ScopeParams => ({ model: r.model, start: r.start, end: r.end, filter: r.filter });
-const trafficOptions = (src: ReportSource): TrafficOptions => ({ rollups: src.clickDays });
+const trafficOptions = (src: ReportSource): TrafficOptions => ({ rollups: src.clickDays, shared: src.shared });
 
 function clickRow(sum: Sum | undefined, clicks: ClickCount | undefined, currency: string, botStarts = 0) {
   const s = sum ?? zero();
@@ -353,7 +419,7 @@ function moneyByBucket(src: ReportSource, range: ReportRange, spans: readonly Bu
     while (i + 1 < spans.length && spans[i + 1]!.start <= at) i++;
     return spans[i]!.from;
   };
-  const byCell = sumRows(ledgerRows(src.db, 'range', rangeParams(range)), converter(src, range.currency), (r) => cell(bucketOf(r.at), r.channel));
+  const byCell = sumRows(rangeRows(src, rangeParams(range)), converter(src, range.currency), (r) => cell(bucketOf(r.at), r.channel));
   for (const [k, s] of byCell.groups) cells.set(k!, s);
   return { cells, totals: { groups: new Map(), total: byCell.total, unconverted: byCell.unconverted } };
 }
@@ -479,6 +545,37 @@ export function summaryReport(src: ReportSource, range: ReportRange): Summary {
     unconverted: current.unconverted,
     traffic: { current: current.traffic, previous: previous.traffic },
   };
+}
+
+/** What the dashboard shows at once. */
+export interface DashboardReports {
+  summary: Summary;
+  series: Series;
+  channels: Report<ChannelRow>;
+  links: Report<LinkRow>;
+  campaigns: Report<CampaignRow>;
+  partners: Report<PartnerRow>;
+}
+
+/**
+ * The dashboard's six reports over one range, each the same as asked alone, from one snapshot of the database:
+ * the range's ledger read once for the channels, links, campaigns, partners and totals (summed per combination
+ * of the four, then regrouped), instead of once or twice by each report.
+ */
+export function dashboardReport(src: ReportSource, range: ReportRange): DashboardReports {
+  const shared: ReportSource = { ...src, shared: new Map() };
+  return src.db.transaction(() => {
+    // The channels first: their grouping reads the range for all the others.
+    const channels = channelsReport(shared, range);
+    return {
+      summary: summaryReport(shared, range),
+      series: seriesReport(shared, range),
+      channels,
+      links: linksReport(shared, range),
+      campaigns: campaignsReport(shared, range),
+      partners: partnersReport(shared, range),
+    };
+  })();
 }
 
 export interface LtvRow extends Money {

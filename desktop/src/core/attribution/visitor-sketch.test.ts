@@ -75,6 +75,27 @@ describe('visitor sketches', () => {
     expect(Math.abs(big.count() - 50_000) / 50_000).toBeLessThan(0.025);
   });
 
+  it('counts a union of unions exactly as one union of all their cells, sparse, dense (cells past the limit) or both', () => {
+    // The dashboard's shared read merges each link's days once, then its links into each grouping (traffic.ts).
+    for (const [groups, perCell, perGroup] of [
+      [5, 10, 200],
+      [8, 40, 4000],
+      [3, 5000, 1],
+    ] as const) {
+      const all: Buffer[] = [];
+      const parts = Array.from({ length: groups }, (_, g) => {
+        const blobs = cells(random(perCell * perGroup, 7 + g), perCell);
+        all.push(...blobs);
+        const u = new VisitorUnion();
+        for (const b of blobs) u.add(b);
+        return u;
+      });
+      const joined = new VisitorUnion();
+      for (const p of parts) joined.addUnion(p);
+      expect(joined.count(), `${groups} unions of ${perGroup} cells of ${perCell}`).toBe(union(all));
+    }
+  });
+
   it('refuses bytes that are not a sketch', () => {
     expect(() => new VisitorUnion().add(Buffer.from([9, 1, 2, 3, 4]))).toThrow(/not a visitor sketch/);
     expect(() => sketchWith(Buffer.from([1, 2, 3]), [])).toThrow(/not a visitor sketch/);
