@@ -41,16 +41,20 @@ export class LinkCache {
     this.remember(link.slug, { link, fetchedAt: this.opts.clock.now() });
   }
 
-  async get(slug: string): Promise<LinkLookup> {
-    const now = this.opts.clock.now();
+  /** The answer from memory without waiting (a stale entry is refreshed in the background), or undefined when the store must be asked. */
+  cached(slug: string): LinkLookup | undefined {
     const entry = this.entries.get(slug);
-    if (entry) {
-      const ttl = entry.link ? this.opts.ttlMs : Math.min(this.opts.ttlMs, NEGATIVE_TTL_MS);
-      if (now - entry.fetchedAt > ttl) {
-        void this.fetch(slug).catch((e: unknown) => this.opts.log.warn({ slug, err: (e as Error).message }, 'link refresh failed; serving the cached link'));
-      }
-      return this.answer(entry);
+    if (!entry) return undefined;
+    const ttl = entry.link ? this.opts.ttlMs : Math.min(this.opts.ttlMs, NEGATIVE_TTL_MS);
+    if (this.opts.clock.now() - entry.fetchedAt > ttl) {
+      void this.fetch(slug).catch((e: unknown) => this.opts.log.warn({ slug, err: (e as Error).message }, 'link refresh failed; serving the cached link'));
     }
+    return this.answer(entry);
+  }
+
+  async get(slug: string): Promise<LinkLookup> {
+    const hit = this.cached(slug);
+    if (hit) return hit;
     try {
       return this.answer(await this.fetch(slug, this.opts.lookupBudgetMs));
     } catch (e) {

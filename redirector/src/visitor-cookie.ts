@@ -9,7 +9,7 @@ import { VISITOR_COOKIE } from './context';
  * cover the host that set it). Max-Age 0 removes it.
  */
 export function setTrackingCookie(req: FastifyRequest, reply: FastifyReply, config: Config, name: string, value: string, maxAgeSeconds: number): void {
-  const host = req.hostname.replace(/:\d+$/, '');
+  const host = hostWithoutPort(req.hostname);
   reply.setCookie(name, value, {
     path: '/',
     httpOnly: true,
@@ -18,6 +18,19 @@ export function setTrackingCookie(req: FastifyRequest, reply: FastifyReply, conf
     maxAge: maxAgeSeconds,
     ...(config.cookieDomain && hostInDomain(host, config.cookieDomain) ? { domain: config.cookieDomain } : {}),
   });
+}
+
+const hostWithoutPort = (hostname: string) => hostname.replace(/:\d+$/, '');
+
+/**
+ * The visitor cookie's Set-Cookie value, as setTrackingCookie has @fastify/cookie write it (the cookie
+ * package's attribute order), for the redirect's one cookie: written as the header it is, without the
+ * plugin's per-reply map and serializer. A visitor id is base64url, which the cookie's encoding leaves as is.
+ * `host`: the request's host without its port.
+ */
+export function visitorCookieHeader(host: string, secure: boolean, config: Config, visitorId: string): string {
+  const domain = config.cookieDomain && hostInDomain(host, config.cookieDomain) ? `; Domain=${config.cookieDomain}` : '';
+  return `${VISITOR_COOKIE}=${visitorId}; Max-Age=${config.attributionWindowDays * 86_400}${domain}; Path=/; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
 }
 
 /** The visitor cookie, Max-Age = the attribution window. */

@@ -145,6 +145,12 @@ const COUNTRY_RE = /^[A-Z]{2}$/;
 /** A host name or IP literal with an optional port: what a Host header may hold. */
 const HOST_RE = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
+/** A header's value when it holds one (a string, not empty). */
+function said(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 /** CloudFront-Viewer-Address is "ip:port" (IPv6 unbracketed: "2001:db8::7:51234"). */
 function viewerAddress(value: string | string[] | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -201,10 +207,6 @@ export function vetForwarding(headers: IncomingHttpHeaders, trust: ForwardingTru
   const presented = headers[PROXY_HEADERS.proof];
   const proxy: ProxyProof =
     trust.proxySecret === null ? 'not-configured' : presented === undefined ? 'missing' : typeof presented === 'string' && secretMatches(presented, trust.proxySecret) ? 'valid' : 'invalid';
-  const said = (name: string) => {
-    const value = headers[name];
-    return typeof value === 'string' && value !== '' ? value : undefined;
-  };
 
   let ip: string | undefined;
   let host: string | undefined;
@@ -212,16 +214,16 @@ export function vetForwarding(headers: IncomingHttpHeaders, trust: ForwardingTru
   let proto: 'http' | 'https' | undefined;
   let clientAddress: Forwarding['clientAddress'] = null;
   if (proxy === 'valid') {
-    const given = said(PROXY_HEADERS.clientIp)?.trim();
+    const given = said(headers, PROXY_HEADERS.clientIp)?.trim();
     ip = given !== undefined && isIP(given) ? given : undefined;
     clientAddress = given === undefined ? 'missing' : ip ? 'forwarded' : 'invalid';
-    host = said(PROXY_HEADERS.host);
-    country = said(PROXY_HEADERS.country)?.toUpperCase();
-    proto = said(PROXY_HEADERS.proto) === 'http' ? 'http' : 'https';
+    host = said(headers, PROXY_HEADERS.host);
+    country = said(headers, PROXY_HEADERS.country)?.toUpperCase();
+    proto = said(headers, PROXY_HEADERS.proto) === 'http' ? 'http' : 'https';
   } else if (originProven) {
     ip = viewerAddress(headers['cloudfront-viewer-address']);
-    host = said('x-forwarded-host');
-    country = said('cloudfront-viewer-country');
+    host = said(headers, 'x-forwarded-host');
+    country = said(headers, 'cloudfront-viewer-country');
     proto = 'https';
   }
   delete headers[ORIGIN_PROOF_HEADER];
@@ -236,9 +238,14 @@ export function vetForwarding(headers: IncomingHttpHeaders, trust: ForwardingTru
   return verdict;
 }
 
-/** Same visitor, same link, within the window: remembered per instance (bounded), see docs/table.md. */
+/**
+ * Same visitor, same link, within the window: remembered per instance (bounded), see docs/table.md. Two
+ * generations of at most max/2 keys each: when the newer fills it becomes the older and the older is let go,
+ * so a click costs one Map.set instead of an LRU's delete of the oldest key on every new one.
+ */
 export class DuplicateDetector {
-  private readonly seen = new Map<string, number>();
+  private current = new Map<string, number>();
+  private previous = new Map<string, number>();
 
   constructor(
     private readonly windowMs: number,
@@ -248,14 +255,23 @@ export class DuplicateDetector {
   check(visitorId: string, slug: string, at: number): boolean {
     if (this.windowMs === 0) return false;
     const key = `${visitorId} ${slug}`;
-    const last = this.seen.get(key);
-    this.seen.delete(key);
-    this.seen.set(key, at);
-    if (this.seen.size > this.max) {
-      const oldest = this.seen.keys().next().value;
-      if (oldest !== undefined) this.seen.delete(oldest);
-    }
+    const last = this.current.get(key) ?? this.previous.get(key);
+    this.add(key, at);
     return last !== undefined && at - last < this.windowMs;
+  }
+
+  /** A visitor id never seen before (minted for this click): remembered, never a duplicate. Returns false. */
+  remember(visitorId: string, slug: string, at: number): false {
+    if (this.windowMs !== 0) this.add(`${visitorId} ${slug}`, at);
+    return false;
+  }
+
+  private add(key: string, at: number): void {
+    this.current.set(key, at);
+    if (this.current.size >= this.max / 2) {
+      this.previous = this.current;
+      this.current = new Map();
+    }
   }
 }
 

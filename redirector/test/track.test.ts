@@ -1,5 +1,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Click } from '@revtrail/shared';
+import Fastify from 'fastify';
+import cookie from '@fastify/cookie';
+import { buildRedirectUrl, type Click } from '@revtrail/shared';
+import { setVisitorCookie } from '../src/visitor-cookie';
 import { CHROME_UA, IPHONE_UA, closeSharedDynamo, cookieOf, makeTestApp, type TestApp } from './support';
 
 afterAll(closeSharedDynamo);
@@ -189,6 +192,45 @@ describe('GET /:slug', () => {
       expect(res.headers.allow).toBe('GET, HEAD');
       expect(res.json().error.code).toBe('method_not_allowed');
     }
+  });
+
+  it('builds every redirect URL as buildRedirectUrl does, the visitor id of that redirect in it, after a link changes too', async () => {
+    const link = { destination: 'https://shop.example.org/landing', utm: {} };
+    const queries = ['', 'gclid=abc&utm_medium=cpc', 'a=b%20c&x=rtVisitorIdPlaceholder', 'rt_vid=forged&q=%E2%9C%93'];
+    for (const query of queries) {
+      for (let i = 0; i < 2; i++) {
+        const res = await t.app.inject({ url: `/away${query ? `?${query}` : ''}`, headers: { 'user-agent': CHROME_UA } });
+        const vid = cookieOf(res.headers['set-cookie'], 'rt_vid')!.slice(7, 29);
+        expect(res.headers.location).toBe(buildRedirectUrl(link, new URLSearchParams(query), vid));
+      }
+    }
+    const bot = await t.app.inject({ url: '/away?gclid=abc&utm_medium=cpc', headers: { 'user-agent': 'Googlebot/2.1' } });
+    expect(bot.headers.location).toBe(buildRedirectUrl(link, new URLSearchParams('gclid=abc&utm_medium=cpc')));
+    await t.putLink('away', { destination: 'https://shop.example.org/other?rt_vid=x#top', channel: 'Paid social', utm: { utm_source: 'ads' } });
+    const res = await t.app.inject({ url: '/away?gclid=abc&utm_medium=cpc', headers: { 'user-agent': CHROME_UA } });
+    const vid = cookieOf(res.headers['set-cookie'], 'rt_vid')!.slice(7, 29);
+    expect(res.headers.location).toBe(
+      buildRedirectUrl({ destination: 'https://shop.example.org/other?rt_vid=x#top', utm: { utm_source: 'ads' } }, new URLSearchParams('gclid=abc&utm_medium=cpc'), vid),
+    );
+  });
+
+  it.each([
+    ['https, inside the cookie domain', { 'x-forwarded-host': 'go.brand.com', 'x-revtrail-origin-proof': ORIGIN_SECRET }, 'https'],
+    ['http, another host', { host: '127.0.0.1:8787' }, 'http'],
+  ] as const)('sets the visitor cookie exactly as @fastify/cookie writes it (%s)', async (_name, headers, proto) => {
+    const res = await t.app.inject({ url: '/spring', headers: { 'user-agent': CHROME_UA, ...headers } });
+    const written = cookieOf(res.headers['set-cookie'], 'rt_vid')!;
+    const vid = written.slice(7, 29);
+    const plain = Fastify({ trustProxy: true });
+    await plain.register(cookie);
+    plain.get('/', (req, reply) => {
+      setVisitorCookie(req, reply, t.config, vid);
+      return reply.send();
+    });
+    const host = 'x-forwarded-host' in headers ? headers['x-forwarded-host'] : headers.host;
+    const expected = await plain.inject({ url: '/', headers: { host, 'x-forwarded-proto': proto } });
+    expect(written).toBe(expected.headers['set-cookie']);
+    await plain.close();
   });
 
   it('sees link changes made through the API at once, including disabling', async () => {

@@ -10,16 +10,23 @@ import {
   newEventId,
   newVisitorId,
   type Click,
+  type Link,
 } from '@revtrail/shared';
 import { objectionOf } from '../consent';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError, sendPage } from '../http-errors';
 import { classifyAgent, parseReferrer, throughMerchantProxy } from '../visitor';
-import { clearVisitorCookie, setVisitorCookie } from '../visitor-cookie';
+import { clearVisitorCookie, visitorCookieHeader } from '../visitor-cookie';
 
 const COUNTRY_RE = /^[A-Z]{2}$/;
 /** Real User-Agent headers are a few hundred characters; a longer one is cut, not refused. */
 const USER_AGENT_MAX = 1024;
+
+/** A Host without its port, or the same string (most hosts have none: no regex run). */
+function hostWithoutPort(hostname: string): string {
+  const colon = hostname.lastIndexOf(':');
+  return colon === -1 || hostname.endsWith(']') ? hostname : hostname.replace(/:\d+$/, '');
+}
 
 /** A link's destination host, parsed once per destination rather than once per redirect (bounded). */
 const destinationHosts = new Map<string, string>();
@@ -31,6 +38,42 @@ function hostOf(destination: string): string {
     destinationHosts.set(destination, host);
   }
   return host;
+}
+
+/**
+ * Redirect URLs by slug and query string: a link's URL for a query is the same on every redirect but for the
+ * visitor id, so it is built once (with a placeholder where rt_vid goes) and the id is put in by string
+ * concatenation. Bounded; an entry of a link that changed since is built again. Queries carrying a click id
+ * are different on every click: they miss and cost one build, as before.
+ */
+interface BuiltUrls {
+  link: Link;
+  plain?: string;
+  /** Around the visitor id; null when the placeholder cannot be found once (then built per redirect). */
+  around?: [string, string] | null;
+}
+const builtUrls = new Map<string, BuiltUrls>();
+const BUILT_URLS_MAX = 10_000;
+const BUILT_QUERY_MAX = 512;
+/** Visitor-id shaped (22 base64url characters, encoded as is), and found once in a URL or not used. */
+const VISITOR_PLACEHOLDER = 'rtVisitorIdPlaceholder';
+
+function redirectUrl(link: Link, rawQuery: string, query: URLSearchParams, visitorId: string | undefined): string {
+  if (rawQuery.length > BUILT_QUERY_MAX) return buildRedirectUrl(link, query, visitorId);
+  const key = `${link.slug}?${rawQuery}`;
+  let built = builtUrls.get(key);
+  if (built?.link !== link) {
+    if (builtUrls.size >= BUILT_URLS_MAX) builtUrls.clear();
+    built = { link };
+    builtUrls.set(key, built);
+  }
+  if (visitorId === undefined) return (built.plain ??= buildRedirectUrl(link, query));
+  if (built.around === undefined) {
+    const url = buildRedirectUrl(link, query, VISITOR_PLACEHOLDER);
+    const at = url.indexOf(VISITOR_PLACEHOLDER);
+    built.around = at !== -1 && at === url.lastIndexOf(VISITOR_PLACEHOLDER) ? [url.slice(0, at), url.slice(at + VISITOR_PLACEHOLDER.length)] : null;
+  }
+  return built.around ? built.around[0] + visitorId + built.around[1] : buildRedirectUrl(link, query, visitorId);
 }
 
 /** GET|HEAD /:slug — record the click, set the first-party cookie, redirect. */
@@ -48,11 +91,12 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     if (!isSlug(slug)) return notALink(reply);
     const rawUrl = req.raw.url ?? '';
     const q = rawUrl.indexOf('?');
-    const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+    const rawQuery = q === -1 ? '' : rawUrl.slice(q + 1);
+    const query = new URLSearchParams(rawQuery);
     const tracking = extractTrackingParams(query);
     if (!tracking.ok) return sendError(reply, 'invalid_input', `The ${tracking.key} parameter is too long to be a real click id.`);
 
-    const lookup = await ctx.links.get(slug);
+    const lookup = ctx.links.cached(slug) ?? (await ctx.links.get(slug));
     if (lookup.status === 'unavailable') {
       if (config.fallbackUrl) return reply.code(302).header('location', config.fallbackUrl).header('cache-control', 'no-store').send();
       return sendPage(reply.header('retry-after', '5'), 503, 'Try again in a moment', 'This link is briefly unavailable.');
@@ -72,7 +116,7 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     const visitorId = anonymous ? null : returning ? cookieVid : newVisitorId();
     // Only ever CloudFront's, proven: vetForwarding drops a country the client sent.
     const country = req.headers['cloudfront-viewer-country'];
-    const requestHost = req.hostname.replace(/:\d+$/, '');
+    const requestHost = hostWithoutPort(req.hostname);
     const click: Click = {
       id: newEventId(at),
       slug,
@@ -88,7 +132,8 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       utm: tracking.value.utm,
       bot: agent.bot,
       botReason: agent.botReason,
-      duplicate: !agent.bot && visitorId !== null && ctx.duplicates.check(visitorId, slug, at),
+      // A visitor id minted just now has no earlier click: it is only remembered.
+      duplicate: !agent.bot && visitorId !== null && (returning ? ctx.duplicates.check(visitorId, slug, at) : ctx.duplicates.remember(visitorId, slug, at)),
       channel: link.channel,
       campaign: link.campaign,
       partnerId: link.partnerId,
@@ -107,9 +152,9 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     // Nothing of the visitor or the query goes to Telegram: the token alone (or no token, for a bot or an objector).
     const location = link.telegramBot
       ? botLink(link.telegramBot, start?.token)
-      : buildRedirectUrl(link, query, !agent.bot && !cookieReachesDestination && visitorId !== null ? visitorId : undefined);
+      : redirectUrl(link, rawQuery, query, !agent.bot && !cookieReachesDestination && visitorId !== null ? visitorId : undefined);
 
-    if (visitorId !== null && !agent.bot) setVisitorCookie(req, reply, config, visitorId);
+    if (visitorId !== null && !agent.bot) reply.header('set-cookie', visitorCookieHeader(requestHost, req.protocol === 'https', config, visitorId));
     else if (objection !== null && cookieVid !== undefined) clearVisitorCookie(req, reply, config);
     await ctx.recorder.record([{ kind: 'clicks', item: click }]);
     return reply.code(302).header('location', location).header('cache-control', 'private, no-store').send();
