@@ -39,7 +39,7 @@ function documented(): { attributes: Map<string, Set<string>>; erasureFields: st
       attributes.set(kind, set);
     }
     const fields = /^`\{([a-zA-Z, ]+)\}`/.exec(cells[3]!);
-    if (cells[1] === 'erasure' && names.includes('e') && fields) erasureFields = fields[1]!.split(',').map((f) => f.trim());
+    if (cells[1] === 'erasure' && names.includes('j') && fields) erasureFields = fields[1]!.split(',').map((f) => f.trim());
     if (cells[1] === 'stripe hint' && names.includes('e') && fields) hintFields = fields[1]!.split(',').map((f) => f.trim());
   }
   return { attributes, erasureFields, hintFields };
@@ -189,7 +189,7 @@ describe('data inventory, cloud', () => {
       expect([...written.get(kind)!].sort(), `attributes of a ${kind} item in desktop/docs/data-inventory.md`).toEqual([...attributes.get(kind)!].sort());
     }
     // What an erasure item says of the person: digests only.
-    const erasures = items.filter((i) => kindOf(i) === 'erasure').map((i) => Object.keys(i.e!.M!).sort());
+    const erasures = items.filter((i) => kindOf(i) === 'erasure').map((i) => Object.keys(JSON.parse(i.j!.S!) as object).sort());
     // Two: the visitor erased above, and the one a Telegram user's erasure took with it.
     expect(erasures).toEqual([[...erasureFields].sort(), [...erasureFields].sort()]);
     expect(JSON.stringify(items.filter((i) => kindOf(i) === 'erasure' || kindOf(i) === 'erased'))).not.toContain(other);

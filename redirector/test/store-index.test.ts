@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BillingMode, DescribeTableCommand, QueryCommand, UpdateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BillingMode, DescribeTableCommand, GetItemCommand, QueryCommand, UpdateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, newEventId, type Click, type Identity } from '@revtrail/shared';
 import { DynamoStore, OLD_VISITOR_INDEX, VISITOR_INDEX } from '../src/store/dynamo';
@@ -129,5 +129,46 @@ describe("the embedded store's UpdateTable of indexes", () => {
     // An update without index changes is dynalite's: on a PAY_PER_REQUEST table it refuses throughput, in its words.
     await expect(c.send(new UpdateTableCommand({ TableName: old.name, ProvisionedThroughput: { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } }))).rejects.toThrow(/PAY_PER_REQUEST/);
     await c.send(new UpdateTableCommand({ TableName: old.name, BillingMode: BillingMode.PAY_PER_REQUEST }));
+  });
+});
+
+describe('events as one JSON attribute (j), beside the maps (e) of the earlier code', () => {
+  it('writes an event as its JSON text alone, and reads both shapes alike: the feed parsed and as text, a retried write, an erasure by email', async () => {
+    const c = (await sharedDynamo()).client();
+    const { old, clicks, bound } = await oldTable(c);
+    const clock = new ManualClock(T0);
+    const store = new DynamoStore({ tableName: old.name, retentionDays: 90, client: c, clock });
+    await store.ensureTable(clock.now());
+    const fresh = click(clock.now(), 'new');
+    const freshIdentity = identity(clock.now(), 'NewShapeVisitor0123456', bound.emailHash);
+    await store.putEvents([
+      { kind: 'clicks', item: fresh },
+      { kind: 'identities', item: freshIdentity },
+    ]);
+    const raw = await c.send(new QueryCommand({ TableName: old.name, IndexName: VISITOR_INDEX, KeyConditionExpression: 'gsi1pk = :v', ExpressionAttributeValues: { ':v': { S: 'V#NewShapeVisitor0123456' } } }));
+    const item = await c.send(new GetItemCommand({ TableName: old.name, Key: { pk: raw.Items![0]!.pk!, sk: raw.Items![0]!.sk! } }));
+    // One string attribute, no map: what the feed hands on as it is.
+    expect(Object.keys(item.Item!).sort()).toEqual(['expiresAt', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'j', 'pk', 'sk']);
+    expect(JSON.parse(item.Item!.j!.S!)).toEqual(freshIdentity);
+
+    clock.advance(10_000);
+    const page = await store.readFeed('clicks', null, 100, clock.now());
+    expect(page.items).toEqual([...clicks, fresh]);
+    const text = await store.readFeedJson('clicks', null, 100, clock.now());
+    expect(text).toMatchObject({ cursor: page.cursor, hasMore: false });
+    expect(text.items.map((t) => JSON.parse(t) as Click)).toEqual(page.items);
+    // Paged: the same cursors in both forms.
+    const first = await store.readFeedJson('clicks', null, 2, clock.now());
+    expect(first.items.map((t) => JSON.parse(t) as Click)).toEqual(clicks.slice(0, 2));
+    expect((await store.readFeed('clicks', first.cursor, 10, clock.now())).items).toEqual([clicks[2], fresh]);
+
+    // A retried write finds the stored event in either shape.
+    expect(await store.putEventsOnce([{ kind: 'clicks', item: clicks[0]! }, { kind: 'clicks', item: fresh }])).toEqual({ written: 0, present: 2 });
+    // The email's visitors found through both identities; everything of both erased.
+    const erased = await store.eraseEmailHash(bound.emailHash, clock.now());
+    expect(erased.visitorIds.sort()).toEqual(['NewShapeVisitor0123456', VISITOR].sort());
+    clock.advance(10_000);
+    expect((await store.readFeed('clicks', null, 100, clock.now())).items.map((x) => x.utm.utm_content)).toEqual(['other']);
+    expect((await store.readFeed('identities', null, 100, clock.now())).items).toEqual([]);
   });
 });

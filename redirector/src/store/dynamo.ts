@@ -118,10 +118,29 @@ export interface DynamoStoreOptions {
   clock?: Clock;
 }
 
+/**
+ * The attribute holding an event appended by this code: its JSON text, one string. Items written before it hold
+ * the event as a map in `e` (as the Stripe hint and Telegram feeds still do), which every reader here still
+ * takes: eventOf and eventJsonOf read either shape. One string is what a feed read returns as it is: the store
+ * keeps, sends and the SDK unmarshals one value per event instead of a typed value per field (a click's map was
+ * ~20 of them), and the sync API passes the text on without parsing it (readFeedJson).
+ */
+const EVENT_JSON = 'j';
+
 interface FeedRow {
-  pk: string;
   sk: string;
-  e: unknown;
+  j?: string;
+  e?: unknown;
+}
+
+/** The event an item holds, in either shape (EVENT_JSON). */
+function eventOf<T>(row: { j?: unknown; e?: unknown }): T {
+  return (typeof row.j === 'string' ? JSON.parse(row.j) : row.e) as T;
+}
+
+/** The event an item holds as JSON text, in either shape. */
+function eventJsonOf(row: { j?: unknown; e?: unknown }): string {
+  return typeof row.j === 'string' ? row.j : JSON.stringify(row.e);
 }
 
 /**
@@ -241,10 +260,10 @@ export class DynamoStore implements Store {
     // an item and its index entries separately, so a process killed in between leaves an index entry for an
     // item that was never stored (the fault suite's SIGKILL rows found two such clicks skipped as "already
     // stored"). Only a retried chunk gets here, and a visitor has few items since the event.
-    const items = await this.getItems(keys.map((k) => ({ pk: k.pk as string, sk: k.sk as string })), { consistent: true, projection: 'e.id' });
+    const items = await this.getItems(keys.map((k) => ({ pk: k.pk as string, sk: k.sk as string })), { consistent: true, projection: `e.id, ${EVENT_JSON}` });
     const found = new Set<string>();
     for (const row of items) {
-      const id = (row?.e as { id?: string } | undefined)?.id;
+      const id = row ? eventOf<{ id?: string } | undefined>(row)?.id : undefined;
       if (id !== undefined && wanted.has(id)) found.add(id);
     }
     return found;
@@ -284,7 +303,7 @@ export class DynamoStore implements Store {
     const item: Record<string, unknown> = {
       pk: this.activity.partitionOf(FEED_PREFIX[r.kind], seq),
       sk: seq,
-      e: r.item,
+      [EVENT_JSON]: JSON.stringify(r.item),
       expiresAt: toEpochSeconds(now + this.retentionMs),
     };
     if (r.kind !== 'erasures') {
@@ -306,6 +325,16 @@ export class DynamoStore implements Store {
    * last sort key returned, orders against every partition alike.
    */
   async readFeed<K extends FeedKind>(kind: K, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedItemOf[K]>> {
+    const page = await this.readFeedRows(kind, cursor, limit, until);
+    return { ...page, items: page.items.map((row) => eventOf<FeedItemOf[K]>(row)) };
+  }
+
+  async readFeedJson(kind: FeedKind, cursor: string | null, limit: number, until: number): Promise<FeedPage<string>> {
+    const page = await this.readFeedRows(kind, cursor, limit, until);
+    return { ...page, items: page.items.map(eventJsonOf) };
+  }
+
+  private async readFeedRows(kind: FeedKind, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedRow>> {
     const upper = `${encodeTime(Math.max(0, until - 1), 10)}${RANDOM_MAX}`;
     // Nothing older than the retention window (plus a day of slack) can still be in the table.
     const oldest = `${encodeTime(Math.max(0, until - this.retentionMs - DAY_MS), 10)}${RANDOM_MIN}`;
@@ -314,7 +343,7 @@ export class DynamoStore implements Store {
 
     const prefix = FEED_PREFIX[kind];
     const marker = await this.activity.marker(prefix);
-    const items: FeedItemOf[K][] = [];
+    const items: FeedRow[] = [];
     let last: string | null = null;
     for (const day of daysBetween(decodeTime(lower.slice(0, 26)), until - 1)) {
       if (items.length >= limit) break;
@@ -333,6 +362,8 @@ export class DynamoStore implements Store {
             Limit: chunk,
             ExclusiveStartKey: part.startKey,
             ConsistentRead: true,
+            // The sort key and the event, in either shape: not the partition, index keys or expiry.
+            ProjectionExpression: `sk, ${EVENT_JSON}, e`,
           }),
         );
         part.rows = (out.Items ?? []) as FeedRow[];
@@ -351,7 +382,7 @@ export class DynamoStore implements Store {
         for (const p of parts) if (p.next < p.rows.length && (head === null || p.rows[p.next]!.sk < head.rows[head.next]!.sk)) head = p;
         if (head === null) break; // the day is read
         const row = head.rows[head.next++]!;
-        items.push(row.e as FeedItemOf[K]);
+        items.push(row);
         last = row.sk;
       }
       if (last !== null) lower = `${last}0`;
@@ -374,7 +405,7 @@ export class DynamoStore implements Store {
       KeyConditionExpression: 'gsi2pk = :k',
       ExpressionAttributeValues: { ':k': `E#${emailHash}` },
     });
-    const visitors = new Set(identities.map((r) => (r.e as { visitorId: string }).visitorId));
+    const visitors = new Set(identities.map((r) => eventOf<Identity>(r).visitorId));
     await found?.([...visitors]);
     let items = 0;
     for (const visitorId of visitors) items += (await this.eraseVisitor(visitorId, at)).items;
@@ -411,7 +442,7 @@ export class DynamoStore implements Store {
               ...ofIdentities,
               ExpressionAttributeValues: { ...ofIdentities.ExpressionAttributeValues, ':k': `E#${key.emailHash}` },
             })
-          ).map((r) => r.e as Identity)
+          ).map((r) => eventOf<Identity>(r))
         : [];
     const visitorIds = 'visitorId' in key ? [key.visitorId] : [...new Set(byEmail.map((i) => i.visitorId))].sort();
     const identities = new Map<string, Identity>(byEmail.map((i) => [i.id, i]));
@@ -424,7 +455,11 @@ export class DynamoStore implements Store {
         ExpressionAttributeValues: { ...ofIdentities.ExpressionAttributeValues, ':k': `V#${v}` },
       });
       const rows = await this.getItems(keys.map((k) => ({ pk: k.pk as string, sk: k.sk as string })), { consistent: false });
-      for (const row of rows) if (row) identities.set((row.e as Identity).id, row.e as Identity);
+      for (const row of rows) {
+        if (!row) continue;
+        const identity = eventOf<Identity>(row);
+        identities.set(identity.id, identity);
+      }
     }
     const emailHashes = [...new Set([...identities.values()].map((i) => i.emailHash))].sort();
 
@@ -471,8 +506,8 @@ export class DynamoStore implements Store {
     }
     for (const row of await this.getItems(keys, { consistent: false })) {
       if (!row) continue; // erased since the index named it
-      if (String(row.pk).startsWith(`${FEED_PREFIX.clicks}#`)) page.clicks.push(row.e as Click);
-      else page.pageviews.push(row.e as Pageview);
+      if (String(row.pk).startsWith(`${FEED_PREFIX.clicks}#`)) page.clicks.push(eventOf<Click>(row));
+      else page.pageviews.push(eventOf<Pageview>(row));
     }
     return { visitorIds, emailHashes, counts, ...page, identities: [...identities.values()].sort((a, b) => a.at - b.at), cursor: next };
   }

@@ -87,6 +87,8 @@ export interface Store {
   putEventsOnce(records: EventRecord[]): Promise<{ written: number; present: number }>;
   /** Events appended after `cursor` (null: from the start), in append order, up to `until`. */
   readFeed<K extends FeedKind>(kind: K, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedItemOf[K]>>;
+  /** The same page with each item as its JSON text, as the store keeps it: what the sync API sends on unparsed. */
+  readFeedJson(kind: FeedKind, cursor: string | null, limit: number, until: number): Promise<FeedPage<string>>;
   eraseVisitor(visitorId: string, at: number): Promise<EraseResult>;
   /** `found` runs with the visitors bound to the hash before anything is deleted (to mark them erased first). */
   eraseEmailHash(emailHash: string, at: number, found?: (visitorIds: string[]) => Promise<void>): Promise<EraseResult>;
