@@ -82,9 +82,10 @@ describe('pullRedirector', () => {
     const db = newDb();
     const client = new RedirectorClient(r.url, TOKEN);
     const progress: string[] = [];
-    const first = await pullRedirector(db, client, { clock: systemClock, pageSize: 7, onProgress: (p) => progress.push(`${p.feed}:${p.received}`) });
+    const first = await pullRedirector(db, client, { clock: systemClock, pageSize: 7, writeItems: 14, onProgress: (p) => progress.push(`${p.feed}:${p.received}`) });
     expect(first).toMatchObject({ links: 2, clicks: 30 });
-    expect(progress).toContain('clicks:7');
+    // Pages of 7 written two at a time (14 items gathered), the rest at the feed's end.
+    expect(progress.filter((p) => p.startsWith('clicks:'))).toEqual(['clicks:14', 'clicks:28', 'clicks:30']);
     const row = db.prepare(`SELECT * FROM clicks ORDER BY at LIMIT 1`).get() as Record<string, unknown>;
     expect(row).toMatchObject({ slug: 'spring', channel: 'Newsletter', campaign: 'spring', bot: 0, device: 'desktop', browser: 'Chrome' });
     expect(JSON.parse(row.utm_json as string)).toEqual({ utm_content: '0' });

@@ -54,6 +54,9 @@ export interface PullResult extends PushResult {
 export interface PullOptions {
   clock: Clock;
   pageSize?: number;
+  /** Items gathered from pages before they are written in one transaction (WRITE_ITEMS); tests write small. */
+  writeItems?: number;
+  /** Called after each write (a few pages together), and at the end of each feed. */
   onProgress?: (p: PullProgress) => void;
   signal?: AbortSignal;
   /** Retries of an unavailable redirector per call, with exponential backoff and jitter. */
@@ -198,6 +201,16 @@ async function readHintFeed(db: Db, client: RedirectorClient, scope: HintScope, 
   return result;
 }
 
+/**
+ * Pages received are written together, in one transaction with the last one's cursor, once this many items
+ * or WRITE_AFTER_MS have gathered (or the feed ends). A page of 1,000 clicks touches about as many pages of the
+ * clicks' visitor index, scattered, and every commit wrote each of them again (with a WAL checkpoint nearly
+ * every commit): 200,000 clicks went into SQLite 4x faster in writes of 10,000 than of 1,000 (bench/sync.ts).
+ * A pull stopped meanwhile resumes from the last cursor committed, as before, and reads those pages again.
+ */
+const WRITE_ITEMS = 10_000;
+const WRITE_AFTER_MS = 1000;
+
 /** Pulls one feed from its cursor to its end; returns the rows it added (or deleted, for erasures). */
 async function pullFeed(
   db: Db,
@@ -210,6 +223,8 @@ async function pullFeed(
   const fetchPage = (cursor: string | null) => withRetry(() => client.feed(feed, cursor, pageSize), opts);
   let received = 0;
   let changed = 0;
+  let gathered: unknown[] = [];
+  let writtenAt = performance.now();
   let next = fetchPage(getCursor(db, feed));
   for (;;) {
     const page = await next;
@@ -221,13 +236,17 @@ async function pullFeed(
       next = fetchPage(page.cursor);
       next.catch(() => undefined); // awaited on the next turn; not left unhandled if this write throws
     }
-    const added = db.transaction(() => {
-      const n = write(page.items);
+    for (const item of page.items) gathered.push(item);
+    received += page.items.length;
+    if (page.hasMore && gathered.length < (opts.writeItems ?? WRITE_ITEMS) && performance.now() - writtenAt < WRITE_AFTER_MS) continue;
+    const items = gathered;
+    gathered = [];
+    changed += db.transaction(() => {
+      const n = write(items);
       setCursor(db, feed, page.cursor, opts.clock.now());
       return n;
     })();
-    received += page.items.length;
-    changed += added;
+    writtenAt = performance.now();
     opts.onProgress?.({ feed, received, changed, done: !page.hasMore });
     if (!page.hasMore) return changed;
   }

@@ -10,6 +10,8 @@ const db = openDatabase(dbPath!);
 await pullRedirector(db, new RedirectorClient(url!, token!), {
   clock: systemClock,
   pageSize: 10,
+  // Two pages a write: the kill can land between the pages of one write, whose cursor is not committed.
+  writeItems: 20,
   onProgress: (p) => {
     process.stdout.write(`${p.feed} ${p.received}\n`);
     const until = Date.now() + 15;
