@@ -1,5 +1,6 @@
 import { currencyExponent } from '@revtrail/shared/money';
 import type { Bucket } from '../core/attribution/reports';
+import { dateFormat, numberFormat } from './format';
 
 /**
  * Money on a chart's axis: whole units of the currency ("$140", "€1.2K"), never cents; a minus only for a
@@ -9,7 +10,7 @@ export function formatAxisMoney(amountMinor: number, currency: string, locale?: 
   const major = Math.round(amountMinor / 10 ** currencyExponent(currency));
   const compact = Math.abs(major) >= 10_000;
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: compact ? 1 : 0, minimumFractionDigits: 0, notation: compact ? 'compact' : 'standard' }).format(
+    return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: compact ? 1 : 0, minimumFractionDigits: 0, notation: compact ? 'compact' : 'standard' }).format(
       major === 0 ? 0 : major,
     );
   } catch {
@@ -28,15 +29,15 @@ const utcDate = (day: string) => new Date(`${day}T00:00:00Z`);
 export function bucketTick(from: string, bucket: Bucket, withYear: boolean, locale?: string): string {
   const options: Intl.DateTimeFormatOptions =
     bucket === 'month' ? { month: 'short', timeZone: 'UTC', ...(withYear ? { year: 'numeric' } : {}) } : { month: 'short', day: 'numeric', timeZone: 'UTC', ...(withYear ? { year: 'numeric' } : {}) };
-  return new Intl.DateTimeFormat(locale, options).format(utcDate(from));
+  return dateFormat(locale, options).format(utcDate(from));
 }
 
 /** A bucket in a tooltip, always with its year: "Mon, Nov 3, 2025", "Nov 3 – 9, 2025", "November 2025" (or its days when cut by the range). */
 export function bucketTitle(from: string, to: string, bucket: Bucket, locale?: string): string {
-  if (bucket === 'day' || from === to) return new Intl.DateTimeFormat(locale, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).format(utcDate(from));
+  if (bucket === 'day' || from === to) return dateFormat(locale, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).format(utcDate(from));
   const whole = bucket === 'month' && from.endsWith('-01') && to.slice(0, 7) === from.slice(0, 7) && utcDate(to).getUTCMonth() !== new Date(utcDate(to).getTime() + 86_400_000).getUTCMonth();
-  if (whole) return new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(utcDate(from));
-  return new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).formatRange(utcDate(from), utcDate(to));
+  if (whole) return dateFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(utcDate(from));
+  return dateFormat(locale, { month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' }).formatRange(utcDate(from), utcDate(to));
 }
 
 export const BUCKET_WORDS: Record<Bucket, string> = { day: 'per day', week: 'per week', month: 'per month' };

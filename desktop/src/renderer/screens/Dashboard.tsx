@@ -1,12 +1,12 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { formatStars } from '@revtrail/shared/money';
-import type { CampaignRow, ChannelRow, Headline, LinkRow, PartnerRow, Report, Summary } from '../../core/attribution/reports';
+import type { CampaignRow, ChannelRow, DashboardReports, Headline, LinkRow, PartnerRow, Report, Summary } from '../../core/attribution/reports';
 import type { ReportFilter } from '../../core/attribution/reports-repo';
 import { useApp, useIsSample, useWorkspace } from '../app-context';
 import { bucketTitle, formatChange } from '../chart-format';
-import { RevenueChart, SeriesTable, TrafficChart } from '../components/Charts';
 import { ErrorNote, Loading } from '../components/Notice';
 import { ReportControls, type ReportChoice } from '../components/ReportControls';
+import type * as ChartsExports from '../components/Charts';
 import { UnconvertedNote } from '../components/UnconvertedNote';
 import { formatAgo, formatCount, formatMoney, formatPercent, plural } from '../format';
 import { hashOf, useHashLocation } from '../hash-route';
@@ -15,6 +15,26 @@ import { DATA_RENDERED_MARK } from '../marks';
 import { lastDays, rangeLabel, readReportQuery, reportParams } from '../report-range';
 
 type RangeOf = { range: { from: string; to: string; timeZone: string }; currency: string };
+
+// The charts library is most of the renderer's code: it loads in its own chunk, asked for as soon as this module
+// runs, beside the first reports instead of before the page can ask for them.
+type ChartsModule = typeof ChartsExports;
+let chartsLoaded: ChartsModule | null = null;
+const chartsLoading = import('../components/Charts').then((m) => (chartsLoaded = m));
+
+/** The charts' module once loaded (null before). */
+function useCharts(): ChartsModule | null {
+  const [charts, setCharts] = useState(chartsLoaded);
+  useEffect(() => {
+    if (charts) return;
+    let live = true;
+    void chartsLoading.then((m) => live && setCharts(m));
+    return () => {
+      live = false;
+    };
+  }, [charts]);
+  return charts;
+}
 
 /**
  * The founder's morning screen: the headline numbers against the previous period, revenue and traffic over
@@ -106,17 +126,21 @@ function Reports({ choice, filter, setFilter, timeZone }: { choice: ReportChoice
   const version = useDataVersion();
   const key = [ws.id, choice?.model, choice?.currency, choice?.days, timeZone !== null && choice !== null, filter?.by, filter?.value, version];
   const args = { workspace: ws.id, ...query };
-  const [summary] = useResult(() => rpc.call('reports.summary', args), key);
-  const [series] = useResult(() => rpc.call('reports.series', args), key);
-  const [channels] = useResult(() => rpc.call('reports.channels', args), key);
-  const [links] = useResult(() => rpc.call('reports.links', args), key);
-  const [campaigns] = useResult(() => rpc.call('reports.campaigns', args), key);
-  const [partners] = useResult(() => rpc.call('reports.partners', args), key);
+  // The six panels' reports in one call: the core reads the range once for all of them (each the same as asked alone).
+  const [all] = useResult(() => rpc.call('reports.dashboard', args), key);
+  const part = <K extends keyof DashboardReports>(k: K): Loaded<DashboardReports[K]> => (all.state === 'ok' ? { state: 'ok', value: all.value[k] } : all);
+  const summary = part('summary');
+  const series = part('series');
+  const channels = part('channels');
+  const links = part('links');
+  const campaigns = part('campaigns');
+  const partners = part('partners');
   // Each heading says the range and currency its own report answered with, so it cannot say another.
   const asked = `last ${choice?.days ?? 30} days`;
   const heading = (r: Loaded<RangeOf>) => (r.state === 'ok' ? `${rangeLabel(r.value.range)} (${r.value.currency})` : asked);
 
-  const ready = series.state === 'ok' && channels.state === 'ok';
+  const charts = useCharts();
+  const ready = series.state === 'ok' && channels.state === 'ok' && charts !== null;
   useEffect(() => {
     if (!ready) return;
     // After the browser has painted the data, not merely when React committed it.
@@ -130,17 +154,17 @@ function Reports({ choice, filter, setFilter, timeZone }: { choice: ReportChoice
       <div className="chart-pair">
         <div className="card">
           <h2>Net revenue per channel, {heading(series)}</h2>
-          {series.state === 'loading' && <Loading what="revenue" />}
+          {(series.state === 'loading' || (series.state === 'ok' && charts === null && series.value.channels.length > 0)) && <Loading what="revenue" />}
           {series.state === 'error' && <ErrorNote error={series.error} />}
           {series.state === 'ok' &&
-            (series.value.channels.length === 0 ? <p className="muted">No revenue in these days yet.</p> : <RevenueChart series={series.value} />)}
+            (series.value.channels.length === 0 ? <p className="muted">No revenue in these days yet.</p> : charts && <charts.RevenueChart series={series.value} />)}
           {series.state === 'ok' && <UnconvertedNote unconverted={series.value.unconverted} currency={series.value.currency} />}
-          {series.state === 'ok' && <SeriesTable series={series.value} />}
+          {series.state === 'ok' && charts && <charts.SeriesTable series={series.value} />}
         </div>
         <div className="card">
           <h2>Clicks and visitors, {series.state === 'ok' ? rangeLabel(series.value.range) : asked}</h2>
           {series.state === 'ok' &&
-            (series.value.points.every((p) => p.clicks === 0) ? <p className="muted">No clicks in these days yet.</p> : <TrafficChart series={series.value} />)}
+            (series.value.points.every((p) => p.clicks === 0) ? <p className="muted">No clicks in these days yet.</p> : charts && <charts.TrafficChart series={series.value} />)}
         </div>
       </div>
       <div className="card">
