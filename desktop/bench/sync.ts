@@ -15,6 +15,7 @@ import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:o
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Session } from 'node:inspector/promises';
 import Database from 'better-sqlite3';
 import type pino from 'pino';
 import { linkFromInput, newEventId, newVisitorId, ok, systemClock, type Click, type Link, type Result } from '@revtrail/shared';
@@ -22,7 +23,7 @@ import { startLocalRedirector } from '@revtrail/redirector/local';
 import { silentLogger } from '@revtrail/redirector/log';
 import { createCore, type Core } from '../src/core/core';
 import type { CoreEvents } from '../src/core/api';
-import type { Db } from '../src/core/db/open';
+import { WORKSPACE_PRAGMAS, type Db } from '../src/core/db/open';
 import type { SecretStore } from '../src/core/secrets/types';
 import type { StripeObjectType } from '../src/core/stripe/repo';
 import { WorkspaceRegistry } from '../src/core/workspaces/registry';
@@ -69,7 +70,12 @@ interface ServersStopped {
   type: 'stopped';
   maxRssBytes: number;
 }
-type FromServers = ServersReady | ServersStopped;
+/** The servers' CPU time and profile over the full click pull (asked for with `profile-start` / `profile-stop`). */
+interface ServersProfile {
+  type: 'profile';
+  profile: CpuProfile;
+}
+type FromServers = ServersReady | ServersStopped | ServersProfile;
 
 const CHANNELS = ['Newsletter', 'Paid social', 'Podcast', 'Affiliate', 'Search ads'] as const;
 const REFERRERS = ['https://www.google.com/', 'https://www.facebook.com/', 'https://t.co/', 'https://news.ycombinator.com/item', 'https://www.linkedin.com/feed/'];
@@ -217,8 +223,16 @@ async function servers(dataDir: string, sizes: Sizes): Promise<void> {
       console.error('bench:sync (servers) failed to stop:', e);
       process.exit(1);
     });
+  let profiling: ReturnType<typeof startProfile> | null = null;
   process.on('message', (m: { type?: string }) => {
     if (m.type === 'stop') stopNow();
+    if (m.type === 'profile-start') profiling = startProfile();
+    if (m.type === 'profile-stop' && profiling) {
+      void profiling
+        .then((p) => p.stop())
+        .then((profile) => process.send?.({ type: 'profile', profile } satisfies ServersProfile));
+      profiling = null;
+    }
   });
   // Never outlive the benchmark, whatever happened to it.
   process.on('disconnect', stopNow);
@@ -237,14 +251,24 @@ async function servers(dataDir: string, sizes: Sizes): Promise<void> {
 }
 
 /** Starts the servers' process and waits until both are seeded and listening. */
-function startServers(dataDir: string, sizes: Sizes): Promise<{ child: ChildProcess; ready: ServersReady; stopped: Promise<ServersStopped | null> }> {
+function startServers(
+  dataDir: string,
+  sizes: Sizes,
+): Promise<{ child: ChildProcess; ready: ServersReady; stopped: Promise<ServersStopped | null>; profile: () => Promise<CpuProfile> }> {
   // fork keeps this process's execArgv, so the child runs under tsx's loader too.
   const child = fork(SELF, ['servers', dataDir, '--clicks', String(sizes.clicks), '--charges', String(sizes.charges)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let resolveStopped: (m: ServersStopped | null) => void = () => undefined;
   const stopped = new Promise<ServersStopped | null>((resolve) => (resolveStopped = resolve));
+  let resolveProfile: (p: CpuProfile) => void = () => undefined;
+  const profile = () =>
+    new Promise<CpuProfile>((resolve) => {
+      resolveProfile = resolve;
+      child.send({ type: 'profile-stop' });
+    });
   return new Promise((resolve, reject) => {
     child.on('message', (m: FromServers) => {
-      if (m.type === 'ready') resolve({ child, ready: m, stopped });
+      if (m.type === 'ready') resolve({ child, ready: m, stopped, profile });
+      else if (m.type === 'profile') resolveProfile(m.profile);
       else resolveStopped(m);
     });
     child.on('error', reject);
@@ -257,6 +281,56 @@ function startServers(dataDir: string, sizes: Sizes): Promise<{ child: ChildProc
 
 // ---------------------------------------------------------------------------------------------------
 // The desktop's process: the core syncs, memory sampling and the raw-insert references.
+
+/** A process's CPU time over a stretch, and where it went: the functions with the most self time. */
+interface CpuProfile {
+  wallMs: number;
+  /** user + system CPU of the whole process (every thread: LevelDB's and libuv's too), in ms. */
+  cpuMs: number;
+  /** Share of the JS thread's samples, per function (a native frame charged to the JS function calling it). */
+  top: { share: number; ms: number; name: string }[];
+}
+
+/**
+ * Starts node:inspector's Profiler (what node --cpu-prof records) in this process; stop() gives the CPU time
+ * used meanwhile and the functions with the most self time. SQLite's and LevelDB's time shows in the JS
+ * function that called them.
+ */
+async function startProfile(): Promise<{ stop: () => Promise<CpuProfile> }> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  return {
+    async stop() {
+      const used = process.cpuUsage(cpu0);
+      const wallMs = performance.now() - t0;
+      const { profile } = await session.post('Profiler.stop');
+      session.disconnect();
+      const frames = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+      const parents = new Map(profile.nodes.flatMap((n) => (n.children ?? []).map((c) => [c, n.id] as const)));
+      const name = (f: { functionName: string; url: string; lineNumber: number }) =>
+        `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/node_modules\//, '').replace(/^.*\/(src|bench)\//, '$1/')}:${f.lineNumber + 1}`;
+      const self = new Map<string, number>();
+      let total = 0;
+      profile.samples!.forEach((id, i) => {
+        const f = frames.get(id)!;
+        const caller = f.url === '' && parents.has(id) ? frames.get(parents.get(id)!) : undefined;
+        const key = caller && caller.url !== '' ? `${f.functionName || '(native)'} from ${name(caller)}` : name(f);
+        self.set(key, (self.get(key) ?? 0) + profile.timeDeltas![i]!);
+        total += profile.timeDeltas![i]!;
+      });
+      const top = [...self]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 14)
+        .map(([key, us]) => ({ share: us / total, ms: us / 1000, name: key }));
+      return { wallMs, cpuMs: (used.user + used.system) / 1000, top };
+    },
+  };
+}
 
 const step = (what: string) => console.log(`[${(performance.now() / 1000).toFixed(1)} s] ${what}`);
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -358,12 +432,16 @@ interface Reference {
  * commit are timed.
  */
 function referenceInsert(source: Db, table: string, dir: string): Reference {
-  const ddl = source.prepare(`SELECT sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type DESC`).pluck().all(table) as string[];
+  // The table, then its indexes. Not its triggers: they name other tables, and none fires on an insert.
+  const ddl = source
+    .prepare(`SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('table', 'index') AND sql IS NOT NULL ORDER BY type = 'index'`)
+    .pluck()
+    .all(table) as string[];
   const columns = (source.pragma(`table_info(${table})`) as { name: string }[]).map((c) => c.name);
   const ref = new Database(join(dir, `reference-${table}.sqlite`));
   try {
     ref.pragma('journal_mode = WAL');
-    ref.pragma('synchronous = NORMAL');
+    for (const pragma of WORKSPACE_PRAGMAS) ref.pragma(pragma);
     for (const sql of ddl) ref.exec(sql);
     const insert = ref.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
     // The order the syncs received them in, near enough: clicks by time, Stripe objects newest first.
@@ -415,7 +493,7 @@ interface Results {
   machine: { cpus: number; cpuModel: string; os: string; memoryBytes: number; node: string; loadAverage: { beforeSyncs: number[]; afterSyncs: number[] } };
   sizes: Sizes;
   seeded: Omit<ServersReady['redirector'], 'token' | 'url'> & { stripe: ServersReady['stripe']['counts']; stripeSeedMs: number };
-  clicks: { full: SyncRun & { rowsPerSecond: number }; incremental: SyncRun; reference: Reference; ratio: number };
+  clicks: { full: SyncRun & { rowsPerSecond: number }; incremental: SyncRun; reference: Reference; ratio: number; profile: { desktop: CpuProfile; servers: CpuProfile } };
   stripe: {
     full: SyncRun & { rowsPerSecond: number; chargesMs: number; chargesPerSecond: number };
     incremental: SyncRun;
@@ -435,7 +513,7 @@ async function main(sizes: Sizes): Promise<void> {
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
   try {
     step(`servers: seeding ${int(sizes.clicks)} clicks into the redirector's store and ${int(sizes.charges)} charges into the fake Stripe (child process)`);
-    const { child, ready, stopped } = await startServers(join(work, 'redirector'), sizes);
+    const { child, ready, stopped, profile: serversProfile } = await startServers(join(work, 'redirector'), sizes);
     let serversStopped: Promise<ServersStopped | null> | null = null;
     const stopServers = () =>
       (serversStopped ??= (async () => {
@@ -466,7 +544,11 @@ async function main(sizes: Sizes): Promise<void> {
       const r = await core.call('sync.redirector', {});
       return r.ok ? ok(r.value.clicks) : r;
     };
+    // Both processes profiled over the full click pull: where its time goes, on either side of the HTTP API.
+    child.send({ type: 'profile-start' });
+    const desktopProfile = await startProfile();
     const clicksFull = await timedSync(core, 'redirector', rss, clickSync);
+    const clickProfile = { desktop: await desktopProfile.stop(), servers: await serversProfile() };
     step(`sync: redirector, full: pulled in ${secs(clicksFull.pullMs)}, call ${secs(clicksFull.ms)}; incremental`);
     const clicksIncremental = await timedSync(core, 'redirector', rss, clickSync);
     step('sync: Stripe, full');
@@ -528,7 +610,7 @@ async function main(sizes: Sizes): Promise<void> {
       },
       sizes,
       seeded: { ...seededClicks, stripe: ready.stripe.counts, stripeSeedMs: ready.stripe.seedMs },
-      clicks: { full: { ...clicksFull, rowsPerSecond: clickRate }, incremental: clicksIncremental, reference: clickRef, ratio },
+      clicks: { full: { ...clicksFull, rowsPerSecond: clickRate }, incremental: clicksIncremental, reference: clickRef, ratio, profile: clickProfile },
       stripe: {
         full: { ...stripeFull, rowsPerSecond: stripeTotal / (stripeFull.pullMs / 1000), chargesMs, chargesPerSecond },
         incremental: stripeIncremental,
@@ -552,6 +634,12 @@ async function main(sizes: Sizes): Promise<void> {
     for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch((e: unknown) => console.error('cleanup failed:', e));
   }
 }
+
+/** A process's CPU over the full click pull and its functions with the most self time. */
+const profileLines = (who: string, p: CpuProfile) => [
+  `  full click pull, ${who}: CPU ${secs(p.cpuMs)} in ${secs(p.wallMs)} (${((100 * p.cpuMs) / p.wallMs).toFixed(0)}% of one core); most self time:`,
+  ...p.top.map((t) => `    ${(100 * t.share).toFixed(1).padStart(5)}% ${secs(t.ms).padStart(8)}  ${t.name}`),
+];
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
@@ -600,6 +688,8 @@ function printReport(res: Results, resultsPath: string): void {
       row('  in the full pulls', `clicks ${mb(clicks.full.pullPeakRssBytes)}`, `Stripe ${mb(stripe.full.pullPeakRssBytes)}`),
       row('  in the whole calls', `clicks ${mb(clicks.full.peakRssBytes)}`, `Stripe ${mb(stripe.full.peakRssBytes)}`),
       ...(memory.serversMaxRssBytes === null ? [] : [row("  servers' process", mb(memory.serversMaxRssBytes), '', 'maxRSS; not counted')]),
+      ...profileLines('desktop process', clicks.profile.desktop),
+      ...profileLines("servers' process", clicks.profile.servers),
       row('rows complete', `${int(clicks.reference.rows)} clicks`, `${int(stripeTotal)} Stripe`, verdict(targets.complete)),
       '',
       `Targets: ${Object.entries(targets).map(([k, t]) => `${k} ${t.pass ? 'PASS' : 'MISS'}`).join(', ')}`,
