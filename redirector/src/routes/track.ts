@@ -15,6 +15,7 @@ import {
 import { objectionOf } from '../consent';
 import { VISITOR_COOKIE, type AppContext } from '../context';
 import { sendError, sendPage } from '../http-errors';
+import type { LinkLookup } from '../link-cache';
 import { classifyAgent, parseReferrer, throughMerchantProxy } from '../visitor';
 import { clearVisitorCookie, visitorCookieHeader } from '../visitor-cookie';
 
@@ -85,7 +86,9 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       ? reply.code(302).header('location', config.fallbackUrl).header('cache-control', 'no-store').send()
       : sendPage(reply, 404, 'Link not found', 'This link does not exist or has been turned off.');
 
-  const handler = async (req: FastifyRequest<{ Params: { slug: string } }>, reply: FastifyReply) => {
+  // Not an async function: a link in memory is answered with no await but the journal's (or the store's)
+  // write, and Fastify skips its promise handling of the handler. A throw reaches the error handler as before.
+  const handler = (req: FastifyRequest<{ Params: { slug: string } }>, reply: FastifyReply): FastifyReply | undefined => {
     const { slug } = req.params;
     if (slug.length > SLUG_MAX_LENGTH) return sendError(reply, 'invalid_input', `A link's name is at most ${SLUG_MAX_LENGTH} characters.`);
     if (!isSlug(slug)) return notALink(reply);
@@ -96,7 +99,24 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     const tracking = extractTrackingParams(query);
     if (!tracking.ok) return sendError(reply, 'invalid_input', `The ${tracking.key} parameter is too long to be a real click id.`);
 
-    const lookup = ctx.links.cached(slug) ?? (await ctx.links.get(slug));
+    const lookup = ctx.links.cached(slug);
+    if (lookup) return redirect(req, reply, slug, lookup, rawQuery, query, tracking.value);
+    ctx.links
+      .get(slug)
+      .then((looked) => redirect(req, reply, slug, looked, rawQuery, query, tracking.value))
+      .catch((e: unknown) => reply.send(e));
+    return undefined;
+  };
+
+  const redirect = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    slug: string,
+    lookup: LinkLookup,
+    rawQuery: string,
+    query: URLSearchParams,
+    tracking: Pick<Click, 'clickIds' | 'utm'>,
+  ): FastifyReply | undefined => {
     if (lookup.status === 'unavailable') {
       if (config.fallbackUrl) return reply.code(302).header('location', config.fallbackUrl).header('cache-control', 'no-store').send();
       return sendPage(reply.header('retry-after', '5'), 503, 'Try again in a moment', 'This link is briefly unavailable.');
@@ -117,19 +137,22 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
     // Only ever CloudFront's, proven: vetForwarding drops a country the client sent.
     const country = req.headers['cloudfront-viewer-country'];
     const requestHost = hostWithoutPort(req.hostname);
+    const referrer = parseReferrer(req.headers.referer);
+    // Written out, not spread: an object literal with spreads is built field by field, slower to make and to stringify.
     const click: Click = {
       id: newEventId(at),
       slug,
       at,
       visitorId,
-      ...parseReferrer(req.headers.referer),
+      referrerHost: referrer.referrerHost,
+      referrerUrl: referrer.referrerUrl,
       device: agent.device,
       browser: agent.browser,
       os: agent.os,
       country: typeof country === 'string' && COUNTRY_RE.test(country) ? country : null,
       ipHash: anonymous ? null : ctx.ipHashOf(req),
-      clickIds: tracking.value.clickIds,
-      utm: tracking.value.utm,
+      clickIds: tracking.clickIds,
+      utm: tracking.utm,
       bot: agent.bot,
       botReason: agent.botReason,
       // A visitor id minted just now has no earlier click: it is only remembered.
@@ -137,9 +160,9 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
       channel: link.channel,
       campaign: link.campaign,
       partnerId: link.partnerId,
-      // Only what Meta forwarding needs, only where the deployment turned it on: a person's ad click.
-      ...(config.meta && visitorId !== null && !agent.bot && tracking.value.clickIds.fbclid && ua ? { userAgent: ua.slice(0, USER_AGENT_MAX) } : {}),
     };
+    // Only what Meta forwarding needs, only where the deployment turned it on: a person's ad click.
+    if (config.meta && visitorId !== null && !agent.bot && tracking.clickIds.fbclid && ua) click.userAgent = ua.slice(0, USER_AGENT_MAX);
 
     // A bot link: a person's click gets a single-use start token for t.me (its digest rides on the click, so the
     // token's table item lands with the click whichever way it goes: telegram/start-token.ts, store/telegram.ts).
@@ -156,11 +179,16 @@ export function registerTrackRoutes(app: FastifyInstance, ctx: AppContext): void
 
     if (visitorId !== null && !agent.bot) reply.header('set-cookie', visitorCookieHeader(requestHost, req.protocol === 'https', config, visitorId));
     else if (objection !== null && cookieVid !== undefined) clearVisitorCookie(req, reply, config);
-    await ctx.recorder.record([{ kind: 'clicks', item: click }]);
-    return reply.code(302).header('location', location).header('cache-control', 'private, no-store').send();
+    // Answered once the click is kept (the journal's group commit, or the store / spill on Lambda).
+    ctx.recorder.record([{ kind: 'clicks', item: click }]).then(
+      () => reply.code(302).header('location', location).header('cache-control', 'private, no-store').send(),
+      (e: unknown) => reply.send(e),
+    );
+    return undefined;
   };
 
-  app.route<{ Params: { slug: string } }>({ method: ['GET', 'HEAD'], url: '/:slug', handler });
+  // Returns nothing: a reply handed back from a handler that is not async would be sent a second time.
+  app.route<{ Params: { slug: string } }>({ method: ['GET', 'HEAD'], url: '/:slug', handler: (req, reply) => void handler(req, reply) });
   // Answered before any body is read, whatever its type.
   app.route({
     method: ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
