@@ -226,8 +226,9 @@ export function vetForwarding(headers: IncomingHttpHeaders, trust: ForwardingTru
     country = said(headers, 'cloudfront-viewer-country');
     proto = 'https';
   }
-  delete headers[ORIGIN_PROOF_HEADER];
-  for (const name of VETTED_HEADERS) delete headers[name];
+  // Only headers that are there: most requests carry none, and a read is cheaper than a delete.
+  if (headers[ORIGIN_PROOF_HEADER] !== undefined) delete headers[ORIGIN_PROOF_HEADER];
+  for (const name of VETTED_HEADERS) if (headers[name] !== undefined) delete headers[name];
   if (ip) headers['x-forwarded-for'] = ip;
   if (country !== undefined && COUNTRY_RE.test(country)) headers['cloudfront-viewer-country'] = country;
   if (host !== undefined && host.length <= 261 && HOST_RE.test(host)) headers['x-forwarded-host'] = host;
