@@ -300,9 +300,12 @@ export const REDIRECTOR_FUNCTION = {
   handler: 'redirector/src/lambda.handler',
   nodejs: {
     ...LAMBDA.nodejs,
+    // What lambda.ts imports with import() (app.ts: the sync API, collect, webhooks, opt-out, and what only they
+    // use) in chunks beside the handler's file, loaded on the first request that needs them: not at a cold start.
+    splitting: true,
     esbuild: {
       // Fastify's JSON-schema compilers (ajv, fast-json-stringify), ~280 KB: the app gives Fastify none and
-      // declares no schemas (redirector/src/app.ts, NO_SCHEMA_COMPILERS), so nothing requires them at run time.
+      // declares no schemas (redirector/src/app-base.ts, NO_SCHEMA_COMPILERS), so nothing requires them at run time.
       external: ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'],
     },
   },

@@ -41,6 +41,12 @@ function functionUrlEvent(path, userAgent) {
   };
 }
 
+/** This process's CPU time so far (user + system, all threads), ms. */
+const cpuMs = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
 const CPU_WARMUP = 200;
 const CPU_REQUESTS = 1000;
 
@@ -65,6 +71,7 @@ async function bare() {
   const server = http.createServer((_req, res) => res.writeHead(302, { location: 'https://brand.com/' }).end());
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const readyMs = performance.now();
+  const readyCpuMs = cpuMs();
   const { port } = server.address();
   const get = () =>
     new Promise((resolve, reject) => {
@@ -81,6 +88,7 @@ async function bare() {
     appMs: readyMs - modulesLoadedMs,
     warmUpMs: 0,
     readyMs,
+    readyCpuMs,
     firstRequestMs: first.ms,
     secondRequestMs: second.ms,
     cpuPerRequestUs,
@@ -127,6 +135,7 @@ async function bundle() {
   const { pathToFileURL } = await import('node:url');
   const lambda = await import(pathToFileURL(bundlePath).href);
   const readyMs = performance.now();
+  const readyCpuMs = cpuMs();
   const { modulesLoadedMs, appReadyMs, readyMs: builtMs } = lambda.startup;
   const event = () => functionUrlEvent('/bench', process.env.BENCH_USER_AGENT ?? '');
   // The first click of a fresh instance, then a second one: each writes its click to the table.
@@ -143,6 +152,7 @@ async function bundle() {
     appMs: appReadyMs - modulesLoadedMs,
     warmUpMs: builtMs - appReadyMs,
     readyMs,
+    readyCpuMs,
     firstRequestMs: first.ms,
     secondRequestMs: second.ms,
     cpuPerRequestUs,

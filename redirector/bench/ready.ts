@@ -17,6 +17,8 @@ export interface ReadySample {
   warmUpMs: number;
   /** From process start until it could answer (the bundle's import resolved, or the server listened). */
   readyMs: number;
+  /** The process's CPU time (user + system, all its threads) until then: what a busy machine's scheduling does not inflate. */
+  readyCpuMs: number;
   /** The first request: a click through the handler into the table, or a GET over loopback. */
   firstRequestMs: number;
   /** The next one, warm. */
@@ -72,7 +74,7 @@ function median(samples: ReadySample[]): ReadySample {
     const m = sorted.length >> 1;
     return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
   };
-  const keys = ['startedMs', 'modulesMs', 'buildMs', 'appMs', 'warmUpMs', 'readyMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
+  const keys = ['startedMs', 'modulesMs', 'buildMs', 'appMs', 'warmUpMs', 'readyMs', 'readyCpuMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
   return Object.fromEntries(keys.map((k) => [k, mid((s) => s[k])])) as unknown as ReadySample;
 }
 

@@ -1,9 +1,9 @@
 import awsLambdaFastify from '@fastify/aws-lambda';
 import { systemClock } from '@revtrail/shared';
-import { buildApp } from './app';
+import { buildRedirectApp, createContext, redirectAppServes, startContext, type AppDeps } from './app-base';
 import { loadLambdaConfig } from './config';
 import { createLogger } from './log';
-import { spillClient, SqsSpill } from './spill/sqs';
+import type { Spill } from './spill/types';
 import { DynamoStore } from './store/dynamo';
 
 import type { Context } from 'aws-lambda';
@@ -23,8 +23,19 @@ const SQS_TIMEOUT_MS = 1000;
 const WARM_UP_MS = 1000;
 
 /**
- * The app with its DynamoDB and SQS clients, built while Lambda starts the instance (see `proxy` below). A
+ * @fastify/aws-lambda's options, a new object for each app (the library writes its defaults into the one it
+ * is given). Comma-splitting of query values would cut UTM values such as "spring,sale" apart.
+ */
+const proxyOptions = () => ({ parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false });
+
+/**
+ * The apps with their DynamoDB and SQS clients, built while Lambda starts the instance (see `proxy` below). A
  * click is answered once it is in the table, else in the spill queue, else in this function's log.
+ *
+ * Two Fastify apps on one context (app-base.ts): the redirect app, built at the start, answers redirects and
+ * the domain's own pages; every other request (the sync API, the pixel's collect, the webhooks, the opt-out
+ * page) goes to buildApp's app with every route, loaded (its chunk of the bundle: app.ts and those routes) and
+ * built on the first such request, which waits for it once.
  */
 export async function createProxy(log: pino.Logger = createLogger()): Promise<Proxy> {
   const config = await loadLambdaConfig();
@@ -33,18 +44,62 @@ export async function createProxy(log: pino.Logger = createLogger()): Promise<Pr
     retentionDays: config.retentionDays,
     clientConfig: { maxAttempts: 2, requestHandler: DYNAMODB_TIMEOUTS },
   });
-  const spill = config.spillQueueUrl ? new SqsSpill(config.spillQueueUrl, spillClient(SQS_TIMEOUT_MS)) : null;
-  const app = await buildApp({ store, config, log, clock: systemClock, events: { mode: 'inline', spill } });
-  // Comma-splitting of query values would cut UTM values such as "spring,sale" apart.
-  const proxy = awsLambdaFastify(app, { parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false }) as Proxy;
-  await app.ready();
+  // The first table read starts now, beside the app's build: it opens the connection (TLS on AWS), so the
+  // first click's write does not pay for the handshake inside its 150 ms budget. The feeds' markers it reads
+  // spare that write a read of its feed's first (store/feed-partitions.ts).
+  const appends = store.prepareAppends();
+  const spill = config.spillQueueUrl ? lazySqsSpill(config.spillQueueUrl) : null;
+  const deps: AppDeps = { store, config, log, clock: systemClock, events: { mode: 'inline', spill } };
+  const ctx = createContext(deps);
+  const redirects = await buildRedirectApp(ctx);
+  const redirectProxy = awsLambdaFastify(redirects, proxyOptions()) as Proxy;
+  await redirects.ready();
+  // Reads the stored settings and preloads the links, in the background.
+  startContext(ctx);
   startup.appReadyMs = performance.now();
-  // buildApp started reading the stored settings; waiting for it (bounded) opens the table's connection
-  // now, so the first click's write does not pay for the TLS handshake inside its 150 ms budget. The feeds'
-  // markers are read beside it, so that write need not read its feed's first (store/feed-partitions.ts).
-  const warmUp = Promise.all([app.revtrail.retention.refresh(), store.prepareAppends()]).catch(() => undefined);
+  // Waiting for the first reads (bounded) keeps them out of the first click's budget.
+  const warmUp = Promise.all([ctx.retention.refresh(), appends]).catch(() => undefined);
   await Promise.race([warmUp, new Promise((r) => setTimeout(r, WARM_UP_MS).unref())]);
-  return proxy;
+
+  let full: Promise<Proxy> | null = null;
+  const fullProxy = () =>
+    (full ??= import('./app')
+      .then(async ({ buildAppOn }) => {
+        const app = await buildAppOn(ctx);
+        const proxy = awsLambdaFastify(app, proxyOptions()) as Proxy;
+        await app.ready();
+        return proxy;
+      })
+      .catch((e: unknown) => {
+        full = null; // the next request tries again
+        throw e;
+      }));
+  return async (event, context) => {
+    // A function URL event's path, before asSent (below) appended the query to it; any other event: the full app.
+    const path = (event as { rawPath?: unknown } | null)?.rawPath;
+    const served = typeof path === 'string' && redirectAppServes(path.split('?', 1)[0]!);
+    return served ? redirectProxy(event, context) : (await fullProxy())(event, context);
+  };
+}
+
+/**
+ * The spill queue, its SQS client loaded (a chunk of the bundle) on the first click the table did not take in
+ * time: most instances never spill. That click's spill budget includes the load (a few ms) and the connection.
+ */
+function lazySqsSpill(queueUrl: string): Spill {
+  let sqs: Promise<Spill> | null = null;
+  return {
+    put: async (records, opts) => {
+      const spill = await (sqs ??= import('./spill/sqs').then(
+        ({ SqsSpill, spillClient }) => new SqsSpill(queueUrl, spillClient(SQS_TIMEOUT_MS)),
+        (e: unknown) => {
+          sqs = null; // the next spill loads it again; this click goes to the log
+          throw e;
+        },
+      ));
+      return spill.put(records, opts);
+    },
+  };
 }
 
 /**

@@ -491,7 +491,9 @@ describe('sst.config.ts run()', () => {
     expect(seconds(fn.args.timeout)).toBeLessThanOrEqual(10);
     // Minified, and no source map generated (SST's build writes a linked one unless `sourcemap` is false).
     expect(fn.args.nodejs).toMatchObject({ minify: true, sourcemap: false });
-    // Fastify's schema compilers left out of the redirector's bundle: the app gives Fastify none (app.ts).
+    // The redirector's: routes other than redirects in chunks loaded on first use (splitting), and Fastify's
+    // schema compilers left out of its bundle (the app gives Fastify none: app-base.ts).
+    expect((fn.args.nodejs as Args).splitting).toBe(true);
     expect((fn.args.nodejs as Args).esbuild).toEqual({ external: ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler'] });
     // Logs kept as long as the spill's dead-letter queue keeps clicks: long enough to replay the log's.
     expect(fn.args.logging).toEqual({ retention: '2 weeks' });
