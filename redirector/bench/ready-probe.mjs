@@ -68,6 +68,7 @@ async function timed(fn) {
 async function bare() {
   const http = await import('node:http');
   const modulesLoadedMs = performance.now();
+  const modulesCpuMs = cpuMs();
   const server = http.createServer((_req, res) => res.writeHead(302, { location: 'https://brand.com/' }).end());
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const readyMs = performance.now();
@@ -87,6 +88,9 @@ async function bare() {
     buildMs: readyMs - modulesLoadedMs,
     appMs: readyMs - modulesLoadedMs,
     warmUpMs: 0,
+    modulesCpuMs: modulesCpuMs,
+    appCpuMs: readyCpuMs - modulesCpuMs,
+    warmUpCpuMs: 0,
     readyMs,
     readyCpuMs,
     firstRequestMs: first.ms,
@@ -136,7 +140,7 @@ async function bundle() {
   const lambda = await import(pathToFileURL(bundlePath).href);
   const readyMs = performance.now();
   const readyCpuMs = cpuMs();
-  const { modulesLoadedMs, appReadyMs, readyMs: builtMs } = lambda.startup;
+  const { modulesLoadedMs, appReadyMs, readyMs: builtMs, cpuMs: cpu } = lambda.startup;
   const event = () => functionUrlEvent('/bench', process.env.BENCH_USER_AGENT ?? '');
   // The first click of a fresh instance, then a second one: each writes its click to the table.
   const first = await timed(() => lambda.handler(event(), lambdaContext));
@@ -151,6 +155,9 @@ async function bundle() {
     buildMs: builtMs - modulesLoadedMs,
     appMs: appReadyMs - modulesLoadedMs,
     warmUpMs: builtMs - appReadyMs,
+    modulesCpuMs: cpu.modulesLoaded,
+    appCpuMs: cpu.appReady - cpu.modulesLoaded,
+    warmUpCpuMs: cpu.ready - cpu.appReady,
     readyMs,
     readyCpuMs,
     firstRequestMs: first.ms,

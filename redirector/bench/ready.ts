@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const PROBE = fileURLToPath(new URL('./ready-probe.mjs', import.meta.url));
@@ -15,6 +18,10 @@ export interface ReadySample {
   appMs: number;
   /** And the first table read it waits for (bounded): the connection opened, the SDK's code paths loaded. 0 for node:http. */
   warmUpMs: number;
+  /** The process's CPU time (user + system) until its modules were loaded, then for the app, then for the first table read. */
+  modulesCpuMs: number;
+  appCpuMs: number;
+  warmUpCpuMs: number;
   /** From process start until it could answer (the bundle's import resolved, or the server listened). */
   readyMs: number;
   /** The process's CPU time (user + system, all its threads) until then: what a busy machine's scheduling does not inflate. */
@@ -74,7 +81,7 @@ function median(samples: ReadySample[]): ReadySample {
     const m = sorted.length >> 1;
     return sorted.length % 2 === 1 ? sorted[m]! : (sorted[m - 1]! + sorted[m]!) / 2;
   };
-  const keys = ['startedMs', 'modulesMs', 'buildMs', 'appMs', 'warmUpMs', 'readyMs', 'readyCpuMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
+  const keys = ['startedMs', 'modulesMs', 'buildMs', 'appMs', 'warmUpMs', 'modulesCpuMs', 'appCpuMs', 'warmUpCpuMs', 'readyMs', 'readyCpuMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
   return Object.fromEntries(keys.map((k) => [k, mid((s) => s[k])])) as unknown as ReadySample;
 }
 
@@ -90,7 +97,13 @@ export async function measureReady(opts: {
   bundle: { dir: string; file: string };
   env: Record<string, string>;
   runs: number;
-}): Promise<{ bundle: ReadyFigures; bare: ReadyFigures; check: NonNullable<ProbeOutput['check']> }> {
+  /**
+   * Also start the bundle with Node's module compile cache (NODE_COMPILE_CACHE, what module.enableCompileCache()
+   * turns on) this many times, each in a fresh cache directory: once empty, as a Lambda environment's only
+   * cold start finds /tmp, and again with what that start wrote.
+   */
+  compileCacheRuns?: number;
+}): Promise<{ bundle: ReadyFigures; bare: ReadyFigures; check: NonNullable<ProbeOutput['check']>; compileCache?: { empty: ReadyFigures; filled: ReadyFigures } }> {
   const cwd = opts.bundle.dir;
   const bundle: ReadySample[] = [];
   const bare: ReadySample[] = [];
@@ -102,5 +115,19 @@ export async function measureReady(opts: {
     bundle.push(sample(out));
   }
   if (!check) throw new Error('the bundle probe did not report its check request');
-  return { bundle: figures(bundle), bare: figures(bare), check };
+  const empty: ReadySample[] = [];
+  const filled: ReadySample[] = [];
+  for (let i = 0; i < (opts.compileCacheRuns ?? 0); i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-compile-cache-'));
+    try {
+      const env = { ...opts.env, NODE_COMPILE_CACHE: dir };
+      empty.push(sample(await probe(['bundle', opts.bundle.file], env, cwd)));
+      if (readdirSync(dir).length === 0) throw new Error(`the bundle's start wrote no compile cache into ${dir}`);
+      filled.push(sample(await probe(['bundle', opts.bundle.file], env, cwd)));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const compileCache = empty.length > 0 ? { empty: figures(empty), filled: figures(filled) } : undefined;
+  return { bundle: figures(bundle), bare: figures(bare), check, ...(compileCache ? { compileCache } : {}) };
 }
