@@ -49,6 +49,7 @@ export function printReport(res: Results, resultsPath: string): void {
       row('non-2xx/3xx', int(red.otherStatuses), int(ref.otherStatuses)),
       row('errors / timeouts', `${red.errors} / ${red.timeouts}`, `${ref.errors} / ${ref.timeouts}`),
       row('server loop busy', pct(red.serverLoopBusy), pct(ref.serverLoopBusy), '(near 100%: the server is the limit; lower: the load generator is)'),
+      row('server CPU / answer', `${red.serverCpuUsPerAnswer.toFixed(1)} µs`, `${ref.serverCpuUsPerAnswer.toFixed(1)} µs`, `(the servers' process, all threads; ratio ${(red.serverCpuUsPerAnswer / ref.serverCpuUsPerAnswer).toFixed(2)}x)`),
       '',
       `Clicks: clicks stored ${int(clicks.stored)} / 302s answered ${int(clicks.answered302)} (1 probe + warm-up + measured): ` +
         `${clicks.lost === 0 ? 'none lost' : `${int(clicks.lost)} LOST`}${clicks.repeated ? `, ${clicks.repeated} repeated in the feed` : ''} ${verdict(targets.clicksLost)}`,
