@@ -24,13 +24,18 @@ export interface BundleFigures {
  * inside), with pixel.js copied into the root. `externalSdk`: the same with @aws-sdk/* left out, as a
  * comparison only (Lambda's Node runtime has an SDK of its own, of a version the project does not choose).
  */
-export async function bundleLambda(outDir: string, opts: { externalSdk: boolean }): Promise<BundleFigures> {
+export async function bundleLambda(outDir: string, opts: { externalSdk: boolean; unminified?: boolean }): Promise<BundleFigures> {
   const { LAMBDA, REDIRECTOR_FUNCTION } = await shippedConfig();
   const nodejs = REDIRECTOR_FUNCTION.nodejs ?? LAMBDA.nodejs;
   const bundle = await sstBuild({
     handler: REDIRECTOR_FUNCTION.handler,
     outDir,
-    nodejs: { ...nodejs, ...(opts.externalSdk ? { esbuild: { external: [...(nodejs.esbuild?.external ?? []), '@aws-sdk/*'] } } : {}) },
+    nodejs: {
+      ...nodejs,
+      ...(opts.externalSdk ? { esbuild: { external: [...(nodejs.esbuild?.external ?? []), '@aws-sdk/*'] } } : {}),
+      // For a profile only: esbuild then marks each module's code with a `// <path>` line.
+      ...(opts.unminified ? { minify: false } : {}),
+    },
     copyFiles: REDIRECTOR_FUNCTION.copyFiles,
   });
   const sum = (files: { bytes: number }[]) => files.reduce((n, f) => n + f.bytes, 0);

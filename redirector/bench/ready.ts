@@ -48,10 +48,10 @@ interface ProbeOutput extends ReadySample {
 type ProbeMessage = { ok: true; result: ProbeOutput } | { ok: false; error: string };
 
 /** One fresh `node` (process.execPath without tsx's loader) running ready-probe.mjs. */
-function probe(args: string[], env: Record<string, string>, cwd: string): Promise<ProbeOutput> {
+function probe(args: string[], env: Record<string, string>, cwd: string, profileDir?: string): Promise<ProbeOutput> {
   return new Promise((resolve, reject) => {
-    // REVTRAIL_BENCH_PROFILE=<dir>: each bundle probe writes a V8 CPU profile of its whole life there.
-    const profile = process.env.REVTRAIL_BENCH_PROFILE && args[0] === 'bundle' ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', process.env.REVTRAIL_BENCH_PROFILE] : [];
+    // A V8 CPU profile of the probe's whole life, sampled every 100 µs, written into profileDir at exit.
+    const profile = profileDir ? ['--cpu-prof', '--cpu-prof-interval', '100', '--cpu-prof-dir', profileDir] : [];
     const child = spawn(process.execPath, [...profile, PROBE, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let output = '';
     const keep = (chunk: Buffer) => {
@@ -83,6 +83,11 @@ function median(samples: ReadySample[]): ReadySample {
   };
   const keys = ['startedMs', 'modulesMs', 'buildMs', 'appMs', 'warmUpMs', 'modulesCpuMs', 'appCpuMs', 'warmUpCpuMs', 'readyMs', 'readyCpuMs', 'firstRequestMs', 'secondRequestMs', 'cpuPerRequestUs', 'cpuRequests', 'cpuWarmup'] as const;
   return Object.fromEntries(keys.map((k) => [k, mid((s) => s[k])])) as unknown as ReadySample;
+}
+
+/** One cold start of the bundle with a CPU profile written into `profileDir`. */
+export async function profiledStart(opts: { bundle: { dir: string; file: string }; env: Record<string, string>; profileDir: string }): Promise<ReadySample> {
+  return sample(await probe(['bundle', opts.bundle.file], opts.env, opts.bundle.dir, opts.profileDir));
 }
 
 const figures = (samples: ReadySample[]): ReadyFigures => ({ median: median(samples), samples });
