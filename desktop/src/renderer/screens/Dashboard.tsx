@@ -16,11 +16,12 @@ import { lastDays, rangeLabel, readReportQuery, reportParams } from '../report-r
 
 type RangeOf = { range: { from: string; to: string; timeZone: string }; currency: string };
 
-// The charts library is most of the renderer's code: it loads in its own chunk, asked for as soon as this module
-// runs, beside the first reports instead of before the page can ask for them.
+// The charts library is most of the renderer's code: it loads in its own chunk, asked for once the reports have been
+// (useCharts comes after their request), so it is fetched and compiled while the core answers them rather than
+// before the page can ask for them.
 type ChartsModule = typeof ChartsExports;
 let chartsLoaded: ChartsModule | null = null;
-const chartsLoading = import('../components/Charts').then((m) => (chartsLoaded = m));
+let chartsLoading: Promise<ChartsModule> | null = null;
 
 /** The charts' module once loaded (null before). */
 function useCharts(): ChartsModule | null {
@@ -28,6 +29,7 @@ function useCharts(): ChartsModule | null {
   useEffect(() => {
     if (charts) return;
     let live = true;
+    chartsLoading ??= import('../components/Charts').then((m) => (chartsLoaded = m));
     void chartsLoading.then((m) => live && setCharts(m));
     return () => {
       live = false;
