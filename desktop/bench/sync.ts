@@ -5,8 +5,10 @@
  * rows, measured in the same run, and the sync process's peak memory. It reports; a missed target still
  * exits 0. A harness failure (a server that does not start, rows that do not arrive) exits 1.
  *
- * Two processes: this one is the desktop (createCore, SQLite), whose memory is the figure; the redirector,
- * its store and the fake Stripe run in a child (this file with `servers`), so their heaps do not count.
+ * Three processes: this one is the desktop (createCore, SQLite), whose memory is the figure; the redirector with
+ * its store, and the fake Stripe, each run in a child of their own (this file with `servers redirector|stripe`),
+ * so their heaps do not count, and the redirector's process holds what a local redirector's does (the fake's
+ * 100,000 charges in its heap made every full collection of the redirector's heap that much longer).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -61,11 +63,14 @@ interface Sizes {
 // ---------------------------------------------------------------------------------------------------
 // The servers' process: the local redirector seeded with clicks, and the fake Stripe.
 
+type ServerPart = 'redirector' | 'stripe';
 interface ServersReady {
   type: 'ready';
   redirector: { url: string; token: string; links: number; clicks: number; seedMs: number };
   stripe: { url: string; key: string; counts: Record<StripeObjectType, number>; seedMs: number };
 }
+/** What one servers' process reports when ready: its own part. */
+type PartReady = { type: 'ready' } & Partial<Omit<ServersReady, 'type'>>;
 interface ServersStopped {
   type: 'stopped';
   maxRssBytes: number;
@@ -75,7 +80,7 @@ interface ServersProfile {
   type: 'profile';
   profile: CpuProfile;
 }
-type FromServers = ServersReady | ServersStopped | ServersProfile;
+type FromServers = PartReady | ServersStopped | ServersProfile;
 
 const CHANNELS = ['Newsletter', 'Paid social', 'Podcast', 'Affiliate', 'Search ads'] as const;
 const REFERRERS = ['https://www.google.com/', 'https://www.facebook.com/', 'https://t.co/', 'https://news.ycombinator.com/item', 'https://www.linkedin.com/feed/'];
@@ -172,7 +177,8 @@ function stripeSeed(charges: number): (state: FakeStripeState) => void {
   };
 }
 
-async function servers(dataDir: string, sizes: Sizes): Promise<void> {
+async function servers(dataDir: string, sizes: Sizes, part: ServerPart): Promise<void> {
+  if (part === 'stripe') return stripeServer(sizes);
   const token = randomBytes(30).toString('base64url');
   const r = await startLocalRedirector({
     dataDir,
@@ -202,18 +208,34 @@ async function servers(dataDir: string, sizes: Sizes): Promise<void> {
   // Workers take chunks in order, so the store's append order stays close to the clicks' time order.
   await Promise.all(Array.from({ length: SEED_PARALLEL }, worker));
   const clicksSeedMs = performance.now() - t0;
+  serve(() => r.close());
+  process.send?.({ type: 'ready', redirector: { url: r.url, token, links: links.length, clicks: written, seedMs: clicksSeedMs } } satisfies PartReady);
+}
 
+async function stripeServer(sizes: Sizes): Promise<void> {
   const t1 = performance.now();
   const fake = await startFakeStripe({ seed: stripeSeed(sizes.charges) });
   const stripeSeedMs = performance.now() - t1;
   const p = fake.state.platform;
+  serve(() => fake.close());
+  process.send?.({
+    type: 'ready',
+    stripe: {
+      url: fake.url,
+      key: fake.keys.restricted,
+      counts: Object.fromEntries(STRIPE_TYPES.map((t) => [t, p[FAKE_COLLECTION[t]].size])) as Record<StripeObjectType, number>,
+      seedMs: stripeSeedMs,
+    },
+  } satisfies PartReady);
+}
 
+/** A servers' process answers the parent's stop and profile messages, and never outlives it. */
+function serve(close: () => Promise<void>): void {
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await fake.close();
-    await r.close();
+    await close();
     const stopped: ServersStopped = { type: 'stopped', maxRssBytes: process.resourceUsage().maxRSS * 1024 };
     if (process.connected) process.send?.(stopped, () => process.exit(0));
     else process.exit(0);
@@ -236,27 +258,16 @@ async function servers(dataDir: string, sizes: Sizes): Promise<void> {
   });
   // Never outlive the benchmark, whatever happened to it.
   process.on('disconnect', stopNow);
-
-  const ready: ServersReady = {
-    type: 'ready',
-    redirector: { url: r.url, token, links: links.length, clicks: written, seedMs: clicksSeedMs },
-    stripe: {
-      url: fake.url,
-      key: fake.keys.restricted,
-      counts: Object.fromEntries(STRIPE_TYPES.map((t) => [t, p[FAKE_COLLECTION[t]].size])) as Record<StripeObjectType, number>,
-      seedMs: stripeSeedMs,
-    },
-  };
-  process.send?.(ready);
 }
 
-/** Starts the servers' process and waits until both are seeded and listening. */
+/** Starts one servers' process and waits until its part is seeded and listening. */
 function startServers(
   dataDir: string,
   sizes: Sizes,
-): Promise<{ child: ChildProcess; ready: ServersReady; stopped: Promise<ServersStopped | null>; profile: () => Promise<CpuProfile> }> {
+  part: ServerPart,
+): Promise<{ child: ChildProcess; ready: PartReady; stopped: Promise<ServersStopped | null>; profile: () => Promise<CpuProfile> }> {
   // fork keeps this process's execArgv, so the child runs under tsx's loader too.
-  const child = fork(SELF, ['servers', dataDir, '--clicks', String(sizes.clicks), '--charges', String(sizes.charges)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(SELF, ['servers', dataDir, part, '--clicks', String(sizes.clicks), '--charges', String(sizes.charges)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let resolveStopped: (m: ServersStopped | null) => void = () => undefined;
   const stopped = new Promise<ServersStopped | null>((resolve) => (resolveStopped = resolve));
   let resolveProfile: (p: CpuProfile) => void = () => undefined;
@@ -501,7 +512,7 @@ interface Results {
     ratio: number;
     counts: Record<StripeObjectType, number>;
   };
-  memory: { sampledPeakRssBytes: number; maxRssBytes: number; judgedBytes: number; sampleEveryMs: number; serversMaxRssBytes: number | null };
+  memory: { sampledPeakRssBytes: number; maxRssBytes: number; judgedBytes: number; sampleEveryMs: number; serversMaxRssBytes: number | null; stripeMaxRssBytes: number | null };
   targets: Record<
     'clickRatio' | 'clicksIncrementalPull' | 'clicksIncrementalCall' | 'stripeIncrementalPull' | 'stripeIncrementalCall' | 'peakRss' | 'complete',
     Target
@@ -512,21 +523,33 @@ async function main(sizes: Sizes): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'revtrail-bench-sync-'));
   const cleanups: (() => Promise<void> | void)[] = [() => rmSync(work, { recursive: true, force: true })];
   try {
-    step(`servers: seeding ${int(sizes.clicks)} clicks into the redirector's store and ${int(sizes.charges)} charges into the fake Stripe (child process)`);
-    const { child, ready, stopped, profile: serversProfile } = await startServers(join(work, 'redirector'), sizes);
-    let serversStopped: Promise<ServersStopped | null> | null = null;
-    const stopServers = () =>
-      (serversStopped ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return null;
-        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-        child.send({ type: 'stop' });
-        const info = await stopped;
-        await exited;
-        clearTimeout(timer);
-        return info;
-      })());
+    step(`servers: seeding ${int(sizes.clicks)} clicks into the redirector's store and ${int(sizes.charges)} charges into the fake Stripe (a child process each)`);
+    const started = [startServers(join(work, 'redirector'), sizes, 'redirector'), startServers(join(work, 'stripe'), sizes, 'stripe')];
+    const stopper = (p: Promise<Awaited<(typeof started)[number]>>) => {
+      let once: Promise<ServersStopped | null> | null = null;
+      return () =>
+        (once ??= p.then(
+          async ({ child, stopped }) => {
+            if (child.exitCode !== null || child.signalCode !== null) return null;
+            const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+            const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+            child.send({ type: 'stop' });
+            const info = await stopped;
+            await exited;
+            clearTimeout(timer);
+            return info;
+          },
+          () => null,
+        ));
+    };
+    const stoppers = started.map(stopper);
+    const stopServers = async () => (await Promise.all(stoppers.map((stop) => stop())))[0] ?? null;
+    const stopStripe = async () => (await stoppers[1]!()) ?? null;
     cleanups.push(async () => void (await stopServers()));
+    const [redirectorPart, stripePart] = await Promise.all(started);
+    const child = redirectorPart!.child;
+    const serversProfile = redirectorPart!.profile;
+    const ready = { type: 'ready', redirector: redirectorPart!.ready.redirector!, stripe: stripePart!.ready.stripe! } satisfies ServersReady;
     step(`servers: ready (clicks seeded in ${(ready.redirector.seedMs / 1000).toFixed(1)} s, Stripe in ${(ready.stripe.seedMs / 1000).toFixed(1)} s)`);
 
     const rss = rssSampler(RSS_SAMPLE_MS);
@@ -595,6 +618,7 @@ async function main(sizes: Sizes): Promise<void> {
     };
 
     core.close();
+    const stripeInfo = await stopStripe();
     const serversInfo = await stopServers();
     const cpu = cpus();
     const { url: _url, token: _token, ...seededClicks } = ready.redirector;
@@ -624,6 +648,7 @@ async function main(sizes: Sizes): Promise<void> {
         judgedBytes: judged,
         sampleEveryMs: RSS_SAMPLE_MS,
         serversMaxRssBytes: serversInfo?.maxRssBytes ?? null,
+        stripeMaxRssBytes: stripeInfo?.maxRssBytes ?? null,
       },
       targets,
     };
@@ -663,7 +688,7 @@ function printReport(res: Results, resultsPath: string): void {
         `load average (1/5/15 min) ${load(res.machine.loadAverage.beforeSyncs)} before the syncs, ${load(res.machine.loadAverage.afterSyncs)} after`,
       `Redirector: ${int(seeded.clicks)} clicks on ${seeded.links} links, seeded in ${secs(seeded.seedMs)} through DynamoStore.putEvents (BatchWriteItem into dynalite on disk)`,
       `Fake Stripe: ${STRIPE_TYPES.map((t) => `${int(seeded.stripe[t])} ${t}`).join(', ')}; seeded in ${secs(seeded.stripeSeedMs)}`,
-      'Both servers run in a child process; this process is the desktop: createCore, its sync handlers, SQLite in WAL.',
+      'The redirector and the fake Stripe each run in a child process; this process is the desktop: createCore, its sync handlers, SQLite in WAL.',
       '"pull": from the call until its last progress event (last page committed); the handler then rebuilds attribution before it returns.',
       'Raw inserts: the same rows read back from the synced database, positional INSERTs in one transaction into the same table DDL in a fresh database.',
       '',
@@ -687,9 +712,10 @@ function printReport(res: Results, resultsPath: string): void {
       row('peak RSS, desktop process', mb(memory.judgedBytes), '', `sampled every ${memory.sampleEveryMs} ms ${mb(memory.sampledPeakRssBytes)}, maxRSS ${mb(memory.maxRssBytes)} ${verdict(targets.peakRss)}`),
       row('  in the full pulls', `clicks ${mb(clicks.full.pullPeakRssBytes)}`, `Stripe ${mb(stripe.full.pullPeakRssBytes)}`),
       row('  in the whole calls', `clicks ${mb(clicks.full.peakRssBytes)}`, `Stripe ${mb(stripe.full.peakRssBytes)}`),
-      ...(memory.serversMaxRssBytes === null ? [] : [row("  servers' process", mb(memory.serversMaxRssBytes), '', 'maxRSS; not counted')]),
+      ...(memory.serversMaxRssBytes === null ? [] : [row("  redirector's process", mb(memory.serversMaxRssBytes), '', 'maxRSS; not counted')]),
+      ...(memory.stripeMaxRssBytes === null ? [] : [row("  fake Stripe's process", mb(memory.stripeMaxRssBytes), '', 'maxRSS; not counted')]),
       ...profileLines('desktop process', clicks.profile.desktop),
-      ...profileLines("servers' process", clicks.profile.servers),
+      ...profileLines("redirector's process", clicks.profile.servers),
       row('rows complete', `${int(clicks.reference.rows)} clicks`, `${int(stripeTotal)} Stripe`, verdict(targets.complete)),
       '',
       `Targets: ${Object.entries(targets).map(([k, t]) => `${k} ${t.pass ? 'PASS' : 'MISS'}`).join(', ')}`,
@@ -698,7 +724,7 @@ function printReport(res: Results, resultsPath: string): void {
   );
 }
 
-function parseSizes(args: string[]): { role: string | undefined; dataDir: string | undefined; sizes: Sizes } {
+function parseSizes(args: string[]): { role: string | undefined; dataDir: string | undefined; part: string | undefined; sizes: Sizes } {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -709,11 +735,11 @@ function parseSizes(args: string[]): { role: string | undefined; dataDir: string
     if (!Number.isSafeInteger(n) || n < 1) throw new Error(`--${name} takes a positive whole number, not "${values[name]}"`);
     return n;
   };
-  return { role: positionals[0], dataDir: positionals[1], sizes: { clicks: count('clicks'), charges: count('charges') } };
+  return { role: positionals[0], dataDir: positionals[1], part: positionals[2], sizes: { clicks: count('clicks'), charges: count('charges') } };
 }
 
-const { role, dataDir, sizes } = parseSizes(process.argv.slice(2));
-const run = role === 'servers' && dataDir ? servers(dataDir, sizes) : main(sizes).then(() => process.exit(0));
+const { role, dataDir, part, sizes } = parseSizes(process.argv.slice(2));
+const run = role === 'servers' && dataDir && (part === 'redirector' || part === 'stripe') ? servers(dataDir, sizes, part) : main(sizes).then(() => process.exit(0));
 run.catch((err: unknown) => {
   console.error(`bench:sync${role === 'servers' ? ' (servers)' : ''} failed:`, err);
   process.exit(1);
