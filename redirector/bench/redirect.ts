@@ -115,6 +115,7 @@ async function main(): Promise<void> {
       clicks: { ...clicks, answered302: answered, received, inFlightAtStop: received - answered, lost },
       bundle: cold?.bundle,
       ready: cold?.ready,
+      ...(cold?.profile ? { coldProfile: cold.profile } : {}),
       targets,
     };
     mkdirSync(join(RESULTS, '..'), { recursive: true });

@@ -21,6 +21,8 @@ export interface Results {
   /** Absent with --load (the cold start not measured). */
   bundle?: ColdFigures['bundle'];
   ready?: ColdFigures['ready'];
+  /** When the ready target was missed: where a profiled start's CPU went. */
+  coldProfile?: ColdFigures['profile'];
   targets: Record<'ratio' | 'p99' | 'clicksLost' | 'ingest', Target> & Partial<Record<'bundle' | 'ready', Target>>;
 }
 
@@ -62,7 +64,7 @@ export function printReport(res: Results, resultsPath: string): void {
       `  drain / ceiling ${targets.ingest.value.toFixed(2)} ${verdict(targets.ingest)}`,
       '',
       ...(bundle && ready && targets.bundle && targets.ready
-        ? coldStartLines({ bundle, ready, targets: { bundle: targets.bundle, ready: targets.ready } })
+        ? coldStartLines({ bundle, ready, targets: { bundle: targets.bundle, ready: targets.ready }, ...(res.coldProfile ? { profile: res.coldProfile } : {}) })
         : ['Not measured (--load): the bundle and the cold start.']),
       '',
       `Targets: ${Object.entries(targets).map(([k, t]) => `${k} ${t.pass ? 'PASS' : 'FAIL'}`).join(', ')}`,
