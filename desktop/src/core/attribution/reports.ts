@@ -221,35 +221,66 @@ const COMBO_COLUMN: Record<GroupKey, 0 | 1 | 2 | 3 | null> = { channel: 0, slug:
 const comboValue = (c: ComboAgg, col: 0 | 1 | 2 | 3) => (col === 0 ? c.k : col === 1 ? c.slug : col === 2 ? c.campaign : c.partner);
 interface Combos {
   combos: ComboAgg[];
-  buyers: [string, string | null, string | null, string | null, string][];
+  /** Each buying row's combination (its index in combos) and customer (numbered from 0 to customers - 1). */
+  buyerCombo: Int32Array;
+  buyerCustomer: Int32Array;
+  /** The distinct customers who bought in the range. */
+  customers: number;
   unconverted: Unconverted;
+}
+
+// \u0001 for none, which no name holds ('' is a name).
+const comboId = (channel: string | null, slug: string | null, campaign: string | null, partner: string | null) =>
+  `${channel ?? '\u0001'}\u0000${slug ?? '\u0001'}\u0000${campaign ?? '\u0001'}\u0000${partner ?? '\u0001'}`;
+
+/** The range's combinations, with its buying rows numbered once: regrouping them then sorts numbers instead of filling sets of keys. */
+function readCombos(src: ReportSource, params: ScopeParams): Combos {
+  const { combos, buyers } = ledgerCombos(src.db, params);
+  const index = new Map(combos.map((c, i) => [comboId(c.k, c.slug, c.campaign, c.partner), i]));
+  const customers = new Map<string, number>();
+  const buyerCombo = new Int32Array(buyers.length);
+  const buyerCustomer = new Int32Array(buyers.length);
+  buyers.forEach(([channel, slug, campaign, partner, customer], i) => {
+    const combo = index.get(comboId(channel, slug, campaign, partner));
+    // Read in the same transaction as the sums: every buying row is one of their rows.
+    if (combo === undefined) throw new Error('a buying row outside the range read with it');
+    buyerCombo[i] = combo;
+    let id = customers.get(customer);
+    if (id === undefined) customers.set(customer, (id = customers.size));
+    buyerCustomer[i] = id;
+  });
+  return { combos, buyerCombo, buyerCustomer, customers: customers.size, unconverted: unconvertedOf(src, 'range', params) };
 }
 
 /** A range's sums per (channel, link, campaign, partner) regrouped by one of them, or all into the total: integer sums, the same as summing by that key. */
 function regroup(read: Combos, key: GroupKey): Sums {
   const col = COMBO_COLUMN[key];
   const groups = new Map<string | null, Sum>();
+  const sums: Sum[] = [];
+  const groupOf = new Int32Array(read.combos.length);
   const total = zero();
-  for (const c of read.combos) {
+  const numbers = new Map<string | null, number>();
+  read.combos.forEach((c, i) => {
     const k = col === null ? null : comboValue(c, col);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = zero()));
+    let n = numbers.get(k);
+    if (n === undefined) {
+      numbers.set(k, (n = sums.length));
+      sums.push(zero());
+      groups.set(k, sums[n]!);
+    }
+    groupOf[i] = n;
+    const g = sums[n]!;
     for (const f of SUM_FIELDS) {
       g[f] += c[f];
       total[f] += c[f];
     }
-  }
-  const buyers = new Map<string | null, Set<string>>();
-  const all = new Set<string>();
-  for (const b of read.buyers) {
-    const k = col === null ? null : b[col];
-    let set = buyers.get(k);
-    if (!set) buyers.set(k, (set = new Set()));
-    set.add(b[4]);
-    all.add(b[4]);
-  }
-  for (const [k, g] of groups) g.customers = buyers.get(k)?.size ?? 0;
-  total.customers = all.size;
+  });
+  // A group's customers: its distinct (group, customer) pairs, counted over the pairs sorted as numbers.
+  const pairs = new Float64Array(read.buyerCombo.length);
+  for (let i = 0; i < pairs.length; i++) pairs[i] = groupOf[read.buyerCombo[i]!]! * read.customers + read.buyerCustomer[i]!;
+  pairs.sort();
+  for (let i = 0; i < pairs.length; i++) if (i === 0 || pairs[i] !== pairs[i - 1]) sums[Math.floor(pairs[i]! / read.customers)]!.customers += 1;
+  total.customers = read.customers;
   return { groups, total, unconverted: read.unconverted };
 }
 
@@ -266,7 +297,7 @@ function sums(src: ReportSource, scope: Scope, key: GroupKey, params: ScopeParam
     const id = `combos ${rangeId(params)}`;
     if (key !== 'total' || src.shared.has(id)) {
       return regroup(
-        sharedRead(src, id, () => ({ ...ledgerCombos(src.db, params), unconverted: unconvertedOf(src, scope, params) })),
+        sharedRead(src, id, () => readCombos(src, params)),
         key,
       );
     }
