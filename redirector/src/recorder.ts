@@ -29,6 +29,23 @@ const WARN_EVERY_MS = 10_000;
 const BUSY_PAUSE_FACTOR = 30;
 const BUSY_PAUSE_MIN_MS = 250;
 const BUSY_PAUSE_MAX_MS = 1000;
+/**
+ * How long redirects may keep arriving before ingest stops yielding most of the CPU to them. A burst (a
+ * campaign's send) is absorbed by the journal and stored once it passes; traffic sustained past this keeps
+ * ingest at half the loop, so a steady rate the store can take never grows the journal without end.
+ */
+const BURST_MS = 60_000;
+
+/**
+ * The pause after an ingested chunk: none to speak of when no redirect came in meanwhile (`arrived` events
+ * since the last chunk), 30 times the chunk's time (0.25-1 s) during a burst, the chunk's own time once
+ * arrivals have been sustained past BURST_MS (`busyForMs`).
+ */
+export function ingestPause(arrived: number, tookMs: number, busyForMs: number): number {
+  if (arrived <= 50) return arrived > 0 ? 10 : 0;
+  if (busyForMs > BURST_MS) return Math.min(BUSY_PAUSE_MAX_MS, tookMs);
+  return Math.min(BUSY_PAUSE_MAX_MS, Math.max(BUSY_PAUSE_MIN_MS, tookMs * BUSY_PAUSE_FACTOR));
+}
 
 type Options =
   | { mode: 'inline'; store: Store; spill: Spill | null; log: Logger; budgetMs: number }
@@ -46,6 +63,8 @@ type Options =
 export class EventRecorder {
   private readonly counts = { stored: 0, spilled: 0, logged: 0 };
   private recent = 0;
+  /** When the current run of busy chunks began (performance.now()), across ingest calls; null when idle. */
+  private busySince: number | null = null;
   private lastWarnAt = Number.NEGATIVE_INFINITY;
   private storeFailedAt = Number.NEGATIVE_INFINITY;
   private spillFailedAt = Number.NEGATIVE_INFINITY;
@@ -114,10 +133,11 @@ export class EventRecorder {
 
   /**
    * Journal mode: moves the journal into the store. While redirects keep coming, each chunk is followed by
-   * a pause of 30 times what the chunk took, a quarter second to a second, so ingest (the embedded store
-   * runs in this process: ~0.3 ms of CPU an event) keeps to a few percent of the CPU and the redirects keep
-   * the rest (and their latency); the journal holds the rest on disk. When they stop it runs flat out.
-   * Throws when the store is down (the journal keeps the events and where it stopped).
+   * a pause (ingestPause): during a burst 30 times what the chunk took, a quarter second to a second, so
+   * ingest (the embedded store runs in this process: ~0.3 ms of CPU an event) keeps to a few percent of the
+   * CPU and the redirects keep the rest (and their latency) while the journal holds the backlog on disk;
+   * past a minute of sustained arrivals, as long as the chunk took, so the journal drains. When they stop it
+   * runs flat out. Throws when the store is down (the journal keeps the events and where it stopped).
    */
   async ingest(): Promise<number> {
     if (this.opts.mode !== 'journal') return 0;
@@ -125,11 +145,13 @@ export class EventRecorder {
     let chunkStart = performance.now();
     try {
       const stored = await this.opts.journal.ingest(this.opts.store, async () => {
-        const busy = this.recent;
+        const arrived = this.recent;
         this.recent = 0;
-        const took = performance.now() - chunkStart;
-        const pause = busy > 50 ? Math.min(BUSY_PAUSE_MAX_MS, Math.max(BUSY_PAUSE_MIN_MS, took * BUSY_PAUSE_FACTOR)) : 10;
-        await new Promise((resolve) => (busy > 0 ? setTimeout(resolve, pause) : setImmediate(resolve)));
+        const now = performance.now();
+        if (arrived <= 50) this.busySince = null;
+        else this.busySince ??= now;
+        const pause = ingestPause(arrived, now - chunkStart, this.busySince === null ? 0 : now - this.busySince);
+        await new Promise((resolve) => (pause > 0 ? setTimeout(resolve, pause) : setImmediate(resolve)));
         chunkStart = performance.now();
       });
       this.ingestError = null;

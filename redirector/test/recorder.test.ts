@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { newEventId, newVisitorId } from '@revtrail/shared';
 import { Journal } from '../src/journal/journal';
 import { silentLogger } from '../src/log';
-import { EventRecorder } from '../src/recorder';
+import { EventRecorder, ingestPause } from '../src/recorder';
 import { DynamoStore } from '../src/store/dynamo';
 import type { EventRecord, Store } from '../src/store/types';
 import { closeSharedDynamo, sharedDynamo } from './support';
@@ -96,5 +96,16 @@ describe('EventRecorder in journal mode', () => {
     clearInterval(busy);
     await recorder.flush();
     expect(took).toBeGreaterThan(1000); // 6 chunks of 100, at least 250 ms apart while busy
+  });
+
+  it('paces ingest by what arrives: flat out when idle, yielding during a burst, keeping up once arrivals are sustained past a minute', () => {
+    expect(ingestPause(0, 20, 0)).toBe(0);
+    expect(ingestPause(10, 20, 0)).toBe(10);
+    expect(ingestPause(500, 5, 1_000)).toBe(250); // a burst: at least a quarter second
+    expect(ingestPause(500, 20, 1_000)).toBe(600); // 30 times the chunk's time
+    expect(ingestPause(500, 100, 59_000)).toBe(1000); // at most a second
+    // Sustained: ingest gets as much of the loop as the chunk took, so the journal drains ~15x faster than in a burst.
+    expect(ingestPause(500, 20, 61_000)).toBe(20);
+    expect(ingestPause(500, 5_000, 61_000)).toBe(1000);
   });
 });
