@@ -5,6 +5,7 @@ import type { ShellInfo } from '../transport/contract';
 import { AppContext, ROUTES, type AppState, type Route } from './app-context';
 import { ErrorNote, Loading } from './components/Notice';
 import { useHashLocation } from './hash-route';
+import { SELECTED_KEY, takeFirstInfo, takeFirstWorkspaces } from './first-reports';
 import type { Rpc } from './rpc';
 import { Dashboard } from './screens/Dashboard';
 
@@ -30,7 +31,6 @@ const LABELS: Record<Route, string> = {
   onboarding: 'Set up',
 };
 
-const SELECTED_KEY = 'revtrail.workspace';
 
 const isRoute = (name: string): name is Route => (ROUTES as readonly string[]).includes(name);
 
@@ -43,13 +43,14 @@ export function App({ rpc }: { rpc: Rpc }) {
   const [error, setError] = useState<AppError | null>(null);
 
   const refreshWorkspaces = useCallback(async () => {
-    const r = await rpc.call('workspaces.list', {});
+    // The first time, what main.tsx asked for as the page started.
+    const r = await (takeFirstWorkspaces() ?? rpc.call('workspaces.list', {}));
     if (r.ok) setWorkspaces(r.value);
     else setError(r.error);
   }, [rpc]);
 
   const refreshInfo = useCallback(async () => {
-    const r = await rpc.call('shell.info', {});
+    const r = await (takeFirstInfo() ?? rpc.call('shell.info', {}));
     if (r.ok) setInfo(r.value);
     else setError(r.error);
   }, [rpc]);

@@ -1,6 +1,7 @@
 import { StrictMode, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { askFirst } from './first-reports';
 import { createRpc, forgetAccessKey, httpTransport, takeAccessKey } from './rpc';
 import { OpenPrintedAddress } from './screens/OpenPrintedAddress';
 import './styles.css';
@@ -9,7 +10,9 @@ const root = createRoot(document.getElementById('root')!);
 const render = (node: ReactNode) => root.render(<StrictMode>{node}</StrictMode>);
 
 if (window.api) {
-  render(<App rpc={createRpc(window.api, 'electron')} />);
+  const rpc = createRpc(window.api, 'electron');
+  askFirst(rpc, window.location.hash, window.localStorage);
+  render(<App rpc={rpc} />);
 } else {
   // Before the first render: the App routes on the fragment, which holds the key until this takes it.
   const token = takeAccessKey(window.location, window.history, window.sessionStorage);
@@ -17,5 +20,9 @@ if (window.api) {
     forgetAccessKey(window.sessionStorage);
     render(<OpenPrintedAddress stale />);
   };
-  render(token ? <App rpc={createRpc(httpTransport({ token, onUnauthorized: refused }), 'browser')} /> : <OpenPrintedAddress stale={false} />);
+  if (token) {
+    const rpc = createRpc(httpTransport({ token, onUnauthorized: refused }), 'browser');
+    askFirst(rpc, window.location.hash, window.localStorage);
+    render(<App rpc={rpc} />);
+  } else render(<OpenPrintedAddress stale={false} />);
 }

@@ -217,6 +217,7 @@ it('answers reports.dashboard through the core with the six reports asked alone'
   const ws = must(await core.call('workspaces.list', {}))[0]!.id;
   for (const args of [{ workspace: ws, ...MAY }, { workspace: ws, ...MAY, filter: { by: 'partner' as const, value: 'ann' } }, { workspace: ws }]) {
     const all = must(await core.call('reports.dashboard', args));
+    expect(all.workspace).toBe(ws);
     expect(all.summary).toEqual(must(await core.call('reports.summary', args)));
     expect(all.series).toEqual(must(await core.call('reports.series', args)));
     expect(all.channels).toEqual(must(await core.call('reports.channels', args)));

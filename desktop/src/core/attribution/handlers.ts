@@ -95,7 +95,7 @@ export type AttributionHandlers = {
   'reports.series': (args: RangeArgs & { bucket?: Bucket }) => Promise<Result<Series>>;
   'reports.campaigns': (args: RangeArgs) => Promise<Result<Report<CampaignRow>>>;
   /** The dashboard's six reports (summary, series, channels, links, campaigns, partners) in one answer, each as asked alone. */
-  'reports.dashboard': (args: RangeArgs) => Promise<Result<DashboardReports>>;
+  'reports.dashboard': (args: RangeArgs) => Promise<Result<DashboardReports & { workspace: string }>>;
   'reports.ltv': (args: RangeArgs) => Promise<Result<Report<LtvRow>>>;
   'reports.models': (args: RangeArgs) => Promise<Result<Omit<Report<ModelsRow>, 'totals'> & { totals: Record<AttributionModel, Money & { conversions: number }> }>>;
   /** The currencies a report (and the reporting-currency setting) can be in: what the currency pickers offer. */
@@ -201,12 +201,12 @@ export interface AttributionDeps {
 export function createAttributionHandlers(ctx: CoreContext, deps: AttributionDeps): AttributionHandlers {
   const names = new CustomerNames(ctx.clock);
   /** The workspace's database with a ledger built at least once (an upgraded workspace builds on first use). */
-  const open = (ref: string | undefined): { ok: true; db: Db; settings: AttributionSettings } | { ok: false; error: Result<never> } => {
+  const open = (ref: string | undefined): { ok: true; db: Db; settings: AttributionSettings; workspace: Workspace } | { ok: false; error: Result<never> } => {
     const found = ctx.resolve(ref);
     if (!found.ok) return found;
     const settings = getSettings(found.db);
     if (lastBuild(found.db) === null) rebuildWorkspaceAttribution(ctx, found.db, settings);
-    return { ok: true, db: found.db, settings };
+    return { ok: true, db: found.db, settings, workspace: found.workspace };
   };
   const currencyCheck =
     (db: Db, s: AttributionSettings): CurrencyCheck =>
@@ -269,7 +269,14 @@ export function createAttributionHandlers(ctx: CoreContext, deps: AttributionDep
       return report((src, range) => seriesReport(src, range, args.bucket))(args);
     },
     'reports.campaigns': report(campaignsReport),
-    'reports.dashboard': report(dashboardReport),
+    // With the workspace it answered for: the page asks before it knows which it shows (renderer/first-reports.ts).
+    'reports.dashboard': async (args) => {
+      const w = open(args?.workspace);
+      if (!w.ok) return w.error;
+      const range = readRange(args ?? {}, w.settings, ctx.clock.now(), currencyCheck(w.db, w.settings));
+      if (!range.ok) return range;
+      return ok({ workspace: w.workspace.id, ...dashboardReport(source(w.db), range.value) });
+    },
     'reports.ltv': report(ltvReport),
     'reports.models': report(modelsReport),
 
