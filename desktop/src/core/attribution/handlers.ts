@@ -271,6 +271,9 @@ export function createAttributionHandlers(ctx: CoreContext, deps: AttributionDep
     'reports.campaigns': report(campaignsReport),
     // With the workspace it answered for: the page asks before it knows which it shows (renderer/first-reports.ts).
     'reports.dashboard': async (args) => {
+      // The longest call a page makes, asked right behind the workspace list: one turn of the event loop first, so
+      // the answers ahead of it leave before it holds the thread (else they wait for it, and the page with them).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       const w = open(args?.workspace);
       if (!w.ok) return w.error;
       const range = readRange(args ?? {}, w.settings, ctx.clock.now(), currencyCheck(w.db, w.settings));
