@@ -183,7 +183,7 @@ export function coldStartLines(c: ColdFigures): string[] {
     row('node started', ms(b.startedMs), ms(r.startedMs)),
     row('import (modules)', ms(b.modulesMs), ms(r.modulesMs), `(CPU from the process's start: ${ms(b.modulesCpuMs)} vs ${ms(r.modulesCpuMs)})`),
     row('build (app / listen)', ms(b.buildMs), ms(r.buildMs)),
-    row('  of which the app', ms(b.appMs), ms(r.appMs), `(config, clients, Fastify and its routes, ready(); CPU ${ms(b.appCpuMs)} vs ${ms(r.appCpuMs)})`),
+    row('  of which the app', ms(b.appMs), ms(r.appMs), `(config, clients, the context the direct redirect path answers from; Fastify loads on the first other request; CPU ${ms(b.appCpuMs)} vs ${ms(r.appCpuMs)})`),
     row('  the first table read', ms(b.warmUpMs), '-', `(awaited, bounded: the SDK's first request and the connection, so the first click need not; CPU ${ms(b.warmUpCpuMs)})`),
     row('ready since start', ms(b.readyMs), ms(r.readyMs), `${verdict(targets.ready)}; ratio ${(b.readyMs / r.readyMs).toFixed(1)}x`),
     row('  CPU until ready', ms(b.readyCpuMs), ms(r.readyCpuMs), `(user + system, all threads: what a busy machine does not inflate; ratio ${(b.readyCpuMs / r.readyCpuMs).toFixed(1)}x)`),

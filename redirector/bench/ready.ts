@@ -12,9 +12,9 @@ export interface ReadySample {
   startedMs: number;
   /** Loading the code: the bundle's modules up to lambda.ts's own (startup.modulesLoadedMs), or node:http. */
   modulesMs: number;
-  /** Building what answers: lambda.ts's top-level createProxy() (config, clients, Fastify, first table read), or listen(). */
+  /** Building what answers: lambda.ts's top-level createProxy() (config, clients, the context, first table read), or listen(). */
   buildMs: number;
-  /** Of which building the app (config, clients, Fastify, routes, ready()), or listen(). */
+  /** Of which building the app (config, clients, the context), or listen(). */
   appMs: number;
   /** And the first table read it waits for (bounded): the connection opened, the SDK's code paths loaded. 0 for node:http. */
   warmUpMs: number;

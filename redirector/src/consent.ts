@@ -1,5 +1,5 @@
-import type { FastifyRequest } from 'fastify';
 import type { Config } from './config';
+import type { ClientFacts } from './visitor';
 
 /** Set by /optout: this browser objects to tracking on the tracking domain. Only /optout?undo removes it. */
 export const OPTOUT_COOKIE = 'rt_optout';
@@ -14,7 +14,7 @@ export const OBJECTION_MAX_AGE_S = 400 * 86_400;
 export type Objection = 'optout' | 'gpc' | 'withdrawn';
 
 /** Why this request must not be tracked, or null: the /optout cookie, Global Privacy Control, a withdrawn consent. */
-export function objectionOf(req: FastifyRequest, config: Config): Objection | null {
+export function objectionOf(req: Pick<ClientFacts, 'cookies' | 'headers'>, config: Config): Objection | null {
   if (req.cookies[OPTOUT_COOKIE] === '1') return 'optout';
   // Sec-GPC's only defined value is "1" (Global Privacy Control, section 3.1).
   if (config.honorGpc && req.headers['sec-gpc'] === '1') return 'gpc';

@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import type { Clock } from '@revtrail/shared';
 import type { Config } from './config';
 import type { LinkCache } from './link-cache';
@@ -10,7 +9,7 @@ import type { ErasureFilter } from './store/erasures';
 import type { OriginRefusalCounter } from './store/origin-refusals';
 import type { AllowedOrigins, RetentionSetting } from './store/settings';
 import type { Store } from './store/types';
-import type { DuplicateDetector } from './visitor';
+import type { ClientFacts, DuplicateDetector } from './visitor';
 import type { TelegramEndpoint } from './telegram/endpoint';
 import type { StripeWebhookEndpoint } from './webhook/endpoint';
 
@@ -41,7 +40,7 @@ export interface AppContext {
   /** The Telegram bot's endpoint: its settings, start tokens and counters. */
   telegram: TelegramEndpoint;
   /** The day's keyed hash of the visitor's IP, site and user agent; computed once per request. */
-  ipHashOf(req: FastifyRequest): string | null;
+  ipHashOf(req: ClientFacts): string | null;
 }
 
 export const VISITOR_COOKIE = 'rt_vid';

@@ -24,16 +24,28 @@ export function sendError(reply: FastifyReply, code: AppErrorCode, message: stri
   return reply.code(STATUS_OF[code]).type('application/json; charset=utf-8').send({ error: { code, message } });
 }
 
+/** The headers of sendPage's pages (beside its content type), for answers made without Fastify (redirect.ts). */
+export const PAGE_HEADERS = {
+  'content-type': 'text/html; charset=utf-8',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+} as const;
+
+/** sendPage's HTML. */
+export function pageHtml(title: string, text: string): string {
+  return (
+    `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>` +
+    `<style>body{font:16px system-ui,sans-serif;margin:20vh auto;max-width:32rem;padding:0 1rem;color:#333}</style>` +
+    `<h1>${title}</h1><p>${text}</p></html>`
+  );
+}
+
 /** A tiny HTML page for people who land on the tracking domain without a valid link. Reflects no input. */
 export function sendPage(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
   return reply
     .code(status)
-    .type('text/html; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-    .send(
-      `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${title}</title>` +
-        `<style>body{font:16px system-ui,sans-serif;margin:20vh auto;max-width:32rem;padding:0 1rem;color:#333}</style>` +
-        `<h1>${title}</h1><p>${text}</p></html>`,
-    );
+    .type(PAGE_HEADERS['content-type'])
+    .header('cache-control', PAGE_HEADERS['cache-control'])
+    .header('content-security-policy', PAGE_HEADERS['content-security-policy'])
+    .send(pageHtml(title, text));
 }

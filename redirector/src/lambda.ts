@@ -1,8 +1,10 @@
-import awsLambdaFastify from '@fastify/aws-lambda';
 import { systemClock } from '@revtrail/shared';
-import { buildRedirectApp, createContext, redirectAppServes, startContext, type AppDeps } from './app-base';
+import { createContext, startContext, type AppDeps } from './app-context';
 import { loadLambdaConfig } from './config';
+import { asSent, directRedirect, uncachedErrors } from './lambda-redirect';
 import { createLogger } from './log';
+import { redirectAppServes } from './redirect';
+import type { RevtrailApp } from './app-base';
 import type { Spill } from './spill/types';
 import { DynamoStore } from './store/dynamo';
 
@@ -11,6 +13,9 @@ import type pino from 'pino';
 import type { LambdaResponse, PromiseHandler } from '@fastify/aws-lambda';
 
 type Proxy = PromiseHandler<unknown, LambdaResponse>;
+type Handler = (event: unknown, context: Context) => Promise<LambdaResponse>;
+
+export { asSent, uncachedErrors } from './lambda-redirect';
 
 /**
  * Socket limits of the AWS clients, well inside the function's 5 s timeout. The visitor never waits for
@@ -29,31 +34,30 @@ const WARM_UP_MS = 1000;
 const proxyOptions = () => ({ parseCommaSeparatedQueryParams: false, callbackWaitsForEmptyEventLoop: false });
 
 /**
- * The apps with their DynamoDB and SQS clients, built while Lambda starts the instance (see `proxy` below). A
- * click is answered once it is in the table, else in the spill queue, else in this function's log.
+ * The handler's context with its DynamoDB and SQS clients, made while Lambda starts the instance (see `proxy`
+ * below). A click is answered once it is in the table, else in the spill queue, else in this function's log.
  *
- * Two Fastify apps on one context (app-base.ts): the redirect app, built at the start, answers redirects and
- * the domain's own pages; every other request (the sync API, the pixel's collect, the webhooks, the opt-out
- * page) goes to buildApp's app with every route, loaded (its chunk of the bundle: app.ts and those routes) and
- * built on the first such request, which waits for it once.
+ * Redirects (GET|HEAD of a link's path on a function URL event) are answered without Fastify
+ * (lambda-redirect.ts: the track route's own code, redirect.ts, given the facts Fastify gave it). Every other
+ * request goes to a Fastify app loaded (a chunk of the bundle with Fastify) and built on its first request,
+ * which waits for it once: the domain's own pages (/p.js, /health, /robots.txt, /) to the redirect app
+ * (app-base.ts), the rest (the sync API, the pixel's collect, the webhooks, the opt-out page) to buildApp's
+ * app with every route (app.ts). All on one context.
  */
-export async function createProxy(log: pino.Logger = createLogger()): Promise<Proxy> {
+export async function createProxy(log: pino.Logger = createLogger()): Promise<Handler> {
   const config = await loadLambdaConfig();
   const store = new DynamoStore({
     tableName: config.tableName,
     retentionDays: config.retentionDays,
     clientConfig: { maxAttempts: 2, requestHandler: DYNAMODB_TIMEOUTS },
   });
-  // The first table read starts now, beside the app's build: it opens the connection (TLS on AWS), so the
+  // The first table read starts now, beside the context's build: it opens the connection (TLS on AWS), so the
   // first click's write does not pay for the handshake inside its 150 ms budget. The feeds' markers it reads
   // spare that write a read of its feed's first (store/feed-partitions.ts).
   const appends = store.prepareAppends();
   const spill = config.spillQueueUrl ? lazySqsSpill(config.spillQueueUrl) : null;
   const deps: AppDeps = { store, config, log, clock: systemClock, events: { mode: 'inline', spill } };
   const ctx = createContext(deps);
-  const redirects = await buildRedirectApp(ctx);
-  const redirectProxy = awsLambdaFastify(redirects, proxyOptions()) as Proxy;
-  await redirects.ready();
   // Reads the stored settings and preloads the links, in the background.
   startContext(ctx);
   startup.appReadyMs = performance.now();
@@ -62,25 +66,36 @@ export async function createProxy(log: pino.Logger = createLogger()): Promise<Pr
   const warmUp = Promise.all([ctx.retention.refresh(), appends]).catch(() => undefined);
   await Promise.race([warmUp, new Promise((r) => setTimeout(r, WARM_UP_MS).unref())]);
 
-  let full: Promise<Proxy> | null = null;
-  const fullProxy = () =>
-    (full ??= import('./app')
-      .then(async ({ buildAppOn }) => {
-        const app = await buildAppOn(ctx);
+  const pages = lazyApp(() => import('./app-base').then(({ buildRedirectApp }) => buildRedirectApp(ctx)));
+  const full = lazyApp(() => import('./app').then(({ buildAppOn }) => buildAppOn(ctx)));
+  return async (event, context) => {
+    const direct = directRedirect(ctx, event);
+    if (direct !== null) {
+      // As @fastify/aws-lambda set it: the answer does not wait for timers or sockets left open.
+      if (context) context.callbackWaitsForEmptyEventLoop = false;
+      return direct as LambdaResponse | Promise<LambdaResponse>;
+    }
+    // A function URL event's path (before asSent appends the query to it); any other event: the full app.
+    const path = (event as { rawPath?: unknown } | null)?.rawPath;
+    const served = typeof path === 'string' && redirectAppServes(path.split('?', 1)[0]!);
+    return (await (served ? pages() : full()))(asSent(event), context);
+  };
+}
+
+/** A Fastify app behind @fastify/aws-lambda, loaded and built on its first request (again after a failure). */
+function lazyApp(build: () => Promise<RevtrailApp>): () => Promise<Proxy> {
+  let made: Promise<Proxy> | null = null;
+  return () =>
+    (made ??= Promise.all([build(), import('@fastify/aws-lambda')])
+      .then(async ([app, { default: awsLambdaFastify }]) => {
         const proxy = awsLambdaFastify(app, proxyOptions()) as Proxy;
         await app.ready();
         return proxy;
       })
       .catch((e: unknown) => {
-        full = null; // the next request tries again
+        made = null; // the next request tries again
         throw e;
       }));
-  return async (event, context) => {
-    // A function URL event's path, before asSent (below) appended the query to it; any other event: the full app.
-    const path = (event as { rawPath?: unknown } | null)?.rawPath;
-    const served = typeof path === 'string' && redirectAppServes(path.split('?', 1)[0]!);
-    return served ? redirectProxy(event, context) : (await fullProxy())(event, context);
-  };
 }
 
 /**
@@ -104,30 +119,6 @@ function lazySqsSpill(queueUrl: string): Spill {
 }
 
 /**
- * The request as the visitor sent it. A function URL (payload 2.0) gives the query twice: `rawQueryString`
- * as sent, and `queryStringParameters` with repeated keys merged into one comma-joined value, which
- * @fastify/aws-lambda would re-encode (`?tag=a&tag=b` became `?tag=a%2Cb`). The raw one wins.
- */
-export function asSent(event: unknown): unknown {
-  const e = event as { version?: unknown; rawPath?: unknown; rawQueryString?: unknown };
-  if (e === null || typeof e !== 'object' || e.version !== '2.0' || typeof e.rawPath !== 'string') return event;
-  const query = typeof e.rawQueryString === 'string' && e.rawQueryString !== '' ? `?${e.rawQueryString}` : '';
-  return { ...e, rawPath: `${e.rawPath}${query}`, queryStringParameters: undefined };
-}
-
-/**
- * No error reply may be cached: CloudFront keeps a 4xx or 5xx for its error-caching TTL (10 s by default) and
- * serves it to every visitor of that link meanwhile. no-store, with the Router's error-caching TTL of 0
- * (sst.config.ts), makes the next request ask the function again.
- */
-export function uncachedErrors(res: LambdaResponse): LambdaResponse {
-  if (res.statusCode >= 400 && !Object.keys(res.headers ?? {}).some((h) => h.toLowerCase() === 'cache-control')) {
-    res.headers = { ...res.headers, 'cache-control': 'no-store' };
-  }
-  return res;
-}
-
-/**
  * Read by bench/ready-probe.mjs: performance.now() (ms since the process started) when this module's own code
  * began, when the app was built (before the first table read), and when the instance was ready.
  */
@@ -148,5 +139,5 @@ startup.cpuMs.ready = cpuMs();
 
 /** Lambda function URL events (payload 2.0), reached directly or through the Router's CloudFront. */
 export async function handler(event: unknown, context: Context): Promise<LambdaResponse> {
-  return uncachedErrors(await proxy(asSent(event), context));
+  return uncachedErrors(await proxy(event, context));
 }

@@ -23,14 +23,19 @@ export function setTrackingCookie(req: FastifyRequest, reply: FastifyReply, conf
 const hostWithoutPort = (hostname: string) => hostname.replace(/:\d+$/, '');
 
 /**
- * The visitor cookie's Set-Cookie value, as setTrackingCookie has @fastify/cookie write it (the cookie
- * package's attribute order), for the redirect's one cookie: written as the header it is, without the
- * plugin's per-reply map and serializer. A visitor id is base64url, which the cookie's encoding leaves as is.
- * `host`: the request's host without its port.
+ * A tracking cookie's Set-Cookie value, as setTrackingCookie has @fastify/cookie write it (the cookie package's
+ * attribute order), for the redirect's one cookie: written as the header it is, without the plugin's per-reply
+ * map and serializer (and without Fastify on the Lambda's direct path). A visitor id is base64url, which the
+ * cookie's encoding leaves as is. `host`: the request's host without its port.
  */
-export function visitorCookieHeader(host: string, secure: boolean, config: Config, visitorId: string): string {
+export function trackingCookieHeader(host: string, secure: boolean, config: Config, name: string, value: string, maxAgeSeconds: number): string {
   const domain = config.cookieDomain && hostInDomain(host, config.cookieDomain) ? `; Domain=${config.cookieDomain}` : '';
-  return `${VISITOR_COOKIE}=${visitorId}; Max-Age=${config.attributionWindowDays * 86_400}${domain}; Path=/; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
+  return `${name}=${value}; Max-Age=${maxAgeSeconds}${domain}; Path=/; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
+}
+
+/** The visitor cookie's Set-Cookie value (trackingCookieHeader), Max-Age = the attribution window. */
+export function visitorCookieHeader(host: string, secure: boolean, config: Config, visitorId: string): string {
+  return trackingCookieHeader(host, secure, config, VISITOR_COOKIE, visitorId, config.attributionWindowDays * 86_400);
 }
 
 /** The visitor cookie, Max-Age = the attribution window. */

@@ -6,6 +6,19 @@ import { isbot } from 'isbot';
 import { DAY_MS, utcDay, type BotReason, type DeviceType } from '@revtrail/shared';
 import { secretMatches } from './secret-match';
 
+/**
+ * Who a request says the client is, as Fastify's request gives it (a FastifyRequest is one) and as the Lambda's
+ * direct redirect path works it out (lambda-redirect.ts): the vetted headers, cookies, address, host, scheme.
+ */
+export interface ClientFacts {
+  headers: IncomingHttpHeaders;
+  cookies: Record<string, string | undefined>;
+  ip: string;
+  /** The host without its port. */
+  hostname: string;
+  protocol: string;
+}
+
 /** Fetchers that unfurl a pasted link into a preview card: a preview is not a visit. */
 const LINK_PREVIEW_RE =
   /(facebookexternalhit|facebot|twitterbot|slackbot|slack-imgproxy|discordbot|telegrambot|whatsapp\/|linkedinbot|skypeuripreview|pinterestbot|redditbot|embedly|iframely|vkshare|mastodon|bluesky|cardyb|google-pagerenderer|bitlybot|kakaotalk-scrap|microsoft preview|quora link preview|yahoo link preview)/i;
