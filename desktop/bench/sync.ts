@@ -26,6 +26,7 @@ import { silentLogger } from '@revtrail/redirector/log';
 import { createCore, type Core } from '../src/core/core';
 import type { CoreEvents } from '../src/core/api';
 import { WORKSPACE_PRAGMAS, type Db } from '../src/core/db/open';
+import { PULL_CACHE_KIB } from '../src/core/redirector/sync';
 import type { SecretStore } from '../src/core/secrets/types';
 import type { StripeObjectType } from '../src/core/stripe/repo';
 import { WorkspaceRegistry } from '../src/core/workspaces/registry';
@@ -453,6 +454,8 @@ function referenceInsert(source: Db, table: string, dir: string): Reference {
   try {
     ref.pragma('journal_mode = WAL');
     for (const pragma of WORKSPACE_PRAGMAS) ref.pragma(pragma);
+    // The page cache the sync's writes have (redirector/sync.ts).
+    ref.pragma(`cache_size = -${PULL_CACHE_KIB}`);
     for (const sql of ddl) ref.exec(sql);
     const insert = ref.prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
     // The order the syncs received them in, near enough: clicks by time, Stripe objects newest first.

@@ -42,7 +42,6 @@ describe('openDatabase', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(8192);
-    expect(db.pragma('cache_size', { simple: true })).toBe(-32768); // KiB
     db.close();
   });
 });

@@ -7,11 +7,10 @@ export type Db = Database.Database;
  * Set on every workspace connection after WAL. A checkpoint (with its two fsyncs) once the WAL holds 8,192
  * pages (32 MB) instead of SQLite's 1,000: a sync's write of thousands of clicks touches thousands of pages, so
  * with 1,000 nearly every write checkpointed, and the pages written again and again (the visitor index's, the
- * rollups') are copied to the database once per checkpoint. A page cache of 32 MB instead of 2 MB: at a million
- * clicks the visitor index alone is ~70 MB, and a write of 25,000 clicks into it, scattered, spilled and read
- * pages back throughout (redirector/sync.ts, WRITE_ITEMS). bench/sync.ts gives its reference inserts the same.
+ * rollups') are copied to the database once per checkpoint. bench/sync.ts gives its reference inserts the same
+ * (and the page cache a pull writes with: redirector/sync.ts, PULL_CACHE_KIB).
  */
-export const WORKSPACE_PRAGMAS = ['synchronous = NORMAL', 'foreign_keys = ON', 'wal_autocheckpoint = 8192', 'cache_size = -32768'] as const;
+export const WORKSPACE_PRAGMAS = ['synchronous = NORMAL', 'foreign_keys = ON', 'wal_autocheckpoint = 8192'] as const;
 
 /** Opens (creating if needed) a workspace database: WAL, foreign keys on, migrated to this version. */
 export function openDatabase(path: string): Db {

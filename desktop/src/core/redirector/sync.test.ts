@@ -12,7 +12,7 @@ import { openDatabase, type Db } from '../db/open';
 import { listResourceStates } from '../sync-state/repo';
 import { RedirectorClient, RedirectorError } from './client';
 import { discardLinkPush, listLinkPushes, pendingLinkPushes, queueLinkPush, requeueLinkPush } from './repo';
-import { pullRedirector, pushLinks } from './sync';
+import { PULL_CACHE_KIB, pullRedirector, pushLinks } from './sync';
 import { htmlPage, redirectorError, startProxy } from './testing/proxy';
 
 // The desktop's pull against a real local redirector (embedded DynamoDB), into SQLite on disk.
@@ -82,8 +82,21 @@ describe('pullRedirector', () => {
     const db = newDb();
     const client = new RedirectorClient(r.url, TOKEN);
     const progress: string[] = [];
-    const first = await pullRedirector(db, client, { clock: systemClock, pageSize: 7, writeItems: 14, onProgress: (p) => progress.push(`${p.feed}:${p.received}`) });
+    const cache = db.pragma('cache_size', { simple: true });
+    const caches = new Set<unknown>();
+    const first = await pullRedirector(db, client, {
+      clock: systemClock,
+      pageSize: 7,
+      writeItems: 14,
+      onProgress: (p) => {
+        progress.push(`${p.feed}:${p.received}`);
+        caches.add(db.pragma('cache_size', { simple: true }));
+      },
+    });
     expect(first).toMatchObject({ links: 2, clicks: 30 });
+    // The pull writes with the larger page cache, and gives it back.
+    expect([...caches]).toEqual([-PULL_CACHE_KIB]);
+    expect(db.pragma('cache_size', { simple: true })).toBe(cache);
     // Pages of 7 written two at a time (14 items gathered), the rest at the feed's end.
     expect(progress.filter((p) => p.startsWith('clicks:'))).toEqual(['clicks:14', 'clicks:28', 'clicks:30']);
     const row = db.prepare(`SELECT * FROM clicks ORDER BY at LIMIT 1`).get() as Record<string, unknown>;

@@ -88,7 +88,11 @@ const CODE_OF: Record<RedirectorErrorKind, string> = {
  * failure is thrown. Each page is written in one transaction with its feed's cursor, so a pull killed at
  * any point resumes where the last committed page ended, and a page received twice adds nothing twice.
  */
-export async function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
+export function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
+  return withPullCache(db, () => pullAll(db, client, opts));
+}
+
+async function pullAll(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
   const pageSize = opts.pageSize ?? 1000;
   const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, stripeHints: 0, telegramStarts: 0, telegramPayments: 0, skipped: [] };
   const failures: RedirectorError[] = [];
@@ -206,13 +210,43 @@ async function readHintFeed(db: Db, client: RedirectorClient, scope: HintScope, 
  * or WRITE_AFTER_MS have gathered (or the feed ends). A page of 1,000 clicks touches about as many pages of the
  * clicks' visitor index, scattered, and every commit wrote each of them again (with a WAL checkpoint nearly
  * every commit). insertClicks in a loop on this machine (load average 5-6): 200,000 clicks at ~16,000/s in
- * writes of 1,000, ~70,000/s in writes of 10,000; 1,000,000 clicks at ~16,000/s in writes of 10,000 and
- * ~51,000/s in writes of 25,000 with the 32 MB page cache of WORKSPACE_PRAGMAS (the index's pages then stay
- * in memory within a write). A pull stopped meanwhile resumes from the last cursor committed, as before, and
- * reads those pages again.
+ * writes of 1,000, ~70,000/s in writes of 10,000; 1,000,000 clicks at ~16,000/s in writes of 10,000, ~24,000/s
+ * with a larger page cache (WORKSPACE_PRAGMAS), ~51,000/s in writes of 25,000. Not 25,000: the items gathered
+ * (parsed) and the garbage of their write raised the pull's peak RSS from 389 MB to 526 MB at 1M clicks, past
+ * the 500 MB bench:sync holds it to. A pull stopped meanwhile resumes from the last cursor committed, as
+ * before, and reads those pages again.
  */
-const WRITE_ITEMS = 25_000;
+const WRITE_ITEMS = 10_000;
 const WRITE_AFTER_MS = 2000;
+
+/**
+ * SQLite's page cache while a pull writes, in KiB (2 MB otherwise): at a million clicks the visitor index alone
+ * is ~70 MB, and a write of 10,000 clicks into it, scattered, spilled pages and read them back throughout
+ * (1,000,000 clicks in writes of 10,000: 61.5 s with 2 MB, 40.9 s with 64 MB). Only while pulling: kept on the
+ * connection, 32 MB more stayed resident through the Stripe sync after it (bench:sync's peak RSS).
+ */
+export const PULL_CACHE_KIB = 32_768;
+const pulls = new WeakMap<Db, { count: number; was: number }>();
+
+/** Runs a pull with the larger page cache; the last pull of a connection to end gives the cache and its memory back. */
+async function withPullCache<T>(db: Db, work: () => Promise<T>): Promise<T> {
+  const state = pulls.get(db) ?? { count: 0, was: db.pragma('cache_size', { simple: true }) as number };
+  if (state.count++ === 0) {
+    pulls.set(db, state);
+    db.pragma(`cache_size = -${PULL_CACHE_KIB}`);
+  }
+  try {
+    return await work();
+  } finally {
+    if (--state.count === 0) {
+      pulls.delete(db);
+      if (db.open) {
+        db.pragma(`cache_size = ${state.was}`);
+        db.pragma('shrink_memory');
+      }
+    }
+  }
+}
 
 /** Pulls one feed from its cursor to its end; returns the rows it added (or deleted, for erasures). */
 async function pullFeed(
