@@ -67,10 +67,16 @@ function nodeWork(frame: CallFrame): string {
 }
 
 /**
- * The profile's CPU up to `untilMs` since the process started (the profile starts with the process), by owner
- * of the innermost bundle frame, largest first.
+ * The profile's CPU from `fromMs` up to `untilMs` since the process started (the profile starts with the
+ * process), by owner of the innermost bundle frame, largest first; and by the function a sample was in (its
+ * self time: the leaf frame, named with the owner of the nearest bundle frame above it).
  */
-export function summariseProfile(profileDir: string, bundleFiles: readonly string[], untilMs: number): { totalMs: number; shares: ProfileShare[] } {
+export function summariseProfile(
+  profileDir: string,
+  bundleFiles: readonly string[],
+  untilMs: number,
+  fromMs = 0,
+): { totalMs: number; shares: ProfileShare[]; functions: ProfileShare[] } {
   const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
   if (!file) throw new Error(`no CPU profile was written into ${profileDir}`);
   const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8')) as CpuProfile;
@@ -96,10 +102,12 @@ export function summariseProfile(profileDir: string, bundleFiles: readonly strin
   };
 
   const byOwner = new Map<string, number>();
+  const byFunction = new Map<string, number>();
   let elapsedUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     elapsedUs += profile.timeDeltas[i] ?? 0;
     if (elapsedUs > untilMs * 1000) break;
+    if (elapsedUs < fromMs * 1000) continue;
     const leaf = nodes.get(profile.samples[i]!);
     if (!leaf) continue;
     let what: string | null = null;
@@ -107,8 +115,16 @@ export function summariseProfile(profileDir: string, bundleFiles: readonly strin
       what = ownerOf(nodes.get(id)!.callFrame);
     }
     const key = what ?? nodeWork(leaf.callFrame);
-    byOwner.set(key, (byOwner.get(key) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
+    const ms = (profile.timeDeltas[i] ?? 0) / 1000;
+    byOwner.set(key, (byOwner.get(key) ?? 0) + ms);
+    const { functionName, url, lineNumber } = leaf.callFrame;
+    if (functionName === '(idle)') continue;
+    // Where the function is: a built-in module, or the bundle's file and line (the unminified build's).
+    const where = url.startsWith('node:') ? ` (${url})` : url.startsWith('file:') ? ` (${basename(fileURLToPath(url))}:${lineNumber + 1})` : '';
+    const fn = `${what ?? 'Node'}: ${functionName || '(anonymous)'}${where}`;
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + ms);
   }
-  const shares = [...byOwner].map(([w, ms]) => ({ what: w, ms })).sort((a, b) => b.ms - a.ms);
-  return { totalMs: shares.reduce((n, s) => n + s.ms, 0), shares };
+  const sorted = (m: Map<string, number>) => [...m].map(([w, ms]) => ({ what: w, ms })).sort((a, b) => b.ms - a.ms);
+  const shares = sorted(byOwner);
+  return { totalMs: shares.reduce((n, s) => n + s.ms, 0), shares, functions: sorted(byFunction) };
 }

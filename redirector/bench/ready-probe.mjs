@@ -50,13 +50,17 @@ const cpuMs = () => {
 const CPU_WARMUP = 200;
 const CPU_REQUESTS = 1000;
 
-/** Process CPU (user + system) in µs per call of `run`, over `count` sequential calls after `warmup`. */
+/**
+ * Process CPU (user + system) in µs per call of `run`, over `count` sequential calls after `warmup`, and when
+ * those calls ran (ms since the process started: a profile's window, bench/cold-profile.ts).
+ */
 async function cpuPerCall(run, warmup, count) {
   for (let i = 0; i < warmup; i++) await run();
+  const fromMs = performance.now();
   const before = process.cpuUsage();
   for (let i = 0; i < count; i++) await run();
   const used = process.cpuUsage(before);
-  return (used.user + used.system) / count;
+  return { us: (used.user + used.system) / count, fromMs, toMs: performance.now() };
 }
 
 async function timed(fn) {
@@ -145,7 +149,7 @@ async function bundle() {
   // The first click of a fresh instance, then a second one: each writes its click to the table.
   const first = await timed(() => lambda.handler(event(), lambdaContext));
   const second = await timed(() => lambda.handler(event(), lambdaContext));
-  const cpuPerRequestUs = await cpuPerCall(async () => {
+  const warm = await cpuPerCall(async () => {
     const res = await lambda.handler(event(), lambdaContext);
     if (res.statusCode !== 302) throw new Error(`a warm redirect answered ${res.statusCode}`);
   }, CPU_WARMUP, CPU_REQUESTS);
@@ -162,9 +166,10 @@ async function bundle() {
     readyCpuMs,
     firstRequestMs: first.ms,
     secondRequestMs: second.ms,
-    cpuPerRequestUs,
+    cpuPerRequestUs: warm.us,
     cpuRequests: CPU_REQUESTS,
     cpuWarmup: CPU_WARMUP,
+    warmWindow: { fromMs: warm.fromMs, toMs: warm.toMs },
     check: { statusCode: first.result.statusCode, location: first.result.headers?.location ?? null },
   };
 }

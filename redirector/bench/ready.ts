@@ -43,6 +43,8 @@ export interface ReadyFigures {
 
 interface ProbeOutput extends ReadySample {
   check?: { statusCode: number; location: string | null };
+  /** When the measured warm redirects ran, ms since the process started (the bundle only). */
+  warmWindow?: { fromMs: number; toMs: number };
 }
 
 type ProbeMessage = { ok: true; result: ProbeOutput } | { ok: false; error: string };
@@ -86,12 +88,14 @@ function median(samples: ReadySample[]): ReadySample {
 }
 
 /** One cold start of the bundle with a CPU profile written into `profileDir`. */
-export async function profiledStart(opts: { bundle: { dir: string; file: string }; env: Record<string, string>; profileDir: string }): Promise<ReadySample> {
-  return sample(await probe(['bundle', opts.bundle.file], opts.env, opts.bundle.dir, opts.profileDir));
+export async function profiledStart(opts: { bundle: { dir: string; file: string }; env: Record<string, string>; profileDir: string }): Promise<ReadySample & { warmWindow: { fromMs: number; toMs: number } }> {
+  const out = await probe(['bundle', opts.bundle.file], opts.env, opts.bundle.dir, opts.profileDir);
+  if (!out.warmWindow) throw new Error('the bundle probe did not report when its warm redirects ran');
+  return { ...sample(out), warmWindow: out.warmWindow };
 }
 
 const figures = (samples: ReadySample[]): ReadyFigures => ({ median: median(samples), samples });
-const sample = ({ check: _check, ...figures }: ProbeOutput): ReadySample => figures;
+const sample = ({ check: _check, warmWindow: _window, ...figures }: ProbeOutput): ReadySample => figures;
 
 /**
  * Cold starts of the bundle and of the reference, alternated so both see the same machine state. The
