@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildRedirectApp, OTHER_ROOT_PATHS, redirectAppServes } from '../src/app-base';
+import { PAGE_PATHS, redirectSlugOf } from '../src/redirect';
 import type { RevtrailApp } from '../src/app';
 import { CHROME_UA, makeTestApp, type TestApp } from './support';
 
@@ -52,6 +53,15 @@ describe('the redirect app', () => {
     for (const path of ['/optout', '/proxy-check', '/optout/', '/spring/', '/api/v1/status', '/api/v1/collect', '/webhooks/stripe', '/%6Fptout', '//spring', '']) {
       expect(redirectAppServes(path), path).toBe(false);
     }
+  });
+
+  it('leaves every page of the full app to the apps: the Lambda answers directly only what /:slug would get', () => {
+    const pages = [...rootRoutes(t.app).keys()].filter((p) => !p.includes(':'));
+    expect(pages.filter((p) => /^\/[^/]*$/.test(p) && !OTHER_ROOT_PATHS.includes(p)).sort()).toEqual([...PAGE_PATHS].sort());
+    for (const path of pages) for (const method of ['GET', 'HEAD']) expect(redirectSlugOf(method, path), `${method} ${path}`).toBeNull();
+    expect(redirectSlugOf('GET', '/spring')).toBe('spring');
+    expect(redirectSlugOf('HEAD', '/spring')).toBe('spring');
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) expect(redirectSlugOf(method, '/spring'), method).toBeNull();
   });
 
   it('answers what it is given as the full app does', async () => {
