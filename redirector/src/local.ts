@@ -138,7 +138,7 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
   if (!config.publicUrl) config.publicUrl = `http://127.0.0.1:${port}`;
 
   let replaying: Promise<number> | null = null;
-  const replaySpill = () =>
+  const ingestPass = () =>
     (replaying ??= (async () => {
       try {
         if ((await spill.pending()).length === 0) return 0;
@@ -147,6 +147,12 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
         replaying = null;
       }
     })());
+  // Everything journaled before the call is in the store once it resolves: a pass already running may have
+  // sealed its segment before those events, so the call waits for it and then runs (or joins) a later one.
+  const replaySpill = async (): Promise<number> => {
+    if (replaying) await replaying.catch(() => 0);
+    return ingestPass();
+  };
   const timers: NodeJS.Timeout[] = [];
   if (opts.maintenance !== false) {
     const warnedAt = new Map<string, number>();
@@ -157,14 +163,14 @@ export async function startLocalRedirector(opts: LocalRedirectorOptions): Promis
         log.warn({ err: (e as Error).message }, `${what} postponed`);
       });
     // The journal moves into the store every quarter second; with the store down, the next tick retries.
-    timers.push(setInterval(() => void quietly('journal ingest', replaySpill()), INGEST_EVERY_MS));
+    timers.push(setInterval(() => void quietly('journal ingest', ingestPass()), INGEST_EVERY_MS));
     // Expired items leave the files too, not only the table: the purge is followed by a compaction.
     const purge = async () => {
       if ((await store.purgeExpired(clock.now())) > 0) await compactStore?.();
     };
     timers.push(setInterval(() => void quietly('purge', purge()), PURGE_EVERY_MS));
     for (const t of timers) t.unref();
-    void quietly('journal ingest', replaySpill());
+    void quietly('journal ingest', ingestPass());
     void quietly('purge', purge());
   }
 

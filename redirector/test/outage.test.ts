@@ -122,6 +122,22 @@ describe('the store goes down under load', () => {
 });
 
 describe('answered means kept (local server)', () => {
+  it('replaySpill: once it resolves, every click journaled before the call is in the store, even with a pass already running', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'revtrail-replay-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const r = await redirectorWithLink(dir);
+    // A backlog, and a pass over it started (it seals the journal's segment as it starts).
+    const backlog = await load(`${r.url}/spring`, 1500, 25);
+    await r.app.revtrail.recorder.flush();
+    const running = r.replaySpill();
+    // Clicks journaled while that pass runs land in the next segment, which that pass does not take.
+    const late = await load(`${r.url}/spring`, 40, 4);
+    await r.app.revtrail.recorder.flush();
+    await r.replaySpill();
+    await running;
+    expect((await allClicks(r)).length).toBe(backlog.length + late.length);
+  }, 60_000);
+
   it('has every click answered with a 302 in the journal files at the moment of the answer, as a kill would leave them', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'revtrail-kept-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
