@@ -1,4 +1,4 @@
-import { Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
+import { Bar, BarChart, CartesianGrid, DefaultLegendContent, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import type { Series } from '../../core/attribution/reports';
 import { BUCKET_WORDS, bucketTick, bucketTitle, formatAxisMoney, moneyTicks, niceTicks, spansYears } from '../chart-format';
 import { formatCount, formatMoney } from '../format';
@@ -12,6 +12,20 @@ type Row = Point & Record<string, number | string | Record<string, number>>;
 
 /** Legend text in the page's own colour: a label in the series' colour could not be read (orange on white). */
 const legendText = (value: string) => <span className="legend-label">{value}</span>;
+
+/**
+ * The legend under the plot, outside the chart: drawn by recharts' own legend content (the same list, icons and
+ * labels), but recharts' Legend inside a chart reports its measured size to the chart, which then lays out and
+ * draws every bar, axis and grid line again (about a third of the dashboard's render after its data came, in a
+ * Chromium trace); here the plot simply takes the box's height left above the legend.
+ */
+function ChartLegend({ items }: { items: { value: string; color: string; type: 'rect' | 'line' }[] }) {
+  return (
+    <div className="chart-legend">
+      <DefaultLegendContent payload={items} formatter={legendText} layout="horizontal" align="center" verticalAlign="bottom" iconSize={14} />
+    </div>
+  );
+}
 
 /** The bucket under the pointer or the keyboard's focus: its days with their year, and only the series that are not zero. */
 function TooltipBox({ active, payload, bucket, lines }: Pick<TooltipContentProps<number, string>, 'active' | 'payload'> & { bucket: Series['bucket']; lines: (p: Point) => { name: string; value: string; color: string }[] }) {
@@ -47,30 +61,32 @@ export function RevenueChart({ series }: { series: Series }) {
   const ticks = moneyTicks(Math.min(0, ...series.points.map((p) => sum(p, -1))), Math.max(0, ...series.points.map((p) => sum(p, 1))), currency);
   return (
     <div className="chart" data-chart="daily" data-bucket={bucket} role="group" aria-label={`Net revenue per channel, ${BUCKET_WORDS[bucket]}`}>
-      <ResponsiveContainer width="100%" height="100%">
-        <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }} stackOffset="sign">
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="from" tickFormatter={(d: string) => bucketTick(d, bucket, withYear)} minTickGap={16} />
-          <YAxis tickFormatter={(v: number) => formatAxisMoney(v, currency)} width={72} ticks={ticks} domain={[ticks[0]!, ticks.at(-1)!]} interval={0} />
-          <Tooltip
-            cursor={{ fillOpacity: 0.15 }}
-            content={(p) => (
-              <TooltipBox
-                {...p}
-                bucket={bucket}
-                lines={(pt) => {
-                  const rows = channels.filter((c) => (pt.netByChannel[c] ?? 0) !== 0).map((c) => ({ name: c, value: formatMoney(pt.netByChannel[c]!, currency), color: color(c) }));
-                  return rows.length > 1 ? [...rows, { name: 'Total', value: formatMoney(pt.netMinor, currency), color: 'transparent' }] : rows;
-                }}
-              />
-            )}
-          />
-          <Legend formatter={legendText} />
-          {channels.map((c) => (
-            <Bar key={c} dataKey={c} name={c} stackId="net" fill={color(c)} isAnimationActive={false} />
-          ))}
-        </BarChart>
-      </ResponsiveContainer>
+      <div className="chart-plot">
+        <ResponsiveContainer width="100%" height="100%">
+          <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }} stackOffset="sign">
+            <CartesianGrid strokeDasharray="3 3" vertical={false} />
+            <XAxis dataKey="from" tickFormatter={(d: string) => bucketTick(d, bucket, withYear)} minTickGap={16} />
+            <YAxis tickFormatter={(v: number) => formatAxisMoney(v, currency)} width={72} ticks={ticks} domain={[ticks[0]!, ticks.at(-1)!]} interval={0} />
+            <Tooltip
+              cursor={{ fillOpacity: 0.15 }}
+              content={(p) => (
+                <TooltipBox
+                  {...p}
+                  bucket={bucket}
+                  lines={(pt) => {
+                    const rows = channels.filter((c) => (pt.netByChannel[c] ?? 0) !== 0).map((c) => ({ name: c, value: formatMoney(pt.netByChannel[c]!, currency), color: color(c) }));
+                    return rows.length > 1 ? [...rows, { name: 'Total', value: formatMoney(pt.netMinor, currency), color: 'transparent' }] : rows;
+                  }}
+                />
+              )}
+            />
+            {channels.map((c) => (
+              <Bar key={c} dataKey={c} name={c} stackId="net" fill={color(c)} isAnimationActive={false} />
+            ))}
+          </BarChart>
+        </ResponsiveContainer>
+      </div>
+      <ChartLegend items={channels.map((c) => ({ value: c, color: color(c), type: 'rect' }))} />
     </div>
   );
 }
@@ -83,30 +99,37 @@ export function TrafficChart({ series }: { series: Series }) {
   const ticks = niceTicks(0, Math.max(0, ...series.points.map((p) => p.clicks)));
   return (
     <div className="chart" data-chart="traffic" data-bucket={bucket} role="group" aria-label={`Clicks and visitors, ${BUCKET_WORDS[bucket]}`}>
-      <ResponsiveContainer width="100%" height="100%">
-        <LineChart data={series.points} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="from" tickFormatter={(d: string) => bucketTick(d, bucket, withYear)} minTickGap={16} />
-          <YAxis width={56} tickFormatter={(v: number) => formatCount(v)} ticks={ticks} domain={[0, ticks.at(-1)!]} interval={0} />
-          <Tooltip
-            content={(p) => (
-              <TooltipBox
-                {...p}
-                bucket={bucket}
-                lines={(pt) =>
-                  [
-                    { name: 'Clicks', value: formatCount(pt.clicks), color: TRAFFIC.clicks, n: pt.clicks },
-                    { name: 'Visitors', value: formatCount(pt.visitors), color: TRAFFIC.visitors, n: pt.visitors },
-                  ].filter((l) => l.n !== 0)
-                }
-              />
-            )}
-          />
-          <Legend formatter={legendText} />
-          <Line dataKey="clicks" name="Clicks" stroke={TRAFFIC.clicks} strokeWidth={2} dot={dots} isAnimationActive={false} />
-          <Line dataKey="visitors" name="Visitors" stroke={TRAFFIC.visitors} strokeWidth={2} dot={dots} isAnimationActive={false} />
-        </LineChart>
-      </ResponsiveContainer>
+      <div className="chart-plot">
+        <ResponsiveContainer width="100%" height="100%">
+          <LineChart data={series.points} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+            <CartesianGrid strokeDasharray="3 3" vertical={false} />
+            <XAxis dataKey="from" tickFormatter={(d: string) => bucketTick(d, bucket, withYear)} minTickGap={16} />
+            <YAxis width={56} tickFormatter={(v: number) => formatCount(v)} ticks={ticks} domain={[0, ticks.at(-1)!]} interval={0} />
+            <Tooltip
+              content={(p) => (
+                <TooltipBox
+                  {...p}
+                  bucket={bucket}
+                  lines={(pt) =>
+                    [
+                      { name: 'Clicks', value: formatCount(pt.clicks), color: TRAFFIC.clicks, n: pt.clicks },
+                      { name: 'Visitors', value: formatCount(pt.visitors), color: TRAFFIC.visitors, n: pt.visitors },
+                    ].filter((l) => l.n !== 0)
+                  }
+                />
+              )}
+            />
+            <Line dataKey="clicks" name="Clicks" stroke={TRAFFIC.clicks} strokeWidth={2} dot={dots} isAnimationActive={false} />
+            <Line dataKey="visitors" name="Visitors" stroke={TRAFFIC.visitors} strokeWidth={2} dot={dots} isAnimationActive={false} />
+          </LineChart>
+        </ResponsiveContainer>
+      </div>
+      <ChartLegend
+        items={[
+          { value: 'Clicks', color: TRAFFIC.clicks, type: 'line' },
+          { value: 'Visitors', color: TRAFFIC.visitors, type: 'line' },
+        ]}
+      />
     </div>
   );
 }
