@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DAY_MS, newEventId, type Click, type FeedPage } from '@revtrail/shared';
-import { DynamoStore } from '../src/store/dynamo';
+import { DynamoStore, FEED_PAGE_CHARS } from '../src/store/dynamo';
 import { ManualClock, closeSharedDynamo, sharedDynamo, testClick } from './support';
 
 afterAll(closeSharedDynamo);
@@ -58,6 +58,30 @@ describe('DynamoStore feeds', () => {
     await store.putEvents(Array.from({ length: 60 }, (_, i) => ({ kind: 'clicks' as const, item: click(clock.now(), String(i)) })));
     clock.advance(1);
     expect((await store.readFeed('clicks', null, 1000, clock.now())).items).toHaveLength(60);
+  });
+
+  it("cuts a JSON page short of a Lambda answer's size, the rest following from its cursor", async () => {
+    const { store, clock } = await freshStore();
+    // 1,000 pageviews with addresses of the largest size the collector takes: ~4,100 characters of JSON each.
+    const long = (i: number) => `https://b.co/${String(i).padStart(4, '0')}?q=${'x'.repeat(2020)}`;
+    const views = Array.from({ length: 1000 }, (_, i) => ({ kind: 'pageviews' as const, item: { id: newEventId(clock.now() + i), at: clock.now() + i, visitorId: 'StoreTestVisitor012345', url: long(i), referrerHost: 'r.co', referrerUrl: long(i), clickIds: {}, utm: {}, ipHash: null } }));
+    await store.putEvents(views);
+    clock.advance(10_000);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const page: FeedPage<string> = await store.readFeedJson('pageviews', cursor, 5000, clock.now());
+      pages += 1;
+      expect(page.items.reduce((n, t) => n + t.length + 1, 0)).toBeLessThanOrEqual(FEED_PAGE_CHARS + 1);
+      seen.push(...page.items.map((t) => (JSON.parse(t) as { url: string }).url));
+      cursor = page.cursor;
+      if (!page.hasMore) break;
+    }
+    expect(pages).toBe(3);
+    // Every item once (a batch's items are in the feed's append order, not the array's).
+    expect(seen).toHaveLength(views.length);
+    expect([...seen].sort()).toEqual(views.map((v) => v.item.url).sort());
   });
 
   it('purges feed days past the retention window and sets a TTL on every item', async () => {

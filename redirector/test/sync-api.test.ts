@@ -177,7 +177,7 @@ describe('event feeds', () => {
   it.each([
     ['a forged cursor', '/api/v1/clicks?cursor=zzz', /cursor/],
     ['limit 0', '/api/v1/clicks?limit=0', /limit/],
-    ['limit over 1000', '/api/v1/pageviews?limit=1001', /limit/],
+    ['limit over 5000', '/api/v1/pageviews?limit=5001', /limit/],
     ['an unknown parameter', '/api/v1/identities?since=1', /since/],
   ])('refuses %s with a 400', async (_name, url, message) => {
     const res = await t.app.inject({ url, headers: t.auth });

@@ -26,7 +26,13 @@ import { registerStripeWebhookApi } from './stripe-webhook';
 import { registerTelegramApi } from './telegram-webhook';
 import { FEED_KINDS } from '../store/types';
 
-const PAGE_MAX = 1000;
+/**
+ * A page's items at most. 5,000, not 1,000: the desktop writes while its next page is read, and one page is
+ * all it asks ahead (the next request needs this page's cursor), so the page is what the redirector gets done
+ * while the desktop writes; each page also pays one marker read and a query per partition. A page's JSON is
+ * held under FEED_PAGE_CHARS whatever its items' size (store/dynamo.ts readFeedJson).
+ */
+export const PAGE_MAX = 5000;
 
 /** `?cursor=&limit=` of a feed page. */
 function parseFeedQuery(query: unknown): Parsed<{ cursor: string | null; limit: number }> {
@@ -52,8 +58,8 @@ const BEARER_RE = /^bearer +(\S+) *$/i;
 /** Per client IP; the auth check runs after it, so guessing tokens is throttled too. */
 const limited = { config: { rateLimit: { max: 1200, timeWindow: 60_000 } } };
 /**
- * Feed pages get more: a full pull is one request per page of at most PAGE_MAX items, so 1,200 a minute would
- * cap it at 20,000 items a second, below what the desktop writes (a million clicks is a thousand pages, pulled
+ * Feed pages get more: a full pull is one request per page of at most PAGE_MAX items (an older desktop asks
+ * 1,000), so 1,200 a minute would cap it at 20,000 items a second, below what the desktop writes (a million clicks is a thousand pages, pulled
  * in well under a minute on a laptop). Still per IP and before the token check.
  */
 const feedLimited = { config: { rateLimit: { max: 12_000, timeWindow: 60_000 } } };

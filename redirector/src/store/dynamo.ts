@@ -139,6 +139,12 @@ function eventOf<T>(row: { j?: unknown; e?: unknown }): T {
 }
 
 /** The event an item holds as JSON text, in either shape. */
+/**
+ * A feed page's JSON texts at most, in UTF-16 units: at most 3 bytes of UTF-8 each, so 4.5 MB with room under a
+ * Lambda's 6 MB answer. Clicks are ~300 characters, so a page of 5,000 is far below it.
+ */
+export const FEED_PAGE_CHARS = 1_500_000;
+
 function eventJsonOf(row: { j?: unknown; e?: unknown }): string {
   return typeof row.j === 'string' ? row.j : JSON.stringify(row.e);
 }
@@ -333,9 +339,21 @@ export class DynamoStore implements Store {
     return { ...page, items: page.items.map((row) => eventOf<FeedItemOf[K]>(row)) };
   }
 
+  /**
+   * The page's items as JSON texts, cut short (hasMore, the cursor at the last item kept) once they pass
+   * FEED_PAGE_CHARS: a Lambda's answer is at most 6 MB, and a page of 5,000 long pageview URLs would pass it.
+   */
   async readFeedJson(kind: FeedKind, cursor: string | null, limit: number, until: number): Promise<FeedPage<string>> {
     const page = await this.readFeedRows(kind, cursor, limit, until);
-    return { ...page, items: page.items.map(eventJsonOf) };
+    const items: string[] = [];
+    let chars = 0;
+    for (const row of page.items) {
+      const json = eventJsonOf(row);
+      if (items.length > 0 && chars + json.length > FEED_PAGE_CHARS) return { items, cursor: page.items[items.length - 1]!.sk, hasMore: true };
+      items.push(json);
+      chars += json.length + 1;
+    }
+    return { ...page, items };
   }
 
   private async readFeedRows(kind: FeedKind, cursor: string | null, limit: number, until: number): Promise<FeedPage<FeedRow>> {
@@ -353,9 +371,15 @@ export class DynamoStore implements Store {
       if (items.length >= limit) break;
       const pks = partitionsToRead(prefix, day, marker, decodeTime(lower.slice(0, 26)));
       if (pks.length === 0) continue;
-      // Appends spread evenly over the 8, so each chunk is its share of the page and a quarter more: a page
-      // reads ~1.25 times what it returns (each partition asked for the whole page would read 8 times).
-      const chunk = Math.ceil((1.25 * (limit - items.length)) / pks.length) + 2;
+      // Appends spread evenly over the 8 (by a hash of their ids), so a partition's share of what the page
+      // still needs varies by about its square root: each read is that share and three square roots more
+      // (~1.12 times what a page of 5,000 returns; each partition asked for the whole page would read 8 times,
+      // and what a page reads but does not return is read again by the next). A partition used up before the
+      // page is full is read on for its share of what is still missing, not a whole first chunk again.
+      const chunkFor = () => {
+        const share = (limit - items.length) / pks.length;
+        return Math.ceil(share + 3 * Math.sqrt(share)) + 2;
+      };
       const parts = pks.map((pk) => ({ pk, rows: [] as FeedRow[], next: 0, startKey: undefined as Record<string, unknown> | undefined, done: false }));
       const read = async (part: (typeof parts)[number]) => {
         const out = await this.doc.send(
@@ -363,7 +387,7 @@ export class DynamoStore implements Store {
             TableName: this.table,
             KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
             ExpressionAttributeValues: { ':pk': part.pk, ':lo': lower, ':hi': upper },
-            Limit: chunk,
+            Limit: chunkFor(),
             ExclusiveStartKey: part.startKey,
             ConsistentRead: true,
             // The sort key and the event, in either shape: not the partition, index keys or expiry.
