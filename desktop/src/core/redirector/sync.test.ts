@@ -209,6 +209,39 @@ describe('pullRedirector', () => {
     }
   });
 
+  it('asks an older redirector, which refuses pages of more than 1,000, for pages of 1,000, and pulls everything', async () => {
+    await click('spring', 3, ['OlderPagesVisitor01234']);
+    const direct = newDb();
+    const all = await pullRedirector(direct, new RedirectorClient(r.url, TOKEN), { clock: systemClock });
+    const db = newDb();
+    const proxy = await startProxy(r.url);
+    const limits: string[] = [];
+    // What a redirector before pages of 5,000 answers (routes/sync.ts parseFeedQuery then).
+    proxy.rules = [
+      (m, path, q) => {
+        if (m !== 'GET' || path === '/api/v1/links' || !q.has('limit')) return undefined;
+        limits.push(`${path} ${q.get('limit')}`);
+        return Number(q.get('limit')) > 1000 ? redirectorError(400, 'invalid_input', 'limit must be an integer from 1 to 1000') : undefined;
+      },
+    ];
+    try {
+      const result = await pullRedirector(db, new RedirectorClient(proxy.url, TOKEN), { clock: systemClock });
+      expect(result.skipped).toEqual([]);
+      expect(result.clicks).toBe(all.clicks);
+      expect(count(db, 'clicks')).toBe(count(direct, 'clicks'));
+      // Each feed: 5,000 once (refused), then 1,000.
+      const byFeed = new Map<string, string[]>();
+      for (const l of limits) byFeed.set(l.split(' ')[0]!, [...(byFeed.get(l.split(' ')[0]!) ?? []), l.split(' ')[1]!]);
+      expect([...byFeed.keys()]).toEqual(['clicks', 'pageviews', 'identities', 'telegram-starts', 'telegram-payments', 'erasures'].map((f) => `/api/v1/${f}`));
+      for (const asked of byFeed.values()) expect(asked).toEqual(['5000', ...asked.slice(1).map(() => '1000')]);
+      expect(byFeed.get('/api/v1/clicks')!.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await proxy.close();
+      db.close();
+      direct.close();
+    }
+  });
+
   it('skips a feed the redirector lacks (404), completes the others, and records only their success', async () => {
     await click('spring', 2, ['OlderAAAAAAAAAAAAAAAAA']);
     const db = newDb();

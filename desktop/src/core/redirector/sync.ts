@@ -53,6 +53,7 @@ export interface PullResult extends PushResult {
 
 export interface PullOptions {
   clock: Clock;
+  /** Items asked for a page (PAGE_ITEMS); an older redirector that refuses it is asked OLD_PAGE_MAX. */
   pageSize?: number;
   /** Items gathered from pages before they are written in one transaction (WRITE_ITEMS); tests write small. */
   writeItems?: number;
@@ -68,6 +69,14 @@ export interface PullOptions {
 
 // Erasures last: what they name may arrive in the other feeds of the same pull. They run even when a feed
 // before them failed: an erasure is a promise to a visitor, and the inserts refuse what was erased already.
+/**
+ * Items asked for a page. The next page is read while this one is written, one page ahead (its request needs
+ * this page's cursor), so the page is what the redirector does while SQLite writes: with pages of 1,000 it
+ * waited about half of a pull. Redirectors before pages of 5,000 refuse more than OLD_PAGE_MAX (400).
+ */
+export const PAGE_ITEMS = 5000;
+const OLD_PAGE_MAX = 1000;
+
 const FEEDS = ['clicks', 'pageviews', 'identities', 'telegram-starts', 'telegram-payments', 'erasures'] as const satisfies RedirectorFeed[];
 /** PullResult's field for each feed. */
 const RESULT_FIELD = { clicks: 'clicks', pageviews: 'pageviews', identities: 'identities', 'telegram-starts': 'telegramStarts', 'telegram-payments': 'telegramPayments', erasures: 'erased' } as const;
@@ -93,7 +102,7 @@ export function pullRedirector(db: Db, client: RedirectorClient, opts: PullOptio
 }
 
 async function pullAll(db: Db, client: RedirectorClient, opts: PullOptions): Promise<PullResult> {
-  const pageSize = opts.pageSize ?? 1000;
+  const pageSize = opts.pageSize ?? PAGE_ITEMS;
   const result: PullResult = { pushed: 0, rejected: [], links: 0, clicks: 0, pageviews: 0, identities: 0, erased: 0, stripeHints: 0, telegramStarts: 0, telegramPayments: 0, skipped: [] };
   const failures: RedirectorError[] = [];
   let read = 0;
@@ -175,7 +184,7 @@ export interface HintFeedResult {
 export function pullHintFeed(db: Db, client: RedirectorClient, scope: HintScope, opts: PullOptions): Promise<HintFeedResult> {
   return inTurn(db, async () => {
     try {
-      const result = await readHintFeed(db, client, scope, opts.pageSize ?? 1000, opts);
+      const result = await readHintFeed(db, client, scope, opts.pageSize ?? PAGE_ITEMS, opts);
       recordResourceSuccess(db, 'redirector', 'stripe-hints', opts.clock.now());
       return result;
     } catch (e) {
@@ -257,7 +266,17 @@ async function pullFeed(
   opts: PullOptions,
   write: (items: unknown[]) => number = (items) => writePage(db, feed as (typeof FEEDS)[number], items),
 ): Promise<number> {
-  const fetchPage = (cursor: string | null) => withRetry(() => client.feed(feed, cursor, pageSize), opts);
+  let limit = pageSize;
+  const fetchPage = (cursor: string | null) =>
+    withRetry(async () => {
+      try {
+        return await client.feed(feed, cursor, limit);
+      } catch (e) {
+        if (!(e instanceof RedirectorError) || e.kind !== 'rejected' || e.status !== 400 || limit <= OLD_PAGE_MAX) throw e;
+        limit = OLD_PAGE_MAX; // an older redirector: its pages are 1,000 at most
+        return client.feed(feed, cursor, limit);
+      }
+    }, opts);
   let received = 0;
   let changed = 0;
   let gathered: unknown[] = [];

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 
 /** An answer given instead of the target's: `hang` never answers (a timeout). */
 export type ProxyAnswer = { status: number; type: string; body: string } | 'hang';
-export type ProxyRule = (method: string, path: string) => ProxyAnswer | undefined;
+export type ProxyRule = (method: string, path: string, query: URLSearchParams) => ProxyAnswer | undefined;
 
 export const htmlPage = (status: number, title: string): ProxyAnswer => ({
   status,
@@ -35,9 +35,9 @@ export async function startProxy(target: string | null): Promise<TestProxy> {
   const proxy: Omit<TestProxy, 'url' | 'close'> = { rules: [], seen: [] };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const method = req.method ?? 'GET';
-    const path = (req.url ?? '/').split('?')[0]!;
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
     proxy.seen.push(`${method} ${path}`);
-    const answer = proxy.rules.map((rule) => rule(method, path)).find((a) => a !== undefined) ?? (target ? undefined : htmlPage(200, 'Welcome to our shop'));
+    const answer = proxy.rules.map((rule) => rule(method, path, new URLSearchParams(query))).find((a) => a !== undefined) ?? (target ? undefined : htmlPage(200, 'Welcome to our shop'));
     if (answer === 'hang') {
       hanging.add(res);
       req.resume();
