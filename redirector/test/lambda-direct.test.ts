@@ -7,7 +7,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import awsLambdaFastify, { type LambdaResponse } from '@fastify/aws-lambda';
 import { stringifySetCookie } from 'cookie';
-import type { Context } from 'aws-lambda';
 import type pino from 'pino';
 import type { Click } from '@revtrail/shared';
 import { buildAppOn, type RevtrailApp } from '../src/app';
@@ -18,52 +17,16 @@ import { asSent, directRedirect, redirectFacts, uncachedErrors } from '../src/la
 import { silentLogger } from '../src/log';
 import { DynamoStore } from '../src/store/dynamo';
 import { trackingCookieHeader } from '../src/visitor-cookie';
-import { CHROME_UA, IPHONE_UA, ManualClock, MemorySpill, sharedDynamo, testConfig, TOKEN } from './support';
+import { IPHONE_UA, ManualClock, MemorySpill, sharedDynamo, testConfig, TOKEN } from './support';
+import { functionUrlEvent, LAMBDA_CONTEXT, type EventInput } from './lambda-events';
 
 const ORIGIN_SECRET = 'direct-origin-secret-0123456789abcdefghij';
 const PROXY_SECRET = 'direct-proxy-secret-0123456789abcdefghijk';
 const RETURNING = 'PQuHR2QBAxndBGF76YK6rQ';
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', functionName: 'Redirector' } as Context;
+const context = LAMBDA_CONTEXT;
 
-/** A Lambda function URL event (payload 2.0, AWS docs' example shape), as the Router's CloudFront or a caller sends it. */
-function event(over: { method?: string; path: string; query?: string; headers?: Record<string, string>; cookies?: string[]; sourceIp?: string }) {
-  const query = over.query ?? '';
-  const params = query ? Object.fromEntries([...new URLSearchParams(query)].map(([k]) => [k, new URLSearchParams(query).getAll(k).join(',')])) : undefined;
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: over.path,
-    rawQueryString: query,
-    ...(over.cookies ? { cookies: over.cookies } : {}),
-    headers: {
-      accept: 'text/html,application/xhtml+xml',
-      'accept-encoding': 'gzip, deflate, br',
-      host: 'go.brand.com',
-      'user-agent': CHROME_UA,
-      'x-amzn-trace-id': 'Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e',
-      'x-forwarded-for': over.sourceIp ?? '198.51.100.23',
-      'x-forwarded-port': '443',
-      'x-forwarded-proto': 'https',
-      ...over.headers,
-    },
-    ...(params ? { queryStringParameters: params } : {}),
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'r3pmxmplak',
-      authorizer: null,
-      domainName: 'r3pmxmplak.lambda-url.us-east-1.on.aws',
-      domainPrefix: 'r3pmxmplak',
-      http: { method: over.method ?? 'GET', path: over.path, protocol: 'HTTP/1.1', sourceIp: over.sourceIp ?? '198.51.100.23', userAgent: CHROME_UA },
-      requestId: 'JKJaXmPLvHcESHA=',
-      routeKey: '$default',
-      stage: '$default',
-      time: '24/Nov/2026:12:00:00 +0000',
-      timeEpoch: 1795521600000,
-    },
-    pathParameters: null,
-    isBase64Encoded: false,
-  };
-}
+/** A Lambda function URL event as the Router's CloudFront or a caller sends it, Host the tracking domain. */
+const event = (over: Omit<EventInput, 'body' | 'base64'>) => functionUrlEvent({ ...over, host: 'go.brand.com' });
 
 const viaCloudFront = { 'x-revtrail-origin-proof': ORIGIN_SECRET, 'cloudfront-viewer-address': '203.0.113.9:51234', 'cloudfront-viewer-country': 'DE', 'x-forwarded-host': 'go.brand.com' };
 const viaMerchant = { 'x-revtrail-proxy-proof': PROXY_SECRET, 'x-revtrail-host': 'www.merchant.example', 'x-revtrail-client-ip': '192.0.2.44', 'x-revtrail-proto': 'https', 'x-revtrail-country': 'fr' };

@@ -4,6 +4,7 @@ import type { LambdaResponse } from '@fastify/aws-lambda';
 import { DynamoStore } from '../src/store/dynamo';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded';
 import { CHROME_UA, testClick } from './support';
+import { functionUrlEvent, httpApiEvent, LAMBDA_CONTEXT } from './lambda-events';
 import { body, deliveryHeaders, OTHER_SECRET, stripeEvent, WEBHOOK_SECRET } from './stripe-events';
 
 // The Lambda handler as deployed: config from SST's linked resources (SST_RESOURCE_* variables, as SST sets
@@ -14,59 +15,7 @@ const ORIGIN_SECRET = 'lambda-origin-secret-0123456789abcdefghij';
 let dynamo: EmbeddedDynamo;
 let handler: (event: unknown, context: Context) => Promise<LambdaResponse>;
 
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678', functionName: 'Redirector' } as Context;
-
-/** An API Gateway HTTP API event, payload format 2.0 (AWS docs' example, with our values). */
-function httpApiEvent(over: { method?: string; path: string; query?: string; headers?: Record<string, string>; cookies?: string[]; body?: string; base64?: boolean }) {
-  const query = over.query ?? '';
-  const params = query ? Object.fromEntries([...new URLSearchParams(query)].map(([k]) => [k, new URLSearchParams(query).getAll(k).join(',')])) : undefined;
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: over.path,
-    rawQueryString: query,
-    ...(over.cookies ? { cookies: over.cookies } : {}),
-    headers: {
-      accept: 'text/html,application/xhtml+xml',
-      'accept-encoding': 'gzip, deflate, br',
-      host: 'go.brand.com',
-      'user-agent': CHROME_UA,
-      'x-amzn-trace-id': 'Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e',
-      'x-forwarded-for': '198.51.100.23',
-      'x-forwarded-port': '443',
-      'x-forwarded-proto': 'https',
-      ...over.headers,
-    },
-    ...(params ? { queryStringParameters: params } : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'r3pmxmplak',
-      domainName: 'go.brand.com',
-      domainPrefix: 'go',
-      http: { method: over.method ?? 'GET', path: over.path, protocol: 'HTTP/1.1', sourceIp: '198.51.100.23', userAgent: CHROME_UA },
-      requestId: 'JKJaXmPLvHcESHA=',
-      routeKey: '$default',
-      stage: '$default',
-      time: '24/Nov/2026:12:00:00 +0000',
-      timeEpoch: 1795521600000,
-    },
-    ...(over.body !== undefined ? { body: over.base64 ? Buffer.from(over.body).toString('base64') : over.body } : {}),
-    isBase64Encoded: over.base64 ?? false,
-  };
-}
-
-/** A Lambda function URL event (AWS docs' example shape: IAM authorizer null, pathParameters null). */
-function functionUrlEvent(over: Parameters<typeof httpApiEvent>[0]) {
-  const e = httpApiEvent(over);
-  const domainName = 'a1b2c3d4e5f6g7h8i9j0kxmpl.lambda-url.eu-west-1.on.aws';
-  return {
-    ...e,
-    headers: { ...e.headers, host: domainName },
-    requestContext: { ...e.requestContext, apiId: 'a1b2c3d4e5f6g7h8i9j0kxmpl', domainName, domainPrefix: 'a1b2c3d4e5f6g7h8i9j0kxmpl', authentication: null, authorizer: null },
-    pathParameters: null,
-    stageVariables: null,
-  };
-}
+const context = LAMBDA_CONTEXT;
 
 beforeAll(async () => {
   dynamo = await startEmbeddedDynamo();
