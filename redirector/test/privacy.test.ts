@@ -299,6 +299,40 @@ describe('erasure reaches events not yet stored', () => {
       .filter((path) => statSync(path).isFile() && readFileSync(path).includes(needle));
   }
 
+  it('a feed page read ahead before an erasure is not served: the pages after it hold none of the person', async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'revtrail-erase-ahead-'));
+    r = await startLocalRedirector({
+      dataDir,
+      port: 0,
+      maintenance: false,
+      log: silentLogger as pino.Logger,
+      settings: { REVTRAIL_SYNC_TOKEN: TOKEN, REVTRAIL_FEED_SETTLE_MS: '0' },
+    });
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    const api = (path: string, init: RequestInit = {}) => fetch(`${r!.url}${path}`, { ...init, headers: { ...auth, ...init.headers } });
+    await api('/api/v1/links/spring', { method: 'PUT', body: JSON.stringify(LINK), headers: { 'content-type': 'application/json' } });
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${r.url}/spring`, { redirect: 'manual', headers: { cookie: `rt_vid=${i % 2 ? VID : VID2}`, 'user-agent': CHROME_UA } });
+      expect(res.status).toBe(302);
+    }
+    await r.replaySpill();
+    type Page = { items: Click[]; cursor: string; hasMore: boolean };
+    const first = (await (await api('/api/v1/clicks?limit=5')).json()) as Page;
+    expect(first.items).toHaveLength(5);
+    // The next page is being read ahead now, with VID's clicks in it; then VID is erased.
+    await new Promise((done) => setTimeout(done, 100));
+    expect((await api('/api/v1/erase', { method: 'POST', body: JSON.stringify({ visitorId: VID }), headers: { 'content-type': 'application/json' } })).status).toBe(200);
+    const rest: Click[] = [];
+    for (let cursor = first.cursor, more = first.hasMore; more; ) {
+      const page = (await (await api(`/api/v1/clicks?limit=5&cursor=${cursor}`)).json()) as Page;
+      rest.push(...page.items);
+      cursor = page.cursor;
+      more = page.hasMore;
+    }
+    expect(rest.length).toBeGreaterThan(0);
+    expect(rest.filter((c) => c.visitorId === VID)).toEqual([]);
+  });
+
   it('drops the journal\'s events of an erased visitor and email, and scrubs the quarantine: no file of the journal holds them', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'revtrail-erase-'));
     const store = join(dataDir, 'dynamodb');

@@ -24,12 +24,14 @@ import { secretMatches } from '../secret-match';
 import { registerPrivacyApi } from './privacy';
 import { registerStripeWebhookApi } from './stripe-webhook';
 import { registerTelegramApi } from './telegram-webhook';
-import { FEED_KINDS } from '../store/types';
+import { FEED_KINDS, type FeedKind } from '../store/types';
+import { FeedReadAhead } from '../feeds/read-ahead';
 
 /**
  * A page's items at most. 5,000, not 1,000: the desktop writes while its next page is read, and one page is
  * all it asks ahead (the next request needs this page's cursor), so the page is what the redirector gets done
- * while the desktop writes; each page also pays one marker read and a query per partition. A page's JSON is
+ * while the desktop writes (the local server also reads the next page as it answers one: feeds/read-ahead.ts);
+ * each page also pays one marker read and a query per partition. A page's JSON is
  * held under FEED_PAGE_CHARS whatever its items' size (store/dynamo.ts readFeedJson).
  */
 export const PAGE_MAX = 5000;
@@ -153,12 +155,16 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
       return reply.code(previous ? 200 : 201).send({ link });
     });
 
+    const readPage = (kind: FeedKind, cursor: string | null, limit: number) =>
+      ctx.store.readFeedJson(kind, cursor, limit, ctx.clock.now() - ctx.config.feedSettleMs);
+    // The local server reads each next page ahead; a Lambda reads only what it is asked (feeds/read-ahead.ts).
+    const ahead = ctx.journal ? new FeedReadAhead(readPage, () => ctx.erasures.generation) : null;
+    if (ahead) api.addHook('onClose', async () => ahead.clear());
     for (const kind of FEED_KINDS) {
       api.get(`/${kind}`, feedLimited, async (req, reply) => {
         const q = parseFeedQuery(req.query);
         if (!q.ok) return sendError(reply, 'invalid_input', q.problems.join('; '));
-        const until = ctx.clock.now() - ctx.config.feedSettleMs;
-        const page = await ctx.store.readFeedJson(kind, q.value.cursor, q.value.limit, until);
+        const page = ahead ? await ahead.page(kind, q.value.cursor, q.value.limit) : await readPage(kind, q.value.cursor, q.value.limit);
         // The items are the store's JSON texts, sent as they are: parsing each only to serialize it again was
         // most of a page's time here. The page is the same JSON as { items, cursor, hasMore } would make.
         return reply

@@ -52,6 +52,8 @@ export class ErasureFilter {
   private readonly now: () => number;
   /** Events dropped because their visitor or email hash was erased (this process). */
   dropped = 0;
+  /** Counts erasures begun in this process: what was read before one may hold its person (feeds/read-ahead.ts). */
+  generation = 0;
 
   constructor(private readonly opts: ErasureFilterOptions) {
     this.refreshMs = opts.refreshMs ?? 60_000;
@@ -63,6 +65,7 @@ export class ErasureFilter {
    * that a deletion run after this finds everything they stored.
    */
   async add(keys: PersonKey[], at: number): Promise<void> {
+    this.generation += 1;
     await this.note(keys, at);
     await Promise.allSettled([...this.inflight]);
   }
