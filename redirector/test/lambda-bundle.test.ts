@@ -25,6 +25,7 @@ import { fakeSqs, slowProxy, type FakeSqs } from './aws-fakes';
 import type { EventRecord } from '../src/store/types';
 import { body, charge, deliveryHeaders, OTHER_SECRET, stripeEvent, WEBHOOK_SECRET } from './stripe-events';
 import { CHROME_UA } from './support';
+import type { EventInput } from './lambda-events';
 
 const HOST = fileURLToPath(new URL('./lambda-host.mjs', import.meta.url));
 const TABLE = 'revtrail-test-Table';
@@ -82,16 +83,6 @@ class Instance {
   stop(): void {
     this.child.kill();
   }
-}
-
-interface EventInput {
-  method?: string;
-  path: string;
-  query?: string;
-  headers?: Record<string, string>;
-  cookies?: string[];
-  body?: string;
-  base64?: boolean;
 }
 
 /**
