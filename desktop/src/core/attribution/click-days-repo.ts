@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3';
 import type { Db } from '../db/open';
-import { statementsPerDb } from '../db/statements';
+import { preparedOnDemand, statementsPerDb } from '../db/statements';
 import type { FilterBy, ReportFilter } from './reports-repo';
 
 // SQL of the per-day click rollups (click_days, migration 0014). campaign and partner_id are '' for none there.
@@ -57,12 +57,7 @@ const rangeSql = (by: CellGroup, filter?: FilterBy) =>
   `SELECT ${GROUP[by]}, clicks, visitors FROM click_days WHERE day >= @from AND day <= @to${filter ? ` AND ${COLUMN[filter]} = ifnull(@fv, '')` : ''}`;
 
 const stmts = statementsPerDb((db: Db) => {
-  const lazy = new Map<string, Statement>();
-  const prepared = (sql: string) => {
-    let s = lazy.get(sql);
-    if (!s) lazy.set(sql, (s = db.prepare(sql)));
-    return s;
-  };
+  const prepared = preparedOnDemand(db);
   return {
     state: db.prepare<[], ClickDaysState>(`SELECT time_zone, live_from, purged_before FROM click_days_state WHERE id = 1`),
     setState: db.prepare<{ timeZone: string | null; liveFrom: string | null }>(`UPDATE click_days_state SET time_zone = @timeZone, live_from = @liveFrom WHERE id = 1`),

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import { STARS_CURRENCY } from '@revtrail/shared';
 import type { Db } from '../db/open';
-import { statementsPerDb } from '../db/statements';
+import { preparedOnDemand, statementsPerDb } from '../db/statements';
 
 // SQL of the reports. Money is summed in SQL, in the ledger's currency, over one model's rows of a range
 // (attribution_ledger_model_at); a report in another currency reads the rows themselves and converts them
@@ -163,12 +163,7 @@ const clicksBySql = (column: string, filter?: FilterBy) =>
    WHERE ${CLICK_FILTER}${filterSql(filter)} GROUP BY ${column}`;
 
 const stmts = statementsPerDb((db: Db) => {
-  const lazy = new Map<string, Statement>();
-  const prepared = (sql: string) => {
-    let s = lazy.get(sql);
-    if (!s) lazy.set(sql, (s = db.prepare(sql)));
-    return s;
-  };
+  const prepared = preparedOnDemand(db);
   return {
     sums: (scope: Scope, key: GroupKey, filter?: FilterBy) => prepared(sumsSql(scope, key, filter)) as Statement<[object], MoneyAgg>,
     buyers: (scope: Scope, key: GroupKey, filter?: FilterBy) => prepared(buyersSql(scope, key, filter)).raw() as Statement<[object], [string | null, string]>,
