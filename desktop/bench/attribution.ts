@@ -14,7 +14,7 @@ import { arch, cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:o
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DAY_MS, type Click, type Identity, type Pageview } from '@revtrail/shared';
+import { DAY_MS, type Click, type Identity, type Pageview, seededRandom } from '@revtrail/shared';
 import { addDays, dayInZone, zoneRange } from '@revtrail/shared/attribution/index';
 import { rebuildAttribution } from '../src/core/attribution/ledger';
 import { channelsReport, type ReportRange } from '../src/core/attribution/reports';
@@ -52,18 +52,6 @@ const CURRENCIES: [string, number, number, number | null][] = [
   ['KWD', 0.05, 15000, null],
 ];
 
-/** A small seeded generator, so every run builds the same workspace. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Seeded {
   clicks: number;
   pageviews: number;
@@ -78,7 +66,7 @@ interface Seeded {
 
 function seed(db: Db, clicks: number): Seeded {
   const started = performance.now();
-  const rand = rng(clicks);
+  const rand = seededRandom(clicks);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const start = NOW - SPAN_DAYS * DAY_MS;
   const visitors = Math.max(1, Math.floor(clicks / 3));

@@ -13,3 +13,4 @@ export * from './validate';
 export * from './money';
 export * from './wire/stripe-hints';
 export * from './telegram';
+export * from './random';

@@ -11,6 +11,7 @@
  */
 import type Stripe from 'stripe';
 import type { FakeStripeState } from './state';
+import { seededRandom } from '@revtrail/shared';
 
 /** Populates a fresh state. */
 export type FakeStripeSeed = (state: FakeStripeState) => void;
@@ -154,7 +155,7 @@ export interface BulkOptions {
 /** Deterministic generated data for benchmarks: one sync-sized merchant, built in time order. */
 export function bulkSeed(options: BulkOptions): FakeStripeSeed {
   return (state) => {
-    const random = mulberry32(0x5eed);
+    const random = seededRandom(0x5eed);
     const now = state.now();
     const span = (options.spanDays ?? 365) * DAY;
     const customerIds: string[] = [];
@@ -193,14 +194,3 @@ function pickCurrency(r: number): { code: string; amount: (r: number) => number 
   return { code: 'kwd', amount: (x) => 1_000 + Math.floor(x * 99_000) };
 }
 
-/** A small seeded PRNG: the same data on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DAY_MS, err, ok, type Result } from '@revtrail/shared';
+import { DAY_MS, err, ok, type Result, seededRandom } from '@revtrail/shared';
 import { addCharge, addClick, addCustomer, addIdentity, addInvoice, addRefund, addSubscription } from '../core/attribution/testing/facts';
 import { runAffiliateLedger } from '../core/affiliates/ledger';
 import type { Core } from '../core/core';
@@ -10,17 +10,6 @@ import { WorkspaceRegistry, type Workspace } from '../core/workspaces/registry';
 
 const CHANNELS = ['Newsletter', 'Paid social', 'Podcast', 'Affiliate', 'Search ads', 'Social', 'YouTube', 'Partners'];
 const SPAN_DAYS = 90;
-
-/** A seeded generator, so a sample (or a benchmark) is the same every time. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface SampleFacts {
   clicks: number;
@@ -36,7 +25,7 @@ export interface SampleFacts {
  * in 20 is half refunded. Used by the sample workspace and by bench/ui.ts.
  */
 export function writeSampleFacts(db: Db, opts: { clicks: number; links: number; now: number; partnerId?: string }): SampleFacts {
-  const rand = rng(42);
+  const rand = seededRandom(42);
   const visitors = Math.max(1, Math.floor(opts.clicks / 3));
   const vid = (i: number) => `v${i.toString(36).padStart(21, '0')}`;
   const start = opts.now - SPAN_DAYS * DAY_MS;

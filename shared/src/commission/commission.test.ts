@@ -2,15 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '../time';
 import { addMonthsUtc, commissionFor, proRata, takeBack, withinDuration } from './commission';
 import type { ProgramRules } from './terms';
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random';
 
 const T0 = Date.UTC(2026, 0, 31, 12);
 const terms: ProgramRules = { rate: { kind: 'percent', basisPoints: 2000 }, basis: 'net', duration: { kind: 'lifetime', count: null }, holdingDays: 30, minimums: {}, cookieDays: 30, binding: 'first_click' };
@@ -66,7 +58,7 @@ describe('take-backs', () => {
   });
 
   it('property: any refunds totalling the charge take back exactly the commission; never more, never positive', () => {
-    const rand = prng(42);
+    const rand = seededRandom(42);
     for (let run = 0; run < 2000; run++) {
       const chargeMinor = 1 + Math.floor(rand() * 1_000_000);
       const commissionMinor = Math.max(1, Math.floor(rand() * chargeMinor));

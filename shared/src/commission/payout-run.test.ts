@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatMinor } from '../money';
 import { planPayouts, type PartnerBalance, type PayoutMethod } from './payout-run';
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random';
 
 const base: Omit<PartnerBalance, 'partnerId'> = { currency: 'USD', method: 'paypal', commissionMinor: 0, clawbackMinor: 0, commissionCount: 0, minimumMinor: 5000, blocked: null };
 
@@ -52,7 +44,7 @@ describe('payout run arithmetic', () => {
   });
 
   it('property: every balance is paid or carried, once; batch totals are the sums of their items; nothing paid is under its minimum', () => {
-    const rand = prng(99);
+    const rand = seededRandom(99);
     const methods: PayoutMethod[] = ['paypal', 'wise', 'manual'];
     for (let run = 0; run < 300; run++) {
       const balances: PartnerBalance[] = Array.from({ length: 1 + Math.floor(rand() * 40) }, (_, i) => ({

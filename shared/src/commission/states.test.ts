@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initialState, LINE_STATES, nextState, replayState, type LineEvent, type LineState } from './states';
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../random';
 
 const EVENTS: LineEvent[] = ['approve', 'hold', 'release', 'reverse', 'pay'];
 
@@ -43,7 +35,7 @@ describe('commission states', () => {
   });
 
   it('property: from any state, no sequence of events pays a line twice, pays a flagged one, or leaves a terminal state', () => {
-    const rand = prng(7);
+    const rand = seededRandom(7);
     for (let run = 0; run < 5000; run++) {
       let state: LineState = LINE_STATES[Math.floor(rand() * LINE_STATES.length)]!;
       const start = state;

@@ -1,19 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DAY_MS } from '@revtrail/shared';
+import { DAY_MS, seededRandom } from '@revtrail/shared';
 import { addCharge, addClick, addDispute, addRefund, t } from '../attribution/testing/facts';
 import { affiliateWorld, value, type AffiliateWorld } from './testing';
 
 // Random histories of sales, refunds, disputes, payout runs and payments: whatever happens, no line is
 // paid twice, no batch pays what its lines do not add up to, and no commission is taken back beyond itself.
-
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 let w: AffiliateWorld;
 afterEach(() => w?.close());
@@ -21,7 +12,7 @@ afterEach(() => w?.close());
 const MONTHS = ['2026-01', '2026-02', '2026-03', '2026-04', '2026-05', '2026-06'];
 
 async function randomHistory(seed: number) {
-  const rand = prng(seed);
+  const rand = seededRandom(seed);
   const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   w = affiliateWorld(t('2025-12-01'));
   value(await w.call('programs.add', { name: 'P', rateBasisPoints: 1500, minimums: { USD: 3000 }, holdingDays: 20 }));

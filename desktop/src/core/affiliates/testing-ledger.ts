@@ -1,4 +1,4 @@
-import { DAY_MS, newSortKey } from '@revtrail/shared';
+import { DAY_MS, newSortKey, seededRandom } from '@revtrail/shared';
 import type { ProgramRules } from '@revtrail/shared/commission/index';
 import type { Db } from '../db/open';
 import { insertLine, insertPartner, insertProgram, type NewLine } from './repo';
@@ -13,22 +13,13 @@ export const YEAR_START = Date.parse('2025-04-01T00:00:00Z');
 /** The eleven months before the period, paid by runs of their own in the month-end case. */
 export const PAYOUT_HISTORY = ['2025-04', '2025-05', '2025-06', '2025-07', '2025-08', '2025-09', '2025-10', '2025-11', '2025-12', '2026-01', '2026-02'];
 
-function prng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One program, `partners` partners (PayPal 70%, Wise 20%, by hand 10%; 2% paused) and `lines` ledger lines
  * over the year to the period's end: commissions in USD and EUR (1% self-referrals; those of March's last
  * 30 days still in their holding period), and reversals (4%) and clawbacks (2%) against earlier ones.
  */
 export function seedPayoutLedger(db: Db, partners: number, lines: number, lineId: (at: number, n: number) => string = (at) => newSortKey(at)): { commissions: number; reversals: number; clawbacks: number } {
-  const rand = prng(20260401);
+  const rand = seededRandom(20260401);
   const rules: ProgramRules = { rate: { kind: 'percent', basisPoints: 2000 }, basis: 'net', duration: { kind: 'lifetime', count: null }, holdingDays: 30, minimums: { USD: 5000, EUR: 5000 }, cookieDays: 30, binding: 'first_click' };
   insertProgram(db, { id: 'prg_bench', name: 'Bench', rules, startsAt: 0, createdAt: 0 });
   db.transaction(() => {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, type Click } from '@revtrail/shared';
+import { DAY_MS, type Click, seededRandom } from '@revtrail/shared';
 import { addDays, zoneRange } from '@revtrail/shared/attribution/index';
 import { migrate } from '../db/migrate';
 import { MIGRATIONS } from '../db/migrations';
@@ -20,16 +20,6 @@ import { factClick, factsDb, t } from './testing/facts';
 // sketches' exact range) the same visitors, in every report that counts them, through inserts, erasures, the
 // retention purge, a zone change and a database from before the rollups.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), s | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LINKS = [
   { slug: 'news', channel: 'Newsletter', campaign: 'spring', partnerId: null },
   { slug: 'news-2', channel: 'Newsletter', campaign: null, partnerId: null },
@@ -42,7 +32,7 @@ const SPAN_DAYS = 80;
 
 /** Clicks over 80 days from 2025-03-01 (two DST changes in New York and Berlin): bots, repeats, anonymous visitors. */
 function randomClicks(n: number, seed: number, idFrom = 0): Click[] {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   return Array.from({ length: n }, (_, i) => {
     const link = LINKS[Math.floor(rand() * LINKS.length)]!;
     const r = rand();
@@ -64,7 +54,7 @@ function randomClicks(n: number, seed: number, idFrom = 0): Click[] {
 
 /** Inserts in pages of random sizes, some clicks twice (pulls are at least once). */
 function sync(db: Db, clicks: Click[], seed: number): void {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   for (let i = 0; i < clicks.length; ) {
     const size = 1 + Math.floor(rand() * 300);
     insertClicks(db, clicks.slice(i, i + size));
@@ -112,7 +102,7 @@ const FILTERS: (ReportFilter | null)[] = [
 ];
 
 function expectSame(db: Db, timeZone: string, seed: number, ranges = 6): void {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   for (let i = 0; i < ranges; i++) {
     const from = addDays('2025-03-01', Math.floor(rand() * (SPAN_DAYS - 5)) - 3);
     const to = addDays(from, Math.floor(rand() * 40));
