@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { err, isBotUsername, isTelegramBotToken, ok, TELEGRAM_SECRET_TOKEN_RE, TELEGRAM_WEBHOOK_PATH, type Result, type TelegramSettingsInput, type TelegramWebhookStatus } from '@revtrail/shared';
 import type { CoreContext, SecretKind } from '../context';
 import { RedirectorError, type RedirectorClient } from '../redirector/client';
+import { redirectorProblem as sharedRedirectorProblem } from '../redirector/problems';
 import type { Workspace } from '../workspaces/registry';
 import { TELEGRAM_API_BASE, TelegramApiError, TelegramBotApi, type WebhookInfo } from './bot-api';
 import { getTelegramSettings, noteWebhookSet, saveTelegramConnection, telegramCounts, type TelegramSettings } from './repo';
@@ -102,21 +103,8 @@ export function createTelegramHandlers(ctx: CoreContext, deps: TelegramDeps): Te
     if (!(e instanceof TelegramApiError)) throw e;
     return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : 'invalid_input', e.message);
   };
-  const redirectorProblem = (e: RedirectorError, ws: Workspace): string => {
-    const shown = new URL(ws.redirectorUrl!).host;
-    switch (e.kind) {
-      case 'unauthorized':
-        return `The redirector at ${shown} refused the sync token: paste the current one ${ctx.step({ app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}.`;
-      case 'unavailable':
-        return `The redirector at ${shown} did not answer: check it is running (and this computer is online), then try again.`;
-      case 'missing':
-        return `The redirector at ${shown} has no Telegram endpoint yet: it is older than this Revtrail. Update it (deploy the current version).`;
-      case 'foreign':
-        return `${shown} did not answer as a Revtrail redirector: check the redirector address.`;
-      case 'rejected':
-        return `The redirector at ${shown} refused the bot: ${e.detail ?? e.message}`;
-    }
-  };
+  const redirectorProblem = (e: RedirectorError, ws: Workspace): string =>
+    sharedRedirectorProblem(ctx, e, ws.redirectorUrl!, { endpoint: 'Telegram endpoint', refused: 'the bot' });
   const fromRedirector = (e: unknown, ws: Workspace): Result<never> => {
     if (!(e instanceof RedirectorError)) throw e;
     return err(e.kind === 'unauthorized' ? 'unauthorized' : e.kind === 'unavailable' ? 'unavailable' : e.kind === 'missing' ? 'not_found' : 'invalid_input', redirectorProblem(e, ws));

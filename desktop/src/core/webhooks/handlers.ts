@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import type { CoreContext } from '../context';
 import type { Db } from '../db/open';
 import { RedirectorError, type RedirectorClient } from '../redirector/client';
+import { redirectorProblem as sharedRedirectorProblem } from '../redirector/problems';
 import { pullHintFeed, type HintFeedResult, type PullProgress } from '../redirector/sync';
 import { withoutSecrets } from '../stripe/failures';
 import type { HintScope } from '../stripe/hints';
@@ -167,22 +168,14 @@ export function createWebhookHandlers(ctx: CoreContext, deps: WebhookDeps): Webh
   const endpointUrl = (ws: Workspace, status: StripeWebhookStatus | null) => status?.url ?? `${ws.redirectorUrl}${STRIPE_WEBHOOK_PATH}`;
   const noRedirector = (ws: Workspace) =>
     err('not_found', `Workspace "${ws.name}" has no redirector yet: connect one first ${ctx.step({ app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}; Stripe's webhooks go to it.`);
-  /** A redirector failure, said in the terms of the webhook setup (never an HTTP verb or path). */
-  const redirectorProblem = (e: RedirectorError, url: string): string => {
-    const shown = new URL(url).host;
-    switch (e.kind) {
-      case 'unauthorized':
-        return `The redirector at ${shown} refused the sync token: paste the current one ${ctx.step({ app: 'on the Set up screen', cli: 'with `revtrail connect redirector`' })}.`;
-      case 'unavailable':
-        return `The redirector at ${shown} did not answer: check it is running (and this computer is online), then try again.`;
-      case 'missing':
-        return `The redirector at ${shown} has no Stripe webhook endpoint yet: it is older than this Revtrail. Update it (deploy the current version).`;
-      case 'foreign':
-        return `${shown} did not answer as a Revtrail redirector: check the redirector address ${ctx.step({ app: 'on the Set up screen', cli: '(`revtrail status` shows it)' })}.`;
-      case 'rejected':
-        return `The redirector at ${shown} refused the signing secret: ${withoutSecrets(e.detail ?? e.message)}`;
-    }
-  };
+  /** A redirector failure, said in the terms of the webhook setup. */
+  const redirectorProblem = (e: RedirectorError, url: string): string =>
+    sharedRedirectorProblem(ctx, e, url, {
+      endpoint: 'Stripe webhook endpoint',
+      refused: 'the signing secret',
+      detail: withoutSecrets,
+      addressStep: { app: 'on the Set up screen', cli: '(`revtrail status` shows it)' },
+    });
 
   return {
     'sync.webhookHints': async ({ workspace: ref }) => {
