@@ -25,7 +25,7 @@ import { fakeSqs, slowProxy, type FakeSqs } from './aws-fakes';
 import type { EventRecord } from '../src/store/types';
 import { body, charge, deliveryHeaders, OTHER_SECRET, stripeEvent, WEBHOOK_SECRET } from './stripe-events';
 import { CHROME_UA } from './support';
-import type { EventInput } from './lambda-events';
+import { queryStringParameters, type EventInput } from './lambda-events';
 
 const HOST = fileURLToPath(new URL('./lambda-host.mjs', import.meta.url));
 const TABLE = 'revtrail-test-Table';
@@ -91,8 +91,7 @@ class Instance {
  */
 function functionUrlEvent(over: EventInput, sourceIp: string, headers: Record<string, string>) {
   const query = over.query ?? '';
-  const params = new URLSearchParams(query);
-  const joined = query ? Object.fromEntries([...new Set(params.keys())].map((k) => [k, params.getAll(k).join(',')])) : undefined;
+  const joined = queryStringParameters(query);
   return {
     version: '2.0',
     routeKey: '$default',

@@ -15,10 +15,17 @@ export interface EventInput {
   sourceIp?: string;
 }
 
+/** The query as Lambda gives it beside the raw one: repeated keys joined with commas; none for an empty query. */
+export function queryStringParameters(query: string): Record<string, string> | undefined {
+  if (!query) return undefined;
+  const params = new URLSearchParams(query);
+  return Object.fromEntries([...new Set(params.keys())].map((k) => [k, params.getAll(k).join(',')]));
+}
+
 /** An API Gateway HTTP API event, payload format 2.0 (AWS docs' example, with our values). */
 export function httpApiEvent(over: EventInput) {
   const query = over.query ?? '';
-  const params = query ? Object.fromEntries([...new URLSearchParams(query)].map(([k]) => [k, new URLSearchParams(query).getAll(k).join(',')])) : undefined;
+  const params = queryStringParameters(query);
   const sourceIp = over.sourceIp ?? '198.51.100.23';
   return {
     version: '2.0',
