@@ -157,7 +157,7 @@ export function registerSyncRoutes(app: FastifyInstance, ctx: AppContext): void 
 
     const readPage = (kind: FeedKind, cursor: string | null, limit: number) =>
       ctx.store.readFeedJson(kind, cursor, limit, ctx.clock.now() - ctx.config.feedSettleMs);
-    // The local server reads each next page ahead; a Lambda reads only what it is asked (feeds/read-ahead.ts).
+    // The local server reads the next pages ahead; a Lambda reads only what it is asked (feeds/read-ahead.ts).
     const ahead = ctx.journal ? new FeedReadAhead(readPage, () => ctx.erasures.generation) : null;
     if (ahead) api.addHook('onClose', async () => ahead.clear());
     for (const kind of FEED_KINDS) {

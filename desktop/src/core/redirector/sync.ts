@@ -70,9 +70,10 @@ export interface PullOptions {
 // Erasures last: what they name may arrive in the other feeds of the same pull. They run even when a feed
 // before them failed: an erasure is a promise to a visitor, and the inserts refuse what was erased already.
 /**
- * Items asked for a page. The next page is read while this one is written, one page ahead (its request needs
- * this page's cursor), so the page is what the redirector does while SQLite writes: with pages of 1,000 it
- * waited about half of a pull. Redirectors before pages of 5,000 refuse more than OLD_PAGE_MAX (400).
+ * Items asked for a page. The next page is asked for while this one is written, one request ahead (its request
+ * needs this page's cursor); a local redirector also reads several pages ahead of the requests
+ * (redirector/src/feeds/read-ahead.ts), so the store reads while SQLite writes. Redirectors before pages of
+ * 5,000 refuse more than OLD_PAGE_MAX (400).
  */
 export const PAGE_ITEMS = 5000;
 const OLD_PAGE_MAX = 1000;
