@@ -299,7 +299,7 @@ describe('erasure reaches events not yet stored', () => {
       .filter((path) => statSync(path).isFile() && readFileSync(path).includes(needle));
   }
 
-  it('a feed page read ahead before an erasure is not served: the pages after it hold none of the person', async () => {
+  it('feed pages read ahead before an erasure are not served: the pages after it hold none of the person', async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'revtrail-erase-ahead-'));
     r = await startLocalRedirector({
       dataDir,
@@ -319,7 +319,7 @@ describe('erasure reaches events not yet stored', () => {
     type Page = { items: Click[]; cursor: string; hasMore: boolean };
     const first = (await (await api('/api/v1/clicks?limit=5')).json()) as Page;
     expect(first.items).toHaveLength(5);
-    // The next page is being read ahead now, with VID's clicks in it; then VID is erased.
+    // The next pages are read ahead now, with VID's clicks in them; then VID is erased.
     await new Promise((done) => setTimeout(done, 100));
     expect((await api('/api/v1/erase', { method: 'POST', body: JSON.stringify({ visitorId: VID }), headers: { 'content-type': 'application/json' } })).status).toBe(200);
     const rest: Click[] = [];
