@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { startEmbeddedDynamo, useNativeChecksums, type EmbeddedDynamo } from '../src/store/embedded';
 
-// The module dynalite requires, as it requires it; its JavaScript `unsigned` kept before the swap is the reference.
+// The module dynalite requires (from dynalite's own folder); its JavaScript `unsigned`, kept before the swap, is
+// the reference.
 const crcModule = createRequire(createRequire(import.meta.url).resolve('dynalite'))('buffer-crc32') as {
   unsigned: (input: unknown, previous?: unknown) => number;
   signed: (input: unknown) => number;
@@ -25,8 +26,8 @@ describe("the embedded store's answer checksums", () => {
       Buffer.alloc(0),
     ];
     const expected = inputs.map((i) => javascriptUnsigned(i));
-    useNativeChecksums();
-    useNativeChecksums(); // once is enough; again changes nothing
+    expect(useNativeChecksums()).toBe(true);
+    expect(useNativeChecksums()).toBe(true); // once is enough; again changes nothing
     expect(crcModule.unsigned).not.toBe(javascriptUnsigned);
     expect(inputs.map((i) => crcModule.unsigned(i))).toEqual(expected);
     // Calls dynalite does not make still get the original's answers.

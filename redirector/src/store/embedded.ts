@@ -48,19 +48,24 @@ interface BufferCrc32 {
 /**
  * dynalite stamps every answer with its CRC32 (the x-amz-crc32 header) through buffer-crc32, a table lookup a
  * byte at a time in JavaScript: 6.8 ms for a feed page of 3,300 clicks (2.4 MB of JSON), more than the page's
- * JSON.stringify (4.6 ms), and ~4 s of the redirector's 43 s over a 1,000,000-click pull (bench:sync). zlib's
- * crc32 gives the same number natively (test/embedded-store.test.ts compares them, and the header with the
- * body). Swapped in the module dynalite itself requires (resolved from dynalite's own folder), for a string or
- * a buffer without a previous value, the only call dynalite makes; anything else still goes to the original.
+ * JSON.stringify (4.6 ms), and ~2-4 s of the redirector's CPU over a 1,000,000-click pull (bench:sync). zlib's
+ * crc32 gives the same number natively (test/embedded-checksum.test.ts compares them, and the header with the
+ * body). Swapped in the very module dynalite loaded (its main module's child: nothing is required by name
+ * here), for a string or a buffer without a previous value, the only call dynalite makes; anything else still
+ * goes to the original. Returns whether it is in place (false if dynalite's internals changed: then only slower).
  */
-export function useNativeChecksums(): void {
-  const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
-  const module = fromDynalite('buffer-crc32') as BufferCrc32;
-  if (module.nativeUnsigned) return;
+export function useNativeChecksums(): boolean {
+  const require = createRequire(import.meta.url);
+  const main = require.cache[require.resolve('dynalite')];
+  const child = main?.children.find((m) => /[\\/]buffer-crc32[\\/]/.test(m.id));
+  const module = child?.exports as BufferCrc32 | undefined;
+  if (typeof module?.unsigned !== 'function') return false;
+  if (module.nativeUnsigned) return true;
   const original = module.unsigned;
   module.unsigned = (input, previous) =>
     previous === undefined && (typeof input === 'string' || Buffer.isBuffer(input)) ? crc32(input) : original(input, previous);
   module.nativeUnsigned = true;
+  return true;
 }
 
 export async function startEmbeddedDynamo(opts: EmbeddedDynamoOptions = {}): Promise<EmbeddedDynamo> {
