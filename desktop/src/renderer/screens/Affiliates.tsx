@@ -202,7 +202,9 @@ function Partners() {
               <th>Paid by</th>
               <th>Status</th>
               <th>Balance</th>
-              <th />
+              <th>
+                <span className="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>

@@ -260,7 +260,9 @@ function LinkChanges({ status, onDone }: { status: WorkspaceStatus; onDone: (mes
             <th>Link</th>
             <th>Change</th>
             <th>State</th>
-            <th />
+            <th>
+              <span className="visually-hidden">Actions</span>
+            </th>
           </tr>
         </thead>
         <tbody>
