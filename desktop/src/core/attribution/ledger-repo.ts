@@ -20,6 +20,13 @@ export interface ChargeFact {
   exchange_rate: number | null;
 }
 
+/** A succeeded charge of a subscription: what tells its first payment. */
+export interface SubscriptionCharge {
+  id: string;
+  subscription_id: string;
+  billing_reason: string | null;
+}
+
 export interface RefundFact {
   id: string;
   created_at: number;
@@ -75,26 +82,38 @@ export type LedgerRowValues = [
   conversion: number,
 ];
 
+/** Which charges the ledger credits: those that moved money. */
+const CREDITED = `ch.status = 'succeeded' AND ch.amount_captured_minor > 0`;
+/** A refund that failed or was canceled moved no money back. */
+const REFUNDED = `charge_id IS NOT NULL AND amount_minor > 0 AND (status IS NULL OR status NOT IN ('failed', 'canceled'))`;
+
 const stmts = statementsPerDb((db: Db) => ({
-  charges: db.prepare<[], ChargeFact>(
+  // A page at a time after the last one read (keyset on stripe_charges_created, which holds (created_at, id)),
+  // so a rebuild never holds every charge: a charge read whole costs about 1 KB of heap.
+  charges: db.prepare<{ at: number; id: string; limit: number }, ChargeFact>(
     `SELECT ch.id, ch.created_at, ch.amount_captured_minor AS amount_minor, ch.currency, ch.customer_id,
        ${CUSTOMER_KEY_SQL('ch')} AS customer_key, ch.invoice_id, inv.subscription_id, inv.billing_reason,
        ch.fee_minor, ch.settlement_currency, ch.exchange_rate
      FROM stripe_charges ch LEFT JOIN stripe_invoices inv ON inv.id = ch.invoice_id
-     WHERE ch.status = 'succeeded' AND ch.amount_captured_minor > 0
+     WHERE ${CREDITED} AND (ch.created_at, ch.id) > (@at, @id)
+     ORDER BY ch.created_at, ch.id LIMIT @limit`,
+  ),
+  subscriptionCharges: db.prepare<[], SubscriptionCharge>(
+    `SELECT ch.id, inv.subscription_id, inv.billing_reason
+     FROM stripe_charges ch JOIN stripe_invoices inv ON inv.id = ch.invoice_id
+     WHERE ${CREDITED} AND inv.subscription_id IS NOT NULL
      ORDER BY ch.created_at, ch.id`,
   ),
-  // A refund that failed or was canceled moved no money back.
-  refunds: db.prepare<[], RefundFact>(
+  refunds: db.prepare<[string], RefundFact>(
     `SELECT id, created_at, charge_id, amount_minor, currency FROM stripe_refunds
-     WHERE charge_id IS NOT NULL AND amount_minor > 0 AND (status IS NULL OR status NOT IN ('failed', 'canceled'))
+     WHERE charge_id IN (SELECT value FROM json_each(?)) AND ${REFUNDED}
      ORDER BY created_at, id`,
   ),
-  disputes: db.prepare<[], DisputeFact>(
+  disputes: db.prepare<[string], DisputeFact>(
     `SELECT d.id, d.created_at, d.charge_id, d.amount_minor, d.currency, d.status,
        (SELECT seen_at FROM attribution_dispute_seen s WHERE s.dispute_id = d.id AND s.status = d.status) AS status_seen_at,
        (SELECT min(seen_at) FROM attribution_dispute_seen s WHERE s.dispute_id = d.id) AS first_seen_at
-     FROM stripe_disputes d ORDER BY d.created_at, d.id`,
+     FROM stripe_disputes d WHERE d.charge_id IN (SELECT value FROM json_each(?)) ORDER BY d.created_at, d.id`,
   ),
   seeDisputes: db.prepare<[number]>(
     `INSERT INTO attribution_dispute_seen (dispute_id, status, seen_at) SELECT id, status, ? FROM stripe_disputes WHERE true
@@ -117,20 +136,35 @@ const stmts = statementsPerDb((db: Db) => ({
   ),
 }));
 
-/** Succeeded charges in (created_at, id) order. */
-export const chargeFacts = (db: Db): ChargeFact[] => stmts(db).charges.all();
-export const refundFacts = (db: Db): RefundFact[] => stmts(db).refunds.all();
-export const disputeFacts = (db: Db): DisputeFact[] => stmts(db).disputes.all();
+/**
+ * Succeeded charges in (created_at, id) order, `size` at a time. Each page is read whole before it is given,
+ * so the caller may write between pages (better-sqlite3 refuses writes while a statement is iterating).
+ */
+export function* chargeFactPages(db: Db, size: number): Generator<ChargeFact[]> {
+  let after = { at: Number.MIN_SAFE_INTEGER, id: '' };
+  for (;;) {
+    const page = stmts(db).charges.all({ ...after, limit: size });
+    if (page.length > 0) yield page;
+    if (page.length < size) return;
+    const last = page[page.length - 1]!;
+    after = { at: last.created_at, id: last.id };
+  }
+}
+
+/** The succeeded charges paying a subscription's invoice, in (created_at, id) order, one at a time. */
+export const subscriptionCharges = (db: Db): IterableIterator<SubscriptionCharge> => stmts(db).subscriptionCharges.iterate();
+
+/** The refunds that moved money back, of the given charges, in (created_at, id) order. */
+export const refundFactsOf = (db: Db, chargeIds: readonly string[]): RefundFact[] => stmts(db).refunds.all(JSON.stringify(chargeIds));
+/** The disputes of the given charges, in (created_at, id) order. */
+export const disputeFactsOf = (db: Db, chargeIds: readonly string[]): DisputeFact[] => stmts(db).disputes.all(JSON.stringify(chargeIds));
 
 /** Notes, once per dispute and status, when a sync first saw it so (see attribution_dispute_seen). */
 export const recordDisputesSeen = (db: Db, at: number): void => void stmts(db).seeDisputes.run(at);
 
 export const clearLedger = (db: Db): void => void stmts(db).clear.run();
 
-export function insertLedgerRows(db: Db, rows: readonly LedgerRowValues[]): void {
-  const insert = stmts(db).insert;
-  for (const r of rows) insert.run(...r);
-}
+export const insertLedgerRow = (db: Db, row: LedgerRowValues): void => void stmts(db).insert.run(...row);
 
 export interface LedgerBuild {
   builtAt: number;

@@ -169,3 +169,74 @@ describe('rebuildAttribution: worked examples', () => {
     expect(snapshot()).toBe(first);
   });
 });
+
+describe('rebuildAttribution: read a page of charges at a time', () => {
+  /**
+   * Charges that cross page boundaries in every way that matters: three at the same instant (the page key is
+   * (created_at, id)), renewals pages after the first payment they inherit from, a subscription whose cycle
+   * charge comes before its create charge, refunds and disputes on charges of later pages, a linear split.
+   */
+  function spread(): Db {
+    const db = factsDb();
+    addCustomer(db, 'cus_1');
+    addCustomer(db, 'cus_2');
+    addClick(db, { id: 'c1', at: t('2025-01-02T09:00'), visitorId: 'v1', slug: 'news', channel: 'Newsletter' });
+    addClick(db, { id: 'c2', at: t('2025-01-04T09:00'), visitorId: 'v1', slug: 'fb-ad', channel: 'Paid social' });
+    addClick(db, { id: 'c3', at: t('2025-01-08T09:00'), visitorId: 'v1', slug: 'pod', channel: 'Podcast' });
+    addSubscription(db, 'sub_1', 'cus_1', t('2025-01-10T10:00'));
+    addSubscription(db, 'sub_2', 'cus_2', t('2025-01-05T10:00'));
+    const invoice = (id: string, at: string, sub: string, reason: string) =>
+      addInvoice(db, { id, createdAt: t(at), subscriptionId: sub, billingReason: reason, amountPaidMinor: 3000, currency: 'USD' });
+    invoice('in_s1', '2025-01-10T10:00', 'sub_1', 'subscription_create');
+    invoice('in_s2', '2025-02-10T10:00', 'sub_1', 'subscription_cycle');
+    invoice('in_s3', '2025-03-10T10:00', 'sub_1', 'subscription_cycle');
+    invoice('in_t0', '2025-01-05T10:00', 'sub_2', 'subscription_cycle');
+    invoice('in_t1', '2025-01-06T10:00', 'sub_2', 'subscription_create');
+    invoice('in_t2', '2025-02-06T10:00', 'sub_2', 'subscription_cycle');
+    const charge = (id: string, at: string, customerId: string, extra: Partial<Parameters<typeof addCharge>[1]> = {}) =>
+      addCharge(db, { id, createdAt: t(at), amountMinor: 3000, currency: 'USD', customerId, ...extra });
+    charge('ch_s1', '2025-01-10T10:00', 'cus_1', { visitorId: 'v1', invoiceId: 'in_s1', feeMinor: 100, settlementCurrency: 'USD' });
+    charge('ch_s2', '2025-02-10T10:00', 'cus_1', { invoiceId: 'in_s2' });
+    charge('ch_s3', '2025-03-10T10:00', 'cus_1', { invoiceId: 'in_s3', currency: 'EUR' });
+    charge('ch_t0', '2025-01-05T10:00', 'cus_2', { invoiceId: 'in_t0' });
+    charge('ch_t1', '2025-01-06T10:00', 'cus_2', { invoiceId: 'in_t1' });
+    charge('ch_t2', '2025-02-06T10:00', 'cus_2', { invoiceId: 'in_t2' });
+    for (const id of ['ch_x3', 'ch_x1', 'ch_x2']) charge(id, '2025-02-01T00:00', `cus_${id}`);
+    charge('ch_failed', '2025-02-02T00:00', 'cus_2', { status: 'failed', amountCapturedMinor: 0 });
+    addRefund(db, { id: 're_1', createdAt: t('2025-02-12T08:00'), chargeId: 'ch_s2', amountMinor: 1000, currency: 'USD' });
+    addRefund(db, { id: 're_2', createdAt: t('2025-03-12T08:00'), chargeId: 'ch_s3', amountMinor: 3000, currency: 'EUR' });
+    addRefund(db, { id: 're_3', createdAt: t('2025-02-03T08:00'), chargeId: 'ch_x2', amountMinor: 500, currency: 'USD', status: 'failed' });
+    addDispute(db, { id: 'dp_1', createdAt: t('2025-02-05T00:00'), chargeId: 'ch_x2', amountMinor: 3000, currency: 'USD', status: 'lost' });
+    addDispute(db, { id: 'dp_2', createdAt: t('2025-02-07T00:00'), chargeId: 'ch_t2', amountMinor: 3000, currency: 'USD', status: 'needs_response' });
+    return db;
+  }
+  const ledger = (db: Db) => JSON.stringify(db.prepare(`SELECT * FROM attribution_ledger ORDER BY id`).all());
+
+  it('writes the same rows, in the same order, whatever the page size', () => {
+    const db = spread();
+    const whole = rebuildAttribution(db, fx, undefined, { clock: clockAt('2025-04-01'), pageSize: 1000 });
+    const expected = ledger(db);
+    expect(whole).toMatchObject({ charges: 9, conversions: 6, renewals: 3, unconvertedEvents: 0 });
+    for (const pageSize of [1, 2, 3, 4]) {
+      const r = rebuildAttribution(db, fx, undefined, { clock: clockAt('2025-04-01'), pageSize });
+      expect({ ...r, tookMs: 0 }).toEqual({ ...whole, tookMs: 0 });
+      expect(ledger(db)).toBe(expected);
+    }
+  });
+
+  it('keeps a renewal on the credits of its first payment pages earlier, and orders charges of one instant by id', () => {
+    const db = spread();
+    rebuildAttribution(db, fx, undefined, { clock: clockAt('2025-04-01'), pageSize: 1 });
+    const linear = (source: string) =>
+      rows(db, `model IN ('linear', 'all') AND source_id = ?`, [source]).map((x) => [x.touchpoint_id, x.amount_minor, x.renewal, x.conversion]);
+    expect(linear('ch_s1')).toEqual([['c1', 1000, 0, 1], ['c2', 1000, 0, 1], ['c3', 1000, 0, 1]]);
+    expect(linear('ch_s3')).toEqual([['c1', 1000, 1, 0], ['c2', 1000, 1, 0], ['c3', 1000, 1, 0]]);
+    expect(linear('re_2')).toEqual([['c1', -1000, 1, 0], ['c2', -1000, 1, 0], ['c3', -1000, 1, 0]]);
+    // sub_2's cycle charge comes before its create charge: it cannot inherit credits not made yet.
+    expect(linear('ch_t0')).toEqual([[null, 3000, 0, 1]]);
+    expect(linear('ch_t2')).toEqual([[null, 3000, 1, 0]]);
+    const tied = db.prepare(`SELECT DISTINCT charge_id FROM attribution_ledger WHERE charge_id LIKE 'ch_x%' ORDER BY id`).pluck().all();
+    expect(tied).toEqual(['ch_x1', 'ch_x2', 'ch_x3']);
+    expect(rows(db, `source_id IN ('re_3', 'ch_failed')`)).toEqual([]);
+  });
+});
