@@ -108,6 +108,7 @@ export function bindAllCustomers(db: Db): void {
         LEFT JOIN clicks c ON st.visitor_id IS NULL AND c.telegram_start = st.token_digest
         WHERE coalesce(st.visitor_id, c.visitor_id) IS NOT NULL;
     CREATE INDEX temp.attr_bind_visitor ON attr_bind (visitor_id);
+    CREATE INDEX temp.attr_bind_customer ON attr_bind (customer_key, visitor_id);
   `);
 }
 
@@ -117,19 +118,22 @@ export function unbindAllCustomers(db: Db): void {
 }
 
 /**
- * Every bound customer's touchpoints up to `until`, in no particular order (the caller groups them by
- * customer key and sorts each customer's few). Needs bindAllCustomers first.
+ * Every bound customer's touchpoints up to `until`, one customer after another (ordered by customer key; within
+ * a customer in no particular order: the caller sorts each customer's few), so a caller can turn each customer's
+ * rows into touchpoints as soon as they are read, never holding every customer's rows. Needs bindAllCustomers first.
  */
 export function allBoundTouchRows(db: Db, until: number): IterableIterator<TouchRow & { customer_key: string }> {
   return db
     .prepare<[number, number], TouchRow & { customer_key: string }>(
       // CROSS JOIN keeps the bound visitors outside: the few thousand of them probe clicks_visitor_at, instead
-      // of every click probing them (what the planner may pick on its own through a covering index).
+      // of every click probing them (what the planner may pick on its own through a covering index). Read
+      // through attr_bind_customer, both halves come ordered by customer key and are merged without a sort.
       `SELECT b.customer_key, ${CLICK_COLUMNS} FROM attr_bind b CROSS JOIN clicks c ON c.visitor_id = b.visitor_id
          WHERE c.at <= ? AND c.bot = 0 AND c.duplicate = 0
        UNION ALL
        SELECT b.customer_key, ${PAGEVIEW_COLUMNS} FROM attr_bind b CROSS JOIN pageviews p ON p.visitor_id = b.visitor_id
-         WHERE p.at <= ? AND ${PAGEVIEW_HAS_SOURCE}`,
+         WHERE p.at <= ? AND ${PAGEVIEW_HAS_SOURCE}
+       ORDER BY customer_key`,
     )
     .iterate(until, until);
 }

@@ -91,16 +91,26 @@ describe('customerTouchpoints', () => {
     addSubscription(db, 'sub_2', 'cus_2', t('2025-03-22'), 'USD', { revtrail_vid: 'vis-S' });
     addCharge(db, { id: 'ch_2', createdAt: t('2025-03-22'), amountMinor: 100, currency: 'USD', customerId: 'cus_2' });
     addClick(db, { id: 'c7', at: t('2025-03-21T10:00'), visitorId: 'vis-S', channel: 'Podcast' });
+    // Pageviews with a source: read after the clicks unless the rows are ordered by customer.
+    addPageview(db, { id: 'p1', at: t('2025-03-03T10:00'), visitorId: 'vis-A', utm: { utm_source: 'google', utm_medium: 'cpc' } });
+    addPageview(db, { id: 'p2', at: t('2025-03-21T12:00'), visitorId: 'vis-S', utm: { utm_source: 'newsletter', utm_medium: 'email' } });
     const until = Number.MAX_SAFE_INTEGER;
     const group = channelGrouper();
     bindAllCustomers(db);
     const rows = new Map<string, TouchRow[]>();
-    for (const r of allBoundTouchRows(db, until)) rows.set(r.customer_key, [...(rows.get(r.customer_key) ?? []), r]);
+    const order: string[] = [];
+    for (const r of allBoundTouchRows(db, until)) {
+      rows.set(r.customer_key, [...(rows.get(r.customer_key) ?? []), r]);
+      if (order.at(-1) !== r.customer_key) order.push(r.customer_key);
+    }
     unbindAllCustomers(db);
+    // One customer after another (clicks and pageviews together): the rebuild makes each customer's touchpoints
+    // as soon as its rows are read.
+    expect(order).toEqual([...new Set(order)]);
     const bulk = new Map([...rows].map(([k, list]) => [k, touchpointsFromRows(list, group, 0)]));
     expect([...bulk.keys()].sort()).toEqual(['cus_1', 'cus_2', 'email:hash-guest']);
     expect(bulk.get('cus_2')).toEqual(customerTouchpoints(db, { customerId: 'cus_2', until }));
-    expect(bulk.get('cus_2')!.map((x) => x.id)).toEqual(['c7']);
+    expect(bulk.get('cus_2')!.map((x) => x.id)).toEqual(['c7', 'p2']);
     expect(bulk.get('cus_1')).toEqual(customerTouchpoints(db, { customerId: 'cus_1', until }));
     expect(bulk.get('email:hash-guest')).toEqual(customerTouchpoints(db, { emailHashes: ['hash-guest'], until }));
     expect(bulk.get('email:hash-guest')!.map((x) => x.id)).toEqual(['c6']);
